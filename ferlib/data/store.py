@@ -1,0 +1,304 @@
+"""The clip store: preprocessed clips on disk, written atomically, read memory-mapped.
+
+Layout (format version 1)::
+
+    <root>/
+      store.json              {"format": "ferlib-clipstore", "version": 1, "dataset", "classes"}
+      failures.csv            clips that could not be stored: clip_id, source, reason
+      clips/<clip_id>/
+        frames.npy            uint8   (T, H, W, 3)  RGB
+        landmarks.npy         float32 (T, 68, 2)    (x, y) in pixels of the stored frames
+        flags.npy             uint8   (T,)          bit set, see FLAG_* below
+        intensity.npy         float32 (T,)          optional: ground-truth intensity in [0, 1]
+        meta.json             row of the ClipIndex + shapes; written last
+
+An entry is written into ``clips/.tmp-<clip_id>-<random>/`` and renamed into place in one
+``os.replace``: a killed writer leaves only a ``.tmp-*`` folder (ignored by readers, removed by
+:meth:`ClipStore.remove_stale_tmp`), never a half-written entry. Arrays are plain ``.npy`` so
+reading is ``np.load(mmap_mode="r")``: no decoding, and a DataLoader worker touches only the
+frames a sampler picks. A truncated or corrupt file raises :class:`StoreError` naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ferlib.data.index import REQUIRED_COLUMNS, ClipIndex
+
+FORMAT = "ferlib-clipstore"
+VERSION = 1
+
+FLAG_NO_FACE = 1  #: no face detected; box and landmarks carried over from the nearest frame with one
+FLAG_INTERPOLATED = 2  #: landmarks propagated (every-k-frames detection) rather than detected
+FLAG_OCCLUDED = 4  #: part of the face is occluded (synth ground truth)
+FLAG_DISTRACTOR = 8  #: frame unrelated to the expression (synth ``wild`` ground truth)
+
+_ARRAYS = {
+    "frames": (np.uint8, 4),
+    "landmarks": (np.float32, 3),
+    "flags": (np.uint8, 1),
+    "intensity": (np.float32, 1),
+}
+
+
+class StoreError(RuntimeError):
+    """A store or an entry in it is missing, foreign, truncated or inconsistent."""
+
+
+@dataclass
+class ClipRecord:
+    """One stored clip. Arrays are read-only memory maps unless loaded with ``mmap=False``."""
+
+    clip_id: str
+    frames: np.ndarray  # (T, H, W, 3) uint8
+    landmarks: np.ndarray  # (T, 68, 2) float32
+    flags: np.ndarray  # (T,) uint8
+    meta: dict[str, Any]
+    intensity: np.ndarray | None = None  # (T,) float32
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def label(self) -> int:
+        return int(self.meta["label"])
+
+
+@dataclass
+class ClipStore:
+    """A folder of preprocessed clips for one data set and label set.
+
+    Use :meth:`create` to make (or reopen for writing) a store and :meth:`open` to read one.
+    """
+
+    root: Path
+    dataset: str
+    classes: tuple[str, ...]
+    _meta_cache: dict[str, dict] = field(default_factory=dict, repr=False)
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def create(cls, root: str | Path, dataset: str, classes: Iterable[str]) -> "ClipStore":
+        """Create a store in ``root``, or reopen it if it already holds the same data set.
+
+        Refuses a folder that holds unrelated files, or a store of another data set or label set.
+        """
+        root = Path(root)
+        classes = tuple(classes)
+        manifest = root / "store.json"
+        if manifest.is_file():
+            store = cls.open(root)
+            if store.dataset != dataset or store.classes != classes:
+                raise StoreError(
+                    f"{root} already holds a clip store of data set {store.dataset!r} with classes "
+                    f"{store.classes}; refusing to mix in {dataset!r} with classes {classes}. "
+                    "Choose another folder."
+                )
+            return store
+        if root.exists() and any(root.iterdir()):
+            found = sorted(p.name for p in root.iterdir())[:5]
+            raise StoreError(
+                f"{root} is not empty and is not a clip store (no store.json; found {found}). "
+                "Give an empty or new folder: ferlib never writes into a folder with unrelated files."
+            )
+        (root / "clips").mkdir(parents=True, exist_ok=True)
+        tmp = root / f".store.json.{uuid.uuid4().hex}"
+        tmp.write_text(json.dumps({"format": FORMAT, "version": VERSION, "dataset": dataset, "classes": list(classes)}, indent=1))
+        os.replace(tmp, manifest)
+        return cls(root, dataset, classes)
+
+    @classmethod
+    def open(cls, root: str | Path) -> "ClipStore":
+        """Open an existing store for reading (and appending)."""
+        root = Path(root)
+        manifest = root / "store.json"
+        if not manifest.is_file():
+            raise StoreError(f"{root} is not a clip store: {manifest} is missing")
+        try:
+            meta = json.loads(manifest.read_text())
+        except json.JSONDecodeError as exc:
+            raise StoreError(f"{manifest} is not valid JSON: {exc}") from exc
+        if meta.get("format") != FORMAT:
+            raise StoreError(f"{manifest} has format {meta.get('format')!r}, expected {FORMAT!r}")
+        if meta.get("version") != VERSION:
+            raise StoreError(f"{manifest} has version {meta.get('version')!r}; this ferlib reads version {VERSION}")
+        return cls(root, meta["dataset"], tuple(meta["classes"]))
+
+    # -- writing ---------------------------------------------------------------------------
+    def entry_dir(self, clip_id: str) -> Path:
+        return self.root / "clips" / clip_id
+
+    def has(self, clip_id: str) -> bool:
+        """True when a complete entry for ``clip_id`` exists (what resumable writers skip)."""
+        return (self.entry_dir(clip_id) / "meta.json").is_file()
+
+    def write(
+        self,
+        row: dict[str, Any],
+        frames: np.ndarray,
+        landmarks: np.ndarray,
+        flags: np.ndarray | None = None,
+        intensity: np.ndarray | None = None,
+        extra: dict[str, Any] | None = None,
+        overwrite: bool = False,
+    ) -> Path:
+        """Write one clip atomically; ``row`` holds the ClipIndex columns of the clip.
+
+        frames ``(T, H, W, 3)`` uint8, landmarks ``(T, 68, 2)``, flags ``(T,)``, intensity ``(T,)``.
+        """
+        clip_id = str(row["clip_id"])
+        missing = [c for c in REQUIRED_COLUMNS if c not in row and c not in ("label_name", "split")]
+        if missing:
+            raise ValueError(f"clip {clip_id!r}: row is missing {missing}")
+        label = int(row["label"])
+        if not 0 <= label < len(self.classes):
+            raise ValueError(f"clip {clip_id!r}: label {label} outside 0..{len(self.classes) - 1}")
+        frames = np.ascontiguousarray(frames)
+        if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] == 0:
+            raise ValueError(f"clip {clip_id!r}: frames must be uint8 (T>0, H, W, 3), got {frames.dtype} {frames.shape}")
+        t = frames.shape[0]
+        landmarks = np.asarray(landmarks, dtype=np.float32)
+        if landmarks.shape != (t, 68, 2):
+            raise ValueError(f"clip {clip_id!r}: landmarks must be ({t}, 68, 2), got {landmarks.shape}")
+        flags = np.zeros(t, np.uint8) if flags is None else np.asarray(flags, dtype=np.uint8)
+        if flags.shape != (t,):
+            raise ValueError(f"clip {clip_id!r}: flags must be ({t},), got {flags.shape}")
+        arrays = {"frames": frames, "landmarks": landmarks, "flags": flags}
+        if intensity is not None:
+            intensity = np.asarray(intensity, dtype=np.float32)
+            if intensity.shape != (t,):
+                raise ValueError(f"clip {clip_id!r}: intensity must be ({t},), got {intensity.shape}")
+            arrays["intensity"] = intensity
+
+        final = self.entry_dir(clip_id)
+        if final.exists() and not overwrite:
+            raise StoreError(f"clip {clip_id!r} is already in {self.root}; pass overwrite=True to replace it")
+        tmp = self.root / "clips" / f".tmp-{clip_id}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir(parents=True)
+        try:
+            for name, arr in arrays.items():
+                np.save(tmp / f"{name}.npy", arr)
+            meta = {
+                **{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()},
+                "clip_id": clip_id,
+                "label": label,
+                "label_name": self.classes[label],
+                "split": str(row.get("split", "")),
+                "n_frames": int(t),
+                "height": int(frames.shape[1]),
+                "width": int(frames.shape[2]),
+                "arrays": {n: list(a.shape) for n, a in arrays.items()},
+                "extra": extra or {},
+            }
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=_json_default))
+            if final.exists():
+                trash = self.root / "clips" / f".tmp-old-{clip_id}-{uuid.uuid4().hex[:8]}"
+                os.replace(final, trash)
+                os.replace(tmp, final)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._meta_cache.pop(clip_id, None)
+        return final
+
+    def record_failure(self, clip_id: str, source: str, reason: str) -> None:
+        """Append a line to ``failures.csv`` (one bad clip never stops a run)."""
+        path = self.root / "failures.csv"
+        new = not path.exists()
+        line = pd.DataFrame([{"clip_id": clip_id, "source": source, "reason": reason}])
+        line.to_csv(path, mode="a", header=new, index=False)
+
+    def failures(self) -> pd.DataFrame:
+        """The failures report (empty when every clip went through)."""
+        path = self.root / "failures.csv"
+        if not path.exists():
+            return pd.DataFrame(columns=["clip_id", "source", "reason"])
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+    def remove_stale_tmp(self) -> int:
+        """Delete ``.tmp-*`` folders left by killed writers; call only while nothing writes."""
+        stale = list((self.root / "clips").glob(".tmp-*"))
+        for p in stale:
+            shutil.rmtree(p, ignore_errors=True)
+        return len(stale)
+
+    # -- reading ---------------------------------------------------------------------------
+    def clip_ids(self) -> list[str]:
+        """Ids of complete entries, sorted."""
+        clips = self.root / "clips"
+        if not clips.is_dir():
+            return []
+        return sorted(p.name for p in clips.iterdir() if not p.name.startswith(".") and (p / "meta.json").is_file())
+
+    def meta(self, clip_id: str) -> dict[str, Any]:
+        """The ``meta.json`` of an entry (cached)."""
+        if clip_id not in self._meta_cache:
+            path = self.entry_dir(clip_id) / "meta.json"
+            if not path.is_file():
+                raise StoreError(f"clip {clip_id!r} is not in the store {self.root} (no {path})")
+            try:
+                self._meta_cache[clip_id] = json.loads(path.read_text())
+            except json.JSONDecodeError as exc:
+                raise StoreError(f"{path} is corrupt: {exc}") from exc
+        return self._meta_cache[clip_id]
+
+    def _load(self, clip_id: str, name: str, meta: dict, mmap: bool) -> np.ndarray:
+        path = self.entry_dir(clip_id) / f"{name}.npy"
+        try:
+            arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise StoreError(f"{path} is truncated or corrupt ({exc}); re-create clip {clip_id!r}") from exc
+        dtype, ndim = _ARRAYS[name]
+        expected = tuple(meta["arrays"][name])
+        if arr.dtype != dtype or arr.shape != expected:
+            raise StoreError(
+                f"{path} holds {arr.dtype} {arr.shape}, but meta.json expects {np.dtype(dtype)} {expected}: "
+                f"the entry is corrupt; re-create clip {clip_id!r}"
+            )
+        return arr
+
+    def read(self, clip_id: str, mmap: bool = True) -> ClipRecord:
+        """Read one entry; arrays are memory maps unless ``mmap=False``."""
+        meta = self.meta(clip_id)
+        arrays = {n: self._load(clip_id, n, meta, mmap) for n in meta["arrays"]}
+        return ClipRecord(
+            clip_id=clip_id,
+            frames=arrays["frames"],
+            landmarks=arrays["landmarks"],
+            flags=arrays["flags"],
+            intensity=arrays.get("intensity"),
+            meta=meta,
+        )
+
+    def index(self) -> ClipIndex:
+        """A ClipIndex of every complete entry (extra row fields become columns)."""
+        skip = {"arrays", "extra", "height", "width"}
+        rows = [{k: v for k, v in self.meta(c).items() if k not in skip} for c in self.clip_ids()]
+        return ClipIndex.from_records(rows, self.classes, self.dataset)
+
+    def size_bytes(self) -> int:
+        """Bytes on disk of all complete entries."""
+        return sum(f.stat().st_size for c in self.clip_ids() for f in self.entry_dir(c).iterdir())
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in meta.json")
