@@ -1,0 +1,44 @@
+"""``python -m ferlib synth``: generate the synthetic data set (and optionally export it as videos)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ferlib.data.labels import BASIC7
+from ferlib.synth.export import LAYOUTS, export_layout
+from ferlib.synth.generate import RENDERERS, SynthConfig, generate
+from ferlib.synth.profiles import PROFILES
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="clip store folder to create (or resume)")
+    p.add_argument("--profile", default="lab", choices=PROFILES)
+    p.add_argument("--subjects", type=int, default=30)
+    p.add_argument("--frames", type=int, default=16)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--clips-per-subject", type=int, default=0, help="0 = one clip per class")
+    p.add_argument("--classes", default=",".join(BASIC7), help="comma-separated class names")
+    p.add_argument("--neutral", action="store_true", help="add neutral as an extra class (DFEW-style label sets)")
+    p.add_argument("--renderer", default="procedural", choices=RENDERERS)
+    p.add_argument("--photos", default=None, help="folder of neutral face photos for --renderer photo")
+    p.add_argument("--export", default=None, help="also write the clips as a data-set layout into this folder")
+    p.add_argument("--layout", default="ckplus", choices=LAYOUTS)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = SynthConfig(
+        n_subjects=args.subjects, profile=args.profile, classes=tuple(c for c in args.classes.split(",") if c),
+        include_neutral=args.neutral, n_frames=args.frames, size=args.size, seed=args.seed,
+        clips_per_subject=args.clips_per_subject, renderer=args.renderer, photos_dir=args.photos,
+    )
+    t0 = time.perf_counter()
+    store = generate(args.out, cfg)
+    dt = time.perf_counter() - t0
+    n = len(store.clip_ids())
+    print(f"wrote {args.out}: {n} clips ({store.size_bytes() / 2**20:.1f} MiB) in {dt:.1f} s")
+    if args.export:
+        k = export_layout(store, args.export, args.layout)
+        print(f"exported {k} clips in the {args.layout} layout to {args.export}")
+    return 0

@@ -1,0 +1,243 @@
+"""Generate the synthetic data set into a clip store.
+
+A clip is: an identity (:mod:`ferlib.synth.identity`), a class, an intensity profile
+(:mod:`ferlib.synth.profiles`), the identity's neutral shape deformed by the class's action units
+at that intensity (:mod:`ferlib.synth.expressions`), a head pose, a renderer, and — for the
+``wild`` profile — distractor frames, occlusion, pose drift, illumination changes and class
+imbalance. Every clip stores its ground-truth landmarks ``(T, 68, 2)`` and intensity ``(T,)``.
+
+Determinism: clip ``k`` of subject ``s`` is drawn from ``np.random.default_rng([seed, s, k])``, so
+a clip does not depend on what else was generated, and a second run into the same store skips the
+clips already written (resume).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm.auto import tqdm
+
+from ferlib.data.labels import BASIC7, NEUTRAL, canonical_class
+from ferlib.data.landmarks68 import MEAN_SHAPE
+from ferlib.data.store import FLAG_DISTRACTOR, FLAG_OCCLUDED, ClipStore, StoreError
+from ferlib.synth.expressions import au_activations, expression_offsets
+from ferlib.synth.identity import Identity, make_identity
+from ferlib.synth.profiles import PROFILES, intensity_profile
+from ferlib.synth.render import ProceduralRenderer
+
+RENDERERS = ("procedural", "photo")
+
+#: class frequencies of the ``wild`` profile (DFEW-like imbalance: happy and sad common, disgust rare)
+WILD_CLASS_WEIGHTS = {
+    "anger": 0.17, "contempt": 0.03, "disgust": 0.03, "fear": 0.07, "happy": 0.27, "sad": 0.18,
+    "surprise": 0.1, "neutral": 0.15,
+}
+
+# pseudo-depth of each landmark (IOD units) for out-of-plane head turns: nose forward, jaw sides back
+_DEPTH = np.clip(0.35 * (1 - (MEAN_SHAPE[:, 0] / 0.85) ** 2), 0, None)
+_DEPTH[27:36] += 0.15
+_DEPTH[30] += 0.1
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """What to generate. ``clips_per_subject`` = 0 means one clip per class (lab protocols)."""
+
+    n_subjects: int = 30
+    profile: str = "lab"
+    classes: tuple[str, ...] = BASIC7
+    include_neutral: bool = False
+    n_frames: int = 16
+    size: int = 64
+    seed: int = 0
+    clips_per_subject: int = 0
+    renderer: str = "procedural"
+    photos_dir: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            raise TypeError(f"seed must be an integer, got {self.seed!r} ({type(self.seed).__name__})")
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}; expected one of {PROFILES}")
+        if self.renderer not in RENDERERS:
+            raise ValueError(f"unknown renderer {self.renderer!r}; expected one of {RENDERERS}")
+        if self.renderer == "photo" and not self.photos_dir:
+            raise ValueError("renderer='photo' needs photos_dir (a folder of neutral frontal face photos)")
+        for name, value, low in (("n_subjects", self.n_subjects, 1), ("n_frames", self.n_frames, 2), ("size", self.size, 16)):
+            if not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        canon = tuple(canonical_class(c) for c in self.classes)
+        if self.include_neutral and NEUTRAL not in canon:
+            canon = canon + (NEUTRAL,)
+        object.__setattr__(self, "classes", canon)
+
+    @property
+    def dataset(self) -> str:
+        return f"synth-{self.profile}"
+
+
+def _pose_matrix(angle: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    return scale[:, None, None] * np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+
+
+def clip_landmarks(
+    identity: Identity, offsets: np.ndarray, size: int, rng: np.random.Generator, wild: bool
+) -> np.ndarray:
+    """Pixel landmarks ``(T, 68, 2)``: neutral shape + expression ``offsets`` under a head pose.
+
+    Pose = in-plane rotation, a pseudo-3D yaw (x shifted by depth · sin(yaw)), scale and
+    translation; small per-frame jitter in ``lab``, a slow random drift in ``wild``.
+    """
+    t = offsets.shape[0]
+    shape = identity.shape[None] + offsets  # (T, 68, 2) IOD units
+    if wild:
+        angle = np.deg2rad(rng.uniform(-12, 12) + np.cumsum(rng.normal(0, 0.8, t)))
+        yaw = rng.uniform(-0.35, 0.35) + np.cumsum(rng.normal(0, 0.02, t))
+        shift = rng.uniform(-0.06, 0.06, 2) * size + np.cumsum(rng.normal(0, 0.004 * size, (t, 2)), 0)
+        scale = rng.uniform(0.85, 1.1) * (1 + np.cumsum(rng.normal(0, 0.004, t)))
+    else:
+        angle = np.full(t, np.deg2rad(rng.uniform(-4, 4)))
+        yaw = np.full(t, rng.uniform(-0.08, 0.08))
+        shift = rng.uniform(-0.02, 0.02, 2) * size + rng.normal(0, 0.003 * size, (t, 2))
+        scale = np.full(t, rng.uniform(0.95, 1.05))
+    shape = shape.copy()
+    shape[..., 0] = shape[..., 0] * np.cos(yaw)[:, None] + _DEPTH[None] * np.sin(yaw)[:, None]
+    iod_px = identity.iod_fraction * size
+    centre = np.array([size / 2, size * 0.40]) + shift
+    rot = _pose_matrix(angle, scale * iod_px)
+    return (np.einsum("tij,tvj->tvi", rot, shape) + centre[:, None, :]).astype(np.float32)
+
+
+def _illumination(frames: np.ndarray, rng: np.random.Generator, wild: bool) -> np.ndarray:
+    t, h, w, _ = frames.shape
+    gain = rng.uniform(0.8, 1.15) * np.ones(t)
+    if wild:
+        gain = gain * (1 + np.cumsum(rng.normal(0, 0.02, t)))
+    direction = rng.uniform(-1, 1, 2) * (0.35 if wild else 0.1)
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w) - 0.5
+    ramp = 1 + direction[0] * xx + direction[1] * yy
+    out = frames.astype(np.float32) * gain[:, None, None, None] * ramp[None, :, :, None]
+    out += rng.normal(0, 5.0 if wild else 2.0, out.shape)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _occlude(frames: np.ndarray, landmarks: np.ndarray, flags: np.ndarray, rng: np.random.Generator) -> None:
+    """Cover the eyes, the mouth or one half of the face for a span of frames (in place)."""
+    t = frames.shape[0]
+    start = int(rng.integers(0, t - 1))
+    stop = int(min(t, start + rng.integers(max(2, t // 4), max(3, t // 2) + 1)))
+    region = rng.choice(["eyes", "mouth", "left", "right"])
+    colour = tuple(int(c) for c in rng.uniform(30, 230, 3))
+    for i in range(start, stop):
+        lm = landmarks[i]
+        if region == "eyes":
+            pts = lm[36:48]
+        elif region == "mouth":
+            pts = lm[48:68]
+        else:
+            half = lm[:, 0] < lm[27, 0] if region == "left" else lm[:, 0] >= lm[27, 0]
+            pts = lm[half]
+        x0, y0 = pts.min(0) - 3
+        x1, y1 = pts.max(0) + 3
+        cv2.rectangle(frames[i], (int(x0), int(y0)), (int(x1), int(y1)), colour, -1)
+    flags[start:stop] |= FLAG_OCCLUDED
+
+
+def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo_renderer=None) -> dict:
+    """One clip as a dict of arrays: frames, landmarks, flags, intensity (+ bookkeeping)."""
+    rng = np.random.default_rng([int(cfg.seed), int(subject), int(k)])
+    wild = cfg.profile == "wild"
+    t = cfg.n_frames
+    intensity = np.zeros(t, np.float32) if class_name == NEUTRAL else intensity_profile(cfg.profile, t, rng)
+    flags = np.zeros(t, np.uint8)
+    offsets = expression_offsets(class_name, intensity)
+    aus = au_activations(class_name, intensity)
+    if wild and rng.uniform() < 0.5:
+        # distractor: a brief burst of another expression that is not the clip's label
+        other = str(rng.choice([c for c in BASIC7 if c != class_name]))
+        start = int(rng.integers(0, t - 2))
+        stop = int(min(t, start + rng.integers(2, max(3, t // 5) + 1)))
+        burst = np.zeros(t, np.float32)
+        burst[start:stop] = rng.uniform(0.3, 0.6)
+        offsets = offsets + expression_offsets(other, burst)
+        for au, act in au_activations(other, burst).items():
+            aus[au] = aus.get(au, np.zeros(t, np.float32)) + act
+        flags[start:stop] |= FLAG_DISTRACTOR
+    if photo_renderer is not None:
+        frames, landmarks = photo_renderer.render(subject, class_name, intensity, rng)
+    else:
+        identity = make_identity(cfg.seed, subject)
+        landmarks = clip_landmarks(identity, offsets, cfg.size, rng, wild)
+        frames = ProceduralRenderer(cfg.size).render(identity, landmarks, aus)
+    frames = _illumination(frames, rng, wild)
+    if wild and rng.uniform() < 0.4:
+        _occlude(frames, landmarks, flags, rng)
+    return {"frames": frames, "landmarks": landmarks, "flags": flags, "intensity": intensity}
+
+
+def clip_plan(cfg: SynthConfig) -> list[dict]:
+    """The rows (clip_id, subject, class, k) the config asks for, in a fixed order."""
+    rows = []
+    for s in range(cfg.n_subjects):
+        if cfg.clips_per_subject == 0:
+            classes = list(cfg.classes)
+        else:
+            rng = np.random.default_rng([int(cfg.seed), s, 999_999])
+            if cfg.profile == "wild":
+                w = np.array([WILD_CLASS_WEIGHTS.get(c, 0.1) for c in cfg.classes])
+            else:
+                w = np.ones(len(cfg.classes))
+            classes = list(rng.choice(cfg.classes, size=cfg.clips_per_subject, p=w / w.sum()))
+        for k, c in enumerate(classes):
+            rows.append({
+                "clip_id": f"{cfg.profile}_S{s:03d}_{k:02d}_{c}",
+                "subject": f"S{s:03d}",
+                "label": cfg.classes.index(c),
+                "label_name": c,
+                "source": f"synth:{cfg.profile}:seed{cfg.seed}",
+                "split": "",
+                "profile": cfg.profile,
+                "_subject": s,
+                "_k": k,
+            })
+    return rows
+
+
+def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool = True, **kwargs) -> ClipStore:
+    """Generate ``cfg`` (or ``SynthConfig(**kwargs)``) into a clip store at ``out_dir``.
+
+    Re-running with the same config resumes (existing clips are skipped); a store made with
+    another config is refused rather than mixed.
+    """
+    cfg = cfg or SynthConfig(**kwargs)
+    store = ClipStore.create(out_dir, cfg.dataset, cfg.classes)
+    manifest = Path(out_dir) / "synth.json"
+    recorded = {**asdict(cfg), "classes": list(cfg.classes)}
+    if manifest.is_file():
+        previous = json.loads(manifest.read_text())
+        if previous != json.loads(json.dumps(recorded)):
+            diff = {k: (previous.get(k), v) for k, v in recorded.items() if previous.get(k) != json.loads(json.dumps(v))}
+            raise StoreError(f"{out_dir} holds synth clips made with another config (differs in {diff}); choose another folder")
+    else:
+        tmp = manifest.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(recorded, indent=1))
+        os.replace(tmp, manifest)
+    store.remove_stale_tmp()
+    photo = None
+    if cfg.renderer == "photo":
+        from ferlib.synth.photo import PhotoRenderer
+
+        photo = PhotoRenderer(cfg.photos_dir, size=cfg.size)
+    todo = [r for r in clip_plan(cfg) if not store.has(r["clip_id"])]
+    for row in tqdm(todo, desc=f"synth {cfg.profile}", disable=not progress, unit="clip"):
+        clip = generate_clip(cfg, row["_subject"], row["_k"], row["label_name"], photo)
+        meta = {k: v for k, v in row.items() if not k.startswith("_")}
+        store.write(meta, clip["frames"], clip["landmarks"], clip["flags"], clip["intensity"], extra={"seed": cfg.seed})
+    return store
