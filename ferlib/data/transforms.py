@@ -1,0 +1,74 @@
+"""Clip-consistent transforms: one random draw per clip, applied to every frame and its landmarks.
+
+:class:`ClipTransform` turns stored uint8 frames ``(T, H, W, 3)`` and landmarks ``(T, 68, 2)`` into
+a float tensor ``(T, 3, S, S)`` in [0, 1] and landmarks in pixels of the output frames. In
+training it draws once per clip: a random crop (area fraction and aspect), a horizontal flip
+(landmarks mirrored *and* re-indexed with :data:`~ferlib.data.landmarks68.FLIP_INDEX`), and a
+colour jitter (brightness, contrast, saturation). At evaluation it only resizes. All frames are
+resized in one batched ``F.interpolate`` call. Pixel coordinates follow the pixel-centre
+convention: ``x_out = (x_in − x0 + 0.5) · S / w − 0.5``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ferlib.data.landmarks68 import FLIP_INDEX
+
+
+@dataclass
+class ClipTransform:
+    """Resize (always) + random crop, flip and colour jitter (``train=True``)."""
+
+    size: int = 64
+    train: bool = False
+    crop_scale: tuple[float, float] = (0.8, 1.0)
+    flip: bool = True
+    jitter: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.size < 8:
+            raise ValueError(f"output size must be >= 8 pixels, got {self.size}")
+        lo, hi = self.crop_scale
+        if not 0 < lo <= hi <= 1:
+            raise ValueError(f"crop_scale must satisfy 0 < low <= high <= 1, got {self.crop_scale}")
+
+    def __call__(
+        self, frames: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
+        rng = rng or np.random.default_rng()
+        t, h, w, _ = frames.shape
+        lm = torch.as_tensor(np.array(landmarks, dtype=np.float32))
+        x0, y0, cw, ch = 0, 0, w, h
+        if self.train and self.crop_scale != (1.0, 1.0):
+            area = rng.uniform(*self.crop_scale)
+            aspect = np.exp(rng.uniform(np.log(0.9), np.log(1.1)))
+            cw = int(min(w, round(w * np.sqrt(area * aspect))))
+            ch = int(min(h, round(h * np.sqrt(area / aspect))))
+            x0 = int(rng.integers(0, w - cw + 1))
+            y0 = int(rng.integers(0, h - ch + 1))
+        clip = torch.from_numpy(np.ascontiguousarray(frames[:, y0 : y0 + ch, x0 : x0 + cw]))
+        clip = clip.permute(0, 3, 1, 2).float().div_(255.0)
+        if (ch, cw) != (self.size, self.size):
+            clip = F.interpolate(clip, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=True)
+        sx, sy = self.size / cw, self.size / ch
+        lm[..., 0] = (lm[..., 0] - x0 + 0.5) * sx - 0.5
+        lm[..., 1] = (lm[..., 1] - y0 + 0.5) * sy - 0.5
+        if self.train and self.flip and rng.uniform() < 0.5:
+            clip = clip.flip(-1)
+            lm[..., 0] = (self.size - 1) - lm[..., 0]
+            lm = lm[..., torch.as_tensor(FLIP_INDEX), :]
+        if self.train and self.jitter > 0:
+            b, c, s = 1 + rng.uniform(-self.jitter, self.jitter, 3)
+            clip = clip * b
+            grey = (0.299 * clip[:, 0] + 0.587 * clip[:, 1] + 0.114 * clip[:, 2]).unsqueeze(1)
+            clip = grey + s * (clip - grey)
+            clip = grey.mean() + c * (clip - grey.mean())
+            clip = clip.clamp_(0.0, 1.0)
+        return clip.contiguous(), lm

@@ -1,0 +1,31 @@
+"""Shared test helpers: small synthetic stores and the real-data fixture folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """``../shared/fixtures`` (real faces and videos); skips the test when it is absent."""
+    if not FIXTURES.is_dir():
+        pytest.skip(f"real-data fixtures not found at {FIXTURES} (they ship beside the repository, not in it)")
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory):
+    """A 10-subject × 7-class synthetic `lab` store, 8 frames of 32×32 (session-wide, read-only)."""
+    from ferlib.synth import SynthConfig, generate
+
+    root = tmp_path_factory.mktemp("synth") / "lab"
+    return generate(root, SynthConfig(n_subjects=10, n_frames=8, size=32, seed=1), progress=False)

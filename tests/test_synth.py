@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+
+from ferlib.data.store import FLAG_DISTRACTOR, FLAG_OCCLUDED, ClipStore, StoreError
+from ferlib.synth import SynthConfig, generate, generate_clip, intensity_profile
+from ferlib.synth.expressions import au_offsets, expression_offsets
+from ferlib.synth.export import export_layout
+
+
+def test_profiles_shape_the_intensity():
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        lab = intensity_profile("lab", 20, rng)
+        assert lab[0] < 0.05 and lab[-1] > 0.7 and lab.argmax() >= 14  # neutral -> apex, held
+        ret = intensity_profile("lab-return", 20, rng)
+        assert ret[0] < 0.05 and ret[-1] < 0.3 and 5 <= ret.argmax() <= 14  # neutral -> apex -> neutral
+        wild = intensity_profile("wild", 30, rng)
+        assert wild.min() >= 0 and wild.max() <= 1
+    peaks = [intensity_profile("wild", 30, rng).argmax() for _ in range(40)]
+    assert np.std(peaks) > 3  # the peak moves around in the wild
+
+
+def test_expressions_move_the_right_landmarks():
+    happy = expression_offsets("happy", 1.0)
+    assert happy[48, 1] < 0 and happy[54, 1] < 0 and happy[48, 0] < 0 < happy[54, 0]  # corners up and out
+    sad = expression_offsets("sad", 1.0)
+    assert sad[48, 1] > 0 and sad[21, 1] < 0  # corners down, inner brows up
+    surprise = expression_offsets("surprise", 1.0)
+    assert surprise[8, 1] > 0.2 and surprise[19, 1] < 0  # jaw drops, brows rise
+    contempt = expression_offsets("contempt", 1.0)
+    assert contempt[54, 1] < 0 and contempt[48, 1] == 0  # unilateral (subject's left)
+    assert np.allclose(expression_offsets("neutral", 1.0), 0)
+    assert expression_offsets("anger", np.linspace(0, 1, 5)).shape == (5, 68, 2)
+    with pytest.raises(ValueError, match="unknown action unit 3"):
+        au_offsets(3)
+
+
+def test_generation_is_deterministic_and_carries_ground_truth():
+    cfg = SynthConfig(n_frames=6, size=32, seed=4)
+    a = generate_clip(cfg, 2, 0, "surprise")
+    b = generate_clip(cfg, 2, 0, "surprise")
+    np.testing.assert_array_equal(a["frames"], b["frames"])
+    assert a["frames"].shape == (6, 32, 32, 3) and a["landmarks"].shape == (6, 68, 2)
+    assert a["intensity"][0] < a["intensity"][-1]
+    gap = np.linalg.norm(a["landmarks"][:, 66] - a["landmarks"][:, 62], axis=1)
+    assert gap[-1] > gap[0] + 1.0  # the mouth opens with the intensity
+    c = generate_clip(SynthConfig(n_frames=6, size=32, seed=5), 2, 0, "surprise")
+    assert not np.array_equal(a["frames"], c["frames"])
+
+
+def test_wild_profile_adds_distractors_and_occlusion():
+    cfg = SynthConfig(n_frames=16, size=32, profile="wild", seed=0)
+    flags = np.concatenate([generate_clip(cfg, s, 0, "happy")["flags"] for s in range(12)])
+    assert (flags & FLAG_DISTRACTOR).any() and (flags & FLAG_OCCLUDED).any()
+
+
+def test_bad_config_values():
+    with pytest.raises(ValueError, match="unknown profile 'studio'"):
+        SynthConfig(profile="studio")
+    with pytest.raises(ValueError, match="unknown class name 'grumpy'"):
+        SynthConfig(classes=("happy", "grumpy"))
+    with pytest.raises(TypeError, match="seed must be an integer, got 1.5"):
+        SynthConfig(seed=1.5)
+    with pytest.raises(ValueError, match="needs photos_dir"):
+        SynthConfig(renderer="photo")
+
+
+def test_store_resume_and_config_guard(tmp_path):
+    cfg = SynthConfig(n_subjects=2, n_frames=4, size=24, classes=("happy", "sad"), include_neutral=True)
+    store = generate(tmp_path / "s", cfg, progress=False)
+    assert len(store.clip_ids()) == 6 and store.classes == ("happy", "sad", "neutral")
+    rec = store.read(store.clip_ids()[0])
+    assert rec.intensity is not None and rec.landmarks.shape == (4, 68, 2)
+    before = (tmp_path / "s" / "clips" / rec.clip_id / "frames.npy").stat().st_mtime_ns
+    generate(tmp_path / "s", cfg, progress=False)  # resume: nothing rewritten
+    assert (tmp_path / "s" / "clips" / rec.clip_id / "frames.npy").stat().st_mtime_ns == before
+    with pytest.raises(StoreError, match="another config"):
+        generate(tmp_path / "s", SynthConfig(n_subjects=2, n_frames=4, size=24, classes=("happy", "sad"), include_neutral=True, seed=9), progress=False)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("x")
+    with pytest.raises(StoreError, match="not empty and is not a clip store"):
+        generate(tmp_path / "notes", cfg, progress=False)
+
+
+def test_export_layouts(small_store, tmp_path):
+    n = export_layout(small_store, tmp_path / "ck", "ckplus")
+    assert n == 70
+    pngs = sorted((tmp_path / "ck" / "cohn-kanade-images" / "S000" / "001").glob("*.png"))
+    assert len(pngs) == 8 and pngs[0].name == "S000_001_00000001.png"
+    emo = list((tmp_path / "ck" / "Emotion").rglob("*_emotion.txt"))
+    assert len(emo) == 70 and float(emo[0].read_text()) in range(1, 8)
+    k = export_layout(small_store, tmp_path / "afew", "afew")
+    assert k == 60  # contempt has no AFEW folder
+    assert {p.name for p in (tmp_path / "afew").iterdir()} == {"Train", "Val"}
+    assert len(list((tmp_path / "afew").rglob("*.avi"))) == 60

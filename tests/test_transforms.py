@@ -1,0 +1,51 @@
+import numpy as np
+import torch
+
+from ferlib.data.landmarks68 import FLIP_INDEX, MEAN_SHAPE, flip_landmarks
+from ferlib.data.transforms import ClipTransform
+
+
+def _dot_clip(t=3, size=48):
+    """Frames with one bright pixel at landmark 36 (right eye corner) and landmarks around it."""
+    lm = np.tile((MEAN_SHAPE * 12 + [24, 18])[None], (t, 1, 1)).astype(np.float32)
+    x, y = np.round(lm[0, 36]).astype(int)
+    lm[:, 36] = [x, y]
+    frames = np.zeros((t, size, size, 3), np.uint8)
+    frames[:, y - 1 : y + 2, x - 1 : x + 2] = 255
+    return frames, lm
+
+
+def test_landmarks_follow_pixels_through_crop_flip_resize():
+    frames, lm = _dot_clip()
+    for seed in range(8):
+        tf = ClipTransform(size=32, train=True, crop_scale=(0.7, 0.9), jitter=0.0)
+        out, lm_out = tf(frames, lm, np.random.default_rng(seed))
+        assert out.shape == (3, 3, 32, 32) and out.dtype == torch.float32
+        heat = out[0].sum(0)
+        yy, xx = divmod(int(heat.argmax()), 32)
+        # the bright dot sits at landmark 36, or at 45 after a flip (re-indexed mirror)
+        cands = [lm_out[0, 36].numpy(), lm_out[0, 45].numpy()]
+        assert min(np.hypot(c[0] - xx, c[1] - yy) for c in cands) < 1.5
+
+
+def test_one_draw_per_clip():
+    frames = np.repeat(np.random.default_rng(0).integers(0, 255, (1, 40, 40, 3), dtype=np.uint8), 5, axis=0)
+    lm = np.zeros((5, 68, 2), np.float32)
+    out, lm_out = ClipTransform(size=24, train=True)(frames, lm, np.random.default_rng(1))
+    assert torch.allclose(out[0], out[4]) and torch.allclose(lm_out[0], lm_out[4])
+
+
+def test_flip_reindexes_landmarks():
+    lm = (MEAN_SHAPE * 10 + 20).astype(np.float32)
+    flipped = flip_landmarks(lm, 40)
+    # the mirrored right outer eye corner (36) is the new 45 and stays the subject's left
+    assert np.isclose(flipped[45, 0], 39 - lm[36, 0]) and flipped[36, 0] < flipped[45, 0]
+    assert sorted(FLIP_INDEX.tolist()) == list(range(68)) and (FLIP_INDEX[FLIP_INDEX] == np.arange(68)).all()
+
+
+def test_eval_is_deterministic_resize_only():
+    frames, lm = _dot_clip()
+    a, la = ClipTransform(size=24)(frames, lm, np.random.default_rng(0))
+    b, lb = ClipTransform(size=24)(frames, lm, np.random.default_rng(9))
+    assert torch.equal(a, b) and torch.equal(la, lb)
+    np.testing.assert_allclose(la[0, 0].numpy(), (lm[0, 0] + 0.5) * 0.5 - 0.5, atol=1e-5)
