@@ -1,1 +1,212 @@
-"""(being written)"""
+"""FER-GCN: graph-based spatial-temporal modules over the frames of a clip (papers 000/001).
+
+Pipeline, for a clip of N frames ``(B, N, C, H, W)``:
+
+1. **CNN feature extraction** — ``self.trunk`` (VGG16-BN in the paper profile) runs once on the
+   ``B·N`` frames; each ``(C', h, w)`` map becomes a d-dimensional node feature ``H_i``.
+2. **Graph-based modules** (Sec. III-A), ``num_modules`` of them stacked (2 in the paper). Each one
+   is a GCN layer over the N frame nodes followed by a BiLSTM. The GCN layer implements eq. 1–4:
+   ``o_i = f(A_iī M_i ⊕ A_ii H_i W) = f(Σ_j A_ij H_j W)``, i.e. ``O = LeakyReLU_0.2(A · H · W)``
+   with one learnable adjacency ``A ∈ R^{N×N}`` initialised to the identity and **shared by all
+   modules** ("two such graph based modules sharing the same adjacency matrix").
+3. **Weighted feature fusion** (Sec. III-B): ``weight = softmax(mean(A, dim=0))`` (eq. 7) computed
+   on a *detached* A (the paper freezes A's gradient in this branch), then ``r = Σ_i weight_i H_i``
+   (eq. 8).
+4. A linear classifier on ``r``.
+
+Choices the paper leaves open (each one a constructor parameter):
+
+* **CNN map → node feature** (``node_activation``): global average pooling of the trunk's last
+  map, then ``Linear(C' → d)`` and, by default, a ReLU. The paper says only that the CNN gives
+  d = 256-dimensional node features.
+* **GCN weight** (``gcn_bias``): ``W^l`` is a ``d×d`` matrix without bias, as in eq. 2.
+* **BiLSTM size and read-out** (``lstm_output``): eq. 6 gives ``U_f, U_b ∈ R^{d/2×2d}``, so each
+  direction has ``d/2`` hidden units; its ``V_f, V_b`` (``d/2 → d``) plus bias and ``tanh`` map the
+  two directions back to d. ``"project"`` (default) implements that read-out as
+  ``tanh(Linear(d → d)([h_f : h_b]))``; ``"concat"`` uses the plain concatenation ``[h_f : h_b]``.
+  One LSTM layer per module.
+* **Classifier**: ``Dropout(dropout)`` (0 by default: the paper names none) then ``Linear(d → C)``.
+* **Frame count**: A is N×N, so the model takes exactly ``num_frames`` frames (the
+  ``chronological`` sampler reuses frames of short clips, as the paper does).
+* **Pretrained CNN**: the paper starts VGG16-BN from ImageNet. The paper profile keeps
+  ``weights=None`` so that it builds on machines without the file; pass
+  ``weights="IMAGENET1K_V1"`` when it is in torch's hub cache.
+* **Training recipe** (for the engine, not used here): input resized to 256, random crop 224, flip
+  and illumination jitter; SGD, lr 1e-3, weight decay 5e-5, 120 epochs (momentum unstated).
+
+Table V ablation rows are registry variants: ``backbone`` (CNN, mean over frames), ``gcn_x1``,
+``gcn_x2``, ``gcn_x3`` (modules, mean over frames) and ``full`` (two modules + weighted fusion).
+
+``extras`` keys:
+
+* ``"intensity_weights"`` ``(B, N)`` — the fusion weights of eq. 7 (uniform ``1/N`` in the
+  variants without weighted fusion). They depend only on A, so every clip gets the same row.
+* ``"frame_weights"`` ``(B, N)`` — the same tensor, under the name every ferlib model uses.
+* ``"embedding"`` ``(B, d)`` — the fused representation r of eq. 8.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from ferlib.models.backbones import build_backbone
+from ferlib.models.base import FERModel, ModelOutput
+from ferlib.models.registry import Profile, register
+
+Fusion = Literal["weighted", "mean"]
+LSTMOutput = Literal["project", "concat"]
+
+
+class GraphModule(nn.Module):
+    """One graph-based spatial-temporal module: GCN layer (eq. 1–4) then BiLSTM (eq. 6).
+
+    The adjacency is *not* a parameter of this module: the owner passes its shared A to
+    :meth:`forward`, so every module of a model uses the very same tensor.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        negative_slope: float = 0.2,
+        gcn_bias: bool = False,
+        lstm_output: LSTMOutput = "project",
+    ) -> None:
+        super().__init__()
+        if dim < 2 or dim % 2:
+            raise ValueError(f"node_dim must be an even int >= 2 (BiLSTM of d/2 units per direction), got {dim!r}")
+        if lstm_output not in ("project", "concat"):
+            raise ValueError(f"lstm_output must be 'project' or 'concat', got {lstm_output!r}")
+        self.weight = nn.Linear(dim, dim, bias=gcn_bias)  # W^l of eq. 2
+        self.act = nn.LeakyReLU(negative_slope)  # f(·) of eq. 4
+        self.lstm = nn.LSTM(dim, dim // 2, batch_first=True, bidirectional=True)  # eq. 6, d/2 per direction
+        self.readout: nn.Module = (
+            nn.Sequential(nn.Linear(dim, dim), nn.Tanh()) if lstm_output == "project" else nn.Identity()
+        )
+
+    def forward(self, nodes: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        """``nodes (B, N, d)``, ``adjacency (N, N)`` → updated node features ``(B, N, d)``."""
+        messages = self.weight(nodes)  # H W: eq. 2 for every node at once
+        out = self.act(torch.matmul(adjacency, messages))  # eq. 4: o_i = f(Σ_j A_ij H_j W)
+        out, _ = self.lstm(out)  # eq. 6: both directions, (B, N, d)
+        return self.readout(out)
+
+
+class FERGCN(FERModel):
+    """FER-GCN (see the module docstring for the equations and every open choice).
+
+    Takes clips ``(B, N, 3, H, W)`` with ``N == num_frames``; returns logits ``(B, num_classes)`` and
+    ``extras`` with ``intensity_weights``/``frame_weights`` ``(B, N)`` and ``embedding`` ``(B, d)``.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        backbone: str = "vgg16_bn",
+        weights: str | None = None,
+        backbone_kwargs: dict[str, Any] | None = None,
+        num_frames: int = 16,
+        node_dim: int = 256,
+        num_modules: int = 2,
+        fusion: Fusion = "weighted",
+        negative_slope: float = 0.2,
+        gcn_bias: bool = False,
+        lstm_output: LSTMOutput = "project",
+        node_activation: bool = True,
+        dropout: float = 0.0,
+        detach_fusion: bool = True,
+    ) -> None:
+        super().__init__(num_classes)
+        if not isinstance(num_frames, int) or num_frames < 1:
+            raise ValueError(f"num_frames must be an int >= 1, got {num_frames!r}")
+        if not isinstance(num_modules, int) or num_modules < 0:
+            raise ValueError(f"num_modules must be an int >= 0, got {num_modules!r}")
+        if fusion not in ("weighted", "mean"):
+            raise ValueError(f"fusion must be 'weighted' or 'mean', got {fusion!r}")
+        if fusion == "weighted" and num_modules == 0:
+            raise ValueError(
+                "fusion='weighted' needs at least one graph module: the weights come from the GCN "
+                "adjacency A, which is only learned through the modules (use fusion='mean')"
+            )
+        self.num_frames = num_frames
+        self.min_frames = num_frames
+        self.fusion = fusion
+        self.detach_fusion = detach_fusion
+
+        net = build_backbone(backbone, weights, **(backbone_kwargs or {}))
+        self.trunk = net.trunk
+        embed: list[nn.Module] = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(net.out_channels, node_dim)]
+        if node_activation:
+            embed.append(nn.ReLU(inplace=True))
+        self.embed = nn.Sequential(*embed)
+
+        # the one adjacency A (N×N), initialised to the identity; shared by every module
+        self.adjacency = nn.Parameter(torch.eye(num_frames)) if num_modules > 0 else None
+        self.graph_modules = nn.ModuleList(
+            GraphModule(node_dim, negative_slope, gcn_bias, lstm_output) for _ in range(num_modules)
+        )
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(node_dim, num_classes))
+
+    def gcn_adjacency(self) -> torch.Tensor:
+        """The adjacency the GCN layers use (the shared parameter A itself)."""
+        assert self.adjacency is not None
+        return self.adjacency
+
+    def intensity_weights(self) -> torch.Tensor:
+        """Expression intensity weights ``(N,)``: ``softmax(mean(A, dim=0))`` (eq. 7) on a detached A,
+        or uniform ``1/N`` when the model fuses by the mean."""
+        if self.fusion == "mean" or self.adjacency is None:
+            return torch.full((self.num_frames,), 1.0 / self.num_frames, device=self.classifier[1].weight.device)
+        a = self.adjacency.detach() if self.detach_fusion else self.adjacency
+        return torch.softmax(a.mean(dim=0), dim=0)
+
+    def forward(self, clips: torch.Tensor) -> ModelOutput:
+        b, t = self.check_clips(clips)
+        if t != self.num_frames:
+            raise ValueError(
+                f"FERGCN was built for N={self.num_frames} frames (its adjacency is "
+                f"{self.num_frames}x{self.num_frames}), got clips with T={t}; sample clips with the "
+                "'chronological' sampler of the same profile or build the model with num_frames=T"
+            )
+        maps = self.trunk(clips.flatten(0, 1))  # (B·N, C', h, w), one pass over all frames
+        nodes = self.embed(maps).unflatten(0, (b, t))  # (B, N, d)
+        for module in self.graph_modules:
+            nodes = module(nodes, self.gcn_adjacency())
+        weights = self.intensity_weights().unsqueeze(0).expand(b, -1)  # (B, N)
+        fused = torch.einsum("bn,bnd->bd", weights, nodes)  # eq. 8: r = Σ_i weight_i H_i
+        logits = self.classifier(fused)
+        return logits, {"intensity_weights": weights, "frame_weights": weights, "embedding": fused}
+
+
+def build_fer_gcn(num_classes: int = 7, **kwargs: Any) -> FERGCN:
+    """Registry factory."""
+    return FERGCN(num_classes=num_classes, **kwargs)
+
+
+register(
+    "fer_gcn",
+    build_fer_gcn,
+    profiles={
+        "demo": Profile(
+            kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16}, "num_frames": 16, "node_dim": 64},
+            input_size=64,
+            num_frames=16,
+            sampler="chronological",
+        ),
+        "paper": Profile(
+            kwargs={"backbone": "vgg16_bn", "num_frames": 16, "node_dim": 256},
+            input_size=224,
+            num_frames=16,
+            sampler="chronological",
+        ),
+    },
+    variants={
+        "backbone": {"num_modules": 0, "fusion": "mean"},
+        "gcn_x1": {"num_modules": 1, "fusion": "mean"},
+        "gcn_x2": {"num_modules": 2, "fusion": "mean"},
+        "gcn_x3": {"num_modules": 3, "fusion": "mean"},
+        "full": {"num_modules": 2, "fusion": "weighted"},
+    },
+)
