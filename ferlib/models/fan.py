@@ -1,1 +1,177 @@
-"""(being written)"""
+"""Frame Attention Networks (FAN, paper 004) and its baselines.
+
+For a clip of T frames ``(B, T, C, H, W)``, a ResNet-18 (``self.trunk``, run once on ``B·T``
+frames, average-pooled) gives frame features ``f_i`` (512-d). Then, with ``Drop = Dropout(0.5)``
+in front of both attention heads (official code; the paper omits it):
+
+* eq. 1, self-attention: ``α_i = σ(Linear_{512→1}(Drop(f_i)))`` (the Linear has a bias);
+* eq. 2, anchor: ``f′ = Σ_i α_i f_i / Σ_i α_i``;
+* eq. 3, relation attention: ``β_i = σ(Linear_{1024→1}(Drop([f_i : f′])))``;
+* eq. 4, video feature: ``f_v = Σ_i α_i β_i [f_i : f′] / Σ_i α_i β_i`` (1024-d);
+* classifier: ``Linear_{1024→C}(Dropout(0.6)(f_v))``.
+
+Variants (registry ``variants``; constructor ``attention``):
+
+* ``full`` (``"relation"``): the model above.
+* ``self_attention`` (``"self"``): "FAN w/o relation-attention": ``Linear_{512→C}(Drop(f′))`` (the
+  official code applies the 0.5 dropout before this head too).
+* ``score_fusion`` (``"score_fusion"``): the papers' baseline: ``Linear_{512→C}`` on every frame,
+  scores fused by :func:`ferlib.models.baselines.fuse_frame_scores` (mean of the frame
+  probabilities by default; the official baseline sums them, which ranks classes the same).
+* ``full_official_eval``: ``full`` with ``official_eval=True``.
+
+**Evaluation formula.** The paper's eq. 4 (``αβ`` in numerator and denominator) is used in training
+and evaluation. The official code evaluates with ``Σ_i α_i [f_i : f′] / Σ_i α_i β_i`` (numerator
+without β); ``official_eval=True`` reproduces that in ``eval()`` mode only (training is unchanged).
+
+**Parameter layout.** ``official_layout=True`` (the ``paper`` profile) keeps all four heads of the
+official network in every variant — ``alpha`` (512→1), ``beta`` (1024→1), ``self_head`` (official
+``pred_fc1``, 512→C) and ``relation_head`` (``pred_fc2``, 1024→C) — so the ResNet-18 paper profile
+has exactly 11,188,816 parameters for 7 classes and any official checkpoint loads into any
+variant (:func:`ferlib.models.foreign.load_emotion_fan_state_dict`). The heads a variant does not
+use then get no gradient: under DDP use ``find_unused_parameters=True`` (or ``static_graph=True``).
+``official_layout=False`` (the ``demo`` profile) builds only the heads the variant uses.
+
+Paper settings not used by the model: K = 3 segments with one random frame each in training,
+every frame at evaluation; input 224 (face box + 25 %), no mean/std normalisation; backbone
+pre-trained on MS-Celeb-1M and FER+ (load the published file with the foreign loader); SGD,
+momentum 0.9, weight decay 1e-4, batch 48.
+
+``extras`` keys (per frame ``(B, T)``, clip ``(B, D)``):
+
+* ``"alpha"`` — α_i (``self_attention`` and ``full``);
+* ``"beta"`` and ``"alpha_beta"`` — β_i and α_iβ_i (``full``);
+* ``"frame_weights"`` — the weights the aggregation actually applies to the frames:
+  ``α/Σα`` (self), ``αβ/Σαβ`` (full; ``α/Σαβ`` under ``official_eval`` in eval mode, which does not
+  sum to 1), ``1/T`` (score fusion);
+* ``"embedding"`` — f′ (self, 512-d), f_v (full, 1024-d), mean frame feature (score fusion);
+* ``"frame_logits"`` ``(B, T, C)`` — score fusion only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from ferlib.models.backbones import build_backbone
+from ferlib.models.base import FERModel, ModelOutput
+from ferlib.models.baselines import ScoreFusion, frame_features, fuse_frame_scores
+from ferlib.models.registry import Profile, register
+
+Attention = Literal["relation", "self", "score_fusion"]
+ATTENTIONS = ("relation", "self", "score_fusion")
+
+
+class FAN(FERModel):
+    """Frame Attention Network; see the module docstring for the equations, variants and options."""
+
+    def __init__(
+        self,
+        num_classes: int,
+        backbone: str = "resnet18",
+        weights: str | None = None,
+        backbone_kwargs: dict[str, Any] | None = None,
+        attention: Attention = "relation",
+        official_eval: bool = False,
+        attention_dropout: float = 0.5,
+        classifier_dropout: float = 0.6,
+        official_layout: bool = True,
+        score_fusion: ScoreFusion = "mean_probs",
+    ) -> None:
+        super().__init__(num_classes)
+        if attention not in ATTENTIONS:
+            raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
+        if official_eval and attention != "relation":
+            raise ValueError("official_eval only changes the relation-attention formula; use attention='relation'")
+        if score_fusion not in ("mean_probs", "mean_logits"):
+            raise ValueError(f"score_fusion must be 'mean_probs' or 'mean_logits', got {score_fusion!r}")
+        net = build_backbone(backbone, weights, **(backbone_kwargs or {}))
+        dim = net.out_channels
+        self.trunk = net.trunk
+        self.attention = attention
+        self.official_eval = official_eval
+        self.score_fusion = score_fusion
+        self.feature_dim = dim
+        self.attention_dropout = nn.Dropout(attention_dropout)
+        self.classifier_dropout = nn.Dropout(classifier_dropout)
+        keep = {
+            "relation": {"alpha", "beta", "relation_head"},
+            "self": {"alpha", "self_head"},
+            "score_fusion": {"self_head"},
+        }[attention]
+        if official_layout:
+            keep = {"alpha", "beta", "self_head", "relation_head"}
+        self.alpha = nn.Linear(dim, 1) if "alpha" in keep else None  # q⁰ of eq. 1 (+ bias)
+        self.beta = nn.Linear(2 * dim, 1) if "beta" in keep else None  # q¹ of eq. 3 (+ bias)
+        self.self_head = nn.Linear(dim, num_classes) if "self_head" in keep else None
+        self.relation_head = nn.Linear(2 * dim, num_classes) if "relation_head" in keep else None
+
+    def forward(self, clips: torch.Tensor) -> ModelOutput:
+        b, t = self.check_clips(clips)
+        feats = frame_features(self.trunk, clips)  # f_i: (B, T, D)
+        if self.attention == "score_fusion":
+            assert self.self_head is not None
+            frame_logits = self.self_head(feats)  # (B, T, C)
+            weights = torch.full((b, t), 1.0 / t, dtype=feats.dtype, device=feats.device)
+            extras = {"frame_logits": frame_logits, "frame_weights": weights, "embedding": feats.mean(dim=1)}
+            return fuse_frame_scores(frame_logits, self.score_fusion), extras
+
+        assert self.alpha is not None
+        alpha = torch.sigmoid(self.alpha(self.attention_dropout(feats)))  # eq. 1: (B, T, 1)
+        anchor = (alpha * feats).sum(dim=1) / alpha.sum(dim=1)  # eq. 2: f′ (B, D)
+        if self.attention == "self":
+            assert self.self_head is not None
+            logits = self.self_head(self.attention_dropout(anchor))
+            weights = alpha.squeeze(-1) / alpha.sum(dim=1)
+            return logits, {"alpha": alpha.squeeze(-1), "frame_weights": weights, "embedding": anchor}
+
+        assert self.beta is not None and self.relation_head is not None
+        pairs = torch.cat([feats, anchor.unsqueeze(1).expand(-1, t, -1)], dim=-1)  # [f_i : f′] (B, T, 2D)
+        beta = torch.sigmoid(self.beta(self.attention_dropout(pairs)))  # eq. 3: (B, T, 1)
+        alpha_beta = alpha * beta
+        denominator = alpha_beta.sum(dim=1)  # Σ α_i β_i: (B, 1)
+        numerator_weights = alpha if (self.official_eval and not self.training) else alpha_beta
+        weights = numerator_weights / denominator.unsqueeze(1)  # (B, T, 1)
+        video = (weights * pairs).sum(dim=1)  # eq. 4: f_v (B, 2D)
+        logits = self.relation_head(self.classifier_dropout(video))
+        extras = {
+            "alpha": alpha.squeeze(-1),
+            "beta": beta.squeeze(-1),
+            "alpha_beta": alpha_beta.squeeze(-1),
+            "frame_weights": weights.squeeze(-1),
+            "embedding": video,
+        }
+        return logits, extras
+
+
+def build_fan(num_classes: int = 7, **kwargs: Any) -> FAN:
+    """Registry factory."""
+    return FAN(num_classes=num_classes, **kwargs)
+
+
+register(
+    "fan",
+    build_fan,
+    profiles={
+        "demo": Profile(
+            kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16}, "official_layout": False},
+            input_size=64,
+            num_frames=3,
+            sampler="segments",
+        ),
+        "paper": Profile(
+            kwargs={"backbone": "resnet18", "official_layout": True},
+            input_size=224,
+            num_frames=3,
+            sampler="segments",
+        ),
+    },
+    variants={
+        "full": {"attention": "relation"},
+        "self_attention": {"attention": "self"},
+        "score_fusion": {"attention": "score_fusion"},
+        "full_official_eval": {"attention": "relation", "official_eval": True},
+    },
+)
