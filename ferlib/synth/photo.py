@@ -1,0 +1,365 @@
+"""Photo-based rendering: real neutral faces deformed by action units with a landmark warp.
+
+:class:`PhotoRenderer` turns a folder of frontal neutral photos (one person each, e.g. the Face
+Research Lab London Set's ``neutral_front/NNN_03.jpg``) into expression clips of those real people:
+
+1. dlib finds the face and its 68 landmarks on the photo (once per photo, cached; the photo is
+   area-downscaled once so that its face crop is about ``supersample × size`` pixels);
+2. the crop: the detector box grown by ``box_extend`` of its side on *every* side (FAN's 25 %
+   padding), square, optionally rotated so the eyes are level, plus a small random similarity per
+   clip (``pose_jitter``) drawn from the caller's ``rng``;
+3. per frame, target landmarks = photo landmarks + ``expression_offsets(class, intensity)`` (IOD
+   units, see :mod:`ferlib.synth.expressions`) × the photo's outer inter-ocular distance
+   ``|p45 − p36|``, rotated by the angle of the eye line, so an expression moves with the head;
+4. :func:`ferlib.synth.warp.piecewise_affine_warp` carries the photo's pixels to the targets; where
+   the inner lips (60–67) open wider than in the photo (AU26 in surprise and fear), the
+   inner-mouth polygon is darkened in proportion to the added opening, so an open mouth reads as
+   open rather than as stretched lip skin;
+5. the frame is area-resized to ``size``; landmarks are returned in its pixel coordinates.
+
+Frames with equal intensity are rendered once. Everything is deterministic given ``rng``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+
+from ferlib.synth.warp import piecewise_affine_warp
+
+__all__ = [
+    "FaceNotFoundError",
+    "FacePhoto",
+    "Landmarker",
+    "PhotoRenderer",
+    "dlib_landmarker",
+    "face_crop_matrix",
+    "list_photos",
+    "load_face_photo",
+    "read_rgb",
+    "similarity_jitter",
+    "transform_points",
+]
+
+PHOTO_EXTS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp")
+INNER_LIP = slice(60, 68)
+
+#: ``landmarker(image_rgb) -> (landmarks (68, 2) float32, box (left, top, right, bottom))`` or ``None`` (no face)
+Landmarker = Callable[[np.ndarray], "tuple[np.ndarray, tuple[float, float, float, float]] | None"]
+#: ``offsets_fn(class_name, intensity (T,)) -> (T, 68, 2)`` displacements in IOD units
+OffsetsFn = Callable[[str, np.ndarray], np.ndarray]
+
+
+class FaceNotFoundError(ValueError):
+    """A photo in which the landmarker finds no face."""
+
+
+# -- photos and faces ---------------------------------------------------------------------------
+def read_rgb(path: str | Path) -> np.ndarray:
+    """An image file as RGB uint8 ``(H, W, 3)``; an unreadable file raises naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"photo {path} does not exist")
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError(f"photo {path} could not be decoded (expected a JPEG/PNG image)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def dlib_landmarker(upsample: int = 1, predictor: str | None = None) -> Landmarker:
+    """The default landmarker: dlib's HOG detector (best-scoring face) + the 68-point predictor."""
+    from ferlib.preprocess.dlib_models import detect_faces, landmarks_in_box
+
+    def run(image: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
+        faces = detect_faces(image, upsample)
+        if not faces:
+            return None
+        box = faces[0][0]
+        return landmarks_in_box(image, box, predictor), tuple(float(v) for v in box)  # type: ignore[return-value]
+
+    return run
+
+
+def list_photos(photos_dir: str | Path) -> list[Path]:
+    """Sorted image files of ``photos_dir`` (or of its ``neutral_front/`` when it has one)."""
+    folder = Path(photos_dir)
+    if (folder / "neutral_front").is_dir():
+        folder = folder / "neutral_front"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"photo folder {folder} does not exist (expected a folder of frontal neutral face photos)")
+    photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_EXTS and not p.name.startswith("."))
+    if not photos:
+        found = sorted(p.name for p in folder.iterdir())[:8]
+        raise FileNotFoundError(f"no photos ({', '.join(PHOTO_EXTS)}) in {folder}; found {found}")
+    return photos
+
+
+@dataclass(frozen=True)
+class FacePhoto:
+    """A photo prepared for warping: ``image`` (RGB uint8, possibly downscaled), ``landmarks``
+    ``(68, 2)`` and detector ``box`` (left, top, right, bottom), both in ``image`` pixels."""
+
+    path: Path
+    image: np.ndarray
+    landmarks: np.ndarray
+    box: tuple[float, float, float, float]
+
+    @property
+    def inter_ocular(self) -> float:
+        return float(np.linalg.norm(self.landmarks[45] - self.landmarks[36]))
+
+    @property
+    def eye_angle(self) -> float:
+        """Angle (radians) of the line from the right outer eye corner (36) to the left one (45)."""
+        d = self.landmarks[45] - self.landmarks[36]
+        return float(math.atan2(d[1], d[0]))
+
+
+def load_face_photo(
+    path: str | Path,
+    crop_pixels: int | None = None,
+    box_extend: float = 0.25,
+    landmarker: Landmarker | None = None,
+) -> FacePhoto:
+    """Read a photo, find its face and 68 landmarks, and area-downscale it so that the face crop
+    (box side × (1 + 2·``box_extend``)) is about ``crop_pixels`` (no upscaling; ``None`` keeps it).
+
+    Raises :class:`FaceNotFoundError` naming the file when the landmarker finds no face.
+    """
+    path = Path(path)
+    image = read_rgb(path)
+    found = (landmarker or dlib_landmarker())(image)
+    if found is None:
+        raise FaceNotFoundError(
+            f"no face found in photo {path} ({image.shape[1]}x{image.shape[0]}): expected one frontal face "
+            "that dlib's HOG detector finds (a clear, upright, front-facing face of at least ~80 pixels)"
+        )
+    landmarks, box = found
+    landmarks = np.asarray(landmarks, dtype=np.float32)
+    if landmarks.shape != (68, 2):
+        raise ValueError(f"landmarker returned landmarks of shape {landmarks.shape} for {path}; expected (68, 2)")
+    box_arr = np.asarray(box, dtype=np.float64)
+    if crop_pixels is not None:
+        side = max(box_arr[2] - box_arr[0], box_arr[3] - box_arr[1]) * (1 + 2 * box_extend)
+        f = crop_pixels / side
+        if f < 1.0:
+            h, w = image.shape[:2]
+            new_w, new_h = max(1, round(w * f)), max(1, round(h * f))
+            fx, fy = new_w / w, new_h / h
+            image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+            # pixel centres: x' = (x + 0.5) f - 0.5
+            landmarks = ((landmarks + 0.5) * np.float32([fx, fy]) - 0.5).astype(np.float32)
+            box_arr = (box_arr + 0.5) * np.array([fx, fy, fx, fy]) - 0.5
+    return FacePhoto(path, image, landmarks, tuple(float(v) for v in box_arr))  # type: ignore[arg-type]
+
+
+# -- crops as affine matrices -------------------------------------------------------------------
+def face_crop_matrix(
+    box: Sequence[float], out_size: int, box_extend: float = 0.25, angle: float = 0.0
+) -> np.ndarray:
+    """``(2, 3)`` affine matrix from photo pixels to a square ``out_size`` crop around the face.
+
+    The crop is centred on the detector ``box`` (left, top, right, bottom), its side is the box's
+    longer side × (1 + 2·``box_extend``) (``box_extend`` = 0.25: FAN's 25 % padding on each side),
+    and it is rotated by ``-angle`` (radians) about the centre, so ``angle`` = the eye-line angle
+    levels the eyes.
+    """
+    left, top, right, bottom = (float(v) for v in box)
+    if right <= left or bottom <= top:
+        raise ValueError(f"face box {tuple(box)} is empty; expected (left, top, right, bottom) with right > left, bottom > top")
+    side = max(right - left, bottom - top) * (1.0 + 2.0 * box_extend)
+    k = out_size / side
+    c, s = math.cos(angle), math.sin(angle)
+    lin = k * np.array([[c, s], [-s, c]])  # rotation by -angle, then scale
+    centre = np.array([(left + right) / 2.0, (top + bottom) / 2.0])
+    t = np.full(2, (out_size - 1) / 2.0) - lin @ centre
+    return np.concatenate([lin, t[:, None]], 1)
+
+
+def similarity_jitter(
+    rng: np.random.Generator, out_size: int, rotation_deg: float = 0.0, scale: float = 0.0, shift: float = 0.0
+) -> np.ndarray:
+    """A random ``(3, 3)`` similarity about the centre of an ``out_size`` image: rotation uniform in
+    ±``rotation_deg``, scale in 1 ± ``scale``, shift in ±``shift`` × ``out_size`` per axis.
+    All zeros give the identity (and draw nothing from ``rng``)."""
+    if rotation_deg == 0 and scale == 0 and shift == 0:
+        return np.eye(3)
+    a = math.radians(rng.uniform(-rotation_deg, rotation_deg))
+    k = 1.0 + rng.uniform(-scale, scale)
+    d = rng.uniform(-shift, shift, 2) * out_size
+    c = (out_size - 1) / 2.0
+    lin = k * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    t = np.array([c, c]) + d - lin @ np.array([c, c])
+    return np.vstack([np.concatenate([lin, t[:, None]], 1), [0.0, 0.0, 1.0]])
+
+
+def compose(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """``(2, 3)`` affine of ``outer ∘ inner`` (apply ``inner`` first); either may be ``(2, 3)`` or ``(3, 3)``."""
+    a = np.vstack([outer[:2], [0, 0, 1]])
+    b = np.vstack([inner[:2], [0, 0, 1]])
+    return (a @ b)[:2]
+
+
+def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Apply a ``(2, 3)`` affine to points ``(..., 2)``; returns float32."""
+    m = np.asarray(matrix, dtype=np.float64)[:2]
+    return (np.asarray(points, dtype=np.float64) @ m[:, :2].T + m[:, 2]).astype(np.float32)
+
+
+def downscale_points(points: np.ndarray, factor: int) -> np.ndarray:
+    """Pixel coordinates after an area resize by 1/``factor`` (pixel centres: ``(x + 0.5)/f − 0.5``)."""
+    return ((np.asarray(points, dtype=np.float32) + 0.5) / factor - 0.5).astype(np.float32)
+
+
+def polygon_area(points: np.ndarray) -> np.ndarray:
+    """Area of polygons ``(..., K, 2)`` (shoelace formula), non-negative."""
+    x, y = points[..., 0], points[..., 1]
+    return 0.5 * np.abs((x * np.roll(y, -1, -1) - np.roll(x, -1, -1) * y).sum(-1))
+
+
+def darken_polygon(image: np.ndarray, polygon: np.ndarray, alpha: float, colour: Sequence[float]) -> np.ndarray:
+    """Blend ``colour`` into ``image`` ``(H, W, 3)`` uint8 inside ``polygon`` ``(K, 2)`` with weight ``alpha``
+    (anti-aliased edge). Returns a new image."""
+    if alpha <= 0:
+        return image
+    shift = 4
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon * (1 << shift)).astype(np.int32)], 255, cv2.LINE_AA, shift)
+    w = (mask.astype(np.float32) / 255.0 * min(float(alpha), 1.0))[..., None]
+    out = image.astype(np.float32) * (1 - w) + np.asarray(colour, np.float32) * w
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def _default_offsets(class_name: str, intensity: np.ndarray) -> np.ndarray:
+    from ferlib.synth.expressions import expression_offsets
+
+    return expression_offsets(class_name, intensity)
+
+
+# -- the renderer -------------------------------------------------------------------------------
+class PhotoRenderer:
+    """Expression clips of real people from frontal neutral photos (see the module docstring).
+
+    Parameters
+    ----------
+    photos_dir: folder of neutral photos, one person each (or a London-set root with ``neutral_front/``).
+    size: side of the output frames in pixels.
+    box_extend: crop padding on each side of the detector box, as a fraction of its side (FAN: 0.25).
+    align_eyes: rotate the crop so the eyes are level (default ``False``: keep the photo's head roll;
+        the expression offsets are rotated with the face either way).
+    supersample: warp at ``supersample × size`` and area-resize, which anti-aliases the result.
+    pose_jitter: ``(rotation_deg, scale, shift)`` of a random similarity drawn once per clip.
+    mouth_colour: RGB of the inner mouth painted where the lips part.
+    mouth_opening_ref: added inner-lip area (in IOD²) at which the inner mouth is fully dark.
+    offsets_fn: ``(class_name, intensity (T,)) -> (T, 68, 2)`` IOD-unit displacements; default
+        :func:`ferlib.synth.expressions.expression_offsets`.
+    landmarker: ``image -> (landmarks, box) | None``; default dlib (:func:`dlib_landmarker`).
+    """
+
+    def __init__(
+        self,
+        photos_dir: str | Path,
+        size: int = 64,
+        box_extend: float = 0.25,
+        align_eyes: bool = False,
+        supersample: int = 2,
+        pose_jitter: tuple[float, float, float] = (3.0, 0.03, 0.03),
+        mouth_colour: tuple[int, int, int] = (48, 20, 24),
+        mouth_opening_ref: float = 0.02,
+        offsets_fn: OffsetsFn | None = None,
+        landmarker: Landmarker | None = None,
+    ) -> None:
+        if size < 16:
+            raise ValueError(f"frame size must be at least 16 pixels, got {size}")
+        if supersample < 1:
+            raise ValueError(f"supersample must be >= 1, got {supersample}")
+        self.photos = list_photos(photos_dir)
+        self.size = int(size)
+        self.supersample = int(supersample)
+        self.box_extend = float(box_extend)
+        self.align_eyes = bool(align_eyes)
+        self.pose_jitter = tuple(float(v) for v in pose_jitter)
+        self.mouth_colour = tuple(mouth_colour)
+        self.mouth_opening_ref = float(mouth_opening_ref)
+        self.offsets_fn = offsets_fn
+        self.landmarker = landmarker
+        self._faces: dict[int, FacePhoto] = {}
+
+    @property
+    def n_photos(self) -> int:
+        return len(self.photos)
+
+    @property
+    def work_size(self) -> int:
+        return self.size * self.supersample
+
+    def face(self, subject_index: int) -> FacePhoto:
+        """The prepared photo of subject ``subject_index % n_photos`` (landmarks found once, then cached)."""
+        i = int(subject_index) % self.n_photos
+        if i not in self._faces:
+            self._faces[i] = load_face_photo(self.photos[i], self.work_size, self.box_extend, self.landmarker)
+        return self._faces[i]
+
+    def _crop(self, face: FacePhoto, jitter: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Crop at the working size: image ``(W, W, 3)`` and landmarks ``(68, 2)`` in its pixels."""
+        angle = face.eye_angle if self.align_eyes else 0.0
+        m = compose(jitter, face_crop_matrix(face.box, self.work_size, self.box_extend, angle))
+        w = self.work_size
+        crop = cv2.warpAffine(face.image, m, (w, w), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return crop, transform_points(m, face.landmarks)
+
+    def _finish(self, frame: np.ndarray) -> np.ndarray:
+        if self.supersample == 1:
+            return frame
+        return cv2.resize(frame, (self.size, self.size), interpolation=cv2.INTER_AREA)
+
+    def neutral(self, subject_index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The subject's neutral crop without jitter: frame ``(size, size, 3)`` uint8, landmarks ``(68, 2)``."""
+        crop, lm = self._crop(self.face(subject_index), np.eye(3))
+        return self._finish(crop), downscale_points(lm, self.supersample)
+
+    def target_landmarks(self, landmarks: np.ndarray, class_name: str, intensity: np.ndarray) -> np.ndarray:
+        """Targets ``(T, 68, 2)``: ``landmarks`` ``(68, 2)`` + offsets × IOD, rotated with the eye line."""
+        offsets = (self.offsets_fn or _default_offsets)(class_name, intensity)
+        offsets = np.asarray(offsets, dtype=np.float64)
+        if offsets.shape != (len(intensity), 68, 2):
+            raise ValueError(f"expression offsets for {class_name!r} have shape {offsets.shape}; expected ({len(intensity)}, 68, 2)")
+        d = landmarks[45].astype(np.float64) - landmarks[36]
+        iod, angle = float(np.hypot(*d)), math.atan2(d[1], d[0])
+        c, s = math.cos(angle), math.sin(angle)
+        rot = np.array([[c, -s], [s, c]])  # face frame (x along the eye line) -> image frame
+        return (landmarks[None].astype(np.float64) + iod * offsets @ rot.T).astype(np.float32)
+
+    def render(
+        self, subject_index: int, class_name: str, intensity: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One clip of subject ``subject_index % n_photos`` showing ``class_name``.
+
+        ``intensity`` ``(T,)`` per-frame expression intensity (0 = the neutral photo, 1 = apex).
+        Returns frames ``(T, size, size, 3)`` uint8 RGB and landmarks ``(T, 68, 2)`` float32 in
+        output pixels. ``rng`` draws the clip's pose jitter.
+        """
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        intensity = np.asarray(intensity, dtype=np.float32)
+        if intensity.ndim != 1 or len(intensity) == 0 or not np.isfinite(intensity).all():
+            raise ValueError(f"intensity must be a finite 1-D array (T,) with T >= 1, got shape {intensity.shape}")
+        face = self.face(subject_index)
+        jitter = similarity_jitter(rng, self.work_size, *self.pose_jitter)
+        crop, lm = self._crop(face, jitter)
+        values, inverse = np.unique(intensity, return_inverse=True)
+        targets = self.target_landmarks(lm, class_name, values)  # (U, 68, 2)
+        iod2 = float(np.sum((lm[45] - lm[36]) ** 2))
+        base_open = float(polygon_area(lm[INNER_LIP]))
+        frames = np.empty((len(values), self.size, self.size, 3), np.uint8)
+        for u in range(len(values)):  # rendering, one warp per distinct intensity
+            frame = piecewise_affine_warp(crop, lm, targets[u]) if values[u] != 0 else crop
+            opening = (float(polygon_area(targets[u][INNER_LIP])) - base_open) / (self.mouth_opening_ref * iod2)
+            frame = darken_polygon(frame, targets[u][INNER_LIP], opening, self.mouth_colour)
+            frames[u] = self._finish(frame)
+        return frames[inverse], downscale_points(targets[inverse], self.supersample)

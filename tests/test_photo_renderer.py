@@ -1,0 +1,187 @@
+"""PhotoRenderer on faces the tests draw (known landmarks), and on real photos when the fixtures exist."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ferlib.data.landmarks68 import MEAN_SHAPE
+from ferlib.synth.photo import FaceNotFoundError, PhotoRenderer, polygon_area
+
+FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "london_frl_subset"
+PHOTO = 200  # side of the drawn photos
+IOD = 60.0  # inter-ocular distance of the drawn face, photo pixels
+
+
+def _drawn_face(angle_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """A cartoon face ``(PHOTO, PHOTO, 3)`` and its 68 landmarks (the mean shape, rotated by ``angle_deg``)."""
+    a = math.radians(angle_deg)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    lm = (MEAN_SHAPE.astype(np.float64) * IOD) @ rot.T + [PHOTO / 2, PHOTO / 2 - 20]
+    img = np.full((PHOTO, PHOTO, 3), 150, np.uint8)
+    cv2.fillPoly(img, [np.round(lm[:17]).astype(np.int32)], (220, 180, 160))
+    for eye in (lm[36:42], lm[42:48]):
+        cv2.fillPoly(img, [np.round(eye).astype(np.int32)], (40, 40, 40))
+    cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], (200, 90, 90))  # closed lips
+    cv2.circle(img, tuple(np.round(lm[48]).astype(int)), 2, (0, 0, 255), -1)  # a blue spot on the mouth corner
+    return img, lm.astype(np.float32)
+
+
+def _landmarker_for(lm: np.ndarray):
+    box = (float(lm[:, 0].min()), float(lm[:, 1].min()), float(lm[:, 0].max()), float(lm[:, 1].max()))
+    return lambda image: (lm, box)
+
+
+def _smile(class_name: str, intensity: np.ndarray) -> np.ndarray:
+    """Stand-in offsets: mouth corners (outer 48/54 and inner 60/64) up and outwards (x right, y down, IOD units)."""
+    field = np.zeros((68, 2), np.float32)
+    field[[48, 60]] = (-0.10, -0.08)
+    field[[54, 64]] = (0.10, -0.08)
+    return np.asarray(intensity, np.float32)[:, None, None] * field
+
+
+def _open_mouth(class_name: str, intensity: np.ndarray) -> np.ndarray:
+    """Stand-in offsets: jaw, lower lip and lower inner lip drop (AU26-like)."""
+    field = np.zeros((68, 2), np.float32)
+    field[[65, 66, 67], 1] = 0.25
+    field[list(range(55, 60)), 1] = 0.27
+    field[list(range(5, 12)), 1] = 0.2
+    return np.asarray(intensity, np.float32)[:, None, None] * field
+
+
+@pytest.fixture
+def drawn(tmp_path: Path):
+    def make(angle_deg: float = 0.0, offsets=_smile, **kw) -> tuple[PhotoRenderer, np.ndarray]:
+        img, lm = _drawn_face(angle_deg)
+        folder = tmp_path / f"photos_{angle_deg:g}"
+        folder.mkdir(exist_ok=True)
+        cv2.imwrite(str(folder / "a.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        kw.setdefault("pose_jitter", (0.0, 0.0, 0.0))
+        return PhotoRenderer(folder, size=64, offsets_fn=offsets, landmarker=_landmarker_for(lm), **kw), lm
+
+    return make
+
+
+def _iod(lm: np.ndarray) -> float:
+    return float(np.linalg.norm(lm[45] - lm[36]))
+
+
+def test_shapes_dtypes_and_determinism(drawn) -> None:
+    r, _ = drawn(pose_jitter=(3.0, 0.03, 0.03))
+    inten = np.linspace(0, 1, 5).astype(np.float32)
+    frames, lm = r.render(0, "happy", inten, np.random.default_rng(0))
+    assert frames.shape == (5, 64, 64, 3) and frames.dtype == np.uint8
+    assert lm.shape == (5, 68, 2) and lm.dtype == np.float32
+    again, lm2 = r.render(0, "happy", inten, np.random.default_rng(0))
+    np.testing.assert_array_equal(frames, again)
+    np.testing.assert_array_equal(lm, lm2)
+    other, _ = r.render(0, "happy", inten, np.random.default_rng(1))
+    assert not np.array_equal(frames, other)  # another clip jitter
+    wrapped, _ = r.render(r.n_photos, "happy", inten, np.random.default_rng(0))  # subject index wraps
+    np.testing.assert_array_equal(frames, wrapped)
+
+
+def test_intensity_zero_gives_the_neutral_crop(drawn) -> None:
+    r, _ = drawn()
+    neutral, neutral_lm = r.neutral(0)
+    frames, lm = r.render(0, "happy", np.zeros(3, np.float32), np.random.default_rng(0))
+    assert np.abs(frames.astype(int) - neutral).max() <= 1
+    np.testing.assert_allclose(lm, np.broadcast_to(neutral_lm, lm.shape), atol=1e-4)
+    # the neutral crop frames the face: eyes level and in the upper half, IOD a good share of the side
+    assert abs(neutral_lm[36, 1] - neutral_lm[45, 1]) < 0.5
+    assert 0.25 * 64 < _iod(neutral_lm) < 0.6 * 64
+    assert neutral_lm[36, 1] < 32 < neutral_lm[57, 1]
+
+
+@pytest.mark.parametrize("angle", [0.0, 20.0])
+def test_landmarks_move_by_the_offsets_rotated_with_the_face(drawn, angle: float) -> None:
+    r, _ = drawn(angle)
+    frames, lm = r.render(0, "happy", np.array([0.0, 1.0], np.float32), np.random.default_rng(0))
+    a = math.radians(angle)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    iod = _iod(lm[0])
+    expected = iod * (_smile("happy", np.ones(1))[0] @ rot.T)
+    np.testing.assert_allclose(lm[1] - lm[0], expected, atol=0.05)
+    if angle == 0:
+        assert lm[1, 48, 0] < lm[0, 48, 0] and lm[1, 48, 1] < lm[0, 48, 1]  # left corner: out (left) and up
+        assert lm[1, 54, 0] > lm[0, 54, 0] and lm[1, 54, 1] < lm[0, 54, 1]
+
+
+def test_pixels_follow_the_landmarks(drawn) -> None:
+    r, _ = drawn(offsets=_smile, supersample=3)
+    frames, lm = r.render(0, "happy", np.array([0.0, 1.0], np.float32), np.random.default_rng(0))
+    centres = []
+    for t in (0, 1):
+        f = frames[t].astype(np.float64)
+        blue = np.clip(f[..., 2] - f[..., :2].max(-1), 0, None)  # the blue spot drawn at landmark 48
+        ys, xs = np.mgrid[0:64, 0:64]
+        centres.append(np.array([(blue * xs).sum(), (blue * ys).sum()]) / blue.sum())
+    np.testing.assert_allclose(centres[0], lm[0, 48], atol=0.5)
+    assert np.linalg.norm(lm[1, 48] - lm[0, 48]) > 3.0  # the landmark moved by several pixels …
+    # … and the spot's mass centre with it (up to the uneven stretch of the triangles around it)
+    np.testing.assert_allclose(centres[1], lm[1, 48], atol=1.2)
+    assert np.linalg.norm(centres[1] - lm[1, 48]) < 0.5 * np.linalg.norm(centres[1] - lm[0, 48])
+
+
+def _inner_mouth_brightness(frame: np.ndarray, lm: np.ndarray) -> float:
+    mask = np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(lm[60:68]).astype(np.int32)], 1)
+    return float(frame[mask > 0].mean()) if mask.any() else float("nan")
+
+
+def test_an_open_mouth_is_dark_and_a_closed_one_is_not(drawn) -> None:
+    r, _ = drawn(offsets=_open_mouth)
+    frames, lm = r.render(0, "surprise", np.array([0.0, 1.0], np.float32), np.random.default_rng(0))
+    assert polygon_area(lm[1, 60:68]) > 20  # the lips part by several pixels
+    assert _inner_mouth_brightness(frames[1], lm[1]) < 70
+    lips = frames[0][np.round(lm[0, 48:60, 1]).astype(int), np.round(lm[0, 48:60, 0]).astype(int)]
+    assert lips.mean() > 70  # before, the mouth region is lip-coloured, not dark
+    r_smile, _ = drawn(offsets=_smile)
+    smile, _ = r_smile.render(0, "happy", np.array([1.0], np.float32), np.random.default_rng(0))
+    assert (smile[0] < 60).all(-1).sum() <= (r_smile.neutral(0)[0] < 60).all(-1).sum() + 2  # no new dark area
+
+
+def test_bad_inputs_are_refused(drawn, tmp_path: Path) -> None:
+    r, _ = drawn()
+    with pytest.raises(ValueError, match=r"intensity must be a finite 1-D array"):
+        r.render(0, "happy", np.zeros((2, 2)), np.random.default_rng(0))
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
+        r.render(0, "happy", np.zeros(2), 0)  # type: ignore[arg-type]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("x")
+    with pytest.raises(FileNotFoundError, match=r"no photos .* in .*empty"):
+        PhotoRenderer(empty)
+
+
+def test_a_photo_without_a_face_names_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "faceless"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "wall_01.jpg"), np.full((120, 120, 3), 128, np.uint8))
+    r = PhotoRenderer(folder, size=32)  # the real dlib landmarker
+    with pytest.raises(FaceNotFoundError, match=r"wall_01\.jpg.*expected one frontal face"):
+        r.render(0, "happy", np.zeros(2, np.float32), np.random.default_rng(0))
+
+
+@pytest.mark.fixtures
+def test_real_photos_smile_is_seen_by_dlib() -> None:
+    """On a real London-set photo, dlib's landmarks on the rendered smile move like the targets."""
+    if not (FIXTURES / "neutral_front").is_dir():
+        pytest.skip(f"real-face fixtures not found at {FIXTURES.resolve()}")
+    from ferlib.preprocess.dlib_models import landmarks_in_box
+
+    r = PhotoRenderer(FIXTURES, size=128, pose_jitter=(0.0, 0.0, 0.0))
+    frames, lm = r.render(1, "happy", np.array([0.0, 1.0], np.float32), np.random.default_rng(0))
+    assert frames.shape == (2, 128, 128, 3)
+    box = (int(lm[0, :, 0].min()), int(lm[0, :, 1].min()), int(lm[0, :, 0].max()), int(lm[0, :, 1].max()))
+    seen = np.stack([landmarks_in_box(f, box) for f in frames])  # dlib on the rendered frames
+    assert np.abs(seen[0] - lm[0]).mean() < 2.0  # the neutral crop's landmarks are where dlib sees them
+    width = lambda p: p[54, 0] - p[48, 0]  # noqa: E731
+    corners_y = lambda p: p[[48, 54], 1].mean()  # noqa: E731
+    assert width(lm[1]) > width(lm[0]) + 3 and corners_y(lm[1]) < corners_y(lm[0]) - 2
+    assert width(seen[1]) > width(seen[0]) + 2  # the pixels show a wider mouth …
+    assert corners_y(seen[1]) < corners_y(seen[0]) - 1  # … with raised corners
