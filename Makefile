@@ -1,0 +1,48 @@
+# The workbook's commands. `make demo` runs the main job on the generated data set;
+# `make test` runs the test suite. Both create .venv and install into it when needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.ferlib-installed
+DATA ?= data
+PROFILE ?= demo
+
+.PHONY: install test test-fast demo data figures bench clean-runs
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]" "torch!=2.13.0+cpu"
+	$(BIN)/python -c "import torch, torchvision, dlib, cv2; print('installed torch', torch.__version__, 'torchvision', torchvision.__version__)"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## the tests (whole suite, smoke profile for the slow paths)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## only the fast tests
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+## the generated data sets the notebooks use
+data: $(STAMP)
+	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab --profile lab --subjects 30 --frames 16
+	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-return --profile lab-return --subjects 10 --frames 16
+
+## figures that need no training
+figures: $(STAMP)
+	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
+
+## the main job on the embedded default
+demo: data figures
+
+## benchmarks (print ratios measured in one run)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_loader.py
+
+clean-runs:
+	rm -rf runs
