@@ -1,0 +1,125 @@
+"""DFEW (Dynamic Facial Expressions in the Wild): 11,697 single-label movie clips, official 5 folds.
+
+Layout as distributed::
+
+    <root>/Clip/clip_224x224/00001/00001_00001.jpg …        face frames, one folder a clip
+    <root>/Clip/original/…/00001.mp4                          (or the original videos)
+    <root>/EmoLabel_DataSplit/train(single-labeled)/set_1.csv … set_5.csv
+    <root>/EmoLabel_DataSplit/test(single-labeled)/set_1.csv  … set_5.csv
+
+Split files: CSV with a header ``video_name,label``; ``video_name`` is the clip number (``1`` or
+``00001``, an extension is ignored), ``label`` a code 1–7 in DFEW's order Happy, Sad, Neutral,
+Angry, Surprise, Disgust, Fear. A file without a header (first row already data) is read by
+position (clip, label); ``id_column``, ``label_column`` and ``delimiter`` override the names.
+An unknown code raises naming the file, line and value.
+
+Clip files: the first of :data:`DFEW_CLIP_GLOBS` (or ``clips_glob``, one glob or a list) that
+matches any folder or video whose name is a clip number; frame folders are preferred over videos
+because they are tried first. A listed clip with no file raises unless ``allow_missing=True``.
+
+Index: ``clip_id`` ``00001``, ``fold`` = the set whose *test* list holds the clip (protocol
+``official_folds``). DFEW has no subject ids: ``subject`` is the clip id (the official folds, not
+subjects, define the evaluation).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from ferlib.data.adapters.base import (
+    DFER7,
+    Adapter,
+    LabelError,
+    LayoutError,
+    assign_folds,
+    build_index,
+    code_to_class,
+    parse_code,
+    report_missing,
+    require_dir,
+    require_file,
+    sources_by_stem,
+)
+from ferlib.data.index import ClipIndex
+
+DFEW_CLASSES: tuple[str, ...] = DFER7
+DFEW_CODES: dict[int, str] = {i + 1: name for i, name in enumerate(DFEW_CLASSES)}
+DFEW_CLIP_GLOBS: tuple[str, ...] = (
+    "Clip/clip_224x224/*",
+    "Clip/clip_224x224_16f/*",
+    "Clip/jpg_256/*",
+    "Clip/clip_224x224/*/*",
+    "Clip/original/*",
+    "Clip/original/*/*",
+    "Clip/*",
+)
+
+
+def clip_key(value: object) -> str:
+    """DFEW clip number as its 5-digit name: ``1``, ``"00001"``, ``"00001.mp4"`` → ``"00001"``."""
+    text = Path(str(value).strip()).stem if "." in str(value) else str(value).strip()
+    return f"{int(text):05d}" if text.isdigit() else text
+
+
+def read_split_csv(
+    path: Path, id_column: str = "video_name", label_column: str = "label", delimiter: str = ","
+) -> list[tuple[str, str, str]]:
+    """``(clip, class name, "file line n")`` for each row of one DFEW split CSV."""
+    require_file(path, "a DFEW split file")
+    df = pd.read_csv(path, sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True)
+    first_row = 2
+    cols = [str(c).strip() for c in df.columns]
+    if id_column in cols and label_column in cols:
+        ids, labels = df.iloc[:, cols.index(id_column)], df.iloc[:, cols.index(label_column)]
+    elif len(cols) >= 2 and clip_key(cols[0]).isdigit():  # no header: the first row is data
+        df = pd.read_csv(path, sep=delimiter, dtype=str, header=None, keep_default_na=False, skipinitialspace=True)
+        ids, labels, first_row = df.iloc[:, 0], df.iloc[:, 1], 1
+    else:
+        raise LayoutError(f"{path}: expected columns {id_column!r} and {label_column!r} (delimiter {delimiter!r}); found {cols}")
+    out = []
+    for i, (clip, code) in enumerate(zip(ids, labels)):
+        where = f"{path} line {i + first_row}"
+        out.append((clip_key(clip), code_to_class(parse_code(code, where), DFEW_CODES, where), where))
+    return out
+
+
+def dfew_index(
+    root: Path,
+    split_dir: str = "EmoLabel_DataSplit",
+    train_pattern: str = "train(single-labeled)/set_{k}.csv",
+    test_pattern: str = "test(single-labeled)/set_{k}.csv",
+    folds: Sequence[int] = (1, 2, 3, 4, 5),
+    clips_glob: str | Sequence[str] | None = None,
+    id_column: str = "video_name",
+    label_column: str = "label",
+    delimiter: str = ",",
+    allow_missing: bool = False,
+) -> ClipIndex:
+    """Index DFEW's single-labelled clips with their official test fold (module docstring)."""
+    splits = require_dir(root / split_dir, "DFEW's split files (<root>/EmoLabel_DataSplit/{train,test}(single-labeled)/set_*.csv)")
+    read = lambda pattern, k: read_split_csv(splits / pattern.format(k=k), id_column, label_column, delimiter)  # noqa: E731
+    labels = assign_folds({k: read(test_pattern, k) for k in folds}, {k: read(train_pattern, k) for k in folds})
+    globs = [clips_glob] if isinstance(clips_glob, str) else list(clips_glob or DFEW_CLIP_GLOBS)
+    sources = sources_by_stem(root, globs, "DFEW clip folders or videos named by clip number")
+    missing = [c for c in labels if c not in sources]
+    report_missing(missing, len(labels), "DFEW clips in the split files", allow_missing, f"looked in {root}/{globs[0]} …")
+    records = [
+        {"clip_id": clip, "label_name": label, "subject": clip, "source": str(sources[clip]), "split": "", "fold": fold}
+        for clip, (label, fold) in labels.items()
+        if clip in sources
+    ]
+    if any(r["fold"] < 0 for r in records) and not any(r["fold"] >= 0 for r in records):
+        raise LabelError(f"no DFEW clip is in any test list under {splits}")
+    return build_index(records, DFEW_CLASSES, "dfew", root)
+
+
+ADAPTER = Adapter(
+    name="dfew",
+    classes=DFEW_CLASSES,
+    protocol=("official_folds", {"column": "fold"}),
+    builder=dfew_index,
+    description="DFEW: 11,697 single-label in-the-wild clips, 7 classes, official 5-fold CV (UAR + WAR)",
+)
