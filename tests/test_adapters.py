@@ -363,6 +363,9 @@ def test_mafw_errors(tmp_path):
     bad.write_text("00003.mp4 fear\n00008.mp4 boredom\n")
     with pytest.raises(LabelError, match=r"set_3/test.txt line 2: unknown label 'boredom'"):
         load_index("mafw", tmp_path)
+    bad.write_text("00003.mp4 3\n00008.mp4 8\n")
+    with pytest.raises(LabelError, match=r"numeric label '3'; .* pass codes="):
+        load_index("mafw", tmp_path)
     bad.write_text("00003.mp4 fear\n00008.mp4 surprise\n")
     with pytest.raises(LabelError, match=r"'00008' is labelled 'surprise' in .* but 'contempt' in .*set_1/train.txt"):
         load_index("mafw", tmp_path)

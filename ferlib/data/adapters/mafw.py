@@ -25,6 +25,7 @@ from typing import Mapping, Sequence
 
 from ferlib.data.adapters.base import (
     Adapter,
+    LabelError,
     LayoutError,
     assign_folds,
     build_index,
@@ -66,7 +67,9 @@ def read_list(path: Path, codes: Mapping[int, str] | None = None, delimiter: str
             raise LayoutError(f"{where}: expected '<clip> <label>', found {line.strip()!r}")
         clip, label = Path(parts[0].replace("\\", "/")).name, parts[1]
         clip = clip.rsplit(".", 1)[0] if "." in clip else clip
-        if codes is not None and label.lstrip("+-").replace(".", "", 1).isdigit():
+        if label.lstrip("+-").replace(".", "", 1).isdigit():
+            if codes is None:
+                raise LabelError(f"{where}: numeric label {label!r}; this copy uses codes, pass codes={{1: 'anger', …}}")
             name = code_to_class(parse_code(label, where), codes, where)
         else:
             name = name_to_class(label, MAFW_CLASSES, where)
