@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -83,7 +84,7 @@ def test_r3d_paper_profile_is_torchvisions_r3d_18() -> None:
         torch.testing.assert_close(model(clips)[0], reference(clips.permute(0, 2, 1, 3, 4)))
 
 
-def test_pretrained_weights_are_never_downloaded(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pretrained_weights_are_never_downloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     with pytest.raises(FileNotFoundError, match="never downloads"):
         R3D(3, weights="KINETICS400_V1")

@@ -1,0 +1,293 @@
+"""Speed and memory of every registered model, and what batching the frames through the trunk buys.
+
+For every method the registry lists (or ``--methods``) and every profile (``paper`` is skipped on
+CPU unless ``--paper`` is given, and then runs with batch 1), this prints a Markdown table with:
+
+* forward clips/s (``eval()``, no autograd) and forward+backward clips/s (``train()``,
+  cross-entropy on random labels, plus ``aux_logits`` when a model returns them);
+* peak memory of one forward+backward step: on CUDA ``torch.cuda.max_memory_allocated`` (absolute,
+  weights included); on CPU the growth of the process's peak resident set over the step, after
+  freed heap memory is returned to the OS (glibc ``malloc_trim``), with the peak read from Linux
+  ``VmHWM`` reset through ``/proc/self/clear_refs`` (elsewhere ``resource`` ``ru_maxrss``, which
+  can only show growth beyond the run's earlier peak);
+* the speed ratio of the model as built (``self.trunk`` run once on the ``B·T`` frames) to the same
+  model whose ``self.trunk`` is replaced by a Python loop over the frames (``n/a`` for models
+  without a per-frame trunk, ``-`` with ``--no-loop``). All numbers of a row come from the same run.
+
+Usage::
+
+    OMP_NUM_THREADS=2 python benchmarks/bench_models.py --device cpu --batch 4 --repeats 5
+    python benchmarks/bench_models.py --device cuda --batch 16 --methods fan,fer_gcn
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import ctypes
+import resource
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ferlib.models.registry import available_methods, build_model, get_profile, method_entry  # noqa: E402
+
+
+class FrameLoop(nn.Module):
+    """A trunk applied frame by frame in a Python loop: ``(N, 3, H, W) -> (N, C, h, w)``.
+
+    Only for the benchmark's comparison; ferlib's models never loop over frames.
+    """
+
+    def __init__(self, trunk: nn.Module) -> None:
+        super().__init__()
+        self.inner = trunk
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.inner(frames[i : i + 1]) for i in range(frames.shape[0])])
+
+
+@dataclass
+class Row:
+    method: str
+    profile: str
+    variant: str
+    params: int = 0
+    shape: str = ""
+    batch: int = 0
+    fwd: float = float("nan")
+    train: float = float("nan")
+    peak_mb: float = float("nan")
+    ratio_fwd: float | None = None
+    ratio_train: float | None = None
+    error: str = ""
+
+
+def _status_kb(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _release_free_heap() -> None:
+    """Give memory freed by earlier steps back to the OS (glibc ``malloc_trim``), so that the peak
+    resident set of the next step shows what that step needs rather than the allocator's cache."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+@contextmanager
+def peak_memory(device: torch.device) -> Iterator[dict[str, float]]:
+    """Yields a dict whose ``"mb"`` holds the peak memory of the block when it ends (see module doc)."""
+    out: dict[str, float] = {}
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        yield out
+        torch.cuda.synchronize(device)
+        out["mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+        return
+    _release_free_heap()
+    reset = False
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+        reset = True
+    except OSError:
+        pass
+    before_kb = _status_kb("VmRSS") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    yield out
+    after_kb = _status_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out["mb"] = max(0, (after_kb or 0) - (before_kb or 0)) / 1024
+
+
+def make_inputs(model: nn.Module, profile_name: str, method: str, batch: int, device: torch.device) -> tuple[tuple, dict, str]:
+    """Random inputs of the shapes the model's profile feeds it; returns (args, kwargs, shape text)."""
+    prof = get_profile(method, profile_name)
+    kind = getattr(model, "input_kind", "frames")
+    t, s = prof.num_frames, prof.input_size
+    gen = torch.Generator().manual_seed(0)
+    if kind == "landmarks":
+        c, v = int(getattr(model, "in_channels", 2)), int(getattr(model, "num_nodes", 68))
+        x = torch.rand(batch, c, t, v, generator=gen).to(device)
+        return (x,), {}, f"{c}x{t}x{v}"
+    clips = torch.rand(batch, t, 3, s, s, generator=gen).to(device)
+    if kind == "frames+landmarks":
+        landmarks = (torch.rand(batch, t, 68, 2, generator=gen) * (s - 1)).to(device)
+        return (clips,), {"landmarks": landmarks}, f"{t}x3x{s}x{s}+lm"
+    return (clips,), {}, f"{t}x3x{s}x{s}"
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _median_seconds(step: Callable[[], None], repeats: int, device: torch.device) -> float:
+    step()  # warm-up (allocations, cuDNN algorithm choice)
+    _sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(model: nn.Module, args: tuple, kwargs: dict, repeats: int, device: torch.device) -> tuple[float, float, float]:
+    """(forward clips/s, forward+backward clips/s, peak MB of one forward+backward step)."""
+    batch = args[0].shape[0]
+    num_classes = int(getattr(model, "num_classes", 7))
+    labels = torch.arange(batch, device=device) % num_classes
+
+    def forward() -> None:
+        with torch.no_grad():
+            model(*args, **kwargs)
+
+    def train_step() -> None:
+        model.zero_grad(set_to_none=True)
+        logits, extras = model(*args, **kwargs)
+        loss = F.cross_entropy(logits, labels)
+        if "aux_logits" in extras:
+            loss = loss + F.cross_entropy(extras["aux_logits"], labels)
+        loss.backward()
+
+    model.eval()
+    fwd = batch / _median_seconds(forward, repeats, device)
+    model.train()
+    train = batch / _median_seconds(train_step, repeats, device)
+    with peak_memory(device) as mem:
+        train_step()
+    return fwd, train, mem["mb"]
+
+
+def build(method: str, profile: str, variant: str, device: torch.device) -> nn.Module:
+    """Build with the profile's settings; a profile asking for pretrained weights that are not in the
+    local cache is rebuilt with ``weights=None`` (speed does not depend on the weights)."""
+    torch.manual_seed(0)
+    try:
+        model = build_model(method, profile, variant=variant)
+    except FileNotFoundError:
+        model = build_model(method, profile, variant=variant, weights=None)
+    return model.to(device)
+
+
+def bench_one(method: str, profile: str, batch: int, repeats: int, device: torch.device, loop: bool) -> Row:
+    variants = method_entry(method).variants
+    variant = "full" if "full" in variants else next(iter(variants))
+    row = Row(method, profile, variant, batch=batch)
+    try:
+        model = build(method, profile, variant, device)
+        row.params = sum(p.numel() for p in model.parameters())
+        args, kwargs, row.shape = make_inputs(model, profile, method, batch, device)
+        row.fwd, row.train, row.peak_mb = measure(model, args, kwargs, repeats, device)
+        trunk = getattr(model, "trunk", None)
+        if not loop:
+            row.ratio_fwd = row.ratio_train = float("nan")
+        elif isinstance(trunk, nn.Module):
+            looped = copy.deepcopy(model)
+            looped.trunk = FrameLoop(looped.trunk)
+            loop_fwd, loop_train, _ = measure(looped, args, kwargs, repeats, device)
+            row.ratio_fwd, row.ratio_train = row.fwd / loop_fwd, row.train / loop_train
+            del looped
+        del model
+    except Exception as err:  # one broken model must not hide the others' numbers
+        row.error = f"{type(err).__name__}: {' '.join(str(err).split())[:120]}"
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    return row
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    if x is None:
+        return "n/a"
+    if x != x:  # NaN
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def markdown(rows: list[Row], device: torch.device, args: argparse.Namespace) -> str:
+    head = (
+        "| method | profile | variant | params (M) | clip (TxCxHxW) | batch | fwd clips/s | fwd+bwd clips/s "
+        "| peak MB (fwd+bwd) | batched/loop fwd | batched/loop fwd+bwd |"
+    )
+    lines = [
+        f"device: {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, repeats {args.repeats}",
+        "",
+        head,
+        "|" + "---|" * (head.count("|") - 1),
+    ]
+    for r in rows:
+        if r.error:
+            lines.append(f"| {r.method} | {r.profile} | {r.variant} | | | {r.batch} | error: {r.error} | | | | |")
+            continue
+        lines.append(
+            f"| {r.method} | {r.profile} | {r.variant} | {r.params / 1e6:.3f} | {r.shape} | {r.batch} "
+            f"| {_fmt(r.fwd)} | {_fmt(r.train)} | {_fmt(r.peak_mb, 0)} | {_fmt(r.ratio_fwd, 2)} "
+            f"| {_fmt(r.ratio_train, 2)} |"
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--batch", type=int, default=2, help="clips per batch (paper profile on CPU: always 1)")
+    p.add_argument("--repeats", type=int, default=3, help="timed repetitions after one warm-up (median taken)")
+    p.add_argument("--methods", default="", help="comma-separated method names (default: all registered)")
+    p.add_argument("--profiles", default="demo,paper", help="comma-separated profiles to consider")
+    p.add_argument("--paper", action="store_true", help="also run the paper profiles on CPU (batch 1)")
+    p.add_argument("--no-loop", action="store_true", help="skip the per-frame-loop comparison")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print(f"--device {args.device}: CUDA is not available on this machine", file=sys.stderr)
+        return 2
+    if args.batch < 1 or args.repeats < 1:
+        print("--batch and --repeats must be >= 1", file=sys.stderr)
+        return 2
+    known = available_methods()
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] or known
+    unknown = sorted(set(methods) - set(known))
+    if unknown:
+        print(f"unknown methods {unknown}; registered: {known}", file=sys.stderr)
+        return 2
+    rows = []
+    for method in methods:
+        for profile in [p.strip() for p in args.profiles.split(",") if p.strip()]:
+            batch = args.batch
+            if profile == "paper" and device.type == "cpu":
+                if not args.paper:
+                    continue
+                batch = 1
+            row = bench_one(method, profile, batch, args.repeats, device, loop=not args.no_loop)
+            print(f"  {method}/{profile}: {_fmt(row.fwd)} fwd clips/s, {_fmt(row.train)} fwd+bwd clips/s"
+                  + (f" [{row.error}]" if row.error else ""), file=sys.stderr, flush=True)
+            rows.append(row)
+    print(markdown(rows, device, args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
