@@ -7,7 +7,7 @@ STAMP := $(VENV)/.ferlib-installed
 DATA ?= data
 PROFILE ?= demo
 
-.PHONY: install test test-fast demo data figures bench clean-runs
+.PHONY: install test test-fast demo data figures notebooks bench clean-runs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,12 @@ data: $(STAMP)
 figures: $(STAMP)
 	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
 
+## run every notebook headlessly (papermill); executed copies go to notebooks/_executed
+notebooks: $(STAMP)
+	$(BIN)/python -m ferlib.run_notebooks --profile $(PROFILE) --data $(DATA) --figures figures
+
 ## the main job on the embedded default
-demo: data figures
+demo: data figures notebooks
 
 ## benchmarks (print ratios measured in one run)
 bench: $(STAMP)

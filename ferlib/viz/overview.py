@@ -1,0 +1,81 @@
+"""Data-set overview figures: class balance, sample clips, intensity profiles."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ferlib.data.index import ClipIndex
+from ferlib.data.store import ClipStore
+from ferlib.viz.strips import clip_strips
+
+
+def class_balance_table(index: ClipIndex) -> pd.DataFrame:
+    """Clips and subjects per class, with the share of clips."""
+    counts = index.class_counts()
+    subjects = index.df.groupby("label_name")["subject"].nunique().reindex(index.classes, fill_value=0)
+    return pd.DataFrame({"clips": counts.values, "subjects": subjects.values,
+                         "share": (counts.values / max(1, counts.sum())).round(3)}, index=list(index.classes))
+
+
+def class_balance_figure(index: ClipIndex, title: str = "") -> Figure:
+    """Bar chart of clips per class."""
+    counts = index.class_counts()
+    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * len(counts), 3.0))
+    ax.bar(counts.index, counts.values, color="C0")
+    for i, v in enumerate(counts.values):
+        ax.text(i, v, str(v), ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("clips")
+    ax.set_xlabel("class")
+    ax.set_title(title or f"{index.dataset}: {len(index)} clips, {len(set(index.subjects))} subjects", fontsize=10)
+    ax.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def sample_clips_figure(store: ClipStore, index: ClipIndex, per_class: int = 1, seed: int = 0) -> Figure:
+    """One row per class: frames spread over a random clip of that class, with its intensity curve."""
+    rng = np.random.default_rng(seed)
+    clips, titles = [], []
+    for label, name in enumerate(index.classes):
+        rows = np.flatnonzero(index.labels == label)
+        for r in rng.choice(rows, size=min(per_class, len(rows)), replace=False):
+            rec = store.read(index.clip_ids[r])
+            inten = rec.intensity if rec.intensity is not None else np.full(rec.n_frames, np.nan)
+            clips.append({"frames": np.asarray(rec.frames), "intensity": np.asarray(inten)})
+            titles.append(name)
+    return clip_strips(clips, titles)
+
+
+def intensity_profiles_figure(store: ClipStore, index: ClipIndex) -> Figure:
+    """Ground-truth intensity over normalised clip time: mean and 10–90 % band per class."""
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    grid = np.linspace(0, 1, 50)
+    any_curve = False
+    for label, name in enumerate(index.classes):
+        curves = []
+        for cid in np.asarray(index.clip_ids)[index.labels == label]:
+            rec = store.read(cid)
+            if rec.intensity is None:
+                continue
+            t = np.linspace(0, 1, rec.n_frames)
+            curves.append(np.interp(grid, t, rec.intensity))
+        if not curves:
+            continue
+        any_curve = True
+        c = np.stack(curves)
+        ax.plot(grid, c.mean(0), label=f"{name} (n={len(c)})", color=f"C{label}")
+        ax.fill_between(grid, np.quantile(c, 0.1, 0), np.quantile(c, 0.9, 0), color=f"C{label}", alpha=0.12)
+    if not any_curve:
+        ax.text(0.5, 0.5, "this data set has no ground-truth intensity", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("normalised time in clip")
+    ax.set_ylabel("ground-truth intensity")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    if any_curve:
+        ax.legend(fontsize=7, ncol=2)
+    ax.set_title(f"{index.dataset}: intensity profiles (mean, 10–90 % band)", fontsize=10)
+    fig.tight_layout()
+    return fig

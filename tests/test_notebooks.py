@@ -1,0 +1,38 @@
+"""Every notebook runs headlessly with papermill in the smoke profile, and rejects bad parameters."""
+
+import json
+from pathlib import Path
+
+import papermill as pm
+import pytest
+
+from ferlib.run_notebooks import notebooks
+
+NOTEBOOKS = notebooks()
+
+
+def test_notebooks_are_committed_clean_and_parameterised():
+    assert NOTEBOOKS, "no notebooks found"
+    for nb in NOTEBOOKS:
+        cells = json.loads(nb.read_text())["cells"]
+        assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{nb.name} has outputs"
+        assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells), f"{nb.name} has no parameters cell"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs_in_smoke_profile(nb, tmp_path):
+    figures = tmp_path / "figures"
+    pm.execute_notebook(str(nb), str(tmp_path / nb.name), cwd=str(nb.parent.parent), progress_bar=False,
+                        parameters={"profile": "smoke", "figures_dir": str(figures), "data_dir": str(tmp_path / "data")})
+    pngs = list(figures.glob("*.png"))
+    assert pngs, f"{nb.name} wrote no figure"
+    assert all(p.stat().st_size > 5000 for p in pngs)
+
+
+@pytest.mark.slow
+def test_bad_parameter_fails_in_the_first_cell(tmp_path):
+    nb = NOTEBOOKS[0]
+    with pytest.raises(pm.PapermillExecutionError, match="notebook parameter profile='fast' is not allowed"):
+        pm.execute_notebook(str(nb), str(tmp_path / nb.name), cwd=str(nb.parent.parent), progress_bar=False,
+                            parameters={"profile": "fast", "figures_dir": str(tmp_path), "data_dir": str(tmp_path)})
