@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from ferlib.data.landmarks68 import FLIP_INDEX, MEAN_SHAPE
 from ferlib.preprocess.keypoints import (
     CHEEK_TRIANGLES,
     KEYPOINT_EDGES,
@@ -27,21 +28,8 @@ MIRROR = {**{k: k + 5 for k in range(5)}, **{k + 5: k for k in range(5)}, 10: 10
 
 
 def face_shape() -> np.ndarray:
-    """A left–right symmetric 68-point iBUG face (x right, y down), centred at (64, 64)."""
-    pts = np.zeros((68, 2))
-    t = np.pi * np.arange(17) / 16
-    pts[0:17] = np.stack((-40 * np.cos(t), 45 * np.sin(t)), 1)  # jaw: ear → chin → ear
-    pts[17:22] = [(-30, -20), (-25, -23), (-18, -24), (-11, -23), (-6, -21)]  # image-left brow
-    pts[27:31] = [(0, -12), (0, -7), (0, -2), (0, 3)]  # nose bridge
-    pts[31:36] = [(-8, 8), (-4, 9), (0, 10), (4, 9), (8, 8)]  # nostrils
-    pts[36:42] = [(-26, -10), (-21, -13), (-15, -13), (-10, -10), (-15, -7), (-21, -7)]  # image-left eye
-    pts[48:60] = [(-16, 24), (-10, 21), (-4, 20), (0, 21), (4, 20), (10, 21), (16, 24), (10, 28), (4, 30), (0, 30), (-4, 30), (-10, 28)]
-    pts[60:68] = [(-12, 24), (-4, 23), (0, 23), (4, 23), (12, 24), (4, 26), (0, 26), (-4, 26)]
-    # mirrored parts, in iBUG order
-    pts[22:27] = pts[21:16:-1] * [-1, 1]  # right brow 22..26 mirrors 21..17
-    eye = pts[36:42] * [-1, 1]
-    pts[42:48] = eye[[3, 2, 1, 0, 5, 4]]  # 42 inner corner mirrors 39, 45 outer mirrors 36 …
-    return pts + 64.0
+    """The package's frontal mean face (mirror-symmetric), scaled to pixels around (64, 64)."""
+    return MEAN_SHAPE.astype(np.float64) * 50.0 + 64.0
 
 
 def test_constants_are_consistent() -> None:
@@ -105,7 +93,19 @@ def test_keypoints_fall_on_the_intended_face_parts() -> None:
 def test_left_and_right_keypoints_mirror_each_other() -> None:
     kp = select_keypoints(face_shape()) - 64.0
     for k, m in MIRROR.items():
-        np.testing.assert_allclose(kp[k], kp[m] * [-1, 1], atol=1e-9, err_msg=f"{KEYPOINT_NAMES[k]}")
+        np.testing.assert_allclose(kp[k], kp[m] * [-1, 1], atol=1e-4, err_msg=f"{KEYPOINT_NAMES[k]}")
+
+
+def test_keypoints_follow_the_package_horizontal_flip() -> None:
+    # flipping a frame mirrors x and re-indexes landmarks with FLIP_INDEX; the key-points must
+    # then be the mirrored key-points of the original, left and right swapped (any face shape)
+    landmarks = np.random.default_rng(1).uniform(0, 100, size=(68, 2))
+    width = 128
+    flipped = landmarks[FLIP_INDEX].copy()
+    flipped[:, 0] = width - 1 - flipped[:, 0]
+    expected = select_keypoints(landmarks)[[MIRROR[k] for k in range(18)]]
+    expected[:, 0] = width - 1 - expected[:, 0]
+    np.testing.assert_allclose(select_keypoints(flipped), expected)
 
 
 def test_select_rejects_wrong_shapes_and_indices() -> None:
