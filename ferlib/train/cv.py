@@ -1,0 +1,92 @@
+"""Cross-validation: one :func:`ferlib.train.engine.fit` per fold, then mean ± std over folds.
+
+``cross_validate("fer_gcn", store, "subject_kfold", "demo", "runs/fer_gcn_demo")`` writes
+``runs/fer_gcn_demo/<fold>/`` (see :mod:`ferlib.train.engine` for the files) and
+``runs/fer_gcn_demo/summary.csv`` (one row a fold + mean and std rows). Folds already finished are
+read back, unfinished ones resume: re-running the same call after an interruption completes it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ferlib.data.protocols import get_protocol
+from ferlib.data.store import ClipStore
+from ferlib.train.config import resolve_config
+from ferlib.train.engine import fit
+
+#: metric columns of the fold table
+FOLD_COLUMNS = ("accuracy", "uar", "best_test_accuracy_leaky", "best_test_uar_leaky", "selected_epoch", "best_test_epoch_leaky")
+
+
+def cross_validate(
+    method: str,
+    store: ClipStore,
+    protocol: str = "subject_kfold",
+    profile: str = "demo",
+    out_dir: str | Path = "runs/experiment",
+    folds: Iterable[int | str] | None = None,
+    variant: str = "full",
+    protocol_kwargs: dict[str, Any] | None = None,
+    model_overrides: dict[str, Any] | None = None,
+    resume: bool = True,
+    **overrides: Any,
+) -> pd.DataFrame:
+    """Train and test ``method`` on each fold of ``protocol`` (all folds, or ``folds`` given as
+    0-based positions or fold names); returns :func:`collate` of the folds run.
+
+    ``overrides`` are :class:`~ferlib.train.config.TrainConfig` fields (epochs, lr, seed, …);
+    ``model_overrides`` go to the model constructor. The data set name is the store's, so
+    data-set specific paper schedules (FAN on AFEW) apply."""
+    index = store.index()
+    splits = get_protocol(protocol, index, **(protocol_kwargs or {}))
+    if folds is not None:
+        chosen = []
+        names = [s.name for s in splits]
+        for f in folds:
+            if isinstance(f, str) and f in names:
+                chosen.append(splits[names.index(f)])
+            elif isinstance(f, (int, np.integer)) and 0 <= int(f) < len(splits):
+                chosen.append(splits[int(f)])
+            else:
+                raise ValueError(f"fold {f!r} is not one of the {len(splits)} folds of {protocol!r} (positions 0..{len(splits) - 1} or names {names})")
+        splits = chosen
+    out = Path(out_dir)
+    cfg = resolve_config(method, profile, dataset=store.dataset, variant=variant, model_overrides=dict(model_overrides or {}),
+                         experiment=out.name, **overrides)
+    for split in splits:
+        fit(cfg, store, split, out / split.name, resume=resume, index=index)
+    table = collate(out, [s.name for s in splits])
+    table.to_csv(out / "summary.csv")
+    return table
+
+
+def collate(run_dir: str | Path, folds: Iterable[str] | None = None) -> pd.DataFrame:
+    """Fold table of ``run_dir/<fold>/metrics.json`` with ``mean`` and ``std`` rows (sample std,
+    ddof = 1, as papers report; NaN for one fold)."""
+    run_dir = Path(run_dir)
+    names = list(folds) if folds is not None else sorted(p.parent.name for p in run_dir.glob("*/metrics.json"))
+    rows = {}
+    for name in names:
+        path = run_dir / name / "metrics.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: fold {name!r} of {run_dir} has not finished")
+        m = json.loads(path.read_text())
+        rows[name] = {c: m.get(c, np.nan) for c in FOLD_COLUMNS}
+    if not rows:
+        raise FileNotFoundError(f"no finished folds (*/metrics.json) in {run_dir}")
+    df = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+    stats = pd.DataFrame([df.mean(), df.std(ddof=1)], index=["mean", "std"])
+    return pd.concat([df, stats])
+
+
+def mean_std(table: pd.DataFrame, column: str = "accuracy", percent: bool = True) -> str:
+    """``"mean ± std"`` of a :func:`collate` column, e.g. ``"97.1 ± 1.2"``."""
+    m, s = table.loc["mean", column], table.loc["std", column]
+    k = 100.0 if percent else 1.0
+    return f"{m * k:.1f} ± {s * k:.1f}" if np.isfinite(s) else f"{m * k:.1f}"

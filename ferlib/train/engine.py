@@ -1,0 +1,511 @@
+"""fit / evaluate: one method on one split of a clip store, with leak-free model selection.
+
+:func:`fit` trains ``cfg.method`` on ``split.train``, picks the epoch with the best accuracy on
+``split.val`` (carved from the training subjects by :func:`ferlib.data.protocols.with_validation`
+when the split has none), evaluates that model on ``split.test`` and writes into ``out_dir``::
+
+    config.json        the resolved TrainConfig
+    metrics.json       test metrics of the selected model (accuracy = WAR, UAR, per-class,
+                       confusion) + ``test_at_best_val`` and the papers' leaky choice
+                       ``best_test_epoch_leaky`` / ``best_test_accuracy_leaky`` + per-epoch history
+    predictions.csv    clip_id, subject, label, label_name, pred, pred_name, prob_<class>…
+    byproducts.npz     the model's extras per test clip (rows aligned with predictions.csv), plus
+                       ``gt_intensity`` (N, T), ``frame_idx`` (N, T), ``flags`` (N, T), ``label``, ``pred``
+    best.pt, last.pt   checkpoints (:mod:`ferlib.train.checkpoint`); last.pt is written every epoch
+    timing.json        wall time, clips/s and the share of time waiting for data (not in metrics)
+
+**Resume.** Each epoch re-seeds torch, numpy and ``random`` from ``(seed, epoch)`` and the
+data set draws from ``(seed, epoch, row)``, and ``last.pt`` holds model, optimiser, scheduler,
+RNG states and history: a killed run restarted with the same config continues after the last
+finished epoch and ends with the same ``metrics.json`` as an uninterrupted run.
+
+The batch → model call depends on ``model.input_kind``: ``"frames"`` → ``model(frames)``,
+``"frames+landmarks"`` → ``model(frames, landmarks)``, ``"landmarks"`` →
+``model(landmarks_to_stgcn_input(landmarks))``. The loss is the model's own ``loss`` method when
+it has one (KP-GCN-MSA: eq. 13, L = λL_S + (1 − λ)L_T), otherwise cross-entropy.
+Mixed precision: bf16 autocast on CUDA only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import uuid
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from ferlib.data.dataset import ClipDataset
+from ferlib.data.index import ClipIndex
+from ferlib.data.protocols import Split, with_validation
+from ferlib.data.samplers import Sampler
+from ferlib.data.store import ClipStore
+from ferlib.data.transforms import ClipTransform
+from ferlib.train import distributed
+from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from ferlib.train.config import TrainConfig
+from ferlib.train.metrics import summarize
+from ferlib.train.schedules import build_optimizer, build_scheduler
+
+RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt", "timing.json")
+
+
+class RunDirError(ValueError):
+    """An output folder holds another experiment or unrelated files."""
+
+
+# --------------------------------------------------------------------------- small helpers
+
+def write_json(path: Path, data: Any) -> None:
+    """Atomic JSON write (temp file + ``os.replace``)."""
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=False))
+    os.replace(tmp, path)
+
+
+def choose_device(cfg: TrainConfig) -> torch.device:
+    """``cfg.device`` or, for ``"auto"``, this rank's CUDA device when there is one, else CPU."""
+    if cfg.device != "auto":
+        return torch.device(cfg.device)
+    if torch.cuda.is_available():
+        return torch.device("cuda", distributed.context().local_rank)
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int, epoch: int = -1) -> None:
+    """Seed torch, numpy and ``random`` from ``(seed, epoch)`` (epoch −1: model initialisation)."""
+    s = int(np.random.SeedSequence([int(seed), int(epoch) + 1]).generate_state(1)[0])
+    torch.manual_seed(s)
+    np.random.seed(s)
+    random.seed(s)
+
+
+def set_determinism(enabled: bool) -> None:
+    """``torch.use_deterministic_algorithms`` (warn-only where an op has no deterministic kernel)."""
+    torch.use_deterministic_algorithms(enabled, warn_only=True)
+    torch.backends.cudnn.benchmark = not enabled
+    if enabled:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
+def _frame_size(store: ClipStore, index: ClipIndex) -> int:
+    meta = store.meta(index.clip_ids[0])
+    return int(meta.get("height", 64))
+
+
+def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool) -> ClipDataset:
+    """A :class:`ClipDataset` over ``index`` with ``cfg``'s sampler and transform (augmented if
+    ``train`` and ``cfg.augment``). Landmark-only methods (input_size 0) keep the stored frame size."""
+    size = cfg.input_size or _frame_size(store, index)
+    sampler = Sampler(cfg.sampler, cfg.num_frames, cfg.span)
+    transform = ClipTransform(size=size, train=bool(train and cfg.augment))
+    return ClipDataset(store, index, sampler, transform, seed=cfg.seed, fixed_draws=cfg.fixed_draws)
+
+
+def _worker_init(worker_id: int) -> None:
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, batch_size: int | None = None,
+                sampler: Any = None) -> DataLoader:
+    """DataLoader with a generator seeded from ``(seed, epoch)`` (shuffle order reproducible)."""
+    g = torch.Generator()
+    g.manual_seed(int(cfg.seed) * 1000003 + int(epoch))
+    return DataLoader(
+        ds,
+        batch_size=batch_size or cfg.batch_size,
+        shuffle=bool(train and sampler is None),
+        sampler=sampler,
+        num_workers=cfg.num_workers,
+        generator=g,
+        worker_init_fn=_worker_init,
+        persistent_workers=False,
+        drop_last=False,
+    )
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside a DDP wrapper (or the model itself)."""
+    return model.module if hasattr(model, "module") and isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def forward_batch(model: nn.Module, batch: dict[str, torch.Tensor], device: torch.device, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
+    """Call the model as its ``input_kind`` asks: frames ``(B, T, 3, S, S)``, plus landmarks
+    ``(B, T, 68, 2)``, or ST-GCN's ``(B, 2, T, 68)``."""
+    kind = getattr(unwrap(model), "input_kind", "frames")
+    if kind == "frames":
+        return model(batch["frames"].to(device, non_blocking=True))
+    if kind == "frames+landmarks":
+        return model(batch["frames"].to(device, non_blocking=True), batch["landmarks"].to(device, non_blocking=True))
+    if kind == "landmarks":
+        from ferlib.models.stgcn import landmarks_to_stgcn_input
+
+        return model(landmarks_to_stgcn_input(batch["landmarks"], normalise=cfg.stgcn_normalise).to(device))
+    raise ValueError(f"model {type(unwrap(model)).__name__} has unknown input_kind {kind!r}")
+
+
+def compute_loss(model: nn.Module, logits: torch.Tensor, extras: dict, targets: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    """The model's own ``loss`` (KP-GCN-MSA eq. 13) if it defines one, else cross-entropy."""
+    inner = unwrap(model)
+    if hasattr(inner, "loss"):
+        return inner.loss(logits.float(), {k: v.float() for k, v in extras.items()}, targets)
+    return F.cross_entropy(logits.float(), targets, label_smoothing=cfg.label_smoothing)
+
+
+def _autocast(device: torch.device, cfg: TrainConfig):
+    if cfg.amp and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+# --------------------------------------------------------------------------- one epoch
+
+def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, cfg: TrainConfig,
+                    device: torch.device, desc: str = "train", progress: bool = True) -> dict[str, float]:
+    """One pass over ``loader``; returns mean loss, accuracy, clip count and data/compute seconds."""
+    model.train()
+    total_loss, correct, n = 0.0, 0, 0
+    data_s, step_s = 0.0, 0.0
+    bar = tqdm(loader, desc=desc, leave=False, disable=not progress)
+    t0 = time.perf_counter()
+    for batch in bar:
+        t1 = time.perf_counter()
+        data_s += t1 - t0
+        y = batch["label"].to(device)
+        with _autocast(device, cfg):
+            logits, extras = forward_batch(model, batch, device, cfg)
+        loss = compute_loss(model, logits, extras, y, cfg)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        b = int(y.shape[0])
+        total_loss += float(loss.detach()) * b
+        correct += int((logits.detach().argmax(1) == y).sum())
+        n += b
+        bar.set_postfix(loss=f"{total_loss / n:.3f}", acc=f"{correct / n:.3f}")
+        t0 = time.perf_counter()
+        step_s += t0 - t1
+    return {"loss": total_loss / max(n, 1), "accuracy": correct / max(n, 1), "n": n, "data_s": data_s, "step_s": step_s}
+
+
+@dataclass
+class EvalOutput:
+    """Predictions on a loader: ``rows`` index the loader's ClipIndex; ``probs`` ``(N, C)``;
+    ``byproducts`` name → array with first dim N."""
+
+    rows: np.ndarray
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    probs: np.ndarray
+    loss: float
+    byproducts: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@torch.no_grad()
+def evaluate_loader(model: nn.Module, loader: DataLoader, cfg: TrainConfig, device: torch.device,
+                    collect: bool = False, desc: str = "eval", progress: bool = True) -> EvalOutput:
+    """Predict every clip of ``loader``; with ``collect`` keep the model's extras per clip and the
+    sampled frames' ground-truth intensity, flags and indices."""
+    model.eval()
+    rows, ys, probs, losses = [], [], [], []
+    extra_parts: dict[str, list[np.ndarray]] = {}
+    for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
+        y = batch["label"].to(device)
+        with _autocast(device, cfg):
+            logits, extras = forward_batch(model, batch, device, cfg)
+        logits = logits.float()
+        losses.append(float(compute_loss(model, logits, extras, y, cfg)) * len(y))
+        probs.append(torch.softmax(logits, 1).cpu().numpy())
+        rows.append(batch["row"].numpy())
+        ys.append(batch["label"].numpy())
+        if collect:
+            for k, v in extras.items():
+                if isinstance(v, torch.Tensor) and v.dim() >= 1 and v.shape[0] == len(y):
+                    extra_parts.setdefault(k, []).append(v.detach().float().cpu().numpy())
+            extra_parts.setdefault("gt_intensity", []).append(batch["intensity"].numpy())
+            extra_parts.setdefault("frame_idx", []).append(batch["frame_idx"].numpy())
+            extra_parts.setdefault("flags", []).append(batch["flags"].numpy())
+    p = np.concatenate(probs) if probs else np.zeros((0, 0))
+    y_true = np.concatenate(ys) if ys else np.zeros(0, int)
+    return EvalOutput(
+        rows=np.concatenate(rows) if rows else np.zeros(0, int),
+        y_true=y_true,
+        y_pred=p.argmax(1) if len(p) else np.zeros(0, int),
+        probs=p,
+        loss=sum(losses) / max(len(y_true), 1),
+        byproducts={k: np.concatenate(v) for k, v in extra_parts.items()},
+    )
+
+
+# --------------------------------------------------------------------------- run folder
+
+def prepare_run_dir(out_dir: str | Path, cfg: TrainConfig, resume: bool = True) -> bool:
+    """Make ``out_dir`` ready; returns True when it already holds this run (resume).
+
+    Refuses (nothing is touched) a folder with unrelated files, one that holds a run with another
+    config (naming the differing keys), or an existing run when ``resume`` is False."""
+    out = Path(out_dir)
+    cfg_path = out / "config.json"
+    if cfg_path.is_file():
+        old = TrainConfig.load(cfg_path).result_fields()
+        new = cfg.result_fields()
+        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if diff:
+            detail = ", ".join(f"{k}: {old.get(k)!r} there vs {new.get(k)!r} now" for k in diff[:6])
+            raise RunDirError(f"{out} holds another experiment (config differs in {detail}); choose another output folder")
+        if not resume:
+            raise RunDirError(f"{out} already holds this run; pass resume=True to continue it or choose another folder")
+        return True
+    if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(".")):
+        found = sorted(p.name for p in out.iterdir())[:5]
+        raise RunDirError(f"{out} is not empty and holds no ferlib run (no config.json; found {found}); refusing to write there")
+    out.mkdir(parents=True, exist_ok=True)
+    return False
+
+
+def check_label_set(cfg: TrainConfig, classes: tuple[str, ...]) -> int:
+    """The number of classes to build; a ``num_classes`` override that disagrees with the store raises."""
+    n = len(classes)
+    asked = cfg.model_overrides.get("num_classes")
+    if asked is not None and int(asked) != n:
+        raise ValueError(f"num_classes={asked} was asked for {cfg.method!r}, but the data has {n} classes {list(classes)}")
+    return n
+
+
+def build_run_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
+    """The model of ``cfg`` (method, profile, variant, overrides), initialised from ``cfg.seed``."""
+    from ferlib.models.registry import build_model
+
+    seed_everything(cfg.seed, -1)
+    overrides = {k: v for k, v in cfg.model_overrides.items() if k != "num_classes"}
+    return build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant, **overrides)
+
+
+def _split_indices(index: ClipIndex, split: Split, cfg: TrainConfig) -> Split:
+    if cfg.select == "val" and len(split.val) == 0:
+        split = with_validation(index, split, cfg.val_fraction, seed=cfg.seed)
+    return split
+
+
+def write_predictions(out: Path, index: ClipIndex, ev: EvalOutput) -> None:
+    """``predictions.csv`` and ``byproducts.npz`` (rows aligned) for an evaluation."""
+    classes = list(index.classes)
+    sub = index.df.iloc[ev.rows]
+    df = pd.DataFrame({
+        "clip_id": sub["clip_id"].to_numpy(),
+        "subject": sub["subject"].to_numpy(),
+        "label": ev.y_true,
+        "label_name": [classes[i] for i in ev.y_true],
+        "pred": ev.y_pred,
+        "pred_name": [classes[i] for i in ev.y_pred],
+    })
+    for j, c in enumerate(classes):
+        df[f"prob_{c}"] = ev.probs[:, j]
+    tmp = out / f".predictions.{uuid.uuid4().hex}.tmp"
+    df.to_csv(tmp, index=False)
+    os.replace(tmp, out / "predictions.csv")
+    arrays = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in ev.byproducts.items()}
+    arrays.update(label=ev.y_true.astype(np.int64), pred=ev.y_pred.astype(np.int64))
+    tmp = out / f".byproducts.{uuid.uuid4().hex}.npz"
+    with open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    os.replace(tmp, out / "byproducts.npz")
+
+
+# --------------------------------------------------------------------------- fit
+
+def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, resume: bool = True,
+        index: ClipIndex | None = None) -> dict[str, Any]:
+    """Train ``cfg`` on ``split`` of ``store``, select on validation, test, write ``out_dir``.
+
+    Returns the dict written to ``metrics.json``. A folder that already holds this finished run
+    returns its metrics without training; one that holds its unfinished run continues from
+    ``last.pt``. Under torchrun (see :mod:`ferlib.train.distributed`) every rank trains and rank 0
+    alone evaluates and writes.
+    """
+    ctx = distributed.context()
+    out = Path(out_dir)
+    index = index if index is not None else store.index()
+    num_classes = check_label_set(cfg, tuple(store.classes))
+    if tuple(index.classes) != tuple(store.classes):
+        raise ValueError(f"index classes {index.classes} differ from the store's {store.classes} ({store.root})")
+    existing = prepare_run_dir(out, cfg, resume) if ctx.is_main else False
+    distributed.barrier()
+    if (out / "metrics.json").is_file():
+        return json.loads((out / "metrics.json").read_text())
+    if ctx.is_main:
+        write_json(out / "config.json", cfg.to_dict())
+        print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.profile}) writing {out.resolve()}", flush=True)
+    set_determinism(cfg.deterministic)
+    device = choose_device(cfg)
+    split = _split_indices(index, split, cfg)
+    model = build_run_model(cfg, num_classes).to(device)
+    optimizer = build_optimizer(model.parameters(), cfg)
+    scheduler = build_scheduler(optimizer, cfg)
+    history: list[dict[str, Any]] = []
+    best: dict[str, Any] = {"epoch": -1, "val_accuracy": -1.0, "val_loss": float("inf")}
+    timing = {"train_s": 0.0, "data_s": 0.0, "clips": 0}
+    start = 0
+    last_path = out / "last.pt"
+    if existing or last_path.is_file():
+        if last_path.is_file():
+            ckpt = load_checkpoint(last_path, classes=store.classes)
+            saved = TrainConfig.from_dict(ckpt["config"], str(last_path)).result_fields()
+            if saved != cfg.result_fields():
+                raise CheckpointError(f"{last_path} was written by another config; choose another output folder")
+            model.load_state_dict(ckpt["model"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            scheduler.load_state_dict(ckpt["scheduler"])
+            set_rng_state(ckpt["rng"])
+            history, best, start = list(ckpt["history"]), dict(ckpt["best"]), int(ckpt["epoch"])
+            timing = dict(ckpt.get("timing", timing))
+            if ctx.is_main:
+                print(f"ferlib: resuming {out} after epoch {start}", flush=True)
+    net: nn.Module = model
+    if ctx.enabled:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                                  find_unused_parameters=True)
+    train_ds = make_dataset(store, index.subset(split.train), cfg, train=True)
+    val_ds = make_dataset(store, index.subset(split.val), cfg, train=False) if len(split.val) else None
+    test_ds = make_dataset(store, index.subset(split.test), cfg, train=False)
+    per_rank = max(1, cfg.batch_size // ctx.world_size)
+    show = cfg.progress and ctx.is_main
+    for epoch in range(start, cfg.epochs):
+        seed_everything(cfg.seed, epoch)
+        train_ds.set_epoch(epoch)
+        dsampler = None
+        if ctx.enabled:
+            dsampler = torch.utils.data.distributed.DistributedSampler(train_ds, ctx.world_size, ctx.rank, shuffle=True, seed=cfg.seed)
+            dsampler.set_epoch(epoch)
+        loader = make_loader(train_ds, cfg, True, epoch, per_rank, dsampler)
+        t0 = time.perf_counter()
+        stats = train_one_epoch(net, loader, optimizer, cfg, device, f"epoch {epoch + 1}/{cfg.epochs}", show)
+        timing["train_s"] += time.perf_counter() - t0
+        timing["data_s"] += stats["data_s"]
+        timing["clips"] += stats["n"]
+        scheduler.step()
+        row: dict[str, Any] = {"epoch": epoch + 1, "train_loss": stats["loss"], "train_accuracy": stats["accuracy"],
+                               "lr": float(optimizer.param_groups[0]["lr"])}
+        improved = False
+        if ctx.is_main:
+            if val_ds is not None:
+                ev = evaluate_loader(model, make_loader(val_ds, cfg, False), cfg, device, desc="val", progress=show)
+                row.update(val_loss=ev.loss, val_accuracy=float(np.mean(ev.y_true == ev.y_pred)),
+                           val_uar=summarize(ev.y_true, ev.y_pred, store.classes)["uar"])
+                improved = row["val_accuracy"] > best["val_accuracy"] or (
+                    row["val_accuracy"] == best["val_accuracy"] and ev.loss < best["val_loss"])
+            if cfg.eval_test_each_epoch or cfg.select == "last":
+                et = evaluate_loader(model, make_loader(test_ds, cfg, False), cfg, device, desc="test", progress=show)
+                s = summarize(et.y_true, et.y_pred, store.classes)
+                row.update(test_accuracy=s["accuracy"], test_uar=s["uar"])
+            if cfg.select == "last":
+                improved = True
+            history.append(row)
+            if improved:
+                best = {"epoch": epoch + 1, "val_accuracy": row.get("val_accuracy", float("nan")),
+                        "val_loss": row.get("val_loss", float("nan"))}
+                save_checkpoint(out / "best.pt", {"kind": "best", "config": cfg.to_dict(), "classes": list(store.classes),
+                                                  "epoch": epoch + 1, "model": model.state_dict(), "best": best})
+            save_checkpoint(last_path, {
+                "kind": "last", "config": cfg.to_dict(), "classes": list(store.classes), "epoch": epoch + 1,
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "rng": rng_state(), "history": history, "best": best, "timing": timing,
+            })
+            if show:
+                msg = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())
+                tqdm.write(msg)
+        distributed.barrier()
+    metrics: dict[str, Any] = {}
+    if ctx.is_main:
+        metrics = _finish(cfg, store, index, split, model, test_ds, history, best, device, out, timing)
+    distributed.barrier()
+    if not ctx.is_main:
+        metrics = json.loads((out / "metrics.json").read_text())
+    return metrics
+
+
+def _finish(cfg: TrainConfig, store: ClipStore, index: ClipIndex, split: Split, model: nn.Module, test_ds: ClipDataset,
+            history: list[dict], best: dict, device: torch.device, out: Path, timing: dict) -> dict[str, Any]:
+    """Reload the selected model, evaluate the test split with by-products, write the results."""
+    ckpt = load_checkpoint(out / "best.pt", classes=store.classes)
+    model.load_state_dict(ckpt["model"])
+    ev = evaluate_loader(model, make_loader(test_ds, cfg, False), cfg, device, collect=True, desc="test", progress=cfg.progress)
+    test_index = index.subset(split.test)
+    write_predictions(out, test_index, ev)
+    metrics = summarize(ev.y_true, ev.y_pred, store.classes)
+    metrics.update({
+        "method": cfg.method, "variant": cfg.variant, "profile": cfg.profile, "split": split.name,
+        "selection": "best validation epoch" if cfg.select == "val" else "last epoch",
+        "selected_epoch": int(best["epoch"]),
+        "val_accuracy_at_selected": best.get("val_accuracy"),
+        "test_at_best_val": {"accuracy": metrics["accuracy"], "uar": metrics["uar"]},
+        "n_train": int(len(split.train)), "n_val": int(len(split.val)), "n_test": int(len(split.test)),
+        "history": history,
+    })
+    tested = [h for h in history if "test_accuracy" in h]
+    if tested:
+        leaky = max(tested, key=lambda h: (h["test_accuracy"], -h["epoch"]))
+        metrics.update(best_test_epoch_leaky=leaky["epoch"], best_test_accuracy_leaky=leaky["test_accuracy"],
+                       best_test_uar_leaky=leaky["test_uar"])
+    write_json(out / "metrics.json", metrics)
+    t = dict(timing)
+    t["clips_per_s"] = t["clips"] / t["train_s"] if t["train_s"] else float("nan")
+    t["data_wait_share"] = t["data_s"] / t["train_s"] if t["train_s"] else float("nan")
+    write_json(out / "timing.json", t)
+    if cfg.progress:
+        print(f"ferlib: {out} test accuracy {metrics['accuracy']:.4f} UAR {metrics['uar']:.4f} "
+              f"(epoch {best['epoch']} by validation)", flush=True)
+    return metrics
+
+
+# --------------------------------------------------------------------------- evaluate a checkpoint
+
+def evaluate(checkpoint: str | Path, store: ClipStore, rows: np.ndarray | None = None, out_dir: str | Path | None = None,
+             device: str = "auto", batch_size: int | None = None, progress: bool = True) -> dict[str, Any]:
+    """Evaluate a ferlib checkpoint on ``rows`` of ``store`` (default: every clip).
+
+    The checkpoint must have been trained on the store's classes. With ``out_dir`` (a new or empty
+    folder) it writes ``metrics.json``, ``predictions.csv`` and ``byproducts.npz``."""
+    ckpt = load_checkpoint(checkpoint, classes=store.classes)
+    cfg = TrainConfig.from_dict(ckpt["config"], str(checkpoint))
+    cfg.device, cfg.progress = device, progress
+    if batch_size:
+        cfg.batch_size = batch_size
+    model = build_run_model(cfg, len(store.classes))
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{checkpoint}: weights do not fit {cfg.method}/{cfg.variant} ({str(exc)[:300]})") from exc
+    dev = choose_device(cfg)
+    model.to(dev)
+    index = store.index()
+    sub = index if rows is None else index.subset(np.asarray(rows))
+    ev = evaluate_loader(model, make_loader(make_dataset(store, sub, cfg, False), cfg, False), cfg, dev,
+                         collect=out_dir is not None, progress=progress)
+    metrics = summarize(ev.y_true, ev.y_pred, store.classes)
+    metrics.update(method=cfg.method, variant=cfg.variant, checkpoint=str(checkpoint), epoch=int(ckpt["epoch"]))
+    if out_dir is not None:
+        out = Path(out_dir)
+        if out.exists() and any(out.iterdir()):
+            raise RunDirError(f"{out} is not empty; evaluate writes only into a new or empty folder")
+        out.mkdir(parents=True, exist_ok=True)
+        write_predictions(out, sub, ev)
+        write_json(out / "metrics.json", metrics)
+        if progress:
+            print(f"ferlib: evaluation written to {out.resolve()}", flush=True)
+    return metrics
