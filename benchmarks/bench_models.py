@@ -4,7 +4,8 @@ For every method the registry lists (or ``--methods``) and every profile (``pape
 CPU unless ``--paper`` is given, and then runs with batch 1), this prints a Markdown table with:
 
 * forward clips/s (``eval()``, no autograd) and forward+backward clips/s (``train()``,
-  cross-entropy on random labels, plus ``aux_logits`` when a model returns them);
+  cross-entropy on random labels, plus ``aux_logits`` when a model returns them), from the fastest
+  of ``--repeats`` timed runs after a warm-up (the least disturbed by other processes);
 * peak memory of one forward+backward step: on CUDA ``torch.cuda.max_memory_allocated`` (absolute,
   weights included); on CPU the growth of the process's peak resident set over the step, after
   freed heap memory is returned to the OS (glibc ``malloc_trim``), with the peak read from Linux
@@ -12,7 +13,8 @@ CPU unless ``--paper`` is given, and then runs with batch 1), this prints a Mark
   can only show growth beyond the run's earlier peak);
 * the speed ratio of the model as built (``self.trunk`` run once on the ``B·T`` frames) to the same
   model whose ``self.trunk`` is replaced by a Python loop over the frames (``n/a`` for models
-  without a per-frame trunk, ``-`` with ``--no-loop``). All numbers of a row come from the same run.
+  without a per-frame trunk, ``-`` with ``--no-loop``). The two are timed interleaved, run by run,
+  in the same process, so that a ratio compares like with like even on a busy machine.
 
 Usage::
 
@@ -26,7 +28,6 @@ import argparse
 import copy
 import ctypes
 import resource
-import statistics
 import sys
 import time
 from contextlib import contextmanager
@@ -138,23 +139,26 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _median_seconds(step: Callable[[], None], repeats: int, device: torch.device) -> float:
-    step()  # warm-up (allocations, cuDNN algorithm choice)
+def _fastest_seconds(steps: list[Callable[[], None]], repeats: int, device: torch.device) -> list[float]:
+    """Seconds of the fastest of ``repeats`` runs of each step, the steps interleaved (A B A B …) so
+    that other load on the machine hits them alike; one warm-up run each first."""
+    for step in steps:
+        step()  # warm-up (allocations, cuDNN algorithm choice)
     _sync(device)
-    times = []
+    best = [float("inf")] * len(steps)
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for i, step in enumerate(steps):
+            start = time.perf_counter()
+            step()
+            _sync(device)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
-def measure(model: nn.Module, args: tuple, kwargs: dict, repeats: int, device: torch.device) -> tuple[float, float, float]:
-    """(forward clips/s, forward+backward clips/s, peak MB of one forward+backward step)."""
+def _steps(model: nn.Module, args: tuple, kwargs: dict) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(forward without autograd, forward + cross-entropy + backward) closures for a model."""
     batch = args[0].shape[0]
-    num_classes = int(getattr(model, "num_classes", 7))
-    labels = torch.arange(batch, device=device) % num_classes
+    labels = torch.arange(batch, device=args[0].device) % int(getattr(model, "num_classes", 7))
 
     def forward() -> None:
         with torch.no_grad():
@@ -168,12 +172,26 @@ def measure(model: nn.Module, args: tuple, kwargs: dict, repeats: int, device: t
             loss = loss + F.cross_entropy(extras["aux_logits"], labels)
         loss.backward()
 
-    model.eval()
-    fwd = batch / _median_seconds(forward, repeats, device)
-    model.train()
-    train = batch / _median_seconds(train_step, repeats, device)
+    return forward, train_step
+
+
+def measure(
+    models: list[nn.Module], args: tuple, kwargs: dict, repeats: int, device: torch.device
+) -> tuple[list[float], list[float], float]:
+    """For each model: forward clips/s and forward+backward clips/s (interleaved timing); and the
+    peak MB of one forward+backward step of the first model."""
+    batch = args[0].shape[0]
+    steps = [_steps(m, args, kwargs) for m in models]
+    for m in models:
+        m.eval()
+    fwd = [batch / t for t in _fastest_seconds([f for f, _ in steps], repeats, device)]
+    for m in models:
+        m.train()
+    train = [batch / t for t in _fastest_seconds([b for _, b in steps], repeats, device)]
+    for m in models:
+        m.zero_grad(set_to_none=True)
     with peak_memory(device) as mem:
-        train_step()
+        steps[0][1]()
     return fwd, train, mem["mb"]
 
 
@@ -196,17 +214,18 @@ def bench_one(method: str, profile: str, batch: int, repeats: int, device: torch
         model = build(method, profile, variant, device)
         row.params = sum(p.numel() for p in model.parameters())
         args, kwargs, row.shape = make_inputs(model, profile, method, batch, device)
-        row.fwd, row.train, row.peak_mb = measure(model, args, kwargs, repeats, device)
-        trunk = getattr(model, "trunk", None)
-        if not loop:
-            row.ratio_fwd = row.ratio_train = float("nan")
-        elif isinstance(trunk, nn.Module):
+        models = [model]
+        if loop and isinstance(getattr(model, "trunk", None), nn.Module):
             looped = copy.deepcopy(model)
             looped.trunk = FrameLoop(looped.trunk)
-            loop_fwd, loop_train, _ = measure(looped, args, kwargs, repeats, device)
-            row.ratio_fwd, row.ratio_train = row.fwd / loop_fwd, row.train / loop_train
-            del looped
-        del model
+            models.append(looped)
+        fwd, train, row.peak_mb = measure(models, args, kwargs, repeats, device)
+        row.fwd, row.train = fwd[0], train[0]
+        if len(models) == 2:
+            row.ratio_fwd, row.ratio_train = fwd[0] / fwd[1], train[0] / train[1]
+        elif not loop:
+            row.ratio_fwd = row.ratio_train = float("nan")
+        del models, model
     except Exception as err:  # one broken model must not hide the others' numbers
         row.error = f"{type(err).__name__}: {' '.join(str(err).split())[:120]}"
     if device.type == "cuda":
@@ -250,7 +269,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--batch", type=int, default=2, help="clips per batch (paper profile on CPU: always 1)")
-    p.add_argument("--repeats", type=int, default=3, help="timed repetitions after one warm-up (median taken)")
+    p.add_argument("--repeats", type=int, default=5, help="timed repetitions after one warm-up (fastest kept)")
     p.add_argument("--methods", default="", help="comma-separated method names (default: all registered)")
     p.add_argument("--profiles", default="demo,paper", help="comma-separated profiles to consider")
     p.add_argument("--paper", action="store_true", help="also run the paper profiles on CPU (batch 1)")

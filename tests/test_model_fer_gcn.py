@@ -120,8 +120,9 @@ def test_bad_input_errors() -> None:
     model = tiny("full", num_frames=4)
     with pytest.raises(ValueError, match="5 dims"):
         model(torch.rand(4, 3, 16, 16))
-    with pytest.raises(ValueError, match="N=4 frames"):
-        model(torch.rand(1, 6, 3, 16, 16))
+    for t in (3, 6):
+        with pytest.raises(ValueError, match=f"N=4 frames .* got clips with T={t}"):
+            model(torch.rand(1, t, 3, 16, 16))
     with pytest.raises(ValueError, match="unknown variant 'gcn_x9'"):
         build_model("fer_gcn", "demo", variant="gcn_x9")
     with pytest.raises(ValueError, match="needs at least one graph module"):

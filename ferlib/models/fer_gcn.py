@@ -131,7 +131,6 @@ class FERGCN(FERModel):
                 "adjacency A, which is only learned through the modules (use fusion='mean')"
             )
         self.num_frames = num_frames
-        self.min_frames = num_frames
         self.fusion = fusion
         self.detach_fusion = detach_fusion
 
