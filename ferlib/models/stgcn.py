@@ -21,7 +21,8 @@ landmarks ``(B, T, 68, 2)`` into ``(B, 2, T, 68)``.
   the sum. T goes 45 → 23 → 12 at the stride-2 blocks;
 * global average pooling over (T, V) → mean over M → ``fcn`` (1×1 conv) → logits.
 
-``A`` is a registered buffer (it travels inside checkpoints), as are the bone ``parents``.
+``A`` is a registered buffer (it travels inside checkpoints); the bone ``parents`` are a
+non-persistent buffer rebuilt from the graph.
 
 Streams (pyskl's multi-stream ST-GCN; the post names RA-GCN as its inspiration, whose extra
 activation modules are not reproduced). Each is derived from the joint tensor in the forward
