@@ -64,7 +64,7 @@ def test_after_alignment_the_eyes_are_level_and_scaled():
     assert np.rad2deg(eye_angle(lm)) == pytest.approx(20.0, abs=1e-3)
     frames = np.zeros((1, 240, 300, 3), np.uint8)
     box = np.array([[lm[:, 0].min(), lm[:, 1].min(), lm[:, 0].max(), lm[:, 1].max()]])
-    _, out, m = align_crop_clip(frames, box, lm[None], size=64, extend=0.25)
+    _, out, m = align_crop_clip(frames, box, lm[None], size=64, extend=0.25, crop_box="detector")
     left, right = eye_centres(out[0])
     assert abs(left[1] - right[1]) < 1e-3  # eye line horizontal
     assert left[0] < right[0]  # and not flipped
@@ -73,6 +73,21 @@ def test_after_alignment_the_eyes_are_level_and_scaled():
     assert np.linalg.norm(right - left) == pytest.approx(s_expected * np.linalg.norm(eye_centres(lm)[1] - eye_centres(lm)[0]), rel=1e-4)
     _, out_plain, _ = align_crop_clip(frames, box, lm[None], size=64, extend=0.25, align=False)
     assert np.rad2deg(eye_angle(out_plain[0])) == pytest.approx(20.0, abs=1e-3)
+
+
+def test_union_crop_keeps_every_landmark_inside_with_the_extension_margin():
+    lm = _tilted_face(12.0)
+    small_box = np.array([[135.0, 110.0, 165.0, 150.0]])  # a detector box inside the face: misses jaw and chin
+    frames = np.zeros((1, 240, 300, 3), np.uint8)
+    _, tight, _ = align_crop_clip(frames, small_box, lm[None], size=100, extend=0.25, crop_box="detector")
+    assert (tight < 0).any() or (tight > 99).any()
+    _, out, m = align_crop_clip(frames, small_box, lm[None], size=100, extend=0.25, crop_box="union")
+    margin = 100 * 0.125 / 1.25  # 12.5 % of the face box on each side, in crop pixels
+    extent = out[0].max(0) - out[0].min(0)
+    assert out[0].min() >= margin - 0.51 and out[0].max() <= 99 - margin + 0.51
+    assert max(extent) == pytest.approx(100 / 1.25, abs=1.0)  # the longer side of the landmarks fills the box
+    corners = transform_points(m, np.array([[[135.0, 110.0], [165.0, 150.0]]]))[0]
+    assert (corners >= margin - 1).all() and (corners <= 99 - margin + 1).all()  # and the detector box too
 
 
 @pytest.mark.parametrize("scale", [0.7, 0.2])  # 0.2 goes through the anti-aliased path
@@ -108,8 +123,8 @@ def test_smoothing_averages_the_crop_geometry_over_frames():
     lm = np.stack([_tilted_face(0, centre=(150 + dx, 120)) for dx in (0.0, 6.0, 0.0)])
     boxes = np.stack([[l[:, 0].min(), l[:, 1].min(), l[:, 0].max(), l[:, 1].max()] for l in lm])
     frames = np.zeros((3, 240, 300, 3), np.uint8)
-    _, raw, _ = align_crop_clip(frames, boxes, lm, size=64, smooth=1)
-    _, smooth, _ = align_crop_clip(frames, boxes, lm, size=64, smooth=3)
+    _, raw, _ = align_crop_clip(frames, boxes, lm, size=64, smooth=1, crop_box="detector")
+    _, smooth, _ = align_crop_clip(frames, boxes, lm, size=64, smooth=3, crop_box="detector")
     np.testing.assert_allclose(raw[1], raw[0], atol=1e-3)  # per-frame crops follow the face exactly
     shift = (smooth[1] - raw[1])[:, 0].mean()  # the middle crop centre moves 2 px left of the face's 6 px jump
     assert shift == pytest.approx(4.0 * 64 / ((boxes[1, 2] - boxes[1, 0] + 1) * 1.25), rel=1e-3)
@@ -194,14 +209,29 @@ def test_detect_every_k_propagates_boxes_from_landmarks_in_between():
         return _fake_predict(img, box)
 
     faces = track_faces(_fake_clip(8), detect_every=3, detect=detect, predict=predict)
-    # detector on 0, 3, 6 and on 4 (its previous frame had no face)
-    assert calls == [0, 3, 4, 6]
-    assert prevs[0] is None and prevs[2] is None and prevs[3] is not None
-    assert faces.flags.tolist() == [0, FLAG_INTERPOLATED, FLAG_INTERPOLATED, FLAG_NO_FACE, 0,
+    # detector on 0, 3, 6; on 2 (checked backwards after the miss on 3), on 4 (after a frame without face)
+    assert calls == [0, 3, 2, 4, 6]
+    assert prevs[0] is None and prevs[3] is None and prevs[4] is not None
+    assert faces.flags.tolist() == [0, FLAG_INTERPOLATED, 0, FLAG_NO_FACE, 0,
                                     FLAG_INTERPOLATED, 0, FLAG_INTERPOLATED]
     # a propagated box keeps the detector's framing of the previous frame's landmarks
     np.testing.assert_allclose(boxes_seen[1], [0, 0, 40, 40], atol=1e-4)
-    assert faces.detector_calls == 4 and faces.n_interpolated == 4
+    np.testing.assert_allclose(faces.boxes[2], [10, 0, 50, 40])  # re-detected, not propagated
+    assert faces.detector_calls == 5 and faces.n_interpolated == 3
+
+
+def test_a_face_that_leaves_between_detections_is_not_tracked_into_empty_frames():
+    calls = []
+
+    def detect(img, prev):
+        t = int(img[0, 0, 0])
+        calls.append(t)
+        return (np.array([0.0, 0, 40, 40]), 1.0) if t < 2 else None
+
+    faces = track_faces(_fake_clip(8), detect_every=4, detect=detect, predict=_fake_predict)
+    assert calls == [0, 4, 3, 2, 1, 5, 6, 7]
+    assert faces.flags.tolist() == [0, 0] + [FLAG_NO_FACE] * 6
+    np.testing.assert_array_equal(faces.landmarks[2:], np.broadcast_to(faces.landmarks[1], (6, 68, 2)))
 
 
 def test_track_faces_refuses_bad_input():

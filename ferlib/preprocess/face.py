@@ -16,7 +16,9 @@ The 68 landmarks are predicted on the full-resolution frame inside the box mappe
 
 Per clip (:func:`track_faces`): with ``detect_every=k`` the detector runs on every k-th frame
 (and on any frame whose previous frame has no face); in between, the box is propagated from the
-previous frame's landmarks and the predictor runs in it (flag ``FLAG_INTERPOLATED``). A frame
+previous frame's landmarks and the predictor runs in it (flag ``FLAG_INTERPOLATED``). When a
+detection frame finds no face, the propagated frames before it are checked backwards with the
+detector until one has a face, so a face that left mid-gap is not tracked into empty frames. A frame
 without a face takes the box and landmarks of the nearest frame that has one (ties: the earlier
 frame) and is flagged ``FLAG_NO_FACE``; it is never dropped, so T in = T out. A clip without any
 face raises :class:`NoFaceError`.
@@ -253,6 +255,19 @@ def track_faces(
         calls += 1
         found = detect(frames[t], boxes[t - 1] if prev_ok else None)
         if found is None:
+            # The face was lost somewhere since the last detection: check the propagated frames
+            # backwards with the detector, so frames after the face left are not kept as faces.
+            back = t - 1
+            while back >= 0 and flags[back] & FLAG_INTERPOLATED:
+                calls += 1
+                again = detect(frames[back], boxes[back - 1] if back > 0 and has_face[back - 1] else None)
+                if again is not None:
+                    boxes[back], scores[back] = again
+                    landmarks[back] = predict(frames[back], np.asarray(again[0]))
+                    flags[back] = 0
+                    break
+                has_face[back], flags[back] = False, 0
+                back -= 1
             continue
         box, score = found
         boxes[t], scores[t], has_face[t] = box, score, True

@@ -42,7 +42,7 @@ class PreprocessConfig:
 
     size: side of the square crops (112 default; 224 for the paper profiles; 64 for synth-size runs).
     detect_every: run the detector on every k-th frame and propagate in between.
-    extend, align, smooth, antialias: see :func:`ferlib.preprocess.align.align_crop_clip`.
+    extend, align, smooth, antialias, crop_box: see :func:`ferlib.preprocess.align.align_crop_clip`.
     threshold, ladder, detect_scale, detect_max_side, track_iou, predictor: see
     :class:`ferlib.preprocess.face.DetectorConfig`.
     frame_step: keep every n-th frame of the source (after ``frame_start``/``frame_stop``).
@@ -54,6 +54,7 @@ class PreprocessConfig:
     align: bool = True
     smooth: int = 1
     antialias: bool = True
+    crop_box: str = "union"
     threshold: float = 0.0
     ladder: tuple[Rung, ...] = DEFAULT_LADDER
     detect_scale: float = 1.0
@@ -122,7 +123,8 @@ def preprocess_clip(
     frames = read_frames(source, frame_start, frame_stop, config.frame_step)
     faces = track_faces(frames, config.detector(), config.detect_every, source=str(source))
     crops, landmarks, transforms = align_crop_clip(
-        frames, faces.boxes, faces.landmarks, config.size, config.extend, config.align, config.smooth, config.antialias
+        frames, faces.boxes, faces.landmarks, config.size, config.extend, config.align, config.smooth, config.antialias,
+        config.crop_box,
     )
     return ProcessedClip(crops, landmarks, faces.flags, faces.boxes, transforms, frames.shape[1:3], faces.detector_calls)
 
