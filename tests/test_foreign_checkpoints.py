@@ -122,19 +122,14 @@ def test_unreadable_and_foreign_files(tmp_path: Path) -> None:
         load_emotion_fan_state_dict(model, no_tensors)
 
 
-def test_loader_registry_skips_modules_that_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loader_registry_lists_every_format(monkeypatch: pytest.MonkeyPatch) -> None:
     assert FOREIGN_LOADERS["emotion_fan"] is load_emotion_fan_state_dict
-    monkeypatch.setattr(
-        foreign,
-        "OPTIONAL_LOADERS",
-        {
-            "broken": ("ferlib.models._no_such_module", "load"),
-            "no_function": ("ferlib.models.base", "load_nothing"),
-            "present": ("ferlib.models.foreign", "load_emotion_fan_state_dict"),
-        },
-    )
     loaders = foreign_loaders()
-    assert "broken" not in loaders and "no_function" not in loaders
-    assert loaders["present"] is load_emotion_fan_state_dict
+    assert set(loaders) == {"emotion_fan", "stgcn_yysijie", "triplet_attention"}
+    assert all(callable(f) for f in loaders.values())
+    monkeypatch.setattr(foreign, "OPTIONAL_LOADERS", {"broken": ("ferlib.models._no_such_module", "load")})
+    with pytest.raises(ModuleNotFoundError, match="_no_such_module"):
+        foreign_loaders()
+    monkeypatch.undo()
     with pytest.raises(ValueError, match="unknown foreign checkpoint format 'caffe'"):
         load_foreign("caffe", make_fan(0), {})

@@ -7,10 +7,11 @@
   ``module.`` prefix of ``nn.DataParallel``. They map onto :class:`ferlib.models.fan.FAN` as
   ``trunk.{0,1,4,5,6,7}.*``, ``alpha.*``, ``beta.*``, ``self_head.*``, ``relation_head.*``.
 
-:data:`FOREIGN_LOADERS` lists every loader by name (``loader(model, path_or_state_dict) ->
-ForeignLoadReport``); :func:`foreign_loaders` adds those defined in other model modules
-(:data:`OPTIONAL_LOADERS`: module and function name) when that module imports cleanly, and skips
-them otherwise, so that a broken optional module never breaks this one.
+:data:`FOREIGN_LOADERS` lists the loaders of this module by name (``loader(model,
+path_or_state_dict) -> report``); :func:`foreign_loaders` adds those defined in other model
+modules (:data:`OPTIONAL_LOADERS`: module and function name): the yysijie ST-GCN layout
+(:func:`ferlib.models.stgcn.load_yysijie_stgcn_state_dict`) and both triplet-attention naming
+schemes (:func:`ferlib.models.triplet_attention.load_triplet_attention_state_dict`).
 """
 
 from __future__ import annotations
@@ -152,23 +153,17 @@ FOREIGN_LOADERS: dict[str, Loader] = {"emotion_fan": load_emotion_fan_state_dict
 #: loaders other model modules define: name -> (module, function). Listed by :func:`foreign_loaders`
 #: only when the module imports and has the function.
 OPTIONAL_LOADERS: dict[str, tuple[str, str]] = {
-    "stgcn_yysijie": ("ferlib.models.stgcn", "load_yysijie_state_dict"),
+    "stgcn_yysijie": ("ferlib.models.stgcn", "load_yysijie_stgcn_state_dict"),
     "triplet_attention": ("ferlib.models.triplet_attention", "load_triplet_attention_state_dict"),
 }
 
 
 def foreign_loaders() -> dict[str, Loader]:
-    """Every available foreign-checkpoint loader by name (:data:`FOREIGN_LOADERS` plus the
-    :data:`OPTIONAL_LOADERS` whose module imports)."""
+    """Every foreign-checkpoint loader by name: :data:`FOREIGN_LOADERS` plus those of
+    :data:`OPTIONAL_LOADERS`, imported on first use (their modules import this one)."""
     loaders = dict(FOREIGN_LOADERS)
     for name, (module_name, func_name) in OPTIONAL_LOADERS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except Exception:  # a module being written or broken must not hide the others
-            continue
-        func = getattr(module, func_name, None)
-        if callable(func):
-            loaders[name] = func
+        loaders[name] = getattr(importlib.import_module(module_name), func_name)
     return loaders
 
 
