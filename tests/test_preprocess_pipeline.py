@@ -141,14 +141,34 @@ def test_options_are_checked_before_any_work(tmp_path):
         preprocess_index(index, tmp_path / "s", predictor=tmp_path / "nope.dat")
 
 
+def crash_or_pass(row, config, store_root, source_root):
+    """A worker task that kills its process for clips named ``crash*`` (a native crash, say)."""
+    import os
+
+    if row["clip_id"].startswith("crash"):
+        os._exit(13)
+    return {"clip_id": row["clip_id"], "status": "done", "reason": "", "n_frames": 1, "n_no_face": 0, "n_interpolated": 0}
+
+
+def test_a_dying_worker_fails_only_its_own_clip():
+    rows = [{"clip_id": c} for c in ("a", "b", "crash", "c", "d", "e")]
+    results: list[dict] = []
+    pipeline._run_pool(rows, PreprocessConfig(), "unused", None, 2, results.append, task=crash_or_pass)
+    status = {r["clip_id"]: r["status"] for r in results}
+    assert sorted(status) == ["a", "b", "c", "crash", "d", "e"]  # every clip reported exactly once
+    assert len(results) == 6
+    assert status.pop("crash") == "failed" and set(status.values()) == {"done"}
+    assert "worker process died" in next(r["reason"] for r in results if r["clip_id"] == "crash")
+
+
 # -- generated faces written as videos (no fixtures needed) ------------------------------------
 @pytest.fixture(scope="module")
 def synth_videos(tmp_path_factory):
-    """Two generated clips exported as AFEW-style .avi files, with their ground-truth store."""
+    """Six generated clips (3 subjects x 2 classes) exported as AFEW-style .avi files, with their ground truth."""
     generate = pytest.importorskip("ferlib.synth.generate")
     export = pytest.importorskip("ferlib.synth.export")
     root = tmp_path_factory.mktemp("synth")
-    truth = generate.generate(root / "truth", generate.SynthConfig(n_subjects=1, n_frames=6, size=64, classes=CLASSES),
+    truth = generate.generate(root / "truth", generate.SynthConfig(n_subjects=3, n_frames=6, size=64, classes=CLASSES),
                               progress=False)
     export.export_layout(truth, root / "afew", "afew")
     videos = {p.stem: p for p in (root / "afew").rglob("*.avi")}
@@ -160,7 +180,7 @@ def synth_videos(tmp_path_factory):
 def test_synth_videos_land_in_the_store_near_their_ground_truth(synth_videos, tmp_path):
     truth, index, _ = synth_videos
     summary = preprocess_index(index, tmp_path / "store", size=64, workers=2, progress=False)
-    assert summary.done == len(index) == 2 and summary.failed == 0
+    assert summary.done == len(index) == 6 and summary.failed == 0
     store = ClipStore.open(tmp_path / "store")
     for cid in index.clip_ids:
         rec, gt = store.read(cid), truth.read(cid)
@@ -184,11 +204,23 @@ def test_cli_preprocesses_an_index_csv(synth_videos, tmp_path, capsys):
                    "--size", "48", "--workers", "1", "--detect-every", "2", "--quiet"])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "2 clips written" in out and "1 failed" in out and str(tmp_path / "store") in out
+    assert "6 clips written" in out and "1 failed" in out and str(tmp_path / "store") in out
     store = ClipStore.open(tmp_path / "store")
     assert store.read(index.clip_ids[0]).frames.shape[1:] == (48, 48, 3)
     assert store.read(index.clip_ids[0]).flags.tolist() == [0, FLAG_INTERPOLATED] * 3
     assert store.failures()["clip_id"].tolist() == ["broken"]
+
+
+def test_cli_preprocesses_a_dataset_through_its_adapter(synth_videos, tmp_path, capsys):
+    pytest.importorskip("ferlib.data.adapters")
+    _, index, root = synth_videos
+    rc = cli_main(["preprocess", "--dataset", "afew", "--root", str(root / "afew"), "--out", str(tmp_path / "store"),
+                   "--size", "32", "--workers", "1", "--limit", "4", "--quiet"])
+    assert rc == 0 and "4 clips written" in capsys.readouterr().out
+    store = ClipStore.open(tmp_path / "store")
+    assert store.dataset == "afew" and len(store.clip_ids()) == 4
+    assert {store.meta(c)["split"] for c in store.clip_ids()} <= {"train", "val"}
+    assert store.read(store.clip_ids()[0]).frames.shape == (6, 32, 32, 3)
 
 
 def test_cli_needs_a_root_with_a_dataset(tmp_path, capsys):

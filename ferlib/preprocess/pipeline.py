@@ -312,13 +312,16 @@ def preprocess_index(
 
 
 def _run_pool(rows: list[dict[str, Any]], config: PreprocessConfig, store_root: str, source_root: str | None,
-              n_workers: int, record: Callable[[dict[str, Any]], None]) -> None:
-    """Run :func:`process_row` over ``rows`` in spawned processes, at most ``2 * n_workers`` in flight.
+              n_workers: int, record: Callable[[dict[str, Any]], None], task: Callable[..., dict[str, Any]] | None = None
+              ) -> None:
+    """Run ``task`` (default :func:`process_row`) over ``rows`` in spawned processes, at most
+    ``2 * n_workers`` in flight; ``task`` must be a module-level function (it is pickled by name).
 
     A worker that dies (a crash inside a native library, the OOM killer) breaks the pool and
     every clip in flight with it: those clips are retried one by one, each alone in a fresh
     process, so only the clip that kills its worker again is recorded as failed.
     """
+    task = task or process_row
     ctx = multiprocessing.get_context("spawn")
     queue = deque(rows)
     while queue:
@@ -328,7 +331,7 @@ def _run_pool(rows: list[dict[str, Any]], config: PreprocessConfig, store_root: 
             while queue or in_flight:
                 while queue and len(in_flight) < 2 * n_workers:
                     row = queue.popleft()
-                    in_flight[pool.submit(process_row, row, config, store_root, source_root)] = row
+                    in_flight[pool.submit(task, row, config, store_root, source_root)] = row
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 broken = False
                 for fut in done:
@@ -342,15 +345,15 @@ def _run_pool(rows: list[dict[str, Any]], config: PreprocessConfig, store_root: 
                     suspects.extend(in_flight.values())
                     break
         for row in suspects:
-            record(_run_alone(row, config, store_root, source_root, ctx))
+            record(_run_alone(row, config, store_root, source_root, ctx, task))
 
 
 def _run_alone(row: dict[str, Any], config: PreprocessConfig, store_root: str, source_root: str | None,
-               ctx: Any) -> dict[str, Any]:
+               ctx: Any, task: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """Process one clip in a fresh single-worker process; a dying worker becomes a failure."""
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init) as pool:
         try:
-            return pool.submit(process_row, row, config, store_root, source_root).result()
+            return pool.submit(task, row, config, store_root, source_root).result()
         except BrokenProcessPool:
             return {"clip_id": str(row["clip_id"]), "status": "failed",
                     "reason": "the worker process died while preprocessing this clip (crash or out of memory)"}
