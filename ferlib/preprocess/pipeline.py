@@ -277,7 +277,7 @@ def preprocess_index(
     n_workers = default_workers() if workers is None else int(workers)
     if progress:
         note = f" (removed {removed} unfinished entries of an earlier run)" if removed else ""
-        print(f"preprocess: {len(rows)} clips to do, {summary.skipped} already done, into {store.root}{note}")
+        print(f"preprocess: {len(rows)} clips to do, {summary.skipped} skipped (stored or failed before), into {store.root}{note}")
     bar = _progress_bar(len(rows), progress)
     sources = {str(r["clip_id"]): str(r["source"]) for r in rows}
     root = None if source_root is None else str(source_root)
