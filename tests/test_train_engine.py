@@ -1,0 +1,189 @@
+"""fit / evaluate / cross_validate on a tiny store: artefacts, selection, determinism, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ferlib.data.protocols import Split
+from ferlib.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ferlib.train.config import TrainConfig, resolve_config
+from ferlib.train.cv import collate, cross_validate
+from ferlib.train.engine import RunDirError, evaluate, fit
+from ferlib.train.schedules import build_optimizer, build_scheduler, default_schedule
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """3 subjects × 2 classes, 4 frames of 32×32."""
+    from ferlib.synth import SynthConfig, generate
+
+    root = tmp_path_factory.mktemp("tiny") / "store"
+    return generate(root, SynthConfig(n_subjects=3, n_frames=4, size=32, classes=("happy", "surprise"), seed=0), progress=False)
+
+
+SPLIT = Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5]))
+
+
+def fan_cfg(**kw):
+    base = dict(epochs=2, batch_size=2, input_size=32, progress=False)
+    base.update(kw)
+    return resolve_config("fan", "demo", **base)
+
+
+def test_fit_writes_every_artefact(tiny, tmp_path):
+    out = tmp_path / "run"
+    m = fit(fan_cfg(), tiny, SPLIT, out)
+    for name in ("config.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt", "timing.json"):
+        assert (out / name).is_file(), name
+    assert m["n_train"] + m["n_val"] == 4 and m["n_val"] == 2  # one subject carved for validation
+    assert len(m["history"]) == 2 and 1 <= m["selected_epoch"] <= 2
+    assert m["test_at_best_val"]["accuracy"] == m["accuracy"]
+    assert m["best_test_epoch_leaky"] in (1, 2)
+    assert m["best_test_accuracy_leaky"] >= max(h["test_accuracy"] for h in m["history"]) - 1e-12
+    pred = pd.read_csv(out / "predictions.csv")
+    assert list(pred["clip_id"]) == ["lab_S002_00_happy", "lab_S002_01_surprise"]
+    np.testing.assert_allclose(pred[["prob_happy", "prob_surprise"]].sum(axis=1), 1.0, atol=1e-5)
+    bp = np.load(out / "byproducts.npz")
+    assert bp["alpha"].shape == (2, 3) and bp["gt_intensity"].shape == (2, 3) and bp["frame_idx"].shape == (2, 3)
+    np.testing.assert_array_equal(bp["label"], pred["label"])
+    ck = torch.load(out / "best.pt", weights_only=True)
+    assert ck["classes"] == ["happy", "surprise"] and ck["kind"] == "best"
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["method"] == "fan" and cfg["optimizer"] == "adamw"
+
+
+def test_same_seed_same_metrics_and_other_seed_differs(tiny, tmp_path):
+    a = fit(fan_cfg(seed=3), tiny, SPLIT, tmp_path / "a")
+    b = fit(fan_cfg(seed=3), tiny, SPLIT, tmp_path / "b")
+    c = fit(fan_cfg(seed=4), tiny, SPLIT, tmp_path / "c")
+    assert a == b
+    assert a["history"] != c["history"]
+
+
+def test_finished_run_is_read_back_not_retrained(tiny, tmp_path):
+    out = tmp_path / "r"
+    m = fit(fan_cfg(epochs=1), tiny, SPLIT, out)
+    stamp = (out / "last.pt").stat().st_mtime_ns
+    assert fit(fan_cfg(epochs=1), tiny, SPLIT, out) == m
+    assert (out / "last.pt").stat().st_mtime_ns == stamp
+
+
+def test_other_experiment_in_folder_is_refused_untouched(tiny, tmp_path):
+    out = tmp_path / "r"
+    fit(fan_cfg(epochs=1), tiny, SPLIT, out)
+    before = (out / "metrics.json").read_bytes()
+    with pytest.raises(RunDirError, match=r"another experiment .*lr"):
+        fit(fan_cfg(epochs=1, lr=0.5), tiny, SPLIT, out)
+    with pytest.raises(RunDirError, match="already holds this run"):
+        fit(fan_cfg(epochs=1), tiny, SPLIT, out, resume=False)
+    assert (out / "metrics.json").read_bytes() == before
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("x")
+    with pytest.raises(RunDirError, match="holds no ferlib run"):
+        fit(fan_cfg(epochs=1), tiny, SPLIT, junk)
+
+
+def test_config_errors_name_the_key():
+    with pytest.raises(ValueError, match=r"unknown config keys \['lrr'\]"):
+        resolve_config("fan", "demo", lrr=0.1)
+    with pytest.raises(ValueError, match=r"cfg.json: unknown config keys \['bogus'\]"):
+        TrainConfig.from_dict({"method": "fan", "bogus": 1}, source="cfg.json")
+    with pytest.raises(ValueError, match="optimizer 'rmsprop'"):
+        resolve_config("fan", "demo", optimizer="rmsprop")
+
+
+def test_label_set_mismatch_is_refused(tiny, tmp_path):
+    with pytest.raises(ValueError, match=r"num_classes=7 .* the data has 2 classes"):
+        fit(fan_cfg(model_overrides={"num_classes": 7}), tiny, SPLIT, tmp_path / "x")
+
+
+def test_checkpoint_errors(tiny, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="bad.pt is not a readable ferlib checkpoint"):
+        load_checkpoint(bad)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {"w": torch.zeros(1)}}, foreign)
+    with pytest.raises(CheckpointError, match="foreign.pt is not a ferlib checkpoint"):
+        load_checkpoint(foreign)
+    mine = save_checkpoint(tmp_path / "m.pt", {"classes": ["a", "b", "c"], "epoch": 0})
+    with pytest.raises(CheckpointError, match=r"trained on classes \['a', 'b', 'c'\]"):
+        evaluate(mine, tiny)
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic writer leaves no temp file
+
+
+def test_truncated_last_checkpoint_is_reported(tiny, tmp_path):
+    out = tmp_path / "r"
+    fit(fan_cfg(epochs=1), tiny, SPLIT, out)
+    (out / "metrics.json").unlink()
+    data = (out / "last.pt").read_bytes()
+    (out / "last.pt").write_bytes(data[: len(data) // 3])
+    with pytest.raises(CheckpointError, match="last.pt is not a readable"):
+        fit(fan_cfg(epochs=1), tiny, SPLIT, out)
+
+
+def test_evaluate_reproduces_test_metrics(tiny, tmp_path):
+    out = tmp_path / "r"
+    m = fit(fan_cfg(epochs=1), tiny, SPLIT, out)
+    e = evaluate(out / "best.pt", tiny, rows=SPLIT.test, out_dir=tmp_path / "ev", progress=False)
+    assert e["accuracy"] == m["accuracy"] and e["confusion"] == m["confusion"]
+    assert (tmp_path / "ev" / "predictions.csv").is_file()
+    with pytest.raises(RunDirError, match="not empty"):
+        evaluate(out / "best.pt", tiny, out_dir=tmp_path / "ev", progress=False)
+
+
+@pytest.mark.parametrize("method", ["fer_gcn", "kp_gcn_msa", "stgcn"])
+def test_each_input_kind_trains_one_epoch(tiny, tmp_path, method):
+    over = {"fer_gcn": dict(num_frames=4, model_overrides={"num_frames": 4}), "kp_gcn_msa": dict(num_frames=4),
+            "stgcn": dict(num_frames=4)}[method]
+    cfg = resolve_config(method, "demo", epochs=1, batch_size=3, input_size=0 if method == "stgcn" else 32, progress=False, **over)
+    m = fit(cfg, tiny, SPLIT, tmp_path / method)
+    assert m["n"] == 2 and 0.0 <= m["accuracy"] <= 1.0
+    bp = np.load(tmp_path / method / "byproducts.npz")
+    assert bp["embedding"].shape[0] == 2
+    if method == "fer_gcn":
+        np.testing.assert_allclose(bp["intensity_weights"].sum(1), 1.0, atol=1e-5)
+    if method == "kp_gcn_msa":
+        assert "aux_logits" in bp.files and bp["frame_attention"].shape == (2, 4)
+
+
+def test_cross_validate_and_collate(tiny, tmp_path):
+    table = cross_validate("fan", tiny, "subject_kfold", "demo", tmp_path / "exp", protocol_kwargs={"k": 3},
+                           folds=[0, "fold02"], epochs=1, batch_size=2, input_size=32, progress=False)
+    assert list(table.index) == ["fold01", "fold02", "mean", "std"]
+    assert table.loc["mean", "accuracy"] == pytest.approx(table.loc[["fold01", "fold02"], "accuracy"].mean())
+    assert (tmp_path / "exp" / "summary.csv").is_file()
+    again = collate(tmp_path / "exp")
+    pd.testing.assert_frame_equal(again, table)
+    with pytest.raises(ValueError, match="fold 7 is not one of the 3 folds"):
+        cross_validate("fan", tiny, "subject_kfold", "demo", tmp_path / "exp2", protocol_kwargs={"k": 3}, folds=[7])
+
+
+def test_paper_schedules_match_the_papers():
+    fan = default_schedule("fan", "paper")
+    assert (fan["optimizer"], fan["lr"], fan["momentum"], fan["weight_decay"], fan["milestones"], fan["gamma"]) == ("sgd", 1e-2, 0.9, 1e-4, [30], 0.2)
+    assert default_schedule("fan", "paper", "afew")["lr"] == 4e-3
+    kp = resolve_config("kp_gcn_msa", "paper")
+    assert (kp.optimizer, kp.lr, kp.betas, kp.milestones, kp.epochs) == ("adam", 1e-3, [0.9, 0.99], [40, 60], 80)
+    st = resolve_config("stgcn", "paper")
+    assert st.nesterov and st.lr == 0.1 and st.num_frames == 45
+    fg = resolve_config("fer_gcn", "paper")
+    assert (fg.lr, fg.weight_decay, fg.epochs) == (1e-3, 5e-5, 120)
+    # the step schedule multiplies by gamma exactly at the milestones
+    p = [torch.nn.Parameter(torch.zeros(1))]
+    opt = build_optimizer(p, kp)
+    sch = build_scheduler(opt, kp)
+    lrs = []
+    for _ in range(61):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sch.step()
+    assert lrs[39] == pytest.approx(1e-3) and lrs[40] == pytest.approx(1e-4) and lrs[60] == pytest.approx(1e-5)
+    assert isinstance(opt, torch.optim.Adam) and opt.defaults["betas"] == (0.9, 0.99)
