@@ -1,0 +1,48 @@
+"""``python -m ferlib train | evaluate | cv | ablate`` on a tiny store."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ferlib.cli import main
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from ferlib.synth import SynthConfig, generate
+
+    root = tmp_path_factory.mktemp("tiny") / "store"
+    generate(root, SynthConfig(n_subjects=3, n_frames=4, size=32, classes=("happy", "surprise"), seed=0), progress=False)
+    return root
+
+
+COMMON = ["--protocol-arg", "k=3", "--set", "epochs=1", "--set", "batch_size=2", "--set", "input_size=32", "--set", "progress=false"]
+
+
+def test_train_then_evaluate(tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--store", str(tiny), "--out", str(out), "--method", "fan", "--fold", "fold02", *COMMON]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["split"] == "fold02" and json.loads((out / "config.json").read_text())["epochs"] == 1
+    assert main(["evaluate", "--store", str(tiny), "--out", str(tmp_path / "ev"), "--checkpoint", str(out / "best.pt"),
+                 "--fold", "fold02", "--protocol-arg", "k=3"]) == 0
+    ev = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert ev["accuracy"] == m["accuracy"] and ev["n"] == m["n"]
+
+
+def test_cv_and_ablate(tiny, tmp_path, capsys):
+    assert main(["cv", "--store", str(tiny), "--out", str(tmp_path / "cv"), "--method", "fan", "--folds", "0", *COMMON]) == 0
+    assert (tmp_path / "cv" / "summary.csv").is_file()
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"t": [{"label": "self", "method": "fan", "variant": "self_attention"}]}))
+    assert main(["ablate", "--store", str(tiny), "--out", str(tmp_path / "ab"), "--grid", str(grid), "--folds", "0", *COMMON]) == 0
+    assert (tmp_path / "ab" / "t" / "self" / "fold01" / "metrics.json").is_file()
+
+
+def test_bad_options_give_errors(tiny, tmp_path, capsys):
+    rc = main(["train", "--store", str(tiny), "--out", str(tmp_path / "x"), "--method", "fan", *COMMON, "--set", "lrr=1"])
+    assert rc == 2 and "unknown config keys ['lrr']" in capsys.readouterr().err
+    rc = main(["train", "--store", str(tiny), "--out", str(tmp_path / "x"), "--method", "fan", "--fold", "9", *COMMON])
+    assert rc == 2 and "fold 9 is not one of 3 folds" in capsys.readouterr().err
