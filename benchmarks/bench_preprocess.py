@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -84,12 +85,22 @@ def bench_workers(videos: list[tuple[Path, int]], size: int, window: int, repeat
     print(f"\n== preprocess_index: 1 vs 2 worker processes ({len(rows)} clips of {window} frames, crop {size} px) ==")
     times = {}
     for workers in (1, 2):
+        load = os.getloadavg()[0]
+        cpu0 = _cpu_seconds()
         with tempfile.TemporaryDirectory() as tmp:
             summary, t = timed(preprocess_index, index, Path(tmp) / "store", size=size, workers=workers, progress=False)
+        cpu = _cpu_seconds() - cpu0
         times[workers] = t
-        print(f"workers={workers}: {t:6.2f} s, {frames / t:6.1f} frames/s, {summary.done} done, {summary.failed} failed")
-    print(f"speed-up 1 -> 2 processes: {times[1] / times[2]:.2f}x  (CPUs: {os.cpu_count()}, "
-          f"load average before: {os.getloadavg()[0]:.1f})")
+        print(f"workers={workers}: {t:6.2f} s wall, {cpu:6.2f} s CPU (cores obtained {cpu / t:.2f}), "
+              f"{frames / t:6.1f} frames/s, {summary.done} done, {summary.failed} failed, load average before {load:.1f}")
+    print(f"speed-up 1 -> 2 processes: {times[1] / times[2]:.2f}x on {os.cpu_count()} CPUs "
+          "(a speed-up needs idle cores: compare 'cores obtained')")
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (worker processes), user + system."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:

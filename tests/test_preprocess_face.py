@@ -209,15 +209,16 @@ def test_detect_every_k_propagates_boxes_from_landmarks_in_between():
         return _fake_predict(img, box)
 
     faces = track_faces(_fake_clip(8), detect_every=3, detect=detect, predict=predict)
-    # detector on 0, 3, 6; on 2 (checked backwards after the miss on 3), on 4 (after a frame without face)
-    assert calls == [0, 3, 2, 4, 6]
-    assert prevs[0] is None and prevs[3] is None and prevs[4] is not None
-    assert faces.flags.tolist() == [0, FLAG_INTERPOLATED, 0, FLAG_NO_FACE, 0,
-                                    FLAG_INTERPOLATED, 0, FLAG_INTERPOLATED]
+    # detector on 0, 3, 6; on 2 (checked backwards after the miss on 3); 4 and 5 are skipped
+    # (no face to follow) and checked backwards from the face found on 6
+    assert calls == [0, 3, 2, 6, 5, 4]
+    assert prevs[0] is None and prevs[3] is None and prevs[4] is not None  # 6 has nothing to follow
+    assert faces.flags.tolist() == [0, FLAG_INTERPOLATED, 0, FLAG_NO_FACE, 0, 0, 0, FLAG_INTERPOLATED]
     # a propagated box keeps the detector's framing of the previous frame's landmarks
     np.testing.assert_allclose(boxes_seen[1], [0, 0, 40, 40], atol=1e-4)
     np.testing.assert_allclose(faces.boxes[2], [10, 0, 50, 40])  # re-detected, not propagated
-    assert faces.detector_calls == 5 and faces.n_interpolated == 3
+    np.testing.assert_allclose(faces.boxes[4], [20, 0, 60, 40])
+    assert faces.detector_calls == 6 and faces.n_interpolated == 2
 
 
 def test_a_face_that_leaves_between_detections_is_not_tracked_into_empty_frames():
@@ -228,10 +229,29 @@ def test_a_face_that_leaves_between_detections_is_not_tracked_into_empty_frames(
         calls.append(t)
         return (np.array([0.0, 0, 40, 40]), 1.0) if t < 2 else None
 
+    faces = track_faces(_fake_clip(9), detect_every=4, detect=detect, predict=_fake_predict)
+    # 5, 6, 7 are skipped (nothing to follow), 8 is a detection frame
+    assert calls == [0, 4, 3, 2, 1, 8]
+    assert faces.flags.tolist() == [0, 0] + [FLAG_NO_FACE] * 7
+    np.testing.assert_array_equal(faces.landmarks[2:], np.broadcast_to(faces.landmarks[1], (7, 68, 2)))
+
+
+def test_a_face_that_appears_between_detections_is_found_to_the_frame():
+    calls = []
+
+    def detect(img, prev):
+        t = int(img[0, 0, 0])
+        calls.append(t)
+        return (np.array([0.0, 0, 40, 40]), 1.0) if 3 <= t else None
+
     faces = track_faces(_fake_clip(8), detect_every=4, detect=detect, predict=_fake_predict)
-    assert calls == [0, 4, 3, 2, 1, 5, 6, 7]
-    assert faces.flags.tolist() == [0, 0] + [FLAG_NO_FACE] * 6
-    np.testing.assert_array_equal(faces.landmarks[2:], np.broadcast_to(faces.landmarks[1], (6, 68, 2)))
+    assert calls == [0, 4, 3, 2]
+    assert faces.flags.tolist() == [FLAG_NO_FACE] * 3 + [0, 0] + [FLAG_INTERPOLATED] * 3
+    # the last frame is searched when nothing is followed, and a face there is found backwards too
+    calls.clear()
+    faces = track_faces(_fake_clip(7), detect_every=4, detect=lambda img, prev: detect(img, prev) if img[0, 0, 0] >= 5 else None,
+                        predict=_fake_predict)
+    assert faces.flags.tolist() == [FLAG_NO_FACE] * 5 + [0, 0]
 
 
 def test_track_faces_refuses_bad_input():

@@ -14,14 +14,19 @@ Per frame (:func:`detect_face`):
 
 The 68 landmarks are predicted on the full-resolution frame inside the box mapped back to it.
 
-Per clip (:func:`track_faces`): with ``detect_every=k`` the detector runs on every k-th frame
-(and on any frame whose previous frame has no face); in between, the box is propagated from the
-previous frame's landmarks and the predictor runs in it (flag ``FLAG_INTERPOLATED``). When a
-detection frame finds no face, the propagated frames before it are checked backwards with the
-detector until one has a face, so a face that left mid-gap is not tracked into empty frames. A frame
-without a face takes the box and landmarks of the nearest frame that has one (ties: the earlier
-frame) and is flagged ``FLAG_NO_FACE``; it is never dropped, so T in = T out. A clip without any
-face raises :class:`NoFaceError`.
+Per clip (:func:`track_faces`): with ``detect_every=k`` the detector runs on every k-th frame;
+in between, while a face is followed, the box is propagated from the
+previous frame's landmarks and the predictor runs in it (flag ``FLAG_INTERPOLATED``). Without a
+face to follow, frames between detection frames are not searched either, so long stretches
+without a face cost 1/k too. Transitions are found to the frame by looking backwards: when a
+detection frame finds no face, the propagated frames before it are checked with the detector until
+one has a face (a face that left is not tracked into empty frames); when a detection frame finds
+a face after frames without one, those are checked until one has none. The last frame is always
+searched when no face is being followed.
+
+A frame without a face takes the box and landmarks of the nearest frame that has one (ties: the
+earlier frame) and is flagged ``FLAG_NO_FACE``; it is never dropped, so T in = T out. A clip
+without any face raises :class:`NoFaceError`.
 
 Boxes are ``(left, top, right, bottom)`` float pixels of the source frame with dlib's inclusive
 convention; landmarks are ``(x, y)`` pixel centres.
@@ -245,13 +250,18 @@ def track_faces(
     has_face = np.zeros(t_total, bool)
     relation: np.ndarray | None = None
     calls = 0
+    skipped = np.zeros(t_total, bool)  # frames left without detection while no face was tracked
     for t in range(t_total):
         prev_ok = t > 0 and has_face[t - 1]
-        if prev_ok and t % detect_every != 0 and relation is not None:
-            box = box_from_landmarks(landmarks[t - 1], relation)
-            landmarks[t] = predict(frames[t], box)
-            boxes[t], has_face[t], flags[t] = box, True, FLAG_INTERPOLATED
-            continue
+        if t % detect_every != 0:
+            if prev_ok and relation is not None:
+                box = box_from_landmarks(landmarks[t - 1], relation)
+                landmarks[t] = predict(frames[t], box)
+                boxes[t], has_face[t], flags[t] = box, True, FLAG_INTERPOLATED
+                continue
+            if t != t_total - 1:  # no face to follow: wait for the next detection frame
+                skipped[t] = True
+                continue
         calls += 1
         found = detect(frames[t], boxes[t - 1] if prev_ok else None)
         if found is None:
@@ -273,6 +283,17 @@ def track_faces(
         boxes[t], scores[t], has_face[t] = box, score, True
         landmarks[t] = predict(frames[t], np.asarray(box))
         relation = landmark_box_relation(np.asarray(box, dtype=np.float64), landmarks[t])
+        # A face found after skipped frames: look backwards for the frame where it appeared.
+        back = t - 1
+        while back >= 0 and skipped[back]:
+            calls += 1
+            again = detect(frames[back], boxes[back + 1])
+            if again is None:
+                break
+            boxes[back], scores[back] = again
+            landmarks[back] = predict(frames[back], np.asarray(again[0]))
+            has_face[back], skipped[back] = True, False
+            back -= 1
 
     if not has_face.any():
         raise NoFaceError(
