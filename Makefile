@@ -30,8 +30,8 @@ test-fast: $(STAMP)
 
 ## the generated data sets the notebooks use
 data: $(STAMP)
-	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab --profile lab --subjects 30 --frames 16
-	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-return --profile lab-return --subjects 10 --frames 16
+	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-demo --profile lab --subjects 30 --frames 16
+	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-return-demo --profile lab-return --subjects 10 --frames 16
 
 ## figures that need no training
 figures: $(STAMP)
