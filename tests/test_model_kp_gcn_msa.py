@@ -169,6 +169,17 @@ def test_fixed_head_dim_layer_equals_torch_layer_when_widths_match() -> None:
         torch.testing.assert_close(mine.cls_attention(x), _torch_cls_attention(ref, x), rtol=1e-4, atol=1e-6)
 
 
+def test_torch_cls_attention_matches_multihead_attention_weights() -> None:
+    torch.manual_seed(1)
+    layer = nn.TransformerEncoderLayer(16, 4, 32, 0.3, batch_first=True, norm_first=True).train()
+    x = torch.randn(2, 6, 16)
+    with torch.no_grad():
+        h = layer.norm1(x)
+        _, ref = layer.eval().self_attn(h, h, h, need_weights=True, average_attn_weights=True)
+        layer.train()  # attention dropout is active, yet the reported weights are not dropped out
+        torch.testing.assert_close(_torch_cls_attention(layer, x), ref[:, 0], rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("attention", ["torch", "fixed_head_dim"])
 def test_frame_attention_is_a_distribution_over_frames(attention: str) -> None:
     msa = TemporalMSA(16, depth=2, heads=4, max_frames=6, attention=attention)
@@ -309,6 +320,7 @@ def test_demo_profile_is_small_with_an_8x8_map() -> None:
     prof = get_profile("kp_gcn_msa", "demo")
     assert (prof.input_size, prof.num_frames) == (64, 8)
     model = build_model("kp_gcn_msa", "demo")
+    assert model.local_pooling == "weighted"
     assert sum(p.numel() for p in model.parameters()) < 1_000_000
     assert model.trunk(torch.rand(2, 3, 64, 64)).shape == (2, 64, 8, 8)
 
@@ -317,6 +329,7 @@ def test_paper_profile_single_forward() -> None:
     prof = get_profile("kp_gcn_msa", "paper")
     assert (prof.input_size, prof.num_frames, prof.sampler) == (112, 16, "tsn")
     model = build_model("kp_gcn_msa", "paper").eval()
+    assert model.local_pooling == "gap"  # eq. 2 as written
     n = sum(p.numel() for p in model.parameters())
     assert 17_000_000 < n < 18_500_000  # paper: "17 M"; the docstring explains the gap
     assert sum(type(m).__name__ == "TripletAttention" for m in model.trunk.modules()) == 8
