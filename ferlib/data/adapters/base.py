@@ -279,3 +279,26 @@ def assign_folds(
             if out[clip][0] != label:
                 raise LabelError(f"clip {clip!r} is labelled {out[clip][0]!r} in {seen[clip]} but {label!r} in {where}")
     return dict(sorted(out.items(), key=lambda kv: natural_key(kv[0])))
+
+
+def fold_records(
+    root: Path,
+    labels: Mapping[str, tuple[str, int]],
+    globs: Sequence[str],
+    name: str,
+    lists: str,
+    allow_missing: bool = False,
+) -> list[dict]:
+    """Index rows of an official-fold data set (DFEW, MAFW): ``labels`` maps clip → (class, test fold).
+
+    Clips are found by stem under ``globs``; clips listed but absent raise (or warn with
+    ``allow_missing``). Such data sets have no subject ids, so ``subject`` is the clip id.
+    """
+    sources = sources_by_stem(root, list(globs), f"{name} clip folders or videos named by clip number")
+    missing = [c for c in labels if c not in sources]
+    report_missing(missing, len(labels), f"{name} clips in the {lists}", allow_missing, f"looked in {root}/{globs[0]} …")
+    return [
+        {"clip_id": clip, "label_name": label, "subject": clip, "source": str(sources[clip]), "split": "", "fold": fold}
+        for clip, (label, fold) in labels.items()
+        if clip in sources
+    ]

@@ -38,10 +38,9 @@ from ferlib.data.adapters.base import (
     build_index,
     code_to_class,
     parse_code,
-    report_missing,
+    fold_records,
     require_dir,
     require_file,
-    sources_by_stem,
 )
 from ferlib.data.index import ClipIndex
 
@@ -103,14 +102,7 @@ def dfew_index(
     read = lambda pattern, k: read_split_csv(splits / pattern.format(k=k), id_column, label_column, delimiter)  # noqa: E731
     labels = assign_folds({k: read(test_pattern, k) for k in folds}, {k: read(train_pattern, k) for k in folds})
     globs = [clips_glob] if isinstance(clips_glob, str) else list(clips_glob or DFEW_CLIP_GLOBS)
-    sources = sources_by_stem(root, globs, "DFEW clip folders or videos named by clip number")
-    missing = [c for c in labels if c not in sources]
-    report_missing(missing, len(labels), "DFEW clips in the split files", allow_missing, f"looked in {root}/{globs[0]} …")
-    records = [
-        {"clip_id": clip, "label_name": label, "subject": clip, "source": str(sources[clip]), "split": "", "fold": fold}
-        for clip, (label, fold) in labels.items()
-        if clip in sources
-    ]
+    records = fold_records(root, labels, globs, "DFEW", "split files", allow_missing)
     if any(r["fold"] < 0 for r in records) and not any(r["fold"] >= 0 for r in records):
         raise LabelError(f"no DFEW clip is in any test list under {splits}")
     return build_index(records, DFEW_CLASSES, "dfew", root)

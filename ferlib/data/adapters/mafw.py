@@ -33,10 +33,9 @@ from ferlib.data.adapters.base import (
     first_existing,
     name_to_class,
     parse_code,
-    report_missing,
+    fold_records,
     require_dir,
     require_file,
-    sources_by_stem,
 )
 from ferlib.data.index import ClipIndex
 
@@ -101,14 +100,7 @@ def mafw_index(
     }
     labels = assign_folds(lists[test_file], lists[train_file])
     globs = [clips_glob] if isinstance(clips_glob, str) else list(clips_glob or CLIP_GLOBS)
-    sources = sources_by_stem(root, globs, "MAFW clip folders or videos named by clip number")
-    missing = [c for c in labels if c not in sources]
-    report_missing(missing, len(labels), "MAFW clips in the split lists", allow_missing, f"looked in {root}/{globs[0]} …")
-    records = [
-        {"clip_id": clip, "label_name": label, "subject": clip, "source": str(sources[clip]), "split": "", "fold": fold}
-        for clip, (label, fold) in labels.items()
-        if clip in sources
-    ]
+    records = fold_records(root, labels, globs, "MAFW", "split lists", allow_missing)
     return build_index(records, MAFW_CLASSES, "mafw", root)
 
 
