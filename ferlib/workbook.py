@@ -1,0 +1,169 @@
+"""What the notebooks share: opening the chosen data set, training (or finding) a method's runs
+under the notebook profile, and reading a finished run back.
+
+Notebook profiles map onto training like this:
+
+========  ===============  =================================================================
+profile   model profile    what runs
+========  ===============  =================================================================
+smoke     ``demo`` models  3 generated subjects, 3 folds, fold 0 only, 1 epoch (tests)
+demo      ``demo`` models  the generated demo set, 5 subject folds, fold 0 only, demo schedule
+paper     ``paper`` models every fold of the data set's protocol, the paper's schedule
+========  ===============  =================================================================
+
+Runs live in ``<runs_dir>/<dataset>/<method>/<variant>/<fold>/`` (the layout of
+:func:`ferlib.train.cv.cross_validate`); a finished run is never retrained, so a notebook run a
+second time only reads. With ``train=False`` (``make figures``) a missing run raises
+:class:`FileNotFoundError` naming the folder and the notebook that makes it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ferlib.data import ClipStore
+from ferlib.notebook_params import PROFILES, check_choice
+from ferlib.synth import SynthConfig, generate
+
+SYNTH_DATASETS = {"synth-lab": "lab", "synth-lab-return": "lab-return", "synth-wild": "wild"}
+SYNTH_SIZES = {
+    "smoke": dict(n_subjects=3, n_frames=8),
+    "demo": dict(n_subjects=40, n_frames=16),
+    "paper": dict(n_subjects=100, n_frames=32),
+}
+# the notebook that trains each method's runs (named in errors when a run is missing)
+METHOD_NOTEBOOK = {
+    "fer_gcn": "02_fer_gcn.ipynb",
+    "fan": "03_fan.ipynb",
+    "kp_gcn_msa": "04_kp_gcn_msa.ipynb",
+    "stgcn": "05_stgcn.ipynb",
+}
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """How a notebook profile trains: model profile, protocol, folds and TrainConfig overrides."""
+
+    model_profile: str
+    protocol: str
+    protocol_kwargs: dict[str, Any]
+    folds: list[int] | None
+    overrides: dict[str, Any]
+
+
+def train_plan(profile: str, protocol: str = "subject_kfold") -> TrainPlan:
+    """The :class:`TrainPlan` of a notebook profile (see the module table)."""
+    check_choice("profile", profile, PROFILES)
+    if profile == "smoke":
+        return TrainPlan("demo", "subject_kfold", {"k": 3}, [0], {"epochs": 1, "val_fraction": 0.5, "progress": False})
+    if profile == "demo":
+        return TrainPlan("demo", "subject_kfold", {"k": 5}, [0], {"progress": False})
+    kwargs = {"k": 10} if protocol == "subject_kfold" else {}
+    return TrainPlan("paper", protocol, kwargs, None, {})
+
+
+def open_dataset(dataset: str, profile: str, data_dir: str | Path = "data", seed: int = 0) -> ClipStore:
+    """The clip store a notebook works on.
+
+    ``dataset`` is a generated set (``synth-lab``, ``synth-lab-return``, ``synth-wild``: made on
+    first use in ``<data_dir>/<dataset>-<profile>``, sized by the profile) or the folder of a clip
+    store made by ``python -m ferlib preprocess`` from a real data set."""
+    check_choice("profile", profile, PROFILES)
+    if dataset in SYNTH_DATASETS:
+        name = SYNTH_DATASETS[dataset]
+        wild = name == "wild"
+        cfg = SynthConfig(profile=name, seed=seed, clips_per_subject=5 if wild else 0, include_neutral=wild,
+                          **SYNTH_SIZES[profile])
+        return generate(Path(data_dir) / f"{dataset}-{profile}", cfg)
+    path = Path(dataset)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"notebook parameter dataset={dataset!r}: not a generated data set ({sorted(SYNTH_DATASETS)}) and "
+            f"{path} does not exist; preprocess a data set into a clip store first (README, 'Real data sets')")
+    return ClipStore.open(path)
+
+
+def run_dir(runs_dir: str | Path, store: ClipStore, method: str, variant: str = "full") -> Path:
+    """``<runs_dir>/<dataset>/<method>/<variant>``: one experiment, one sub-folder per fold."""
+    return Path(runs_dir) / store.root.name / method / variant
+
+
+def run_method(method: str, store: ClipStore, profile: str, runs_dir: str | Path = "runs", variant: str = "full",
+               train: bool = True, folds: list[int] | None = None, model_overrides: dict[str, Any] | None = None,
+               **overrides: Any) -> pd.DataFrame:
+    """Cross-validate ``method``/``variant`` under the notebook ``profile`` and return the fold table
+    (:func:`ferlib.train.cv.collate`: accuracy, UAR, … per fold plus ``mean``/``std`` rows).
+
+    Finished folds are read, not retrained. ``train=False`` only reads and raises
+    :class:`FileNotFoundError` naming the missing folder. ``folds`` (positions) replaces the
+    profile's; ``overrides`` are TrainConfig fields on top of the profile's."""
+    from ferlib.train.cv import collate, cross_validate
+    from ferlib.data.protocols import get_protocol
+
+    plan = train_plan(profile)
+    out = run_dir(runs_dir, store, method, variant)
+    chosen = folds if folds is not None else plan.folds
+    if not train:
+        splits = get_protocol(plan.protocol, store.index(), **plan.protocol_kwargs)
+        names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
+        missing = [n for n in names if not (out / n / "metrics.json").is_file()]
+        if missing:
+            nb = METHOD_NOTEBOOK.get(method, "the notebook that trains it")
+            raise FileNotFoundError(
+                f"no finished run in {out}/{missing[0]} (metrics.json missing); run {nb} with train=True "
+                f"(or `make demo`) first")
+        return collate(out, names)
+    kw = {**plan.overrides, **overrides}
+    return cross_validate(method, store, plan.protocol, plan.model_profile, out, folds=chosen, variant=variant,
+                          protocol_kwargs=plan.protocol_kwargs, model_overrides=model_overrides, **kw)
+
+
+def fold_dirs(experiment: str | Path) -> list[Path]:
+    """The finished fold folders (holding ``metrics.json``) of one experiment, sorted."""
+    exp = Path(experiment)
+    found = sorted(p.parent for p in exp.glob("*/metrics.json"))
+    if not found:
+        raise FileNotFoundError(f"no finished folds (*/metrics.json) in {exp}")
+    return found
+
+
+def load_metrics(fold_dir: str | Path) -> dict[str, Any]:
+    """``metrics.json`` of one fold (accuracy, uar, per_class, confusion, history …)."""
+    return json.loads((Path(fold_dir) / "metrics.json").read_text())
+
+
+def load_predictions(fold_dir: str | Path) -> pd.DataFrame:
+    """``predictions.csv`` of one fold: one row per test clip."""
+    return pd.read_csv(Path(fold_dir) / "predictions.csv")
+
+
+def load_byproducts(fold_dir: str | Path) -> dict[str, np.ndarray]:
+    """``byproducts.npz`` of one fold as a dict of arrays, one leading row per test clip (in the
+    order of ``predictions.csv``): the model's extras (``frame_weights`` ``(n, T)``,
+    ``embedding`` ``(n, d)``, …) plus ``gt_intensity`` / ``frame_idx`` / ``flags`` ``(n, T)``,
+    ``label`` and ``pred`` ``(n,)``."""
+    with np.load(Path(fold_dir) / "byproducts.npz") as z:
+        return {k: z[k] for k in z.files}
+
+
+def load_run_model(fold_dir: str | Path, which: str = "best") -> tuple[torch.nn.Module, Any]:
+    """The trained model of one fold (``best.pt`` or ``last.pt``) in eval mode, and its
+    :class:`~ferlib.train.config.TrainConfig`."""
+    from ferlib.train.checkpoint import load_checkpoint
+    from ferlib.train.config import TrainConfig
+    from ferlib.train.engine import build_run_model
+
+    path = Path(fold_dir) / f"{which}.pt"
+    ckpt = load_checkpoint(path)
+    cfg = TrainConfig.from_dict(ckpt["config"], str(path))
+    model = build_run_model(cfg, len(ckpt["classes"]))
+    model.load_state_dict(ckpt["model"])
+    model.eval()
+    return model, cfg
