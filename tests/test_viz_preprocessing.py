@@ -1,0 +1,142 @@
+"""Notebook 01's helpers: inputs, landmark error, report tables and figures (no dlib except one test)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from ferlib.data.index import ClipIndex  # noqa: E402
+from ferlib.data.landmarks68 import MEAN_SHAPE  # noqa: E402
+from ferlib.data.store import FLAG_NO_FACE, ClipStore  # noqa: E402
+from ferlib.preprocess.face import ClipFaces, NoFaceError  # noqa: E402
+from ferlib.viz import preprocessing as vp  # noqa: E402
+
+
+def _face(t: int = 5, size: int = 64, scale: float = 20.0) -> np.ndarray:
+    return np.tile(MEAN_SHAPE * scale + [size / 2, size * 0.4], (t, 1, 1)).astype(np.float32)
+
+
+def _clip(clip_id: str = "c", t: int = 5, size: int = 64) -> vp.InspectedClip:
+    lm = _face(t, size)
+    flags = np.zeros(t, np.uint8)
+    flags[-1] = FLAG_NO_FACE
+    faces = ClipFaces(boxes=np.tile([10, 10, 50, 54], (t, 1)).astype(np.float32), landmarks=lm, flags=flags,
+                      scores=np.full(t, 1.5, np.float32))
+    crops = np.zeros((t, 32, 32, 3), np.uint8)
+    return vp.InspectedClip(clip_id, np.full((t, size, size, 3), 120, np.uint8), faces, crops, lm / 2,
+                            np.zeros((t, 2, 3)))
+
+
+def test_overlay_has_one_row_per_clip_and_a_crop_column():
+    fig = vp.detection_overlay_figure([_clip("a"), _clip("b")], [_face(), None], n_frames=3)
+    assert len(fig.axes) == 2 * (3 + 1)
+    assert "no face" in fig.axes[2].get_title()  # the last frame is flagged
+    plt.close(fig)
+    fig = vp.detection_overlay_figure([_clip(t=2)], n_frames=4)  # fewer frames than panels: the rest is blank
+    assert len(fig.axes) == 5 and not fig.axes[2].axison
+    plt.close(fig)
+
+
+def test_overlay_rejects_bad_input():
+    with pytest.raises(ValueError, match="at least one clip"):
+        vp.detection_overlay_figure([])
+    with pytest.raises(ValueError, match="n_frames must be >= 1"):
+        vp.detection_overlay_figure([_clip()], n_frames=0)
+    with pytest.raises(ValueError, match="1 clips but 2 ground-truth"):
+        vp.detection_overlay_figure([_clip()], [None, None])
+    with pytest.raises(ValueError, match="ground truth must be"):
+        vp.detection_overlay_figure([_clip()], [np.zeros((5, 5, 2))])
+    broken = _clip()
+    broken.faces.landmarks = broken.faces.landmarks[:, :10]
+    with pytest.raises(ValueError, match="must agree"):
+        vp.detection_overlay_figure([broken])
+
+
+def test_landmark_errors_known_answer():
+    truth = _face(t=2, scale=20.0)  # inter-ocular distance 20 px
+    px, iod = vp.landmark_errors(truth + [3.0, 4.0], truth)
+    np.testing.assert_allclose(px, 5.0, rtol=1e-6)
+    np.testing.assert_allclose(iod, 0.25, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"\(T, 68, 2\)"):
+        vp.landmark_errors(truth[:, :5], truth[:, :5])
+    with pytest.raises(ValueError, match="inter-ocular distance is 0"):
+        vp.landmark_errors(np.zeros((1, 68, 2)), np.zeros((1, 68, 2)))
+
+
+def test_error_table_and_figure_against_a_truth_store(tmp_path):
+    store = ClipStore.create(tmp_path / "truth", "toy", ("happy",))
+    t = 5
+    store.write({"clip_id": "g", "label": 0, "label_name": "happy", "subject": "s", "source": "x", "split": ""},
+                np.zeros((t, 64, 64, 3), np.uint8), _face(t), np.zeros(t, np.uint8),
+                intensity=np.linspace(0, 1, t).astype(np.float32))
+    clip = _clip("c", t)
+    clip.faces.landmarks = clip.faces.landmarks + [0.0, 2.0]  # 2 px = 10 % IOD everywhere
+    table = vp.landmark_error_table([clip], store, ["g"])
+    assert list(table.index) == ["c", "all clips"]
+    assert table.loc["c", "mean_px"] == pytest.approx(2.0) and table.loc["all clips", "mean_pct_iod"] == pytest.approx(10.0)
+    assert table.loc["c", "no_face_frames"] == 1
+    fig = vp.landmark_error_figure([clip], store, ["g"])
+    assert len(fig.axes) == 2 and "ground-truth expression intensity" in fig.axes[1].get_xlabel()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="1 clips but 2"):
+        vp.landmark_error_table([clip], store, ["g", "g"])
+
+
+def test_keypoint_and_heatmap_figures():
+    img, lm = np.full((64, 64, 3), 128, np.uint8), _face(1)[0]
+    fig = vp.keypoints_figure([img, img], [lm, lm], ["a", "b"])
+    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "a"
+    assert len(fig.axes[0].texts) == 18  # one number per key-point
+    plt.close(fig)
+    fig = vp.heatmaps_figure(img, lm, grid=8)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 19  # 18 maps and their maximum
+    assert panels[0].images[1].get_array().shape == (8, 8)
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"landmarks must be \(68, 2\)"):
+        vp.heatmaps_figure(img, lm[:18])
+    with pytest.raises(ValueError, match=r"image must be \(H, W, 3\)"):
+        vp.keypoints_figure([img[..., 0]], [lm])
+    with pytest.raises(ValueError, match="grid must be >= 2"):
+        vp.heatmaps_figure(img, lm, grid=1)
+
+
+def test_folder_index_and_limits(tmp_path):
+    (tmp_path / "a" / "clip1.mp4").parent.mkdir()
+    (tmp_path / "a" / "clip1.mp4").write_bytes(b"x")
+    frames = tmp_path / "b" / "seq 2"
+    frames.mkdir(parents=True)
+    (frames / "0001.png").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("not a clip")
+    index = vp.folder_index(tmp_path)
+    assert index.clip_ids == ["a_clip1", "b_seq_2"] and index.classes == (vp.UNLABELLED,)
+    limited = vp.limit_index(index, max_clips=1, max_frames=10)
+    assert len(limited) == 1 and limited.df["frame_stop"].tolist() == [10]
+    windows = ClipIndex.from_records([{"clip_id": "w", "label": 0, "subject": "s", "source": "v", "frame_start": 45,
+                                       "frame_stop": 90}], ("happy",))
+    assert vp.limit_index(windows, max_frames=16).df[["frame_start", "frame_stop"]].values.tolist() == [[45, 61]]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no video files"):
+        vp.folder_index(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="is not a folder of videos"):
+        vp.folder_index(tmp_path / "missing")
+    with pytest.raises(ValueError, match="max_clips and max_frames must be >= 0"):
+        vp.limit_index(index, max_clips=-1)
+
+
+def test_demo_videos_need_three_subjects(tmp_path):
+    with pytest.raises(ValueError, match="n_subjects must be >= 3"):
+        vp.make_demo_videos(tmp_path, n_subjects=2)
+    with pytest.raises(ValueError, match="no AFEW folder"):
+        vp.make_demo_videos(tmp_path, classes=("contempt",))
+
+
+def test_the_face_less_video_decodes_but_has_no_face(tmp_path):
+    path = vp.write_no_face_video(tmp_path / "wall.avi", n_frames=3, size=96)
+    with pytest.raises(NoFaceError, match="no face found in any of the 3 frames of .*wall.avi"):
+        vp.inspect_clip(path)
