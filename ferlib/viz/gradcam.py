@@ -1,0 +1,255 @@
+"""Grad-CAM over the frames of a clip, and FER-GCN's Fig. 3 view of node features around the GCN.
+
+**Grad-CAM** (FER-GCN Fig. 1 style) uses pytorch-grad-cam (``pytorch_grad_cam.GradCAM``). Every
+CNN-based ferlib model keeps its per-frame CNN at ``model.trunk`` and runs it once on the ``B·T``
+frames of a batch; :class:`ClipLogits` wraps a model so that Grad-CAM sees an image batch — the
+``T`` frames ``(T, 3, H, W)`` of one clip — and a logits-only output ``(1, C)``. The trunk's
+activations then hold one row per frame, so one backward pass of the clip's class score gives a
+map for every frame: ``(T, H, W)`` in [0, 1] (pytorch-grad-cam rescales each frame's map to
+[0, 1] on its own, so maps compare *where* a frame is looked at, not *how much*). The target is
+the predicted class unless one is given. KP-GCN-MSA's landmarks are bound into the wrapper.
+
+**FER-GCN Fig. 3** ("feature reconstruction in our GCN layer": input features of the GCN layer in
+the second row, output features in the third; the paper's claim is that the layer "shares most
+contributing expression features among frames", so that every frame's feature looks like the
+peak frames'). :func:`fer_gcn_node_features` reads, through forward hooks, the node features
+``(B, N, d)`` entering the first GCN layer (CNN features ``H``), leaving it
+(``LeakyReLU(A·H·W)``, eq. 4) and leaving the last graph module (what eq. 8 fuses).
+:func:`cosine_similarity_matrix` and :func:`similarity_to_frame` turn them into the measurable
+form of the claim: how similar each frame's feature is to the apex frame's, before and after.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+__all__ = [
+    "ClipLogits",
+    "default_target_layer",
+    "clip_gradcam",
+    "overlay",
+    "gradcam_figure",
+    "fer_gcn_node_features",
+    "cosine_similarity_matrix",
+    "similarity_to_frame",
+    "fer_gcn_fig3_figure",
+]
+
+
+class ClipLogits(nn.Module):
+    """A ferlib clip model seen as an image classifier: frames ``(T, 3, H, W)`` of one clip →
+    logits ``(1, C)`` (extras dropped). ``landmarks`` ``(T, 68, 2)`` are passed on for
+    landmark-guided models (KP-GCN-MSA)."""
+
+    def __init__(self, model: nn.Module, landmarks: torch.Tensor | None = None) -> None:
+        super().__init__()
+        kind = getattr(model, "input_kind", "frames")
+        if kind == "landmarks":
+            raise ValueError(f"{type(model).__name__} takes landmark sequences, not frames: Grad-CAM needs a CNN")
+        if kind == "frames+landmarks" and landmarks is None:
+            raise ValueError(f"{type(model).__name__} is landmark-guided: pass landmarks (T, 68, 2)")
+        self.model = model
+        self.landmarks = landmarks
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        if frames.dim() != 4:
+            raise ValueError(f"ClipLogits takes the frames of one clip (T, 3, H, W), got {tuple(frames.shape)}")
+        clip = frames.unsqueeze(0)
+        if self.landmarks is not None:
+            lm = self.landmarks.to(frames.device, frames.dtype)
+            if lm.shape[0] != frames.shape[0]:
+                raise ValueError(f"landmarks are for {lm.shape[0]} frames, the clip has {frames.shape[0]}")
+            logits, _ = self.model(clip, lm.unsqueeze(0))
+        else:
+            logits, _ = self.model(clip)
+        return logits
+
+
+def default_target_layer(model: nn.Module) -> nn.Module:
+    """The layer whose activations Grad-CAM weighs: the model's per-frame CNN ``model.trunk`` (its
+    output is the last feature map, the usual Grad-CAM choice)."""
+    trunk = getattr(model, "trunk", None)
+    if not isinstance(trunk, nn.Module):
+        raise ValueError(f"{type(model).__name__} has no per-frame CNN at .trunk; Grad-CAM needs one")
+    return trunk
+
+
+def clip_gradcam(model: nn.Module, frames: torch.Tensor, landmarks: torch.Tensor | None = None,
+                 target_class: int | None = None, target_layer: nn.Module | None = None) -> tuple[np.ndarray, int, np.ndarray]:
+    """Grad-CAM of one clip: ``frames`` ``(T, 3, H, W)`` float in [0, 1] (as the model takes them),
+    optional ``landmarks`` ``(T, 68, 2)``. Returns ``(cams (T, H, W) float32 in [0, 1], the target
+    class, class probabilities (C,))``; the target is the predicted class unless given."""
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    if not isinstance(frames, torch.Tensor) or frames.dim() != 4 or frames.shape[1] != 3:
+        raise ValueError(f"frames must be a tensor (T, 3, H, W), got {getattr(frames, 'shape', type(frames))}")
+    wrapper = ClipLogits(model, landmarks).eval()
+    layer = target_layer if target_layer is not None else default_target_layer(model)
+    device = next(model.parameters()).device
+    frames = frames.to(device).float()
+    with torch.no_grad():
+        probs = torch.softmax(wrapper(frames).float(), dim=1)[0].cpu().numpy()
+    cls = int(probs.argmax()) if target_class is None else int(target_class)
+    if not 0 <= cls < len(probs):
+        raise ValueError(f"target_class {cls} is not one of the model's {len(probs)} classes")
+    with GradCAM(model=wrapper, target_layers=[layer]) as cam:
+        maps = cam(input_tensor=frames, targets=[ClassifierOutputTarget(cls)])
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.shape != (frames.shape[0], *frames.shape[-2:]):
+        raise RuntimeError(f"Grad-CAM gave maps {maps.shape} for {frames.shape[0]} frames; is the target layer per frame?")
+    return np.clip(np.nan_to_num(maps), 0.0, 1.0), cls, probs
+
+
+def overlay(frames: np.ndarray, cams: np.ndarray, image_weight: float = 0.55) -> np.ndarray:
+    """Heat-maps over frames: ``frames`` ``(T, H, W, 3)`` (uint8 or float in [0, 1]) and ``cams``
+    ``(T, H, W)`` in [0, 1] → ``(T, H, W, 3)`` uint8 (pytorch-grad-cam's ``show_cam_on_image``)."""
+    from pytorch_grad_cam.utils.image import show_cam_on_image
+
+    f = np.asarray(frames)
+    if f.dtype == np.uint8:
+        f = f.astype(np.float32) / 255.0
+    c = np.asarray(cams, dtype=np.float32)
+    if f.ndim != 4 or f.shape[-1] != 3 or c.shape != f.shape[:3]:
+        raise ValueError(f"frames must be (T, H, W, 3) and cams (T, H, W) of the same T, H, W; got {f.shape} and {c.shape}")
+    return np.stack([show_cam_on_image(np.clip(fi, 0, 1), ci, use_rgb=True, image_weight=image_weight)
+                     for fi, ci in zip(f, c)])
+
+
+def gradcam_figure(rows: Sequence[Mapping[str, Any]], max_frames: int = 8) -> Figure:
+    """Per clip two rows: the frames, then their Grad-CAM overlays. Each row dict has ``frames``
+    ``(T, H, W, 3)``, ``overlays`` ``(T, H, W, 3)`` uint8 and ``title``; optional ``gt`` ``(T,)``
+    (ground-truth intensity, written under the frames). ``max_frames`` evenly spaced frames shown."""
+    if not rows:
+        raise ValueError("gradcam_figure needs at least one clip")
+    t_show = max(min(len(r["frames"]), max_frames) for r in rows)
+    fig, axes = plt.subplots(2 * len(rows), t_show, figsize=(1.15 * t_show + 1.2, 2.5 * len(rows)), squeeze=False)
+    for r, row in enumerate(rows):
+        frames, over = np.asarray(row["frames"]), np.asarray(row["overlays"])
+        t = len(frames)
+        keep = np.round(np.linspace(0, t - 1, min(t, max_frames))).astype(int)
+        gt = row.get("gt")
+        for c in range(t_show):
+            for k, img in enumerate((frames, over)):
+                ax = axes[2 * r + k, c]
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if c >= len(keep):
+                    ax.axis("off")
+                    continue
+                ax.imshow(img[keep[c]])
+                if k == 0:
+                    label = f"frame {keep[c]}"
+                    if gt is not None and np.isfinite(gt[keep[c]]):
+                        label += f"\nI={float(gt[keep[c]]):.2f}"
+                    ax.set_title(label, fontsize=7)
+        axes[2 * r, 0].set_ylabel("frame", fontsize=8)
+        axes[2 * r + 1, 0].set_ylabel("Grad-CAM", fontsize=8)
+        axes[2 * r, 0].annotate(row.get("title", ""), (0, 1), xycoords="axes fraction", xytext=(0, 24),
+                                textcoords="offset points", fontsize=9, ha="left", va="bottom")
+    fig.subplots_adjust(hspace=0.45, wspace=0.05)
+    return fig
+
+
+def fer_gcn_node_features(model: nn.Module, clips: torch.Tensor) -> dict[str, np.ndarray]:
+    """Node features of a FER-GCN around its graph modules, for clips ``(B, N, 3, H, W)``:
+    ``"cnn"`` — input of the first GCN layer (CNN node features H), ``"gcn"`` — output of that
+    GCN layer ``LeakyReLU(A·H·W)`` (eq. 4, FER-GCN Fig. 3 third row), ``"modules"`` — output of the
+    last graph module (GCN + BiLSTM, the features eq. 8 fuses). Each ``(B, N, d)`` float32."""
+    modules = getattr(model, "graph_modules", None)
+    if modules is None or len(modules) == 0:
+        raise ValueError(f"{type(model).__name__} has no graph modules (FER-GCN with num_modules >= 1 needed)")
+    got: dict[str, torch.Tensor] = {}
+    hooks = [
+        modules[0].register_forward_hook(lambda m, args, out: got.__setitem__("cnn", args[0].detach())),
+        modules[0].act.register_forward_hook(lambda m, args, out: got.__setitem__("gcn", out.detach())),
+        modules[-1].register_forward_hook(lambda m, args, out: got.__setitem__("modules", out.detach())),
+    ]
+    try:
+        with torch.no_grad():
+            model.eval()(clips.to(next(model.parameters()).device).float())
+    finally:
+        for h in hooks:
+            h.remove()
+    return {k: got[k].float().cpu().numpy() for k in ("cnn", "gcn", "modules")}
+
+
+def cosine_similarity_matrix(feats: np.ndarray) -> np.ndarray:
+    """Cosine similarity between the frames' features: ``(N, d)`` → ``(N, N)``, or
+    ``(B, N, d)`` → ``(B, N, N)``."""
+    f = np.asarray(feats, dtype=np.float64)
+    if f.ndim not in (2, 3):
+        raise ValueError(f"features must be (N, d) or (B, N, d), got shape {f.shape}")
+    norm = np.linalg.norm(f, axis=-1, keepdims=True)
+    unit = f / np.maximum(norm, 1e-12)
+    return unit @ np.swapaxes(unit, -1, -2)
+
+
+def similarity_to_frame(feats: np.ndarray, frame: np.ndarray | int) -> np.ndarray:
+    """Cosine similarity of every frame's feature to one frame's (e.g. the apex) per clip:
+    ``feats`` ``(B, N, d)``, ``frame`` ``(B,)`` indices (or one int) → ``(B, N)``."""
+    f = np.asarray(feats, dtype=np.float64)
+    if f.ndim != 3:
+        raise ValueError(f"features must be (B, N, d), got shape {f.shape}")
+    idx = np.broadcast_to(np.asarray(frame, dtype=np.int64), (f.shape[0],))
+    if (idx < 0).any() or (idx >= f.shape[1]).any():
+        raise ValueError(f"frame indices must lie in [0, {f.shape[1] - 1}], got {idx}")
+    sim = cosine_similarity_matrix(f)
+    return sim[np.arange(f.shape[0]), idx]
+
+
+def fer_gcn_fig3_figure(frames: np.ndarray, sims: Mapping[str, np.ndarray], to_apex: Mapping[str, np.ndarray],
+                        apex: int, gt: np.ndarray | None = None, title: str = "") -> Figure:
+    """FER-GCN Fig. 3, measured: the frames of one clip (top), the frame-by-frame cosine
+    similarity of its node features at each stage (``sims[name]`` ``(N, N)``), and the similarity
+    of every frame to the apex frame per stage over the test clips (``to_apex[name]`` ``(n, N)``,
+    mean ± std) with the clip's ground-truth intensity ``gt`` ``(N,)``."""
+    names = list(sims)
+    if not names or set(names) != set(to_apex):
+        raise ValueError("sims and to_apex need the same, non-empty stage names")
+    n = len(frames)
+    fig = plt.figure(figsize=(max(9.0, 0.55 * n + 1), 6.6))
+    outer = fig.add_gridspec(2, 1, height_ratios=[1, 4.2], hspace=0.25)
+    strip = outer[0].subgridspec(1, n, wspace=0.04)
+    for i in range(n):
+        ax = fig.add_subplot(strip[0, i])
+        ax.imshow(frames[i])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for s in ax.spines.values():
+            s.set_color("C3" if i == apex else "0.7")
+            s.set_linewidth(2 if i == apex else 0.5)
+        ax.set_title(str(i), fontsize=7)
+    fig.text(0.5, outer[0].get_position(fig).y1 + 0.035, title, ha="center", fontsize=9)
+    bottom = outer[1].subgridspec(1, len(names) + 1, wspace=0.35, width_ratios=[1] * len(names) + [1.5])
+    for j, name in enumerate(names):
+        ax = fig.add_subplot(bottom[0, j])
+        im = ax.imshow(sims[name], vmin=-1, vmax=1, cmap="RdBu_r")
+        ax.set_title(f"{name}\ncosine similarity", fontsize=8)
+        ax.set_xlabel("frame", fontsize=8)
+        ax.set_ylabel("frame", fontsize=8)
+        ax.tick_params(labelsize=6)
+    fig.colorbar(im, ax=fig.axes[-len(names):], fraction=0.02, pad=0.02)
+    ax = fig.add_subplot(bottom[0, -1])
+    x = np.arange(n)
+    for j, name in enumerate(names):
+        v = np.asarray(to_apex[name], dtype=float)
+        m, s = v.mean(0), v.std(0)
+        ax.plot(x, m, ".-", color=f"C{j}", label=name)
+        ax.fill_between(x, m - s, m + s, color=f"C{j}", alpha=0.15, lw=0)
+    if gt is not None:
+        ax.plot(x, np.asarray(gt, dtype=float), "k--", lw=1, label="GT intensity (this clip)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("frame (node)", fontsize=8)
+    ax.set_ylabel("cosine similarity to the apex frame", fontsize=8)
+    ax.set_title("similarity to the apex frame\n(test clips, mean ± std)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, loc="lower right")
+    return fig

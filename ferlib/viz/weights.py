@@ -1,0 +1,329 @@
+"""Per-frame weights against the ground-truth intensity: FER-GCN Fig. 4, FAN Fig. 2, and numbers.
+
+The papers show learned frame weights qualitatively:
+
+* **FER-GCN Fig. 4** — the expression intensity weights ``softmax(mean(A, dim=0))`` (eq. 7) of a
+  trained model over its N = 16 steps, "normalised through a sigmoid function". The weights are a
+  softmax of the column means of A, so the sigmoid is applied to those column means, the scores the
+  softmax turns into weights: ``sigmoid(mean(A, dim=0))`` (:func:`fer_gcn_fig4_weights`; it
+  ranks the steps exactly as the weights do). They depend only on A, i.e. only on the frame
+  *position*: every clip gets the same curve.
+* **FAN Fig. 2** — bars of the self-attention weights α (eq. 1) and the final weights αβ (eq. 4)
+  over the frames of one sequence per class. FAN is evaluated on all frames of a clip (FAN
+  Table 1), so :func:`collect_frame_weights` runs a trained model on every stored frame.
+
+On the generated data every frame has a known intensity, so the qualitative claims become
+numbers: :func:`spearman_per_clip` (rank correlation between a clip's weights and its
+ground-truth intensity, :func:`scipy.stats.spearmanr`), :func:`summarize_rho` (mean ± std, share of
+clips with ρ > 0) and :func:`peak_position` (where the largest weight and the intensity apex fall,
+as a fraction of the clip).
+
+Shapes: weights and intensities are ``(n_clips, T)`` arrays (one row per clip); positions are in
+[0, 1] (0 = first frame of the clip, 1 = last).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from scipy.stats import spearmanr
+
+__all__ = [
+    "check_weights",
+    "spearman_per_clip",
+    "summarize_rho",
+    "peak_position",
+    "fer_gcn_fig4_weights",
+    "collect_frame_weights",
+    "weight_rows",
+    "correlation_table",
+    "weights_over_frames_figure",
+    "fer_gcn_intensity_figure",
+    "peak_position_figure",
+]
+
+
+def check_weights(weights: np.ndarray, gt: np.ndarray | None = None, name: str = "weights") -> tuple[np.ndarray, np.ndarray | None]:
+    """``weights`` as a float ``(n, T)`` array (a ``(T,)`` vector becomes one row) and ``gt`` of the
+    same shape; raises ``ValueError`` naming what does not fit."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 1:
+        w = w[None]
+    if w.ndim != 2 or w.shape[1] < 2:
+        raise ValueError(f"{name} must be (n_clips, T) with T >= 2 frames, got shape {np.shape(weights)}")
+    if not np.isfinite(w).all():
+        raise ValueError(f"{name} contain NaN or inf values")
+    if gt is None:
+        return w, None
+    g = np.asarray(gt, dtype=np.float64)
+    if g.ndim == 1:
+        g = g[None]
+    if g.shape != w.shape:
+        raise ValueError(
+            f"{name} {w.shape} and ground-truth intensity {g.shape} must have the same shape (one row per clip, "
+            "one column per sampled frame); were they taken with different samplers?")
+    if not np.isfinite(g).all():
+        raise ValueError("ground-truth intensity contains NaN: the data set has no per-frame intensity "
+                         "(only generated data sets carry it)")
+    return w, g
+
+
+def spearman_per_clip(weights: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Spearman's ρ between each clip's frame weights and its ground-truth intensity.
+
+    ``weights``, ``gt``: ``(n, T)``. Returns ``(n,)``; NaN for a clip whose weights or intensity are
+    constant (ρ is undefined there)."""
+    w, g = check_weights(weights, gt)
+    assert g is not None
+    rho = np.full(len(w), np.nan)
+    for i, (wi, gi) in enumerate(zip(w, g)):
+        if np.ptp(wi) > 0 and np.ptp(gi) > 0:
+            rho[i] = float(spearmanr(wi, gi).statistic)
+    return rho
+
+
+def summarize_rho(rho: np.ndarray) -> dict[str, float]:
+    """Mean ± std of per-clip ρ over the clips where it is defined, and the share of those clips
+    with ρ > 0. Keys: ``n_clips``, ``n_defined``, ``rho_mean``, ``rho_std``, ``frac_rho_pos``."""
+    r = np.asarray(rho, dtype=np.float64).ravel()
+    ok = r[np.isfinite(r)]
+    if len(ok) == 0:
+        return {"n_clips": len(r), "n_defined": 0, "rho_mean": np.nan, "rho_std": np.nan, "frac_rho_pos": np.nan}
+    return {"n_clips": len(r), "n_defined": len(ok), "rho_mean": float(ok.mean()), "rho_std": float(ok.std()),
+            "frac_rho_pos": float((ok > 0).mean())}
+
+
+def peak_position(values: np.ndarray, frame_idx: np.ndarray | None = None, n_frames: int | Sequence[int] | None = None) -> np.ndarray:
+    """Where the maximum of each row falls, as a fraction of the clip in [0, 1].
+
+    ``values`` ``(n, T)`` (or ``(T,)``): ties go to the first maximum, so a held apex (``lab``
+    clips) counts from where it is reached. Without ``frame_idx`` the position is
+    ``argmax / (T − 1)``; with ``frame_idx`` ``(n, T)`` (the stored frames that were sampled) and
+    ``n_frames`` (frames of each clip) it is ``frame_idx[argmax] / (n_frames − 1)``."""
+    v, _ = check_weights(values, None, "values")
+    arg = v.argmax(axis=1)
+    if frame_idx is None:
+        return arg / (v.shape[1] - 1)
+    idx = np.asarray(frame_idx)
+    if idx.ndim == 1:
+        idx = idx[None]
+    if idx.shape != v.shape:
+        raise ValueError(f"frame_idx {idx.shape} must have the shape of values {v.shape}")
+    if n_frames is None:
+        raise ValueError("peak_position needs n_frames (frames per clip) together with frame_idx")
+    total = np.broadcast_to(np.asarray(n_frames, dtype=np.float64), (len(v),))
+    if (total < 2).any():
+        raise ValueError(f"n_frames must be >= 2 for every clip, got {np.asarray(n_frames)}")
+    return idx[np.arange(len(v)), arg] / (total - 1)
+
+
+def fer_gcn_fig4_weights(model: torch.nn.Module) -> np.ndarray:
+    """FER-GCN Fig. 4: ``sigmoid(mean(A, dim=0))`` ``(N,)`` of a trained FER-GCN, the eq. 7 scores
+    before the softmax, through a sigmoid as the paper plots them. Their order over the steps is the
+    order of the intensity weights ``softmax(mean(A, dim=0))``."""
+    adjacency = getattr(model, "adjacency", None)
+    if adjacency is None:
+        raise ValueError(
+            f"{type(model).__name__} has no learned adjacency A: FER-GCN Fig. 4 needs the 'full' variant "
+            "(graph modules with weighted fusion)")
+    if getattr(model, "fusion", "weighted") != "weighted":
+        raise ValueError("this FER-GCN fuses frames by their mean (fusion='mean'): it has no intensity weights")
+    return torch.sigmoid(adjacency.detach().float().mean(dim=0)).cpu().numpy()
+
+
+def collect_frame_weights(model: torch.nn.Module, cfg: Any, store: Any, rows: np.ndarray | None = None,
+                          sampler: str | None = "all", batch_size: int = 8) -> dict[str, np.ndarray]:
+    """Run a trained model on clips of ``store`` and return its by-products per clip (as
+    ``byproducts.npz`` holds them): the model's extras (``alpha``, ``alpha_beta``,
+    ``frame_weights``, ``embedding`` …) plus ``gt_intensity``, ``frame_idx``, ``label``, ``pred``,
+    ``row`` and ``n_frames`` (stored frames of each clip).
+
+    ``cfg`` is the run's :class:`~ferlib.train.config.TrainConfig`; ``sampler="all"`` feeds every
+    stored frame (FAN's evaluation; only for models that take any T), ``None`` keeps the run's
+    sampler (FER-GCN needs its N chronological frames). ``rows`` index ``store.index()``."""
+    from ferlib.train.engine import choose_device, evaluate_loader, make_dataset, make_loader
+
+    cfg = copy.deepcopy(cfg)
+    if sampler is not None:
+        cfg.sampler = sampler
+    cfg.progress = False
+    index = store.index()
+    sub = index if rows is None else index.subset(np.asarray(rows))
+    if len(sub) == 0:
+        raise ValueError("collect_frame_weights got no clips (rows is empty)")
+    ds = make_dataset(store, sub, cfg, train=False)
+    device = choose_device(cfg)
+    model = model.to(device).eval()
+    ev = evaluate_loader(model, make_loader(ds, cfg, False, batch_size=batch_size), cfg, device, collect=True,
+                         progress=False)
+    out = dict(ev.byproducts)
+    out.update(label=ev.y_true, pred=ev.y_pred, row=(np.arange(len(index)) if rows is None else np.asarray(rows))[ev.rows],
+               n_frames=np.array([store.read(sub.clip_ids[i]).n_frames for i in ev.rows]))
+    return out
+
+
+def weight_rows(byproducts: Mapping[str, np.ndarray], keys: Sequence[str], n_frames: np.ndarray | int,
+                method: str, dataset: str, trained_on: str) -> list[dict[str, Any]]:
+    """Table rows for :func:`correlation_table`: for each by-product in ``keys`` (``(n, T)``), the
+    ρ summary against ``gt_intensity`` and the peak positions of the weights and of the intensity
+    (``frame_idx`` places the sampled frames in their clip of ``n_frames`` frames)."""
+    missing = [k for k in (*keys, "gt_intensity", "frame_idx") if k not in byproducts]
+    if missing:
+        raise KeyError(f"by-products lack {missing}; they hold {sorted(byproducts)}")
+    gt, idx = byproducts["gt_intensity"], byproducts["frame_idx"]
+    apex = peak_position(gt, idx, n_frames)
+    rows = []
+    for key in keys:
+        w = byproducts[key]
+        peak = peak_position(w, idx, n_frames)
+        rows.append({
+            "method": method, "weights": key, "dataset": dataset, "trained_on": trained_on,
+            **summarize_rho(spearman_per_clip(w, gt)),
+            "peak_pos_mean": float(peak.mean()), "gt_apex_pos_mean": float(apex.mean()),
+            "peak_minus_apex_mean": float((peak - apex).mean()),
+            "abs_peak_minus_apex_mean": float(np.abs(peak - apex).mean()),
+            "_peak": peak, "_apex": apex,
+        })
+    return rows
+
+
+def correlation_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per (method, weights, data set, training set): ρ mean ± std, share of clips with
+    ρ > 0, mean peak and apex positions. Columns starting with ``_`` (per-clip arrays) are dropped."""
+    if not rows:
+        raise ValueError("correlation_table needs at least one row")
+    df = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
+    return df.round(3)
+
+
+def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str = "weight",
+                               max_frames: int = 16) -> Figure:
+    """FAN Fig. 2 style: per clip a row of frame thumbnails above grouped bars of its weights.
+
+    Each clip is a dict with ``frames`` ``(T, H, W, 3)`` uint8, ``series`` ``{name: (T,)}`` (bars,
+    one colour each), ``gt`` ``(T,)`` (drawn as a line on the same [0, 1] axis) and ``title``.
+    Clips longer than ``max_frames`` show ``max_frames`` evenly spaced frames."""
+    if not clips:
+        raise ValueError("weights_over_frames_figure needs at least one clip")
+    t_max = max(min(len(c["frames"]), max_frames) for c in clips)
+    fig = plt.figure(figsize=(0.62 * t_max + 1.6, 2.15 * len(clips)))
+    outer = fig.add_gridspec(len(clips), 1, hspace=0.55)
+    for r, clip in enumerate(clips):
+        frames = np.asarray(clip["frames"])
+        t = len(frames)
+        keep = np.round(np.linspace(0, t - 1, min(t, max_frames))).astype(int)
+        series = {k: np.asarray(v, dtype=float) for k, v in clip["series"].items()}
+        for k, v in series.items():
+            if len(v) != t:
+                raise ValueError(f"clip {r}: series {k!r} has {len(v)} values for {t} frames")
+        inner = outer[r].subgridspec(2, len(keep), height_ratios=[1, 1.5], hspace=0.05, wspace=0.05)
+        for c, i in enumerate(keep):
+            ax = fig.add_subplot(inner[0, c])
+            ax.imshow(frames[i])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_title(clip.get("title", ""), fontsize=9, loc="left")
+        ax = fig.add_subplot(inner[1, :])
+        width = 0.8 / max(len(series), 1)
+        x = np.arange(len(keep))
+        for j, (name, v) in enumerate(series.items()):
+            ax.bar(x + (j - (len(series) - 1) / 2) * width, v[keep], width, label=name, color=f"C{j}")
+        if clip.get("gt") is not None:
+            ax.plot(x, np.asarray(clip["gt"], dtype=float)[keep], "k.-", lw=1, ms=4, label="GT intensity")
+        ax.set_xlim(-0.5, len(keep) - 0.5)
+        ax.set_ylim(0, 1.05)
+        ax.set_xticks(x, [str(int(i)) for i in keep], fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        if r == len(clips) - 1:
+            ax.set_xlabel("frame", fontsize=8)
+        if r == 0:
+            ax.legend(fontsize=7, ncol=len(series) + 1, loc="lower right", bbox_to_anchor=(1.0, 1.0 + 0.75),
+                      frameon=False)
+    return fig
+
+
+def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray],
+                             frames: Mapping[str, np.ndarray] | None = None) -> Figure:
+    """FER-GCN Fig. 4: one panel per data set with the sigmoid-normalised intensity weights of the
+    model trained on it (bars over the N steps) and the mean ± std ground-truth intensity of that
+    data set's test clips at the same steps (line); optional thumbnails ``(N, H, W, 3)`` of one
+    clip above each panel. ``curves[name]`` ``(N,)``; ``gt[name]`` ``(n_clips, N)``."""
+    if not curves:
+        raise ValueError("fer_gcn_intensity_figure needs at least one curve")
+    names = list(curves)
+    n = max(len(np.asarray(curves[k])) for k in names)
+    fig = plt.figure(figsize=(max(6.0, 0.5 * n + 1.5), 2.7 * len(names)))
+    outer = fig.add_gridspec(len(names), 1, hspace=0.5)
+    for r, name in enumerate(names):
+        w = np.asarray(curves[name], dtype=float)
+        g = np.asarray(gt[name], dtype=float)
+        if g.ndim != 2 or g.shape[1] != len(w):
+            raise ValueError(f"{name}: ground truth must be (n_clips, {len(w)}), got {g.shape}")
+        thumbs = None if frames is None or name not in frames else np.asarray(frames[name])
+        inner = outer[r].subgridspec(2 if thumbs is not None else 1, len(w), hspace=0.05, wspace=0.05,
+                                     height_ratios=[1, 2] if thumbs is not None else [1])
+        if thumbs is not None:
+            for c in range(len(w)):
+                ax = fig.add_subplot(inner[0, c])
+                ax.imshow(thumbs[c])
+                ax.set_xticks([])
+                ax.set_yticks([])
+        ax = fig.add_subplot(inner[-1, :])
+        x = np.arange(1, len(w) + 1)
+        ax.bar(x, w, 0.7, color="C0", label="sigmoid(mean(A, 0)) (eq. 7 scores)")
+        m, s = g.mean(0), g.std(0)
+        ax.plot(x, m, "k.-", lw=1.2, label="GT intensity, mean of test clips")
+        ax.fill_between(x, m - s, m + s, color="k", alpha=0.12, lw=0)
+        lo = min(float(w.min()), 0.0)
+        ax.set_ylim(lo, max(1.02, float(w.max()) + 0.02))
+        ax.set_xlim(0.4, len(w) + 0.6)
+        ax.set_xticks(x)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("step (frame node)", fontsize=8)
+        ax.set_ylabel("weight / intensity", fontsize=8)
+        ax.set_title(f"FER-GCN intensity weights, trained and tested on {name}", fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def peak_position_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
+    """Peak of the weights against the ground-truth apex, per clip: one panel per (method, weights),
+    points coloured by data set, the diagonal where they agree. ``rows`` are
+    :func:`weight_rows` outputs (their ``_peak`` / ``_apex`` arrays)."""
+    if not rows:
+        raise ValueError("peak_position_figure needs at least one row")
+    panels: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        panels.setdefault(f"{r['method']} · {r['weights']}", []).append(r)
+    datasets = sorted({r["dataset"] for r in rows})
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.3), squeeze=False)
+    rng = np.random.default_rng(0)
+    for ax, (title, group) in zip(axes[0], panels.items()):
+        for r in group:
+            ci = datasets.index(r["dataset"])
+            jitter = rng.uniform(-0.012, 0.012, size=(2, len(r["_apex"])))
+            marker = "o" if r["trained_on"] == r["dataset"] else "x"
+            ax.scatter(r["_apex"] + jitter[0], r["_peak"] + jitter[1], s=14, alpha=0.6, color=f"C{ci}", marker=marker,
+                       label=f"{r['dataset']} (trained on {r['trained_on']})")
+        ax.plot([0, 1], [0, 1], color="0.5", lw=0.8, ls="--")
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_aspect("equal")
+        ax.set_xlabel("GT apex position in clip", fontsize=8)
+        ax.set_ylabel("peak weight position in clip", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,112 @@
+"""ferlib.viz.gradcam: Grad-CAM over a clip's frames on tiny untrained models, FER-GCN node features."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from ferlib.models.fan import FAN
+from ferlib.models.fer_gcn import FERGCN
+from ferlib.viz.gradcam import (
+    ClipLogits,
+    clip_gradcam,
+    cosine_similarity_matrix,
+    default_target_layer,
+    fer_gcn_fig3_figure,
+    fer_gcn_node_features,
+    gradcam_figure,
+    overlay,
+    similarity_to_frame,
+)
+
+TINY = {"width": 4, "depth": 2}
+
+
+def tiny_fer_gcn(t: int = 4) -> FERGCN:
+    torch.manual_seed(0)
+    return FERGCN(3, backbone="small_cnn", backbone_kwargs=TINY, num_frames=t, node_dim=8).eval()
+
+
+def test_gradcam_gives_one_map_per_frame_in_unit_range():
+    model = tiny_fer_gcn()
+    frames = torch.rand(4, 3, 16, 16)
+    cams, cls, probs = clip_gradcam(model, frames)
+    assert cams.shape == (4, 16, 16) and cams.dtype == np.float32
+    assert cams.min() >= 0.0 and cams.max() <= 1.0
+    assert cls == int(probs.argmax()) and probs.shape == (3,) and probs.sum() == pytest.approx(1, abs=1e-5)
+    cams2, cls2, _ = clip_gradcam(model, frames, target_class=(cls + 1) % 3)
+    assert cls2 == (cls + 1) % 3 and cams2.shape == cams.shape
+
+
+def test_gradcam_on_fan_with_any_frame_count():
+    torch.manual_seed(0)
+    model = FAN(3, backbone="small_cnn", backbone_kwargs=TINY, official_layout=False).eval()
+    cams, _, _ = clip_gradcam(model, torch.rand(5, 3, 16, 16))
+    assert cams.shape == (5, 16, 16) and 0 <= cams.min() and cams.max() <= 1
+
+
+def test_wrapper_and_bad_input():
+    model = tiny_fer_gcn()
+    wrapper = ClipLogits(model)
+    assert wrapper(torch.rand(4, 3, 16, 16)).shape == (1, 3)
+    with pytest.raises(ValueError, match=r"\(T, 3, H, W\)"):
+        clip_gradcam(model, torch.rand(1, 4, 3, 16, 16))
+    with pytest.raises(ValueError, match="not one of the model's 3 classes"):
+        clip_gradcam(model, torch.rand(4, 3, 16, 16), target_class=5)
+
+    class NoTrunk(torch.nn.Module):
+        input_kind = "landmarks"
+
+    with pytest.raises(ValueError, match="no per-frame CNN"):
+        default_target_layer(NoTrunk())
+    with pytest.raises(ValueError, match="landmark sequences"):
+        ClipLogits(NoTrunk())
+
+    class NeedsLandmarks(torch.nn.Module):
+        input_kind = "frames+landmarks"
+
+    with pytest.raises(ValueError, match="pass landmarks"):
+        ClipLogits(NeedsLandmarks())
+
+
+def test_overlay_and_figure():
+    frames = np.random.default_rng(0).integers(0, 255, (3, 16, 16, 3), dtype=np.uint8)
+    cams = np.random.default_rng(1).random((3, 16, 16)).astype(np.float32)
+    over = overlay(frames, cams)
+    assert over.shape == (3, 16, 16, 3) and over.dtype == np.uint8
+    with pytest.raises(ValueError, match="same T, H, W"):
+        overlay(frames, cams[:2])
+    fig = gradcam_figure([{"frames": frames, "overlays": over, "title": "t", "gt": np.array([0, 0.5, 1.0])}])
+    assert len(fig.axes) == 2 * 3
+    plt.close(fig)
+
+
+def test_node_features_and_similarities():
+    model = tiny_fer_gcn(4)
+    feats = fer_gcn_node_features(model, torch.rand(2, 4, 3, 16, 16))
+    assert set(feats) == {"cnn", "gcn", "modules"}
+    assert all(v.shape == (2, 4, 8) for v in feats.values())
+    # A is the identity at initialisation: the GCN layer output is LeakyReLU(H W) frame by frame
+    m0 = model.graph_modules[0]
+    expected = m0.act(m0.weight(torch.from_numpy(feats["cnn"]))).detach().numpy()
+    assert np.allclose(feats["gcn"], expected, atol=1e-5)
+
+    f = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    sim = cosine_similarity_matrix(f)
+    assert np.allclose(np.diag(sim), 1) and sim[0, 1] == pytest.approx(0) and sim[0, 2] == pytest.approx(2 ** -0.5)
+    to = similarity_to_frame(f[None], 2)
+    assert to.shape == (1, 3) and to[0, 2] == pytest.approx(1)
+    with pytest.raises(ValueError, match=r"\[0, 2\]"):
+        similarity_to_frame(f[None], 3)
+    with pytest.raises(ValueError, match="no graph modules"):
+        fer_gcn_node_features(FERGCN(3, backbone="small_cnn", backbone_kwargs=TINY, num_frames=4, node_dim=8,
+                                     num_modules=0, fusion="mean"), torch.rand(1, 4, 3, 16, 16))
+    frames = np.zeros((4, 8, 8, 3), np.uint8)
+    sims = {k: cosine_similarity_matrix(v[0]) for k, v in feats.items()}
+    to_apex = {k: similarity_to_frame(v, 3) for k, v in feats.items()}
+    fig = fer_gcn_fig3_figure(frames, sims, to_apex, apex=3, gt=np.linspace(0, 1, 4), title="x")
+    assert len(fig.axes) == 4 + 3 + 1 + 1  # thumbnails, matrices, colour bar, curves
+    plt.close(fig)

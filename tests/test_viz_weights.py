@@ -1,0 +1,112 @@
+"""ferlib.viz.weights: ρ against ground-truth intensity, peak positions, FER-GCN Fig. 4 weights, figures."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from ferlib.models.fer_gcn import FERGCN
+from ferlib.viz.weights import (
+    check_weights,
+    correlation_table,
+    fer_gcn_fig4_weights,
+    fer_gcn_intensity_figure,
+    peak_position,
+    peak_position_figure,
+    spearman_per_clip,
+    summarize_rho,
+    weight_rows,
+    weights_over_frames_figure,
+)
+
+
+TINY = {"width": 4, "depth": 1}
+
+
+def test_weights_equal_to_gt_give_rho_one_and_reversed_minus_one():
+    gt = np.array([[0.0, 0.1, 0.5, 0.9, 1.0], [0.2, 0.9, 0.4, 0.1, 0.0]])
+    assert np.allclose(spearman_per_clip(gt, gt), 1.0)
+    assert np.allclose(spearman_per_clip(gt[:, ::-1], gt[:, ::-1]), 1.0)
+    assert np.allclose(spearman_per_clip(-gt, gt), -1.0)
+    # a monotone transform of the GT keeps ρ = 1 (ranks only)
+    assert np.allclose(spearman_per_clip(np.exp(3 * gt), gt), 1.0)
+
+
+def test_constant_row_gives_nan_and_summary_skips_it():
+    w = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, 0.5], [3.0, 2.0, 1.0]])
+    gt = np.array([[0.0, 0.5, 1.0], [0.0, 0.5, 1.0], [0.0, 0.5, 1.0]])
+    rho = spearman_per_clip(w, gt)
+    assert np.isnan(rho[1]) and rho[0] == pytest.approx(1) and rho[2] == pytest.approx(-1)
+    s = summarize_rho(rho)
+    assert s["n_clips"] == 3 and s["n_defined"] == 2
+    assert s["rho_mean"] == pytest.approx(0.0) and s["rho_std"] == pytest.approx(1.0)
+    assert s["frac_rho_pos"] == pytest.approx(0.5)
+    assert np.isnan(summarize_rho(np.array([np.nan]))["rho_mean"])
+
+
+def test_mismatched_shapes_and_missing_gt_are_refused():
+    with pytest.raises(ValueError, match="same shape"):
+        spearman_per_clip(np.ones((2, 5)), np.ones((2, 4)))
+    with pytest.raises(ValueError, match="NaN"):
+        spearman_per_clip(np.ones((1, 3)), np.full((1, 3), np.nan))
+    with pytest.raises(ValueError, match="T >= 2"):
+        check_weights(np.ones((3, 1)))
+
+
+def test_peak_position_known_vectors():
+    assert peak_position(np.array([0.1, 0.9, 0.3, 0.2, 0.0]))[0] == pytest.approx(0.25)
+    # ties go to the first maximum (a held apex counts from where it is reached)
+    assert peak_position(np.array([[0, 0, 1, 1, 1.0]]))[0] == pytest.approx(0.5)
+    # with the sampled frame indices of a 31-frame clip
+    pos = peak_position(np.array([[0.0, 1.0, 0.5]]), frame_idx=np.array([[5, 15, 25]]), n_frames=31)
+    assert pos[0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="n_frames"):
+        peak_position(np.ones((1, 3)), frame_idx=np.array([[0, 1, 2]]))
+    with pytest.raises(ValueError, match="shape"):
+        peak_position(np.ones((1, 3)), frame_idx=np.array([[0, 1]]), n_frames=3)
+
+
+def test_fer_gcn_fig4_weights_are_the_sigmoid_of_the_column_means_of_a():
+    model = FERGCN(3, backbone="small_cnn", backbone_kwargs=TINY, num_frames=4, node_dim=8)
+    with torch.no_grad():
+        model.adjacency.copy_(torch.tensor([[1.0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 2], [0, 0, 1, 2]]))
+    w = fer_gcn_fig4_weights(model)
+    assert w.shape == (4,)
+    assert np.allclose(w, 1 / (1 + np.exp(-np.array([0.25, 0.25, 0.5, 1.0]))))
+    # same ranking as the eq. 7 intensity weights the model uses
+    assert np.argsort(w).tolist() == np.argsort(model.intensity_weights().numpy(), kind="stable").tolist()
+    with pytest.raises(ValueError, match="no learned adjacency"):
+        fer_gcn_fig4_weights(FERGCN(3, backbone="small_cnn", backbone_kwargs=TINY, num_frames=4, node_dim=8,
+                                    num_modules=0, fusion="mean"))
+
+
+def test_weight_rows_table_and_figures():
+    rng = np.random.default_rng(0)
+    gt = np.sort(rng.random((6, 8)), axis=1)
+    idx = np.tile(np.arange(8), (6, 1))
+    bp = {"alpha": gt + 0.01 * rng.random((6, 8)), "gt_intensity": gt, "frame_idx": idx}
+    rows = weight_rows(bp, ["alpha"], 8, "fan", "synth-lab", "synth-lab")
+    assert rows[0]["rho_mean"] > 0.9 and rows[0]["frac_rho_pos"] == 1.0
+    assert rows[0]["peak_pos_mean"] == pytest.approx(1.0)
+    table = correlation_table(rows)
+    assert "_peak" not in table.columns and table.loc[0, "weights"] == "alpha"
+    with pytest.raises(KeyError, match="beta"):
+        weight_rows(bp, ["beta"], 8, "fan", "synth-lab", "synth-lab")
+
+    frames = rng.integers(0, 255, (8, 16, 16, 3), dtype=np.uint8)
+    fig = weights_over_frames_figure([{"frames": frames, "series": {"α": gt[0], "αβ": gt[1]}, "gt": gt[0], "title": "x"}])
+    assert len(fig.axes) == 8 + 1
+    plt.close(fig)
+    with pytest.raises(ValueError, match="has 3 values for 8 frames"):
+        weights_over_frames_figure([{"frames": frames, "series": {"α": gt[0, :3]}, "title": "x"}])
+    fig = fer_gcn_intensity_figure({"synth-lab": gt[0]}, {"synth-lab": gt}, {"synth-lab": frames})
+    assert len(fig.axes) == 8 + 1
+    plt.close(fig)
+    with pytest.raises(ValueError, match="ground truth must be"):
+        fer_gcn_intensity_figure({"a": gt[0]}, {"a": gt[:, :4]})
+    fig = peak_position_figure(rows)
+    assert fig.axes[0].get_xlabel() == "GT apex position in clip"
+    plt.close(fig)
