@@ -1,0 +1,386 @@
+"""What each method costs: parameters, FLOPs per clip, inference clips/s, training time per epoch.
+
+The KP-GCN-MSA paper (002, Sec. 4.3.5, Table 8) compares methods by parameter count, inference
+speed (samples/s on an RTX 3090) and training time (hours for 80 epochs on DFEW's first fold);
+Tables 3–4 add parameter counts of other methods (3D ResNet-18: 33 M). This module measures the
+same quantities for ferlib's methods, on whatever machine runs it:
+
+* :func:`count_parameters` — every parameter of the model as built by
+  :func:`ferlib.models.registry.build_model` (a profile's ``weights`` option is dropped when the
+  pretrained file is not cached: the count does not depend on it);
+* :func:`count_flops` / :func:`method_flops` — FLOPs of one forward pass of one clip, counted by
+  ``torch.utils.flop_counter.FlopCounterMode`` (matrix products, convolutions and attention; a
+  multiply-add counts as **2** FLOPs, so values are twice the "MACs" many papers call FLOPs).
+  The model is first run on the ``meta`` device (shapes only: no memory, no time); a model whose
+  forward needs real values (a data check) is run for real on the CPU at batch 1;
+* :func:`inference_clips_per_s` — clips per second of ``model.eval()`` forwards without autograd,
+  after ``warmup`` untimed passes, from the fastest of ``repeats`` timed passes (the one least
+  disturbed by other work on the machine); :func:`machine_description` says what machine;
+* :func:`run_timing` — training time read from finished runs' ``timing.json`` (written by
+  :mod:`ferlib.train.engine`: ``train_s``, ``data_s``, ``clips``) and the number of epochs in
+  their ``metrics.json`` history.
+
+:func:`cost_table` puts our numbers beside the papers' (:data:`PAPER_COST`, each with its source)
+and :func:`cost_figure` draws them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from ferlib.models.registry import build_model, get_profile
+
+NAN = float("nan")
+
+#: the seven methods of notebook 10: the four papers' and three baselines
+COST_METHODS: tuple[str, ...] = ("fer_gcn", "fan", "kp_gcn_msa", "stgcn", "cnn_mean", "cnn_lstm", "r3d_18")
+
+#: classes each method has in its paper's setting (the classifier's size): ST-GCN's post uses 5
+PAPER_CLASSES: dict[str, int] = {"stgcn": 5}
+
+
+@dataclass(frozen=True)
+class PaperCost:
+    """A published cost figure: parameters (M), inference clips/s, training hours, and where from."""
+
+    params_m: float = NAN
+    clips_per_s: float = NAN
+    train_h: float = NAN
+    source: str = ""
+
+
+#: the published numbers beside which ours are shown (NaN where the source gives none)
+PAPER_COST: dict[str, PaperCost] = {
+    "kp_gcn_msa": PaperCost(17, 52, 6, "KP-GCN-MSA Table 8: RTX 3090; training = 80 epochs on DFEW fold 1"),
+    "r3d_18": PaperCost(33, source="KP-GCN-MSA Table 3 (3D ResNet-18)"),
+    "fan": PaperCost(11.19, source="not in the FAN paper: the official Emotion-FAN code has 11,188,816"),
+    "stgcn": PaperCost(3.2, source="not in the blog post: ST-GCN's reference code on 68 landmarks, about 3.2 M"),
+    "cnn_lstm": PaperCost(source="KP-GCN-MSA Table 3 lists ResNet18+LSTM without a parameter count"),
+    "fer_gcn": PaperCost(source="the FER-GCN paper gives no cost figures"),
+}
+
+#: KP-GCN-MSA Table 8 as printed (methods ferlib does not implement included)
+KP_TABLE8 = pd.DataFrame(
+    {"params (M)": [27, 13, 19, 17], "inference (samples/s)": [4, 86, 76, 52], "training time (h)": [19, 17.5, 8.5, 6],
+     "WAR on DFEW (%)": [60.40, 65.70, 68.01, 68.73]},
+    index=pd.Index(["Dense-161", "Former-DFER", "NR-DFER", "KP-GCN-MSA (ours in the paper)"], name="method"),
+)
+
+
+# -- counting ------------------------------------------------------------------------------------
+def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters of ``module`` (all, or only those with ``requires_grad``)."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got {type(module).__name__}")
+    return int(sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only))
+
+
+def build_for_cost(method: str, profile: str = "demo", num_classes: int | None = None) -> nn.Module:
+    """``build_model(method, profile)`` in eval mode with the paper's class count
+    (:data:`PAPER_CLASSES`, else 7); a profile whose pretrained weights are not cached is built
+    with ``weights=None`` (same architecture, same counts and speed)."""
+    classes = num_classes if num_classes is not None else PAPER_CLASSES.get(method, 7)
+    try:
+        model = build_model(method, profile, num_classes=classes)
+    except FileNotFoundError:
+        model = build_model(method, profile, num_classes=classes, weights=None)
+    return model.eval()
+
+
+def example_inputs(model: nn.Module, method: str, profile: str = "demo", batch: int = 1,
+                   device: str | torch.device = "cpu", seed: int = 0) -> tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
+    """Random inputs of the shape ``method``'s ``profile`` feeds the model: clips
+    ``(batch, T, 3, S, S)`` in [0, 1], plus ``landmarks (batch, T, 68, 2)`` in pixels for
+    ``kp_gcn_msa``; landmark sequences ``(batch, C, T, V)`` for ``stgcn``. Returns ``(args, kwargs)``."""
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    prof = get_profile(method, profile)
+    kind = getattr(model, "input_kind", "frames")
+    t, s = prof.num_frames, prof.input_size
+    gen = torch.Generator().manual_seed(seed)
+    dev = torch.device(device)
+    if kind == "landmarks":
+        c, v = int(getattr(model, "in_channels", 2)), int(getattr(model, "num_nodes", 68))
+        return (torch.rand(batch, c, t, v, generator=gen).to(dev),), {}
+    clips = torch.rand(batch, t, 3, s, s, generator=gen).to(dev)
+    if kind == "frames+landmarks":
+        return (clips,), {"landmarks": (torch.rand(batch, t, 68, 2, generator=gen) * (s - 1)).to(dev)}
+    return (clips,), {}
+
+
+def input_shape(method: str, profile: str = "demo") -> str:
+    """The clip one forward pass of ``method`` takes under ``profile``, as text (``16×3×64×64``)."""
+    prof = get_profile(method, profile)
+    if prof.input_size == 0:
+        return f"2×{prof.num_frames}×68 landmarks"
+    extra = " + landmarks" if method == "kp_gcn_msa" else ""
+    return f"{prof.num_frames}×3×{prof.input_size}×{prof.input_size}{extra}"
+
+
+def count_flops(model: nn.Module, args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> int:
+    """FLOPs of one forward pass ``model(*args, **kwargs)`` without autograd, as counted by
+    ``FlopCounterMode`` (2 per multiply-add; see the module docstring). Works on meta tensors."""
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(*args, **(kwargs or {}))
+    return int(counter.get_total_flops())
+
+
+def method_flops(method: str, profile: str = "demo") -> tuple[int, str]:
+    """FLOPs of one clip (batch 1) of ``method`` under ``profile`` and how they were counted:
+    ``"meta"`` (shapes only) or ``"cpu"`` (a real forward pass, for models whose forward checks
+    values, such as KP-GCN-MSA's landmark check)."""
+    try:
+        with torch.device("meta"):
+            model = build_for_cost(method, profile)
+            args, kwargs = example_inputs(model, method, profile, 1, "meta")
+        return count_flops(model, args, kwargs), "meta"
+    except (RuntimeError, NotImplementedError):
+        model = build_for_cost(method, profile)
+        args, kwargs = example_inputs(model, method, profile, 1, "cpu")
+        return count_flops(model, args, kwargs), "cpu"
+
+
+# -- timing --------------------------------------------------------------------------------------
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def inference_clips_per_s(model: nn.Module, args: Sequence[Any], kwargs: dict[str, Any] | None = None,
+                          repeats: int = 3, warmup: int = 1, clock: Callable[[], float] = time.perf_counter) -> float:
+    """Clips per second of ``model(*args, **kwargs)`` in eval mode without autograd: ``warmup``
+    untimed passes, then the fastest of ``repeats`` timed ones; the batch is ``args[0].shape[0]``."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    if warmup < 0:
+        raise ValueError(f"warmup must be >= 0, got {warmup}")
+    if not args or not isinstance(args[0], torch.Tensor) or args[0].ndim == 0 or args[0].shape[0] < 1:
+        raise ValueError("args[0] must be a batch tensor holding at least one clip")
+    kwargs = kwargs or {}
+    batch = int(args[0].shape[0])
+    device = args[0].device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for _ in range(warmup):
+                model(*args, **kwargs)
+            _sync(device)
+            best = math.inf
+            for _ in range(repeats):
+                start = clock()
+                model(*args, **kwargs)
+                _sync(device)
+                best = min(best, clock() - start)
+    finally:
+        model.train(was_training)
+    return batch / max(best, 1e-9)
+
+
+def _cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (Linux), else ``""``."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def machine_description(device: str | torch.device = "cpu") -> str:
+    """The machine the timings come from: CPU (model, logical CPUs, torch threads) or GPU name."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return f"{torch.cuda.get_device_name(dev)} (CUDA), torch {torch.__version__}"
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 1
+    cpu = _cpu_model() or platform.processor() or platform.machine()
+    return (f"CPU {cpu}, {os.cpu_count()} logical CPUs ({usable} usable by this process), "
+            f"torch {torch.__version__} with {torch.get_num_threads()} threads")
+
+
+def measure_method(method: str, speed_profile: str = "demo", flops_profiles: Sequence[str] = ("demo", "paper"),
+                   batch: int = 4, repeats: int = 3, warmup: int = 1, device: str | torch.device = "cpu",
+                   seed: int = 0) -> dict[str, Any]:
+    """One method's row: parameters under the demo and paper profiles, FLOPs per clip under each
+    of ``flops_profiles``, the input shapes, and inference clips/s of the ``speed_profile`` model
+    on ``device`` at ``batch`` clips per pass."""
+    row: dict[str, Any] = {"method": method}
+    for prof in ("demo", "paper"):
+        with torch.device("meta"):
+            row[f"params_{prof}"] = count_parameters(build_for_cost(method, prof))
+        row[f"input_{prof}"] = input_shape(method, prof)
+        row[f"flops_{prof}"] = NAN
+        if prof in flops_profiles:
+            row[f"flops_{prof}"], row[f"flops_{prof}_how"] = method_flops(method, prof)
+    torch.manual_seed(seed)
+    model = build_for_cost(method, speed_profile).to(device)
+    args, kwargs = example_inputs(model, method, speed_profile, batch, device, seed)
+    row["clips_per_s"] = inference_clips_per_s(model, args, kwargs, repeats, warmup)
+    row.update(speed_profile=speed_profile, batch=batch, device=str(device))
+    return row
+
+
+# -- training time from runs ---------------------------------------------------------------------
+def runs_folder(dataset: str, profile: str) -> str:
+    """The ``<dataset>`` folder name under ``runs_dir`` that :mod:`ferlib.workbook` uses: the
+    clip store's folder name, ``<dataset>-<profile>`` for the generated sets."""
+    from ferlib.workbook import SYNTH_DATASETS
+
+    return f"{dataset}-{profile}" if dataset in SYNTH_DATASETS else Path(dataset).name
+
+
+def run_timing(experiment: str | Path) -> dict[str, Any] | None:
+    """Training time of one experiment ``<runs_dir>/<dataset>/<method>/<variant>`` summed over its
+    fold folders that hold ``timing.json``: ``folds``, ``epochs`` (per fold, from the history in
+    ``metrics.json``), ``train_s``, ``s_per_epoch``, ``train_clips_per_s`` and ``data_wait_share``;
+    ``None`` when no fold has finished."""
+    exp = Path(experiment)
+    folds = sorted(p.parent for p in exp.glob("*/timing.json")) if exp.is_dir() else []
+    if not folds:
+        return None
+    train_s = data_s = clips = 0.0
+    epochs: list[int] = []
+    for fold in folds:
+        timing = json.loads((fold / "timing.json").read_text())
+        metrics_path = fold / "metrics.json"
+        history = json.loads(metrics_path.read_text()).get("history", []) if metrics_path.is_file() else []
+        train_s += float(timing["train_s"])
+        data_s += float(timing.get("data_s", NAN))
+        clips += float(timing["clips"])
+        epochs.append(len(history))
+    n_epochs = sum(epochs)
+    return {"folds": len(folds), "epochs": int(round(n_epochs / len(folds))), "train_s": train_s,
+            "s_per_epoch": train_s / n_epochs if n_epochs else NAN,
+            "train_clips_per_s": clips / train_s if train_s else NAN,
+            "data_wait_share": data_s / train_s if train_s else NAN}
+
+
+def collect_run_timings(methods: Sequence[str], runs_dir: str | Path, dataset: str, profile: str,
+                        variant: str = "full", train_missing: Callable[[str], Any] | None = None
+                        ) -> dict[str, dict[str, Any] | str]:
+    """:func:`run_timing` of ``<runs_dir>/<runs_folder(dataset, profile)>/<method>/<variant>`` for
+    each method. A method without a finished run is first handed to ``train_missing(method)`` when
+    given and when a notebook trains it (:data:`ferlib.workbook.METHOD_NOTEBOOK`; baselines are only
+    read), then read again; what is still missing maps to a note naming the folder and the notebook
+    that makes it."""
+    from ferlib.workbook import METHOD_NOTEBOOK
+
+    out: dict[str, dict[str, Any] | str] = {}
+    for method in methods:
+        exp = Path(runs_dir) / runs_folder(dataset, profile) / method / variant
+        timing = run_timing(exp)
+        if timing is None and train_missing is not None and method in METHOD_NOTEBOOK:
+            train_missing(method)
+            timing = run_timing(exp)
+        if timing is None:
+            maker = METHOD_NOTEBOOK.get(method)
+            how = f"run {maker} with train=True" if maker else "a baseline: read when present, never trained here"
+            out[method] = f"no run in <runs_dir>/{exp.relative_to(runs_dir)} ({how})"
+        else:
+            out[method] = timing
+    return out
+
+
+# -- table and figure ----------------------------------------------------------------------------
+def cost_table(rows: Sequence[dict[str, Any]], timings: dict[str, dict[str, Any] | str | None] | None = None,
+               missing_note: str = "no finished run") -> pd.DataFrame:
+    """One row per method: our measurements (:func:`measure_method` rows), training time from
+    ``timings[method]`` (a :func:`run_timing` dict; a string is shown as the reason there is none;
+    ``None`` or absent shows ``missing_note``) and, clearly labelled ``paper:``, the published
+    numbers of :data:`PAPER_COST`."""
+    if not rows:
+        raise ValueError("cost_table needs at least one measured method")
+    timings = timings or {}
+    out = []
+    for r in rows:
+        m = r["method"]
+        speed = f"inference clips/s ({r['speed_profile']}, {r['device']}, batch {r['batch']})"
+        t = timings.get(m)
+        note = t if isinstance(t, str) else missing_note
+        t = t if isinstance(t, dict) else None
+        paper = PAPER_COST.get(m, PaperCost())
+        out.append({
+            "method": m,
+            "params demo (M)": r["params_demo"] / 1e6,
+            "params paper (M)": r["params_paper"] / 1e6,
+            "GFLOPs/clip demo": r["flops_demo"] / 1e9,
+            "GFLOPs/clip paper": r["flops_paper"] / 1e9,
+            "clip demo": r["input_demo"],
+            "clip paper": r["input_paper"],
+            speed: r["clips_per_s"],
+            "train s/epoch": t["s_per_epoch"] if t else NAN,
+            "train clips/s": t["train_clips_per_s"] if t else NAN,
+            "data wait (%)": 100 * t["data_wait_share"] if t else NAN,
+            "training run": f"{t['folds']} fold(s) × {t['epochs']} epochs" if t else note,
+            "paper: params (M)": paper.params_m,
+            "paper: inference (clips/s)": paper.clips_per_s,
+            "paper: training (h)": paper.train_h,
+            "paper: source": paper.source,
+        })
+    table = pd.DataFrame(out).set_index("method")
+    return table.round({"params demo (M)": 3, "params paper (M)": 2, "GFLOPs/clip demo": 3, "GFLOPs/clip paper": 2,
+                        speed: 1, "train s/epoch": 2, "train clips/s": 1, "data wait (%)": 1})
+
+
+def cost_figure(table: pd.DataFrame, title: str = "") -> Figure:
+    """Four bar panels per method: parameters and GFLOPs per clip (demo and paper profiles, log
+    scales; published parameter counts as black diamonds), inference clips/s, and training
+    seconds per epoch read from the runs (methods without a run marked "no run")."""
+    speed_cols = [c for c in table.columns if c.startswith("inference clips/s")]
+    if len(table) == 0 or not speed_cols:
+        raise ValueError("cost_figure needs a cost_table with at least one method")
+    methods = list(table.index)
+    y = np.arange(len(methods))
+    fig, axes = plt.subplots(1, 4, figsize=(16, 0.45 * len(methods) + 2.2), sharey=True)
+    for ax, col, label in ((axes[0], "params", "parameters (millions, log)"),
+                           (axes[1], "GFLOPs/clip", "GFLOPs per clip (2 per multiply-add, log)")):
+        demo = table[f"{col} demo (M)" if col == "params" else f"{col} demo"]
+        paper = table[f"{col} paper (M)" if col == "params" else f"{col} paper"]
+        ax.barh(y - 0.2, demo, height=0.4, color="C0", label="ours, demo profile")
+        ax.barh(y + 0.2, paper, height=0.4, color="C1", label="ours, paper profile")
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+    axes[0].plot(table["paper: params (M)"], y + 0.2, "D", color="black", ms=5, label="published")
+    axes[0].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
+    ax = axes[2]
+    speed = table[speed_cols[0]]
+    ax.barh(y, speed, color="C2")
+    for yi, v in zip(y, speed):
+        ax.text(v, yi, f" {v:.0f}", va="center", fontsize=7)
+    ax.set_xlabel(speed_cols[0].replace("inference ", "inference\n"))
+    ax.set_xlim(0, 1.15 * float(np.nanmax(speed)))
+    ax = axes[3]
+    per_epoch = table["train s/epoch"]
+    ax.barh(y, per_epoch.fillna(0), color="C4")
+    for yi, v in zip(y, per_epoch):
+        ax.text(v if np.isfinite(v) else 0, yi, f" {v:.1f} s" if np.isfinite(v) else " no run", va="center", fontsize=7)
+    finite = per_epoch[np.isfinite(per_epoch)]
+    ax.set_xlim(0, 1.2 * float(finite.max()) if len(finite) and finite.max() > 0 else 1)
+    ax.set_xlabel("training seconds per epoch\n(read from the runs)")
+    axes[0].set_yticks(y, methods)
+    axes[0].invert_yaxis()
+    for a in axes:
+        a.grid(axis="x", alpha=0.3)
+    fig.suptitle(title or "cost per method", fontsize=10)
+    fig.tight_layout()
+    return fig
