@@ -1,0 +1,445 @@
+"""Result figures and tables of the training and ablation notebooks (02–06).
+
+* :func:`confusion_figure` — row-normalised confusion matrix with class names, % and counts
+  (the form of FER-GCN Tables II–IV, KP-GCN-MSA Figs. 5–6).
+* :func:`fold_results_table` — the per-fold table of :func:`ferlib.train.cv.collate` in percent,
+  with the epoch chosen on validation and the papers' leaky best-test-epoch columns labelled.
+* :func:`comparison_table` — our numbers beside a paper's, each column saying which data set and
+  protocol it is (the data sets differ: the paper's are licence-restricted, ours are generated).
+* :func:`ablation_figure` — an ablation table as bars (ours) with the paper's values as markers
+  (FER-GCN Table V, FAN variants, KP-GCN-MSA Tables 9–12).
+* :func:`lambda_figure` — accuracy against the loss weight λ of eq. 13 (KP-GCN-MSA Fig. 8).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+#: how :func:`fold_results_table` names the columns of a collate table
+FOLD_COLUMN_LABELS = {
+    "accuracy": "accuracy = WAR (%)",
+    "uar": "UAR (%)",
+    "selected_epoch": "epoch chosen on validation",
+    "best_test_accuracy_leaky": "best test accuracy (%) [leaky: papers' style]",
+    "best_test_uar_leaky": "best test UAR (%) [leaky]",
+    "best_test_epoch_leaky": "best test epoch [leaky]",
+}
+_PERCENT = ("accuracy", "uar", "best_test_accuracy_leaky", "best_test_uar_leaky")
+
+
+def pooled_confusion(metrics: Sequence[dict[str, Any]]) -> tuple[np.ndarray, list[str]]:
+    """Sum the ``confusion`` counts ``(C, C)`` of several folds' ``metrics.json`` (same classes)."""
+    if not metrics:
+        raise ValueError("pooled_confusion needs the metrics of at least one fold")
+    classes = list(metrics[0]["classes"])
+    total = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    for m in metrics:
+        if list(m["classes"]) != classes:
+            raise ValueError(f"folds have different classes: {classes} vs {list(m['classes'])}")
+        total += np.asarray(m["confusion"], dtype=np.int64)
+    return total, classes
+
+
+def confusion_figure(confusion: np.ndarray | Sequence[Sequence[float]], classes: Sequence[str], title: str = "",
+                     show: str = "both", cmap: str = "Blues") -> Figure:
+    """Confusion matrix (rows true class, columns predicted), coloured by the row-normalised share.
+
+    ``confusion``: counts ``(C, C)``. ``show``: what each cell prints — ``"percent"`` (row %),
+    ``"counts"`` or ``"both"``. Rows of classes absent from the test set stay empty (0 %)."""
+    cm = np.asarray(confusion, dtype=float)
+    c = len(classes)
+    if cm.shape != (c, c):
+        raise ValueError(f"confusion has shape {cm.shape}, expected ({c}, {c}) for classes {list(classes)}")
+    if show not in ("percent", "counts", "both"):
+        raise ValueError(f"show={show!r}: expected 'percent', 'counts' or 'both'")
+    rows = cm.sum(1, keepdims=True)
+    share = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+    size = 1.2 + 0.62 * c
+    fig, ax = plt.subplots(figsize=(size + 1.0, size))
+    im = ax.imshow(share * 100, cmap=cmap, vmin=0, vmax=100)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of the true class (%)")
+    ax.set_xticks(range(c), labels=list(classes), rotation=40, ha="right")
+    ax.set_yticks(range(c), labels=list(classes))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    fs = 8 if c <= 8 else 6
+    for i in range(c):
+        for j in range(c):
+            if cm[i, j] == 0:
+                continue  # empty cells stay blank, so the errors stand out
+            if show == "counts":
+                text = f"{int(cm[i, j])}"
+            elif show == "percent":
+                text = f"{share[i, j] * 100:.0f}%"
+            else:
+                text = f"{share[i, j] * 100:.0f}%\n({int(cm[i, j])})"
+            ax.text(j, i, text, ha="center", va="center", fontsize=fs,
+                    color="white" if share[i, j] > 0.6 else "black")
+    n, correct = int(cm.sum()), int(np.trace(cm))
+    summary = f"{correct}/{n} clips correct; blank cells: no clip"
+    ax.set_title(f"{title}\n{summary}" if title else summary, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def fold_results_table(table: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
+    """The fold table of :func:`ferlib.train.cv.collate` (fractions; ``mean``/``std`` rows) in
+    percent, with readable column names. The accuracy and UAR columns are measured at the epoch
+    chosen on a validation split carved by subject from the training folds; the ``[leaky]``
+    columns are the papers' habit of reporting the best epoch on the test fold (optimistic)."""
+    missing = [c for c in ("accuracy", "uar") if c not in table.columns]
+    if missing:
+        raise ValueError(f"fold table lacks the columns {missing}; expected the output of ferlib.train.cv.collate")
+    cols = [c for c in FOLD_COLUMN_LABELS if c in table.columns]
+    out = table[cols].astype(float).copy()
+    for c in cols:
+        out[c] = out[c] * 100 if c in _PERCENT else out[c]
+    out = out.round(decimals)
+    out.columns = [FOLD_COLUMN_LABELS[c] for c in cols]
+    out.index.name = "fold"
+    return out
+
+
+def _label_columns(df: pd.DataFrame, label: str) -> pd.DataFrame:
+    df = df.copy()
+    df.columns = [label] if len(df.columns) == 1 else [f"{label}: {c}" for c in df.columns]
+    return df
+
+
+def comparison_table(ours: pd.DataFrame, theirs: pd.DataFrame, ours_label: str, theirs_label: str) -> pd.DataFrame:
+    """Our numbers beside the paper's, rows matched by index label.
+
+    Every column is renamed to say whose number it is and on what: a frame with one column takes
+    the label as its name (``"ours on synth-lab-demo (1 fold)"``), a frame with several columns
+    gets ``"<label>: <column>"`` (``"paper, 10-fold CV: CK+"``). Rows: the paper's order, then our
+    rows the paper lacks; cells without a number are NaN. The paper's columns come first. Only
+    numeric columns are kept (a paper table's ``method``/``variant`` columns are dropped).
+
+    The two sides are measured on different data (the papers' sets are licence-restricted; ours
+    is generated): the table places them side by side, it does not claim that they compare."""
+    if not ours_label or not theirs_label:
+        raise ValueError("comparison_table needs non-empty ours_label and theirs_label (say data set and protocol)")
+    if ours_label == theirs_label:
+        raise ValueError(f"ours_label and theirs_label are both {ours_label!r}; they must tell the sides apart")
+    a = _label_columns(theirs.select_dtypes("number"), theirs_label)
+    b = _label_columns(ours.select_dtypes("number"), ours_label)
+    if a.shape[1] == 0 or b.shape[1] == 0:
+        raise ValueError("comparison_table needs at least one numeric column on each side")
+    order = list(a.index) + [i for i in b.index if i not in set(a.index)]
+    out = a.join(b, how="outer").reindex(order)
+    out.index.name = theirs.index.name or ours.index.name or "row"
+    out.attrs.update(ours_label=ours_label, theirs_label=theirs_label)
+    return out
+
+
+def ablation_figure(ours: pd.DataFrame, paper: pd.Series | None = None, title: str = "", ours_label: str = "ours",
+                    paper_label: str = "paper", metric: str = "accuracy", ylabel: str = "accuracy (%)") -> Figure:
+    """Bars: our ablation rows (``ours`` from :func:`ferlib.train.ablate.ablate`: ``label``,
+    ``metric`` and ``<metric>_std`` as fractions) in percent with ± std whiskers when there are
+    several folds; markers: the paper's value of the same row (``paper``: label → %; rows it
+    lacks get none). The two sides are on different data sets — compare the ordering of rows,
+    not the levels."""
+    if "label" not in ours.columns or metric not in ours.columns:
+        raise ValueError(f"ablation table needs the columns 'label' and {metric!r}; it has {list(ours.columns)}")
+    labels = list(ours["label"])
+    vals = ours[metric].to_numpy(float) * 100
+    std = ours[f"{metric}_std"].to_numpy(float) * 100 if f"{metric}_std" in ours.columns else np.full(len(vals), np.nan)
+    x = np.arange(len(labels))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * len(labels) + 1.5), 3.8))
+    ax.bar(x, vals, width=0.6, color="C0", label=ours_label,
+           yerr=np.where(np.isfinite(std), std, 0) if np.isfinite(std).any() else None, capsize=3)
+    for xi, v in zip(x, vals):
+        if np.isfinite(v):
+            ax.text(xi, v + 1, f"{v:.1f}", ha="center", va="bottom", fontsize=8, color="C0")
+    if paper is not None:
+        pv = np.array([float(paper.get(lab, np.nan)) for lab in labels])
+        if np.isfinite(pv).any():
+            ax.scatter(x, pv, marker="D", s=40, color="C3", zorder=3, label=paper_label)
+            for xi, v in zip(x, pv):
+                if np.isfinite(v):
+                    ax.text(xi, v + 2.5, f"{v:.2f}", ha="center", va="bottom", fontsize=7, color="C3")
+    ax.set_xticks(x, labels=[_wrap(lab) for lab in labels], fontsize=8)
+    ax.set_ylim(0, 112)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("ablation row")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _wrap(text: str, width: int = 14) -> str:
+    words, lines, cur = text.split(), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    lines.append(cur)
+    return "\n".join(lines)
+
+
+def lambda_figure(lambdas: Sequence[float], ours: Sequence[float], paper: dict[float, float] | None = None,
+                  title: str = "", ours_label: str = "ours", paper_label: str = "paper",
+                  ylabel: str = "accuracy (%)") -> Figure:
+    """Accuracy (%) against λ of eq. 13, L = λ·L_S + (1 − λ)·L_T (KP-GCN-MSA Fig. 8): our sweep as
+    a line, the paper's values as markers (the paper gives only λ = 0.2 as a number)."""
+    lam = np.asarray(lambdas, float)
+    acc = np.asarray(ours, float)
+    if lam.shape != acc.shape:
+        raise ValueError(f"{lam.size} λ values but {acc.size} accuracies")
+    order = np.argsort(lam)
+    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    ax.plot(lam[order], acc[order], "o-", color="C0", label=ours_label)
+    if paper:
+        pl = np.array(sorted(paper))
+        ax.plot(pl, [paper[k] for k in pl], "D", color="C3", markersize=7, label=paper_label)
+        for k in pl:
+            ax.annotate(f"{paper[k]:.2f}", (k, paper[k]), textcoords="offset points", xytext=(6, 4), fontsize=8, color="C3")
+    ticks = sorted(set(lam.tolist()) | set(paper or {}))
+    ax.set_xticks(ticks, labels=[f"{t:.1f}" for t in ticks])
+    ax.set_xlim(min(ticks) - 0.05, max(ticks) + 0.1)
+    ax.set_xlabel("λ (weight of the auxiliary loss L_S, eq. 13)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 105)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def save_table(df: pd.DataFrame, figures_dir: str | Path, name: str, floatfmt: str = "g") -> Path:
+    """Write ``<figures_dir>/<name>.csv`` and ``.md`` (Markdown via ``DataFrame.to_markdown``,
+    missing values as "–"); returns the CSV path."""
+    d = Path(figures_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    df.to_csv(d / f"{name}.csv")
+    shown = df.astype(object).where(df.notna(), None)
+    (d / f"{name}.md").write_text(shown.to_markdown(floatfmt=floatfmt, missingval="–") + "\n")
+    return d / f"{name}.csv"
+
+
+def save_figure(fig: Figure, figures_dir: str | Path, name: str, dpi: int = 100, close: bool = True) -> Path:
+    """Save ``<figures_dir>/<name>.png`` (tight bounding box) and close the figure unless asked not to."""
+    d = Path(figures_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{name}.png"
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    if close:
+        plt.close(fig)
+    return path
+
+
+#: each method's main paper table (key, numeric columns to show or None for all, how the paper ran it)
+MAIN_TABLES: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
+    "fer_gcn": ("fer_gcn_table1", None, "paper, Table I, 10-fold subject-independent CV"),
+    "fan": ("fan_table1", None, "paper, Table 1, CK+ 10 folds by subject ID"),
+    "kp_gcn_msa": ("kp_table3", ("UAR", "WAR"), "paper, Table 3, DFEW official 5 folds"),
+    "stgcn": ("stgcn_affwild2", None, "paper (blog post), Aff-Wild2 1200 train / 586 val clips"),
+}
+#: per-class accuracy tables of the papers, per method
+PER_CLASS: dict[str, tuple[str, ...]] = {
+    "fer_gcn": ("fer_gcn_table2", "fer_gcn_table3", "fer_gcn_table4"),
+    "kp_gcn_msa": ("kp_table3", "kp_table5", "kp_table7"),
+}
+
+
+def ours_label(dataset: str, folds: pd.DataFrame | int, total_folds: int | None = None) -> str:
+    """``"ours on <dataset> (1 of 5 folds)"``; ``folds`` is a collate table (its ``mean``/``std``
+    rows are not folds) or the number of folds run."""
+    n = folds if isinstance(folds, int) else len([i for i in folds.index if i not in ("mean", "std")])
+    of = f" of {total_folds}" if total_folds and total_folds != n else ""
+    return f"ours on {dataset} ({n}{of} fold{'s' if (total_folds or n) != 1 else ''})"
+
+
+def paper_comparison(method: str, fold_table: pd.DataFrame, label: str, variant: str = "full") -> pd.DataFrame:
+    """The method's main paper table (:data:`MAIN_TABLES`) in the paper's row format with our
+    mean accuracy (= WAR) and UAR (%) over the folds of ``fold_table`` in the row of the paper's
+    own model (the row whose ferlib ``variant`` is ``variant``)."""
+    from ferlib.paper_numbers import paper_table
+
+    if method not in MAIN_TABLES:
+        raise KeyError(f"no main paper table for method {method!r}; known: {sorted(MAIN_TABLES)}")
+    key, cols, how = MAIN_TABLES[method]
+    theirs = paper_table(key)
+    mine = theirs.index[(theirs["method"] == method) & (theirs["variant"] == variant)]
+    if len(mine) == 0:
+        raise KeyError(f"paper table {key!r} has no row for {method!r} variant {variant!r}")
+    theirs = theirs[list(cols)] if cols else theirs.select_dtypes("number")
+    row = fold_table.loc["mean"] if "mean" in fold_table.index else fold_table.mean(numeric_only=True)
+    ours = pd.DataFrame({"accuracy = WAR (%)": [100 * float(row["accuracy"])], "UAR (%)": [100 * float(row["uar"])]},
+                        index=[mine[0]]).round(2)
+    out = comparison_table(ours, theirs, label, how)
+    out.attrs["paper_table"] = key
+    return out
+
+
+def per_class_comparison(method: str, metrics: Sequence[dict[str, Any]], label: str) -> pd.DataFrame:
+    """Per-class accuracy (recall, %) pooled over the folds' ``metrics.json`` beside the papers'
+    per-class numbers (:data:`PER_CLASS`: FER-GCN Tables II–IV diagonals, KP-GCN-MSA Tables 3/5/7),
+    one row per class (ours first, then classes only the papers have)."""
+    from ferlib.paper_numbers import paper_per_class
+
+    if method not in PER_CLASS:
+        raise KeyError(f"the {method!r} paper reports no per-class accuracy; methods that do: {sorted(PER_CLASS)}")
+    cm, classes = pooled_confusion(metrics)
+    rows = cm.sum(1)
+    recall = np.where(rows > 0, np.diag(cm) / np.maximum(rows, 1) * 100, np.nan)
+    ours = pd.DataFrame({"recall (%)": recall.round(2)}, index=pd.Index(classes, name="class"))
+    theirs = pd.concat([paper_per_class(k) for k in PER_CLASS[method]], axis=1)
+    out = comparison_table(ours, theirs, label, "paper")
+    order = list(classes) + [c for c in out.index if c not in classes]
+    return out.reindex(order)
+
+
+# --------------------------------------------------------------------------- ablations (notebook 06)
+
+def select_grid(tables: Sequence[str], max_rows: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The rows of :data:`ferlib.train.ablate.PAPER_GRIDS` for ``tables`` (the first ``max_rows``
+    of each when given, for quick runs)."""
+    from ferlib.train.ablate import PAPER_GRIDS
+
+    unknown = [t for t in tables if t not in PAPER_GRIDS]
+    if unknown:
+        raise ValueError(f"unknown ablation tables {unknown}; choose from {sorted(PAPER_GRIDS)}")
+    if max_rows is not None and max_rows < 1:
+        raise ValueError(f"max_rows={max_rows!r} must be None (all rows) or >= 1")
+    return {t: [dict(r) for r in PAPER_GRIDS[t][:max_rows]] for t in tables}
+
+
+def read_ablation(grid: dict[str, list[dict[str, Any]]], out_dir: str | Path, fold_names: Sequence[str]) -> pd.DataFrame:
+    """The table :func:`ferlib.train.ablate.ablate` returns, read from finished runs only
+    (``out_dir/<table>/<label-slug>/<fold>/metrics.json``); a missing run raises
+    :class:`FileNotFoundError` naming its folder, before anything is read."""
+    from ferlib.train.ablate import slug
+    from ferlib.train.cv import collate
+
+    out = Path(out_dir)
+    missing = [out / t / slug(r["label"]) / f for t, rows in grid.items() for r in rows for f in fold_names
+               if not (out / t / slug(r["label"]) / f / "metrics.json").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{len(missing)} ablation run(s) missing, e.g. {missing[0]} (no metrics.json); run notebook 06 with "
+            f"train=True and the same profile, tables and max_rows first")
+    records = []
+    for table, rows in grid.items():
+        for row in rows:
+            res = collate(out / table / slug(row["label"]), fold_names)
+            records.append({
+                "table": table, "label": row["label"], "method": row["method"], "variant": row.get("variant", "full"),
+                "accuracy": res.loc["mean", "accuracy"], "accuracy_std": res.loc["std", "accuracy"],
+                "uar": res.loc["mean", "uar"], "uar_std": res.loc["std", "uar"],
+                "best_test_accuracy_leaky": res.loc["mean", "best_test_accuracy_leaky"], "folds": len(res) - 2,
+            })
+    return pd.DataFrame(records)
+
+
+def ablation_vs_paper(ours: pd.DataFrame, table: str, label: str, paper_label: str | None = None) -> pd.DataFrame:
+    """One ablation table of ours (rows of :func:`ferlib.train.ablate.ablate` for ``table``) beside
+    the paper's numbers for the same rows (matched through the ferlib ``variant``), in percent."""
+    from ferlib.paper_numbers import PAPER_TABLES, paper_table
+
+    mine = ours[ours["table"] == table]
+    if mine.empty:
+        raise ValueError(f"no rows of ablation table {table!r} in ours (tables: {sorted(set(ours['table']))})")
+    theirs = paper_table(table) if table in PAPER_TABLES else None
+    left = pd.DataFrame({"accuracy = WAR (%)": (mine["accuracy"].to_numpy(float) * 100).round(2),
+                         "UAR (%)": (mine["uar"].to_numpy(float) * 100).round(2),
+                         "best test acc. (%) [leaky]": (mine["best_test_accuracy_leaky"].to_numpy(float) * 100).round(2)},
+                        index=pd.Index(list(mine["label"]), name="row"))
+    if theirs is None:
+        return left
+    by_variant = {v: lab for lab, v in zip(theirs.index, theirs["variant"])}
+    nums = theirs.select_dtypes("number").drop(columns=[c for c in theirs.attrs.get("non_percent", []) if c in theirs.columns])
+    right = nums.loc[[by_variant[v] for v in mine["variant"] if v in by_variant]]
+    right.index = [lab for lab, v in zip(mine["label"], mine["variant"]) if v in by_variant]
+    how = paper_label or f"paper, {theirs.attrs['source']}" + (f", {right.columns[0]}" if right.shape[1] == 1 else "")
+    out = comparison_table(left, right, label, how)
+    # our rows first, in the grid's order
+    return out.reindex(list(left.index))
+
+
+def paper_series(table: str, column: str | None = None) -> pd.Series:
+    """The paper's value (%) of each row of an ablation grid, keyed by the grid's row label (for
+    :func:`ablation_figure`); ``column`` picks the data set (default: the first)."""
+    from ferlib.paper_numbers import PAPER_TABLES, paper_table
+    from ferlib.train.ablate import PAPER_GRIDS
+
+    if table not in PAPER_TABLES:
+        return pd.Series(dtype=float)
+    theirs = paper_table(table)
+    col = column or [c for c in theirs.select_dtypes("number").columns if c not in theirs.attrs.get("non_percent", [])][0]
+    by_variant = {v: theirs.loc[lab, col] for lab, v in zip(theirs.index, theirs["variant"])}
+    return pd.Series({r["label"]: float(by_variant[r["variant"]]) for r in PAPER_GRIDS[table] if r["variant"] in by_variant},
+                     name=col)
+
+
+#: notebook 06 defaults per profile: (tables, epochs override, rows per table); None = all / the schedule's
+ABLATION_DEFAULTS: dict[str, tuple[list[str] | None, int | None, int | None]] = {
+    "smoke": (None, 1, 2),
+    # FAN variants with the FAN demo schedule (40 epochs; FAN stays at chance for ~18 epochs on
+    # synth lab): about 2 minutes a row on 2 busy cores. FER-GCN and KP-GCN-MSA rows cost 4–6
+    # minutes each at their demo schedules, so their tables run by default only in `paper`.
+    "demo": (["fan_variants"], None, None),
+    "paper": (None, None, None),
+}
+
+
+def ablation_settings(profile: str, tables: Sequence[str] | None = None, epochs: int | None = None,
+                      max_rows: int | None = None) -> tuple[list[str], int | None, int | None]:
+    """Notebook 06's (tables, epochs, max_rows): the values given, else :data:`ABLATION_DEFAULTS`
+    of ``profile``. ``epochs`` None keeps each method's schedule of the profile."""
+    from ferlib.train.ablate import PAPER_GRIDS
+
+    if profile not in ABLATION_DEFAULTS:
+        raise ValueError(f"notebook parameter profile={profile!r} is not allowed; choose one of {tuple(ABLATION_DEFAULTS)}")
+    d_tables, d_epochs, d_rows = ABLATION_DEFAULTS[profile]
+    chosen = list(tables) if tables is not None else list(d_tables or PAPER_GRIDS)
+    if not chosen:
+        raise ValueError("notebook parameter tables=[] names no ablation table; give None (the profile's) or some of "
+                         f"{sorted(PAPER_GRIDS)}")
+    unknown = [t for t in chosen if t not in PAPER_GRIDS]
+    if unknown:
+        raise ValueError(f"notebook parameter tables: unknown {unknown}; choose from {sorted(PAPER_GRIDS)}")
+    ep = epochs if epochs is not None else d_epochs
+    if ep is not None and (not isinstance(ep, int) or ep < 1):
+        raise ValueError(f"notebook parameter ablation_epochs={epochs!r} must be None (the schedule's) or an int >= 1")
+    rows = max_rows if max_rows is not None else d_rows
+    if rows is not None and (not isinstance(rows, int) or rows < 1):
+        raise ValueError(f"notebook parameter max_rows={max_rows!r} must be None (all rows) or an int >= 1")
+    return chosen, ep, rows
+
+
+def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[dict[str, Any]]], profile: str,
+                        train: bool = True, folds: list[int] | None = None, epochs: int | None = None,
+                        **overrides: Any) -> pd.DataFrame:
+    """Run (``train=True``) or only read (``train=False``) the ablation ``grid`` under the notebook
+    ``profile``'s training plan (:func:`ferlib.workbook.train_plan`) with
+    :func:`ferlib.train.ablate.ablate`; returns its table. ``epochs`` replaces every row's
+    schedule length; ``overrides`` are further TrainConfig fields. Reading fails with
+    :class:`FileNotFoundError` naming the first missing run (ablate itself would train it)."""
+    from ferlib.data.protocols import get_protocol
+    from ferlib.train.ablate import ablate
+    from ferlib.workbook import train_plan
+
+    plan = train_plan(profile)
+    chosen = folds if folds is not None else plan.folds
+    if not train:
+        splits = get_protocol(plan.protocol, store.index(), **plan.protocol_kwargs)
+        bad = [f for f in (chosen or []) if not 0 <= f < len(splits)]
+        if bad:
+            raise ValueError(f"folds {bad} are not among the {len(splits)} folds (positions 0..{len(splits) - 1})")
+        names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
+        return read_ablation(grid, out_dir, names)
+    kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
+    return ablate(grid, store, out_dir, protocol=plan.protocol, profile=plan.model_profile, folds=chosen,
+                  protocol_kwargs=plan.protocol_kwargs, **kw)

@@ -1,0 +1,180 @@
+"""Result figures and tables of notebooks 02–06."""
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from ferlib.viz.results import (ablation_figure, ablation_settings, ablation_vs_paper, comparison_table,  # noqa: E402
+                                confusion_figure, fold_results_table, lambda_figure, ours_label, paper_comparison,
+                                paper_series, per_class_comparison, pooled_confusion, read_ablation, save_table,
+                                select_grid)
+
+CLASSES = ["anger", "happy", "sad"]
+
+
+def _metrics(cm):
+    return {"classes": CLASSES, "confusion": cm}
+
+
+def _fold_table(acc=(0.5, 0.7)):
+    df = pd.DataFrame({"accuracy": acc, "uar": [a - 0.1 for a in acc], "best_test_accuracy_leaky": [a + 0.1 for a in acc],
+                       "best_test_uar_leaky": acc, "selected_epoch": [3.0, 5.0], "best_test_epoch_leaky": [4.0, 6.0]},
+                      index=["fold01", "fold02"][: len(acc)])
+    return pd.concat([df, pd.DataFrame([df.mean(), df.std()], index=["mean", "std"])])
+
+
+def test_confusion_figure_has_class_names_and_row_percentages():
+    cm = np.array([[3, 1, 0], [0, 4, 0], [0, 0, 0]])
+    fig = confusion_figure(cm, CLASSES, title="X on synth")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == CLASSES
+    assert [t.get_text() for t in ax.get_yticklabels()] == CLASSES
+    texts = {t.get_text() for t in ax.texts}
+    assert "75%\n(3)" in texts and "25%\n(1)" in texts and "100%\n(4)" in texts
+    assert not any(t.startswith("0%") for t in texts)  # empty cells stay blank
+    assert "7/8 clips correct" in ax.get_title() and "X on synth" in ax.get_title()
+    image = ax.images[0].get_array()
+    assert image[0, 0] == pytest.approx(75.0) and image[2].sum() == 0  # absent class: empty row
+    plt.close(fig)
+
+
+def test_confusion_figure_rejects_a_wrong_shape():
+    with pytest.raises(ValueError, match=r"shape \(2, 2\), expected \(3, 3\)"):
+        confusion_figure(np.eye(2), CLASSES)
+
+
+def test_pooled_confusion_sums_folds_and_refuses_other_classes():
+    a, b = np.eye(3, dtype=int).tolist(), (2 * np.eye(3, dtype=int)).tolist()
+    cm, classes = pooled_confusion([_metrics(a), _metrics(b)])
+    assert classes == CLASSES and cm.trace() == 9
+    with pytest.raises(ValueError, match="different classes"):
+        pooled_confusion([_metrics(a), {"classes": ["x", "y", "z"], "confusion": a}])
+
+
+def test_fold_results_table_in_percent_with_the_leaky_columns_labelled():
+    t = fold_results_table(_fold_table())
+    assert t.loc["fold02", "accuracy = WAR (%)"] == 70.0
+    assert t.loc["mean", "UAR (%)"] == 50.0
+    leaky = [c for c in t.columns if "leaky" in c]
+    assert len(leaky) == 3 and "best test epoch [leaky]" in leaky
+    assert t.loc["fold01", "epoch chosen on validation"] == 3.0
+    with pytest.raises(ValueError, match="lacks the columns"):
+        fold_results_table(pd.DataFrame({"acc": [1.0]}))
+
+
+def test_comparison_table_labels_both_sides():
+    ours = pd.DataFrame({"accuracy": [41.0]}, index=["Model"])
+    theirs = pd.DataFrame({"CK+": [99.5, 90.0], "MMI": [85.9, 80.0], "variant": ["full", None]}, index=["Model", "Other"])
+    out = comparison_table(ours, theirs, "ours on synth-lab-demo (1 fold)", "paper (10-fold)")
+    assert list(out.columns) == ["paper (10-fold): CK+", "paper (10-fold): MMI", "ours on synth-lab-demo (1 fold)"]
+    assert list(out.index) == ["Model", "Other"]
+    assert out.loc["Model", "ours on synth-lab-demo (1 fold)"] == 41.0
+    assert np.isnan(out.loc["Other", "ours on synth-lab-demo (1 fold)"])
+    with pytest.raises(ValueError, match="tell the sides apart"):
+        comparison_table(ours, theirs, "same", "same")
+    with pytest.raises(ValueError, match="non-empty"):
+        comparison_table(ours, theirs, "", "paper")
+
+
+def test_paper_comparison_puts_ours_in_the_papers_row():
+    label = ours_label("synth-lab-demo", _fold_table(), 5)
+    assert label == "ours on synth-lab-demo (2 of 5 folds)"
+    assert ours_label("s", 1) == "ours on s (1 fold)"
+    out = paper_comparison("fer_gcn", _fold_table(), label)
+    row = out.loc["FER-GCN (Ours)"]
+    assert row[f"{label}: accuracy = WAR (%)"] == pytest.approx(60.0)
+    assert row["paper, Table I, 10-fold subject-independent CV: CK+"] == 99.54
+    assert np.isnan(out.loc["LOMo [30]", f"{label}: UAR (%)"])
+    kp = paper_comparison("kp_gcn_msa", _fold_table(), label)
+    assert [c for c in kp.columns if c.startswith("paper")] == ["paper, Table 3, DFEW official 5 folds: UAR",
+                                                               "paper, Table 3, DFEW official 5 folds: WAR"]
+    with pytest.raises(KeyError, match="no main paper table"):
+        paper_comparison("vgg", _fold_table(), label)
+
+
+def test_per_class_comparison_matches_classes():
+    cm = [[3, 1, 0], [0, 4, 0], [1, 0, 1]]
+    out = per_class_comparison("fer_gcn", [_metrics(cm)], "ours")
+    assert list(out.index[:3]) == CLASSES
+    assert out.loc["anger", "ours"] == 75.0 and out.loc["sad", "ours"] == 50.0
+    assert out.loc["happy", "paper: Table III (Oulu-CASIA)"] == 98.0
+    assert "contempt" in out.index and np.isnan(out.loc["contempt", "ours"])
+    with pytest.raises(KeyError, match="no per-class accuracy"):
+        per_class_comparison("fan", [_metrics(cm)], "ours")
+
+
+def _abl(table, rows):
+    return pd.DataFrame([{"table": table, "label": r["label"], "method": r["method"], "variant": r["variant"],
+                          "accuracy": 0.3 + 0.1 * i, "accuracy_std": np.nan, "uar": 0.3, "uar_std": np.nan,
+                          "best_test_accuracy_leaky": 0.5, "folds": 1} for i, r in enumerate(rows)])
+
+
+def test_ablation_vs_paper_and_figure_mark_the_papers_values():
+    grid = select_grid(["fer_gcn_table5"])
+    abl = _abl("fer_gcn_table5", grid["fer_gcn_table5"])
+    t = ablation_vs_paper(abl, "fer_gcn_table5", "ours on s (1 fold)")
+    assert list(t.index) == [r["label"] for r in grid["fer_gcn_table5"]]
+    assert t.loc["VGG16 (backbone)", "paper, Table V: CK+"] == 97.78
+    assert t.loc["VGG16 (backbone)", "ours on s (1 fold): accuracy = WAR (%)"] == 30.0
+    paper = paper_series("fer_gcn_table5", "CK+")
+    fig = ablation_figure(abl, paper, title="t", ours_label="ours", paper_label="paper")
+    ax = fig.axes[0]
+    assert [p.get_height() for p in ax.patches] == pytest.approx([30, 40, 50, 60, 70])
+    offsets = ax.collections[0].get_offsets()
+    assert offsets[:, 1].tolist() == pytest.approx([97.78, 98.39, 99.09, 99.00, 99.54])
+    plt.close(fig)
+    lam = _abl("kp_fig8_lambda", select_grid(["kp_fig8_lambda"])["kp_fig8_lambda"])
+    lt = ablation_vs_paper(lam, "kp_fig8_lambda", "ours")
+    assert lt.loc["λ=0.2", "paper, Fig. 8 (best point, Sec. 4.4.3), DFEW"] == 68.73
+    assert np.isnan(lt.loc["λ=0.0", "paper, Fig. 8 (best point, Sec. 4.4.3), DFEW"])
+
+
+def test_lambda_figure_draws_ours_and_the_papers_point():
+    fig = lambda_figure([0.0, 0.1, 0.2], [20.0, 30.0, 25.0], paper={0.2: 68.73})
+    ax = fig.axes[0]
+    ours, theirs = ax.lines[0], ax.lines[1]
+    assert ours.get_ydata().tolist() == [20.0, 30.0, 25.0]
+    assert theirs.get_xdata().tolist() == [0.2] and theirs.get_ydata().tolist() == [68.73]
+    assert "λ" in ax.get_xlabel()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="3 λ values but 2"):
+        lambda_figure([0, 0.1, 0.2], [1, 2])
+
+
+def test_ablation_settings_per_profile_and_bad_values():
+    tables, epochs, rows = ablation_settings("smoke")
+    assert epochs == 1 and rows == 2 and "kp_fig8_lambda" in tables
+    assert ablation_settings("demo")[0] == ["fan_variants"]
+    assert ablation_settings("demo", ["kp_table9"], 8) == (["kp_table9"], 8, None)
+    with pytest.raises(ValueError, match="unknown \\['table_v'\\]"):
+        ablation_settings("demo", ["table_v"])
+    with pytest.raises(ValueError, match="ablation_epochs=0"):
+        ablation_settings("demo", None, 0)
+    with pytest.raises(ValueError, match="profile='fast'"):
+        ablation_settings("fast")
+    assert [len(v) for v in select_grid(["kp_table12_depth"], 2).values()] == [2]
+
+
+def test_read_ablation_names_the_missing_run(tmp_path):
+    grid = select_grid(["fan_variants"], 1)
+    with pytest.raises(FileNotFoundError, match="Score_fusion_baseline/fold01"):
+        read_ablation(grid, tmp_path, ["fold01"])
+    fold = tmp_path / "fan_variants" / "Score_fusion_baseline" / "fold01"
+    fold.mkdir(parents=True)
+    fold.joinpath("metrics.json").write_text(json.dumps({"accuracy": 0.5, "uar": 0.4, "best_test_accuracy_leaky": 0.6}))
+    df = read_ablation(grid, tmp_path, ["fold01"])
+    assert df.loc[0, "accuracy"] == 0.5 and df.loc[0, "variant"] == "score_fusion" and df.loc[0, "folds"] == 1
+
+
+def test_save_table_writes_csv_and_markdown(tmp_path):
+    df = pd.DataFrame({"a": [1.5, np.nan]}, index=["x", "y"])
+    save_table(df, tmp_path, "t")
+    assert (tmp_path / "t.csv").read_text().startswith(",a")
+    md = (tmp_path / "t.md").read_text()
+    assert "1.5" in md and "–" in md and "nan" not in md
