@@ -13,12 +13,15 @@ from ferlib.models.fer_gcn import FERGCN
 from ferlib.viz.gradcam import (
     ClipLogits,
     clip_gradcam,
+    center_features,
+    choose_clip,
     cosine_similarity_matrix,
     default_target_layer,
     fer_gcn_fig3_figure,
     fer_gcn_node_features,
     gradcam_figure,
     overlay,
+    similarity_table,
     similarity_to_frame,
 )
 
@@ -109,4 +112,34 @@ def test_node_features_and_similarities():
     to_apex = {k: similarity_to_frame(v, 3) for k, v in feats.items()}
     fig = fer_gcn_fig3_figure(frames, sims, to_apex, apex=3, gt=np.linspace(0, 1, 4), title="x")
     assert len(fig.axes) == 4 + 3 + 1 + 1  # thumbnails, matrices, colour bar, curves
+    centred = center_features(feats)
+    assert np.allclose(centred["cnn"].mean(axis=(0, 1)), 0)
+    table = similarity_table(centred, np.array([[0, 0.05, 0.5, 1.0], [0, 1.0, 0.5, 0.0]]))
+    assert list(table.stage) == ["cnn", "gcn", "modules"] and table.n_clips.tolist() == [2, 2, 2]
+    with pytest.raises(ValueError, match="do not match"):
+        similarity_table(centred, np.zeros((3, 4)))
     plt.close(fig)
+
+
+def test_choose_clip_prefers_clips_most_methods_get_right():
+    import pandas as pd
+
+    a = pd.DataFrame({"clip_id": ["c1", "c2", "c3"], "label": [0, 1, 2], "pred": [1, 1, 2],
+                      "label_name": ["anger", "happy", "sad"]})
+    b = pd.DataFrame({"clip_id": ["c1", "c2", "c3"], "label": [0, 1, 2], "pred": [0, 1, 0],
+                      "label_name": ["anger", "happy", "sad"]})
+    assert choose_clip({"a": a, "b": b}) == "c2"  # right for both, and "happy"
+    assert choose_clip({"a": a}, prefer=()) == "c2"  # first correct clip
+    with pytest.raises(ValueError, match="share no clip"):
+        choose_clip({"a": a, "b": b.assign(clip_id=["x", "y", "z"])})
+
+
+def test_model_inputs_follow_the_run_config(small_store):
+    from ferlib.train.config import resolve_config
+    from ferlib.viz.gradcam import model_inputs
+
+    cfg = resolve_config("fan", "demo", input_size=32)
+    batch = model_inputs(small_store, [0, 3], cfg, sampler="all")
+    assert batch["frames"].shape == (2, 8, 3, 32, 32) and batch["landmarks"].shape == (2, 8, 68, 2)
+    assert batch["frame_idx"][0].tolist() == list(range(8))
+    assert model_inputs(small_store, [0], cfg)["frames"].shape[1] == cfg.num_frames

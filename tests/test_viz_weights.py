@@ -14,10 +14,13 @@ from ferlib.viz.weights import (
     correlation_table,
     fer_gcn_fig4_weights,
     fer_gcn_intensity_figure,
+    one_clip_per_class,
     peak_position,
     peak_position_figure,
+    relative_spread,
     spearman_per_clip,
     summarize_rho,
+    verdicts,
     weight_rows,
     weights_over_frames_figure,
 )
@@ -83,6 +86,23 @@ def test_fer_gcn_fig4_weights_are_the_sigmoid_of_the_column_means_of_a():
                                     num_modules=0, fusion="mean"))
 
 
+def test_one_clip_per_class_and_verdicts():
+    labels = np.array([0, 0, 1, 1, 2])
+    assert one_clip_per_class(labels, np.array([1, 0, 1, 1, 0])) == {0: 1, 1: 2, 2: 4}
+    assert one_clip_per_class(labels) == {0: 0, 1: 2, 2: 4}
+    gt = np.tile(np.linspace(0, 1, 6), (4, 1))
+    bp = {"w": gt, "flat_late": np.tile([0.0, 0, 0, 0, 0, 1], (4, 1)), "rev": gt[:, ::-1],
+          "gt_intensity": gt, "frame_idx": np.tile(np.arange(6), (4, 1))}
+    table = correlation_table(weight_rows(bp, ["w", "rev"], 6, "m", "d", "d"))
+    said = verdicts(table)
+    assert "the weights follow the intensity" in said[0] and "peak on the apex" in said[0]
+    assert "do NOT follow" in said[1] and "peak NOT on the apex" in said[1]
+    bp["nearly_flat"] = 1 + 1e-4 * gt
+    flat = correlation_table(weight_rows(bp, ["nearly_flat"], 6, "m", "d", "d"))
+    assert flat.loc[0, "rho_mean"] == pytest.approx(1) and "practically uniform" in verdicts(flat)[0]
+    assert relative_spread(np.array([[1.0, 1.0], [0.5, 1.5]])).tolist() == [0.0, 1.0]
+
+
 def test_weight_rows_table_and_figures():
     rng = np.random.default_rng(0)
     gt = np.sort(rng.random((6, 8)), axis=1)
@@ -97,16 +117,21 @@ def test_weight_rows_table_and_figures():
         weight_rows(bp, ["beta"], 8, "fan", "synth-lab", "synth-lab")
 
     frames = rng.integers(0, 255, (8, 16, 16, 3), dtype=np.uint8)
-    fig = weights_over_frames_figure([{"frames": frames, "series": {"α": gt[0], "αβ": gt[1]}, "gt": gt[0], "title": "x"}])
+    fig = weights_over_frames_figure([{"frames": frames, "series": {"α": gt[0], "αβ": gt[1]}, "gt": gt[0], "title": "x"}],
+                                     scale="max")
+    assert fig.axes[0].get_title(loc="left").startswith("x   (max: α")
     assert len(fig.axes) == 8 + 1
     plt.close(fig)
     with pytest.raises(ValueError, match="has 3 values for 8 frames"):
         weights_over_frames_figure([{"frames": frames, "series": {"α": gt[0, :3]}, "title": "x"}])
     fig = fer_gcn_intensity_figure({"synth-lab": gt[0]}, {"synth-lab": gt}, {"synth-lab": frames})
-    assert len(fig.axes) == 8 + 1
+    assert len(fig.axes) == 8 + 2  # thumbnails, weights, intensity (twin axis)
+    assert fig.axes[-1].get_ylabel() == "GT intensity"
     plt.close(fig)
     with pytest.raises(ValueError, match="ground truth must be"):
         fer_gcn_intensity_figure({"a": gt[0]}, {"a": gt[:, :4]})
+    ref = weight_rows(bp, ["frame_index"], 8, "fan", "synth-lab", "synth-lab")[0]
+    assert ref["method"] == "reference" and ref["trained_on"] == "—" and ref["rho_mean"] > 0.9
     fig = peak_position_figure(rows)
     assert fig.axes[0].get_xlabel() == "GT apex position in clip"
     plt.close(fig)

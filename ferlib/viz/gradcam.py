@@ -23,23 +23,71 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+import copy
+
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 
 __all__ = [
+    "choose_clip",
+    "model_inputs",
     "ClipLogits",
     "default_target_layer",
     "clip_gradcam",
     "overlay",
     "gradcam_figure",
     "fer_gcn_node_features",
+    "collect_node_features",
+    "center_features",
     "cosine_similarity_matrix",
     "similarity_to_frame",
+    "similarity_table",
     "fer_gcn_fig3_figure",
 ]
+
+
+def choose_clip(predictions: Mapping[str, pd.DataFrame], prefer: Sequence[str] = ("happy",)) -> str:
+    """One test clip to show for every method: among the clips all ``predictions`` (method →
+    ``predictions.csv`` frame, the same test fold) hold, the first one that the most methods
+    classify correctly, a class in ``prefer`` first (FER-GCN Fig. 1 shows "Happy")."""
+    if not predictions:
+        raise ValueError("choose_clip needs the predictions of at least one method")
+    frames = list(predictions.values())
+    common = set(frames[0]["clip_id"])
+    for df in frames[1:]:
+        common &= set(df["clip_id"])
+    if not common:
+        raise ValueError("the methods' predictions share no clip: were they tested on different folds?")
+    order = [c for c in frames[0]["clip_id"] if c in common]
+    correct = {c: 0 for c in order}
+    for df in frames:
+        for c, ok in zip(df["clip_id"], df["label"] == df["pred"]):
+            if c in correct:
+                correct[c] += int(ok)
+    label = dict(zip(frames[0]["clip_id"], frames[0]["label_name"]))
+    return max(order, key=lambda c: (correct[c], label[c] in prefer, -order.index(c)))
+
+
+def model_inputs(store: Any, rows: Sequence[int], cfg: Any, sampler: str | None = None) -> dict[str, torch.Tensor]:
+    """The tensors a run's model sees for clips ``rows`` of ``store`` (evaluation transform of the
+    run's :class:`~ferlib.train.config.TrainConfig`; ``sampler`` replaces the run's, e.g. ``"all"``):
+    ``frames`` ``(n, T, 3, S, S)``, ``landmarks`` ``(n, T, 68, 2)``, ``intensity``, ``frame_idx``
+    ``(n, T)``, ``label`` ``(n,)``."""
+    from torch.utils.data import default_collate
+
+    from ferlib.train.engine import make_dataset
+
+    cfg = copy.deepcopy(cfg)
+    if sampler is not None:
+        cfg.sampler = sampler
+    ds = make_dataset(store, store.index().subset(np.asarray(rows)), cfg, train=False)
+    if len(ds) == 0:
+        raise ValueError("model_inputs got no clips (rows is empty)")
+    return default_collate([ds[i] for i in range(len(ds))])
 
 
 class ClipLogits(nn.Module):
@@ -125,7 +173,8 @@ def overlay(frames: np.ndarray, cams: np.ndarray, image_weight: float = 0.55) ->
 def gradcam_figure(rows: Sequence[Mapping[str, Any]], max_frames: int = 8) -> Figure:
     """Per clip two rows: the frames, then their Grad-CAM overlays. Each row dict has ``frames``
     ``(T, H, W, 3)``, ``overlays`` ``(T, H, W, 3)`` uint8 and ``title``; optional ``gt`` ``(T,)``
-    (ground-truth intensity, written under the frames). ``max_frames`` evenly spaced frames shown."""
+    (ground-truth intensity, written above the frames) and ``frame_idx`` ``(T,)`` (the stored
+    frame each one is, for the labels). ``max_frames`` evenly spaced frames shown."""
     if not rows:
         raise ValueError("gradcam_figure needs at least one clip")
     t_show = max(min(len(r["frames"]), max_frames) for r in rows)
@@ -135,6 +184,7 @@ def gradcam_figure(rows: Sequence[Mapping[str, Any]], max_frames: int = 8) -> Fi
         t = len(frames)
         keep = np.round(np.linspace(0, t - 1, min(t, max_frames))).astype(int)
         gt = row.get("gt")
+        idx = np.asarray(row.get("frame_idx", np.arange(t)))
         for c in range(t_show):
             for k, img in enumerate((frames, over)):
                 ax = axes[2 * r + k, c]
@@ -145,7 +195,7 @@ def gradcam_figure(rows: Sequence[Mapping[str, Any]], max_frames: int = 8) -> Fi
                     continue
                 ax.imshow(img[keep[c]])
                 if k == 0:
-                    label = f"frame {keep[c]}"
+                    label = f"frame {int(idx[keep[c]])}"
                     if gt is not None and np.isfinite(gt[keep[c]]):
                         label += f"\nI={float(gt[keep[c]]):.2f}"
                     ax.set_title(label, fontsize=7)
@@ -180,6 +230,37 @@ def fer_gcn_node_features(model: nn.Module, clips: torch.Tensor) -> dict[str, np
     return {k: got[k].float().cpu().numpy() for k in ("cnn", "gcn", "modules")}
 
 
+def collect_node_features(model: nn.Module, cfg: Any, store: Any, rows: Sequence[int],
+                          batch_size: int = 16) -> dict[str, np.ndarray]:
+    """:func:`fer_gcn_node_features` for clips ``rows`` of ``store`` fed as the run ``cfg`` feeds
+    them, in batches; also ``gt_intensity`` and ``frame_idx`` ``(n, N)`` of the sampled frames."""
+    rows = np.asarray(rows)
+    parts: dict[str, list[np.ndarray]] = {}
+    for start in range(0, len(rows), batch_size):
+        batch = model_inputs(store, rows[start:start + batch_size], cfg)
+        for k, v in fer_gcn_node_features(model, batch["frames"]).items():
+            parts.setdefault(k, []).append(v)
+        parts.setdefault("gt_intensity", []).append(batch["intensity"].numpy())
+        parts.setdefault("frame_idx", []).append(batch["frame_idx"].numpy())
+    if not parts:
+        raise ValueError("collect_node_features got no clips (rows is empty)")
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def center_features(feats: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each stage's features ``(n, N, d)`` minus their mean over all clips and frames. Node features
+    after a ReLU are all positive and share a large common part, so their plain cosine similarity is
+    close to 1 for any two frames; centred, it measures what distinguishes frames (a Pearson-like
+    correlation between feature vectors)."""
+    out = {}
+    for name, f in feats.items():
+        f = np.asarray(f, dtype=np.float64)
+        if f.ndim != 3:
+            raise ValueError(f"stage {name!r}: features must be (n_clips, N, d), got shape {f.shape}")
+        out[name] = f - f.mean(axis=(0, 1), keepdims=True)
+    return out
+
+
 def cosine_similarity_matrix(feats: np.ndarray) -> np.ndarray:
     """Cosine similarity between the frames' features: ``(N, d)`` → ``(N, N)``, or
     ``(B, N, d)`` → ``(B, N, N)``."""
@@ -204,9 +285,36 @@ def similarity_to_frame(feats: np.ndarray, frame: np.ndarray | int) -> np.ndarra
     return sim[np.arange(f.shape[0]), idx]
 
 
+def similarity_table(feats: Mapping[str, np.ndarray], gt: np.ndarray, neutral_below: float = 0.1) -> pd.DataFrame:
+    """FER-GCN Fig. 3 as numbers, one row per stage (``feats[name]`` ``(n, N, d)``, ``gt`` ``(n, N)``):
+    ``to_apex`` — mean cosine similarity of the other frames to each clip's apex frame (first
+    frame at maximum intensity); ``neutral_to_apex`` — the same for the near-neutral frames
+    (intensity < ``neutral_below``), the "weak frames" the paper says receive the peak frames'
+    features; ``between_frames`` — mean similarity over all pairs of distinct frames."""
+    g = np.asarray(gt, dtype=np.float64)
+    if g.ndim != 2:
+        raise ValueError(f"gt must be (n_clips, N), got shape {g.shape}")
+    apex = g.argmax(axis=1)
+    others = np.ones_like(g, dtype=bool)
+    others[np.arange(len(g)), apex] = False
+    neutral = others & (g < neutral_below)
+    out = []
+    for name, f in feats.items():
+        f = np.asarray(f)
+        if f.shape[:2] != g.shape:
+            raise ValueError(f"stage {name!r}: features {f.shape[:2]} do not match gt {g.shape}")
+        to_apex = similarity_to_frame(f, apex)
+        sim = cosine_similarity_matrix(f)
+        off = ~np.eye(g.shape[1], dtype=bool)
+        out.append({"stage": name, "to_apex": float(to_apex[others].mean()),
+                    "neutral_to_apex": float(to_apex[neutral].mean()) if neutral.any() else float("nan"),
+                    "between_frames": float(sim[:, off].mean()), "n_clips": len(g)})
+    return pd.DataFrame(out)
+
+
 def fer_gcn_fig3_figure(frames: np.ndarray, sims: Mapping[str, np.ndarray], to_apex: Mapping[str, np.ndarray],
                         apex: int, gt: np.ndarray | None = None, title: str = "") -> Figure:
-    """FER-GCN Fig. 3, measured: the frames of one clip (top), the frame-by-frame cosine
+    """FER-GCN Fig. 3, measured: the frames of one clip (top, apex boxed), the frame-by-frame
     similarity of its node features at each stage (``sims[name]`` ``(N, N)``), and the similarity
     of every frame to the apex frame per stage over the test clips (``to_apex[name]`` ``(n, N)``,
     mean ± std) with the clip's ground-truth intensity ``gt`` ``(N,)``."""
@@ -214,29 +322,36 @@ def fer_gcn_fig3_figure(frames: np.ndarray, sims: Mapping[str, np.ndarray], to_a
     if not names or set(names) != set(to_apex):
         raise ValueError("sims and to_apex need the same, non-empty stage names")
     n = len(frames)
-    fig = plt.figure(figsize=(max(9.0, 0.55 * n + 1), 6.6))
-    outer = fig.add_gridspec(2, 1, height_ratios=[1, 4.2], hspace=0.25)
+    fig = plt.figure(figsize=(max(11.0, 0.6 * n + 1), 5.4))
+    outer = fig.add_gridspec(2, 1, height_ratios=[1, 3.4], hspace=0.3)
     strip = outer[0].subgridspec(1, n, wspace=0.04)
     for i in range(n):
         ax = fig.add_subplot(strip[0, i])
         ax.imshow(frames[i])
         ax.set_xticks([])
         ax.set_yticks([])
-        for s in ax.spines.values():
-            s.set_color("C3" if i == apex else "0.7")
-            s.set_linewidth(2 if i == apex else 0.5)
+        for sp in ax.spines.values():
+            sp.set_color("C3" if i == apex else "0.7")
+            sp.set_linewidth(2.5 if i == apex else 0.5)
         ax.set_title(str(i), fontsize=7)
-    fig.text(0.5, outer[0].get_position(fig).y1 + 0.035, title, ha="center", fontsize=9)
-    bottom = outer[1].subgridspec(1, len(names) + 1, wspace=0.35, width_ratios=[1] * len(names) + [1.5])
+    fig.suptitle(title, fontsize=9)
+    bottom = outer[1].subgridspec(2, len(names) + 1, wspace=0.3, hspace=0.45, height_ratios=[1, 0.05],
+                                  width_ratios=[1] * len(names) + [1.7])
+    ticks = np.arange(0, n, max(1, n // 4))
     for j, name in enumerate(names):
         ax = fig.add_subplot(bottom[0, j])
         im = ax.imshow(sims[name], vmin=-1, vmax=1, cmap="RdBu_r")
-        ax.set_title(f"{name}\ncosine similarity", fontsize=8)
+        ax.set_title(f"{name}: frame × frame\nsimilarity (this clip)", fontsize=8)
         ax.set_xlabel("frame", fontsize=8)
-        ax.set_ylabel("frame", fontsize=8)
+        if j == 0:
+            ax.set_ylabel("frame", fontsize=8)
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
         ax.tick_params(labelsize=6)
-    fig.colorbar(im, ax=fig.axes[-len(names):], fraction=0.02, pad=0.02)
-    ax = fig.add_subplot(bottom[0, -1])
+    cax = fig.add_subplot(bottom[1, :len(names)])
+    fig.colorbar(im, cax=cax, orientation="horizontal")
+    cax.tick_params(labelsize=6)
+    ax = fig.add_subplot(bottom[:, -1])
     x = np.arange(n)
     for j, name in enumerate(names):
         v = np.asarray(to_apex[name], dtype=float)
@@ -245,10 +360,12 @@ def fer_gcn_fig3_figure(frames: np.ndarray, sims: Mapping[str, np.ndarray], to_a
         ax.fill_between(x, m - s, m + s, color=f"C{j}", alpha=0.15, lw=0)
     if gt is not None:
         ax.plot(x, np.asarray(gt, dtype=float), "k--", lw=1, label="GT intensity (this clip)")
-    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("frame (node)", fontsize=8)
-    ax.set_ylabel("cosine similarity to the apex frame", fontsize=8)
-    ax.set_title("similarity to the apex frame\n(test clips, mean ± std)", fontsize=8)
+    ax.set_ylabel("similarity to the apex frame", fontsize=8)
+    ax.yaxis.set_label_position("right")
+    ax.yaxis.tick_right()
+    ax.set_title("similarity to each clip's apex frame\n(test clips, mean ± std)", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6, loc="lower right")

@@ -25,6 +25,7 @@ Shapes: weights and intensities are ``(n_clips, T)`` arrays (one row per clip); 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -39,10 +40,15 @@ __all__ = [
     "spearman_per_clip",
     "summarize_rho",
     "peak_position",
+    "relative_spread",
     "fer_gcn_fig4_weights",
     "collect_frame_weights",
+    "fold_test_rows",
+    "collect_run_weights",
     "weight_rows",
     "correlation_table",
+    "one_clip_per_class",
+    "verdicts",
     "weights_over_frames_figure",
     "fer_gcn_intensity_figure",
     "peak_position_figure",
@@ -97,6 +103,15 @@ def summarize_rho(rho: np.ndarray) -> dict[str, float]:
         return {"n_clips": len(r), "n_defined": 0, "rho_mean": np.nan, "rho_std": np.nan, "frac_rho_pos": np.nan}
     return {"n_clips": len(r), "n_defined": len(ok), "rho_mean": float(ok.mean()), "rho_std": float(ok.std()),
             "frac_rho_pos": float((ok > 0).mean())}
+
+
+def relative_spread(weights: np.ndarray) -> np.ndarray:
+    """How much a clip's weights differ between frames: ``(max − min) / mean`` per row of
+    ``weights`` ``(n, T)`` (0 = uniform; FAN's α of 0.2 … 0.8 gives about 1.2). Near-uniform weights
+    (a FER-GCN whose A stayed at the identity) still have a ranking, but it means nothing."""
+    w, _ = check_weights(weights)
+    mean = np.abs(w.mean(axis=1))
+    return np.ptp(w, axis=1) / np.maximum(mean, 1e-12)
 
 
 def peak_position(values: np.ndarray, frame_idx: np.ndarray | None = None, n_frames: int | Sequence[int] | None = None) -> np.ndarray:
@@ -168,23 +183,69 @@ def collect_frame_weights(model: torch.nn.Module, cfg: Any, store: Any, rows: np
     return out
 
 
+def fold_test_rows(fold_dir: str | Path, store: Any, by_subject: bool = False) -> np.ndarray:
+    """Rows of ``store.index()`` for the test clips of a finished fold (its ``predictions.csv``).
+
+    ``by_subject=False``: the fold's own test clips (``store`` is the set it was trained on).
+    ``by_subject=True``: every clip of ``store`` — another data set with the same subjects, e.g.
+    ``synth-lab-return`` for a run trained on ``synth-lab`` — whose subject is one of the fold's
+    test subjects, so the model has never seen those faces."""
+    pred = pd.read_csv(Path(fold_dir) / "predictions.csv", dtype={"clip_id": str, "subject": str})
+    index = store.index()
+    if by_subject:
+        rows = np.flatnonzero(np.isin(index.subjects.astype(str), pred["subject"].unique()))
+        if len(rows) == 0:
+            raise ValueError(f"{store.root} has no clip of the test subjects of {fold_dir} "
+                             f"({sorted(pred['subject'].unique())[:5]} …)")
+        return rows
+    where = {cid: i for i, cid in enumerate(index.clip_ids)}
+    missing = [c for c in pred["clip_id"] if c not in where]
+    if missing:
+        raise ValueError(f"{fold_dir} tested clips that {store.root} does not hold ({missing[:3]} …): "
+                         "was the run trained on another data set?")
+    return np.array([where[c] for c in pred["clip_id"]], dtype=np.int64)
+
+
+def collect_run_weights(fold_dirs: Sequence[str | Path], store: Any, sampler: str | None = "all",
+                        by_subject: bool = False) -> dict[str, np.ndarray]:
+    """:func:`collect_frame_weights` for the test clips of each finished fold (loaded with
+    :func:`ferlib.workbook.load_run_model`; rows from :func:`fold_test_rows`), concatenated over
+    the folds; ``fold`` ``(n,)`` says which fold each clip came from."""
+    from ferlib.workbook import load_run_model
+
+    parts: list[dict[str, np.ndarray]] = []
+    for k, fd in enumerate(fold_dirs):
+        model, cfg = load_run_model(fd)
+        out = collect_frame_weights(model, cfg, store, fold_test_rows(fd, store, by_subject), sampler)
+        out["fold"] = np.full(len(out["label"]), k)
+        parts.append(out)
+    if not parts:
+        raise ValueError("collect_run_weights needs at least one fold folder")
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
 def weight_rows(byproducts: Mapping[str, np.ndarray], keys: Sequence[str], n_frames: np.ndarray | int,
                 method: str, dataset: str, trained_on: str) -> list[dict[str, Any]]:
     """Table rows for :func:`correlation_table`: for each by-product in ``keys`` (``(n, T)``), the
     ρ summary against ``gt_intensity`` and the peak positions of the weights and of the intensity
-    (``frame_idx`` places the sampled frames in their clip of ``n_frames`` frames)."""
-    missing = [k for k in (*keys, "gt_intensity", "frame_idx") if k not in byproducts]
+    (``frame_idx`` places the sampled frames in their clip of ``n_frames`` frames). The key
+    ``"frame_index"`` is a reference, not a by-product: weights that simply grow with the frame
+    index (what a position-only weighting that favours late frames can reach)."""
+    missing = [k for k in (*keys, "gt_intensity", "frame_idx") if k not in byproducts and k != "frame_index"]
     if missing:
         raise KeyError(f"by-products lack {missing}; they hold {sorted(byproducts)}")
     gt, idx = byproducts["gt_intensity"], byproducts["frame_idx"]
     apex = peak_position(gt, idx, n_frames)
     rows = []
     for key in keys:
-        w = byproducts[key]
+        w = idx.astype(np.float64) if key == "frame_index" else byproducts[key]
         peak = peak_position(w, idx, n_frames)
+        ref = key == "frame_index"
         rows.append({
-            "method": method, "weights": key, "dataset": dataset, "trained_on": trained_on,
+            "method": "reference" if ref else method, "weights": key, "dataset": dataset,
+            "trained_on": "—" if ref else trained_on,
             **summarize_rho(spearman_per_clip(w, gt)),
+            "weight_spread": float(relative_spread(w).mean()),
             "peak_pos_mean": float(peak.mean()), "gt_apex_pos_mean": float(apex.mean()),
             "peak_minus_apex_mean": float((peak - apex).mean()),
             "abs_peak_minus_apex_mean": float(np.abs(peak - apex).mean()),
@@ -202,18 +263,75 @@ def correlation_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return df.round(3)
 
 
+def one_clip_per_class(labels: np.ndarray, pred: np.ndarray | None = None) -> dict[int, int]:
+    """For each class present in ``labels`` ``(n,)``, the position of one clip: the first correctly
+    predicted one when ``pred`` is given and there is one, else the first. Returns class → position."""
+    y = np.asarray(labels)
+    p = None if pred is None else np.asarray(pred)
+    if p is not None and p.shape != y.shape:
+        raise ValueError(f"pred {p.shape} must have the shape of labels {y.shape}")
+    chosen = {}
+    for k in np.unique(y):
+        pos = np.flatnonzero(y == k)
+        good = pos if p is None else pos[p[pos] == k]
+        chosen[int(k)] = int(good[0] if len(good) else pos[0])
+    return chosen
+
+
+def verdicts(table: pd.DataFrame, rho_follow: float = 0.5, frac_follow: float = 0.8, peak_tol: float = 0.15,
+             min_spread: float = 0.05) -> list[str]:
+    """One plain sentence per row of :func:`correlation_table`: whether the weights follow the
+    ground-truth intensity (mean ρ ≥ ``rho_follow`` and ρ > 0 in ≥ ``frac_follow`` of the clips:
+    "follow"; mean ρ > 0.2: "follow weakly"; otherwise "do NOT follow") and whether their peak
+    falls on the apex (mean |peak − apex| ≤ ``peak_tol`` of the clip length). Weights whose
+    relative spread is below ``min_spread`` (5 %) are called practically uniform: the model does
+    not weight its frames, whatever their ranking correlates with."""
+    out = []
+    for _, r in table.iterrows():
+        spread = r.get("weight_spread", np.inf)
+        if r["method"] != "reference" and np.isfinite(spread) and spread < min_spread:
+            out.append(
+                f"{r['method']} {r['weights']} on {r['dataset']} (trained on {r['trained_on']}): the weights are "
+                f"practically uniform (they differ by {100 * spread:.2f} % between frames) → the model does NOT weight "
+                f"its frames; their ranking (ρ = {r['rho_mean']:.2f}, peak at {r['peak_pos_mean']:.2f} vs apex at "
+                f"{r['gt_apex_pos_mean']:.2f}) means nothing.")
+            continue
+        if not np.isfinite(r["rho_mean"]):
+            follow = "cannot be compared with the intensity (ρ undefined: constant weights or intensity)"
+        elif r["rho_mean"] >= rho_follow and r["frac_rho_pos"] >= frac_follow:
+            follow = "follow the intensity"
+        elif r["rho_mean"] > 0.2:
+            follow = "follow the intensity only weakly"
+        else:
+            follow = "do NOT follow the intensity"
+        where = "on" if r["abs_peak_minus_apex_mean"] <= peak_tol else "NOT on"
+        out.append(
+            f"{r['method']} {r['weights']} on {r['dataset']} (trained on {r['trained_on']}): "
+            f"ρ = {r['rho_mean']:.2f} ± {r['rho_std']:.2f}, ρ > 0 in {100 * r['frac_rho_pos']:.0f} % of "
+            f"{int(r['n_defined'])} clips → the weights {follow}; peak at {r['peak_pos_mean']:.2f} of the clip vs GT apex "
+            f"at {r['gt_apex_pos_mean']:.2f} (mean |Δ| = {r['abs_peak_minus_apex_mean']:.2f}) → peak {where} the apex.")
+    return out
+
+
 def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str = "weight",
-                               max_frames: int = 16) -> Figure:
+                               max_frames: int = 16, title: str = "", scale: str = "none") -> Figure:
     """FAN Fig. 2 style: per clip a row of frame thumbnails above grouped bars of its weights.
 
     Each clip is a dict with ``frames`` ``(T, H, W, 3)`` uint8, ``series`` ``{name: (T,)}`` (bars,
     one colour each), ``gt`` ``(T,)`` (drawn as a line on the same [0, 1] axis) and ``title``.
-    Clips longer than ``max_frames`` show ``max_frames`` evenly spaced frames."""
+    Clips longer than ``max_frames`` show ``max_frames`` evenly spaced frames; ``title`` and one
+    legend go on top. ``scale="max"`` divides each series by its largest value in the clip (FAN
+    normalises α and αβ by their sum, so only their ratios between frames matter, and raw sigmoid
+    outputs can be tiny); the raw maxima are then written in the clip's title."""
     if not clips:
         raise ValueError("weights_over_frames_figure needs at least one clip")
+    if scale not in ("none", "max"):
+        raise ValueError(f"scale must be 'none' or 'max', got {scale!r}")
     t_max = max(min(len(c["frames"]), max_frames) for c in clips)
-    fig = plt.figure(figsize=(0.62 * t_max + 1.6, 2.15 * len(clips)))
-    outer = fig.add_gridspec(len(clips), 1, hspace=0.55)
+    height = 2.15 * len(clips) + 0.7
+    fig = plt.figure(figsize=(0.62 * t_max + 1.6, height))
+    outer = fig.add_gridspec(len(clips), 1, hspace=0.55, top=1 - 0.75 / height, bottom=0.35 / height)
+    fig.suptitle(title, y=1 - 0.08 / height, fontsize=10)
     for r, clip in enumerate(clips):
         frames = np.asarray(clip["frames"])
         t = len(frames)
@@ -222,6 +340,10 @@ def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str =
         for k, v in series.items():
             if len(v) != t:
                 raise ValueError(f"clip {r}: series {k!r} has {len(v)} values for {t} frames")
+        head = clip.get("title", "")
+        if scale == "max":
+            head += "   (max: " + ", ".join(f"{k.split()[0]} {v.max():.2g}" for k, v in series.items()) + ")"
+            series = {k: v / v.max() if v.max() > 0 else v for k, v in series.items()}
         inner = outer[r].subgridspec(2, len(keep), height_ratios=[1, 1.5], hspace=0.05, wspace=0.05)
         for c, i in enumerate(keep):
             ax = fig.add_subplot(inner[0, c])
@@ -229,7 +351,7 @@ def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str =
             ax.set_xticks([])
             ax.set_yticks([])
             if c == 0:
-                ax.set_title(clip.get("title", ""), fontsize=9, loc="left")
+                ax.set_title(head, fontsize=9, loc="left")
         ax = fig.add_subplot(inner[1, :])
         width = 0.8 / max(len(series), 1)
         x = np.arange(len(keep))
@@ -246,23 +368,25 @@ def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str =
         if r == len(clips) - 1:
             ax.set_xlabel("frame", fontsize=8)
         if r == 0:
-            ax.legend(fontsize=7, ncol=len(series) + 1, loc="lower right", bbox_to_anchor=(1.0, 1.0 + 0.75),
-                      frameon=False)
+            fig.legend(*ax.get_legend_handles_labels(), fontsize=8, ncol=len(series) + 1, loc="upper center",
+                       bbox_to_anchor=(0.5, 1 - 0.33 / height), frameon=False)
     return fig
 
 
 def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray],
                              frames: Mapping[str, np.ndarray] | None = None) -> Figure:
-    """FER-GCN Fig. 4: one panel per data set with the sigmoid-normalised intensity weights of the
-    model trained on it (bars over the N steps) and the mean ± std ground-truth intensity of that
-    data set's test clips at the same steps (line); optional thumbnails ``(N, H, W, 3)`` of one
-    clip above each panel. ``curves[name]`` ``(N,)``; ``gt[name]`` ``(n_clips, N)``."""
+    """FER-GCN Fig. 4: one panel per model with its sigmoid-normalised intensity weights over the N
+    steps (bars, left axis, scaled to their own range: a model that barely moved A from the
+    identity has weights all near sigmoid(1/N)) and the mean ± std ground-truth intensity of the
+    test clips at the same steps (line, right axis, [0, 1]); optional thumbnails ``(N, H, W, 3)`` of
+    one clip above each panel. Keys are panel titles; ``curves[k]`` ``(N,)``, ``gt[k]``
+    ``(n_clips, N)``."""
     if not curves:
         raise ValueError("fer_gcn_intensity_figure needs at least one curve")
     names = list(curves)
     n = max(len(np.asarray(curves[k])) for k in names)
-    fig = plt.figure(figsize=(max(6.0, 0.5 * n + 1.5), 2.7 * len(names)))
-    outer = fig.add_gridspec(len(names), 1, hspace=0.5)
+    fig = plt.figure(figsize=(max(6.5, 0.5 * n + 2.0), 2.9 * len(names)))
+    outer = fig.add_gridspec(len(names), 1, hspace=0.55)
     for r, name in enumerate(names):
         w = np.asarray(curves[name], dtype=float)
         g = np.asarray(gt[name], dtype=float)
@@ -270,29 +394,38 @@ def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, 
             raise ValueError(f"{name}: ground truth must be (n_clips, {len(w)}), got {g.shape}")
         thumbs = None if frames is None or name not in frames else np.asarray(frames[name])
         inner = outer[r].subgridspec(2 if thumbs is not None else 1, len(w), hspace=0.05, wspace=0.05,
-                                     height_ratios=[1, 2] if thumbs is not None else [1])
+                                     height_ratios=[1, 2.2] if thumbs is not None else [1])
         if thumbs is not None:
             for c in range(len(w)):
                 ax = fig.add_subplot(inner[0, c])
                 ax.imshow(thumbs[c])
                 ax.set_xticks([])
                 ax.set_yticks([])
+                if c == 0:
+                    ax.set_title(name, fontsize=9, loc="left")
         ax = fig.add_subplot(inner[-1, :])
         x = np.arange(1, len(w) + 1)
-        ax.bar(x, w, 0.7, color="C0", label="sigmoid(mean(A, 0)) (eq. 7 scores)")
-        m, s = g.mean(0), g.std(0)
-        ax.plot(x, m, "k.-", lw=1.2, label="GT intensity, mean of test clips")
-        ax.fill_between(x, m - s, m + s, color="k", alpha=0.12, lw=0)
-        lo = min(float(w.min()), 0.0)
-        ax.set_ylim(lo, max(1.02, float(w.max()) + 0.02))
+        ax.bar(x, w, 0.7, color="C0", label="sigmoid(mean(A, 0))")
+        span = max(float(np.ptp(w)), 1e-4)
+        ax.set_ylim(float(w.min()) - 0.15 * span, float(w.max()) + 0.15 * span)
+        ax.yaxis.set_major_formatter(plt.FormatStrFormatter("%.4f" if span < 0.01 else "%.2f"))
         ax.set_xlim(0.4, len(w) + 0.6)
         ax.set_xticks(x)
         ax.tick_params(labelsize=7)
         ax.set_xlabel("step (frame node)", fontsize=8)
-        ax.set_ylabel("weight / intensity", fontsize=8)
-        ax.set_title(f"FER-GCN intensity weights, trained and tested on {name}", fontsize=9)
+        ax.set_ylabel("intensity weight\n(sigmoid)", fontsize=8, color="C0")
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
+        if thumbs is None:
+            ax.set_title(name, fontsize=9)
+        right = ax.twinx()
+        m, s = g.mean(0), g.std(0)
+        right.plot(x, m, "k.-", lw=1.2, label="GT intensity (test clips, mean ± std)")
+        right.fill_between(x, m - s, m + s, color="k", alpha=0.12, lw=0)
+        right.set_ylim(-0.02, 1.05)
+        right.set_ylabel("GT intensity", fontsize=8)
+        right.tick_params(labelsize=7)
+        handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+        right.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="upper left")
     return fig
 
 
@@ -312,9 +445,10 @@ def peak_position_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
         for r in group:
             ci = datasets.index(r["dataset"])
             jitter = rng.uniform(-0.012, 0.012, size=(2, len(r["_apex"])))
-            marker = "o" if r["trained_on"] == r["dataset"] else "x"
+            marker = "o" if r["trained_on"] in (r["dataset"], "—") else "x"
+            label = r["dataset"] if r["trained_on"] == "—" else f"{r['dataset']} (trained on {r['trained_on']})"
             ax.scatter(r["_apex"] + jitter[0], r["_peak"] + jitter[1], s=14, alpha=0.6, color=f"C{ci}", marker=marker,
-                       label=f"{r['dataset']} (trained on {r['trained_on']})")
+                       label=label)
         ax.plot([0, 1], [0, 1], color="0.5", lw=0.8, ls="--")
         ax.set_xlim(-0.05, 1.05)
         ax.set_ylim(-0.05, 1.05)
@@ -324,6 +458,6 @@ def peak_position_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
         ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6, loc="lower right")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     fig.tight_layout()
     return fig
