@@ -35,7 +35,7 @@ from ferlib.synth import SynthConfig, generate
 SYNTH_DATASETS = {"synth-lab": "lab", "synth-lab-return": "lab-return", "synth-wild": "wild"}
 SYNTH_SIZES = {
     "smoke": dict(n_subjects=3, n_frames=8),
-    "demo": dict(n_subjects=40, n_frames=16),
+    "demo": dict(n_subjects=30, n_frames=16),
     "paper": dict(n_subjects=100, n_frames=32),
 }
 # the notebook that trains each method's runs (named in errors when a run is missing)
@@ -62,7 +62,7 @@ def train_plan(profile: str, protocol: str = "subject_kfold") -> TrainPlan:
     """The :class:`TrainPlan` of a notebook profile (see the module table)."""
     check_choice("profile", profile, PROFILES)
     if profile == "smoke":
-        return TrainPlan("demo", "subject_kfold", {"k": 3}, [0], {"epochs": 1, "val_fraction": 0.5, "progress": False})
+        return TrainPlan("demo", "subject_kfold", {"k": 3}, [0], {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False})
     if profile == "demo":
         return TrainPlan("demo", "subject_kfold", {"k": 5}, [0], {"progress": False})
     kwargs = {"k": 10} if protocol == "subject_kfold" else {}

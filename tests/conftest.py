@@ -14,6 +14,19 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def tiny_frame_pretraining(tmp_path_factory):
+    """Point ``$FERLIB_CACHE`` at a session folder holding a tiny frame-pretrained small CNN (4
+    subjects, 1 epoch, seconds to make), so that demo schedules with ``init_trunk="synth-frames"``
+    run their real code path in the tests (and subprocesses) without the minute-long default."""
+    from ferlib.train.pretrain import frame_pretrained
+
+    cache = tmp_path_factory.mktemp("ferlib-cache")
+    os.environ["FERLIB_CACHE"] = str(cache)
+    frame_pretrained(cache, n_subjects=4, val_subjects=1, epochs=1, progress=False)
+    return cache
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     """``../shared/fixtures`` (real faces and videos); skips the test when it is absent."""

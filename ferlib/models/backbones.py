@@ -50,9 +50,17 @@ def load_torchvision_weights(enum_name: str) -> dict[str, torch.Tensor]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def small_cnn(width: int = 32, depth: int = 4) -> Backbone:
+def small_cnn(width: int = 32, depth: int = 4, weights: str | Path | None = None, whole_map: int = 0) -> Backbone:
     """A small VGG-style trunk for the CPU ``demo`` profile: ``depth`` blocks of
-    conv3×3-BN-ReLU-maxpool2, channels ``width·2^i`` capped at ``8·width``."""
+    conv3×3-BN-ReLU-maxpool2, channels ``width·2^i`` capped at ``8·width``.
+
+    ``whole_map`` > 0 appends a ``whole_map×whole_map`` convolution (no padding) + BN + ReLU that
+    sees the whole last map (4 for 64-px input at depth 4) and outputs ``(N, C, 1, 1)``: like
+    VGG's first fully connected layer it keeps *where* a feature is, which global average pooling
+    discards (on aligned faces, where the brows or mouth corners sit is the expression).
+
+    ``weights`` is a file made by :func:`ferlib.train.pretrain.frame_pretrained` (frame-level
+    pre-training on generated faces); a trunk of smaller ``depth`` takes its first blocks."""
     layers: list[nn.Module] = []
     c_in = 3
     c_out = width
@@ -65,7 +73,32 @@ def small_cnn(width: int = 32, depth: int = 4) -> Backbone:
             nn.MaxPool2d(2),
         ]
         c_in = c_out
-    return Backbone(nn.Sequential(*layers), c_out)
+    if whole_map:
+        layers += [nn.AdaptiveAvgPool2d(whole_map),  # identity at the intended input size; any size works
+                   nn.Conv2d(c_out, c_out, whole_map, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    trunk = nn.Sequential(*layers)
+    if weights is not None:
+        load_small_cnn_weights(trunk, weights)
+    return Backbone(trunk, c_out)
+
+
+def load_small_cnn_weights(trunk: nn.Module, path: str | Path) -> None:
+    """Load a frame-pretrained ``small_cnn`` file into a ``small_cnn`` trunk: every tensor the
+    trunk has (a trunk of smaller depth or without ``whole_map`` takes the file's first layers)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"small_cnn weights {path} do not exist; make them with ferlib.train.pretrain.frame_pretrained() "
+            "or build the model with weights=None")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or "trunk" not in payload or "meta" not in payload:
+        raise ValueError(f"{path} is not a ferlib small_cnn weight file (no 'trunk'/'meta' entries)")
+    own = trunk.state_dict()
+    missing = [k for k in own if k not in payload["trunk"] or payload["trunk"][k].shape != own[k].shape]
+    if missing:
+        raise ValueError(f"{path} (small_cnn width {payload['meta'].get('width')}, depth {payload['meta'].get('depth')}) "
+                         f"does not fit this trunk: no tensor of the right shape for {missing[:3]}")
+    trunk.load_state_dict({k: payload["trunk"][k] for k in own})
 
 
 def _stride_one(stage: nn.Sequential) -> None:
@@ -109,9 +142,7 @@ def vgg16_bn(weights: str | None = None) -> Backbone:
 def build_backbone(name: str, weights: str | None = None, **kwargs: object) -> Backbone:
     """Build a trunk by name: one of :data:`BACKBONES`."""
     if name == "small_cnn":
-        if weights is not None:
-            raise ValueError("small_cnn has no pretrained weights; use weights=None")
-        return small_cnn(**kwargs)  # type: ignore[arg-type]
+        return small_cnn(weights=weights, **kwargs)  # type: ignore[arg-type]
     if name == "resnet18":
         return resnet18(weights, **kwargs)  # type: ignore[arg-type]
     if name == "vgg16_bn":

@@ -156,7 +156,7 @@ register(
     build_fan,
     profiles={
         "demo": Profile(
-            kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16}, "official_layout": False},
+            kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "official_layout": False},
             input_size=64,
             num_frames=3,
             sampler="segments",

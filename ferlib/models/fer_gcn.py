@@ -189,7 +189,7 @@ register(
     build_fer_gcn,
     profiles={
         "demo": Profile(
-            kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16}, "num_frames": 16, "node_dim": 64},
+            kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "num_frames": 16, "node_dim": 64},
             input_size=64,
             num_frames=16,
             sampler="chronological",

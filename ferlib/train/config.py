@@ -45,6 +45,8 @@ class TrainConfig:
     warmup_epochs: int = 0
     label_smoothing: float = 0.0
     grad_clip: float = 0.0
+    trunk_lr_scale: float = 1.0  # lr of the per-frame CNN (model.trunk) = lr × this
+    init_trunk: str = ""  # "" | "synth-frames" (ferlib.train.pretrain) | a small_cnn weight file
     # data
     num_frames: int = 0
     input_size: int = 0

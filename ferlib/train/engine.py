@@ -56,7 +56,7 @@ from ferlib.train import distributed
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ferlib.train.config import TrainConfig
 from ferlib.train.metrics import summarize
-from ferlib.train.schedules import build_optimizer, build_scheduler
+from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt", "timing.json")
 
@@ -354,8 +354,16 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
     set_determinism(cfg.deterministic)
     device = choose_device(cfg)
     split = _split_indices(index, split, cfg)
-    model = build_run_model(cfg, num_classes).to(device)
-    optimizer = build_optimizer(model.parameters(), cfg)
+    model = build_run_model(cfg, num_classes)
+    if cfg.init_trunk:
+        from ferlib.train.pretrain import init_trunk, resolve_trunk_weights
+
+        if ctx.is_main:
+            resolve_trunk_weights(cfg.init_trunk, progress=cfg.progress)  # made once, by rank 0
+        distributed.barrier()
+        init_trunk(model, resolve_trunk_weights(cfg.init_trunk, progress=False))
+    model = model.to(device)
+    optimizer = build_optimizer(param_groups(model, cfg), cfg)
     scheduler = build_scheduler(optimizer, cfg)
     history: list[dict[str, Any]] = []
     best: dict[str, Any] = {"epoch": -1, "val_accuracy": -1.0, "val_loss": float("inf")}

@@ -1,0 +1,202 @@
+"""Frame-level pre-training of the demo profile's small CNN on generated faces of *other* subjects.
+
+Every paper here starts its per-frame CNN from weights trained on still images (FER-GCN: VGG16
+from ImageNet; FAN: ResNet-18 pre-trained on face data; KP-GCN-MSA: an ImageNet ResNet). The
+``demo`` profile has no such weights to start from, and trained from scratch its small CNN sits
+at chance on a few hundred clips: the expression is a few pixels of motion under large identity
+changes (background, skin, hair), and clip-level labels carry little signal per frame. This
+module makes the demo's equivalent of those weights, locally and without network:
+
+1. generate a ``lab`` data set with its own seed (``PRETRAIN_SEED``), so its subjects are not
+   those of any notebook data set (no identity or clip of a test fold is ever seen);
+2. keep the 4 most intense frames of each clip (by ground-truth intensity), each labelled
+   with its clip's class: a still-image expression data set, as FER2013 is for the papers;
+3. train ``small_cnn`` + global average pooling + a linear classifier on them with Adam;
+4. save the trunk's state dict with what made it (``meta``) to a ``.pt`` file that
+   :func:`ferlib.models.backbones.small_cnn` loads through ``weights=<path>``.
+
+The result is cached: :func:`frame_pretrained` returns the file, making it once (≈ 1 minute on a
+2-core CPU). Training runs ask for it with ``TrainConfig.init_trunk = "synth-frames"`` (the demo
+schedules of the frame-based methods), which loads it into ``model.trunk`` before the first epoch. The file holds only tensors and plain types (``torch.load(weights_only=True)``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ferlib.models.backbones import small_cnn
+
+PRETRAIN_SEED = 1_000_003
+SYNTH_FRAMES = "synth-frames"  # TrainConfig.init_trunk value naming frame_pretrained()'s default file
+FORMAT = "ferlib-small-cnn-frame-pretrained/1"
+
+
+def expressive_frames(store: Any, per_clip: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``per_clip`` frames of highest ground-truth intensity of every clip of ``store``
+    (generated stores only): frames ``(N, H, W, 3)`` uint8, class labels ``(N,)`` and subject ids ``(N,)``."""
+    frames, labels, subjects = [], [], []
+    index = store.index()
+    for clip_id, label, subject in zip(index.df["clip_id"], index.df["label"], index.df["subject"]):
+        rec = store.read(clip_id)
+        if rec.intensity is None:
+            raise ValueError(f"{store.root}: clip {clip_id} has no ground-truth intensity; pre-training needs a generated store")
+        keep = np.sort(np.argsort(np.asarray(rec.intensity), kind="stable")[-per_clip:])
+        frames.append(np.asarray(rec.frames)[keep])
+        labels += [int(label)] * len(keep)
+        subjects += [str(subject)] * len(keep)
+    return np.concatenate(frames), np.asarray(labels), np.asarray(subjects)
+
+
+def augment(x: torch.Tensor, gen: torch.Generator, shift: int = 4, jitter: float = 0.2) -> torch.Tensor:
+    """Per-image random flip, translation by up to ``shift`` pixels (edge padding) and
+    brightness/contrast jitter of a batch ``(B, 3, S, S)`` in [0, 1], all at once."""
+    b, c, s, _ = x.shape
+    flip = torch.rand(b, generator=gen) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    padded = nn.functional.pad(x, (shift,) * 4, mode="replicate")  # (B, C, S+2k, S+2k)
+    dx, dy = torch.randint(0, 2 * shift + 1, (2, b), generator=gen)
+    rows = (dy[:, None] + torch.arange(s))[:, None, :, None]  # (B, 1, S, 1)
+    cols = (dx[:, None] + torch.arange(s))[:, None, None, :]  # (B, 1, 1, S)
+    x = padded[torch.arange(b)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
+    gain, contrast = 1 + (torch.rand(2, b, 1, 1, 1, generator=gen) * 2 - 1) * jitter
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    return ((x * gain - mean) * contrast + mean).clamp(0.0, 1.0)
+
+
+def train_frame_cnn(frames: np.ndarray, labels: np.ndarray, num_classes: int, width: int = 16, depth: int = 4,
+                    whole_map: int = 4, epochs: int = 8, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
+                    val: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[nn.Sequential, list[dict[str, float]]]:
+    """Train ``small_cnn(width, depth, whole_map=whole_map)`` + GAP + linear on single frames
+    ``(N, S, S, 3)`` uint8 with :func:`augment`; returns the trunk and the per-epoch history (loss,
+    accuracy, and ``val_accuracy`` on ``val = (frames, labels)`` when given)."""
+    if len(frames) != len(labels) or len(frames) == 0:
+        raise ValueError(f"need as many labels as frames (> 0), got {len(frames)} frames and {len(labels)} labels")
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    net = small_cnn(width=width, depth=depth, whole_map=whole_map)
+    model = nn.Sequential(net.trunk, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(net.out_channels, num_classes))
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    x_all = torch.as_tensor(frames).permute(0, 3, 1, 2)  # (N, 3, S, S) uint8
+    y_all = torch.as_tensor(labels, dtype=torch.long)
+    history = []
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(len(x_all), generator=gen)
+        total, correct, loss_sum = 0, 0, 0.0
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            x = augment(x_all[idx].float() / 255.0, gen)
+            y = y_all[idx]
+            logits = model(x)
+            loss = nn.functional.cross_entropy(logits, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * len(idx)
+            correct += int((logits.argmax(1) == y).sum())
+            total += len(idx)
+        sched.step()
+        row = {"epoch": epoch + 1, "loss": loss_sum / total, "accuracy": correct / total}
+        if val is not None:
+            model.eval()
+            with torch.no_grad():
+                xv = torch.as_tensor(val[0]).permute(0, 3, 1, 2).float() / 255.0
+                pred = torch.cat([model(xv[i:i + 256]).argmax(1) for i in range(0, len(xv), 256)])
+            row["val_accuracy"] = float((pred.numpy() == val[1]).mean())
+        history.append(row)
+    return net.trunk, history
+
+
+def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int = 4, whole_map: int = 4,
+                     n_subjects: int = 100, epochs: int = 5, size: int = 64, val_subjects: int = 15,
+                     progress: bool = True) -> Path:
+    """The pre-trained ``small_cnn`` file ``<cache_dir>/pretrained/small_cnn_w{width}_d{depth}_m{whole_map}_s{size}.pt``,
+    made first if missing from ``<cache_dir>/synth-pretrain-s{size}`` (``n_subjects`` generated with
+    ``PRETRAIN_SEED``; the last ``val_subjects`` of them are held out to measure how well the
+    frames' expression transfers to unseen identities, stored in the file's ``meta``)."""
+    from ferlib.synth import SynthConfig, generate
+
+    out = Path(cache_dir) / "pretrained" / f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}.pt"
+    if out.is_file():
+        return out
+    if not 0 <= val_subjects < n_subjects:
+        raise ValueError(f"val_subjects must be in [0, n_subjects), got {val_subjects} of {n_subjects}")
+    t0 = time.perf_counter()
+    cfg = SynthConfig(profile="lab", n_subjects=n_subjects, n_frames=16, size=size, seed=PRETRAIN_SEED)
+    store = generate(Path(cache_dir) / f"synth-pretrain-s{size}", cfg, progress=progress)
+    frames, labels, subjects = expressive_frames(store)
+    held = np.isin(subjects, sorted(set(subjects))[n_subjects - val_subjects:])
+    val = (frames[held], labels[held]) if held.any() else None
+    trunk, history = train_frame_cnn(frames[~held], labels[~held], len(store.classes), width, depth, whole_map, epochs,
+                                     val=val)
+    meta = {"format": FORMAT, "width": width, "depth": depth, "whole_map": whole_map, "size": size,
+            "classes": list(store.classes), "n_subjects": n_subjects, "val_subjects": val_subjects,
+            "seed": PRETRAIN_SEED, "n_frames": int((~held).sum()), "epochs": epochs, "history": history,
+            "seconds": time.perf_counter() - t0}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".tmp{os.getpid()}")
+    torch.save({"meta": json.loads(json.dumps(meta)), "trunk": trunk.state_dict()}, tmp)
+    os.replace(tmp, out)
+    if progress:
+        last = history[-1]
+        print(f"ferlib: pre-trained small_cnn on {meta['n_frames']} frames of {n_subjects - val_subjects} generated "
+              f"subjects in {meta['seconds']:.0f} s: train accuracy {last['accuracy']:.3f}, held-out subjects "
+              f"{last.get('val_accuracy', float('nan')):.3f} -> {out}", flush=True)
+    return out
+
+
+def default_cache_dir() -> Path:
+    """Where :func:`frame_pretrained` keeps its data and weights by default: ``$FERLIB_CACHE``, or
+    ``~/.cache/ferlib``."""
+    return Path(os.environ.get("FERLIB_CACHE", Path.home() / ".cache" / "ferlib"))
+
+
+def resolve_trunk_weights(spec: str, progress: bool = True) -> Path:
+    """The weight file of a ``TrainConfig.init_trunk`` value: ``"synth-frames"`` → the default
+    :func:`frame_pretrained` file (made if missing), anything else → that path (which must exist)."""
+    if spec == SYNTH_FRAMES:
+        return frame_pretrained(default_cache_dir(), progress=progress)
+    path = Path(spec)
+    if not path.is_file():
+        raise FileNotFoundError(f"init_trunk={spec!r}: {path} is not a file; use {SYNTH_FRAMES!r} or a small_cnn weight file")
+    return path
+
+
+def init_trunk(model: nn.Module, path: str | Path) -> None:
+    """Load a small_cnn weight file into ``model.trunk`` (the per-frame CNN every frame-based
+    ferlib model keeps there; when the trunk wraps the CNN with more layers, as KP-GCN-MSA's
+    ``Sequential(cnn, triplet attention)``, into its first element); raises naming the model when
+    it has no small_cnn trunk."""
+    from ferlib.models.backbones import load_small_cnn_weights
+
+    trunk = getattr(model, "trunk", None)
+    if isinstance(trunk, nn.Sequential) and len(trunk) and isinstance(trunk[0], nn.Sequential):
+        trunk = trunk[0]
+    if not isinstance(trunk, nn.Sequential) or not isinstance(trunk[0], nn.Conv2d):
+        raise ValueError(f"{type(model).__name__} has no per-frame small_cnn trunk to initialise (init_trunk applies "
+                         "to the frame-based methods' demo profiles)")
+    load_small_cnn_weights(trunk, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ferlib.train.pretrain [--cache DIR]``: make the default file now."""
+    import argparse
+
+    p = argparse.ArgumentParser(description="frame-level pre-training of the demo profile's small CNN")
+    p.add_argument("--cache", default=None, help="folder for the data and weights (default $FERLIB_CACHE or ~/.cache/ferlib)")
+    a = p.parse_args(argv)
+    print(frame_pretrained(Path(a.cache) if a.cache else default_cache_dir()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

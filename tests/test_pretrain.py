@@ -1,0 +1,72 @@
+"""Frame-level pre-training of the demo small CNN, its weight file and its use by training runs."""
+
+import numpy as np
+import pytest
+import torch
+
+from ferlib.models.backbones import load_small_cnn_weights, small_cnn
+from ferlib.models.registry import build_model
+from ferlib.train.config import resolve_config
+from ferlib.train.pretrain import SYNTH_FRAMES, augment, init_trunk, resolve_trunk_weights
+from ferlib.train.schedules import build_optimizer, param_groups
+
+
+def test_augment_keeps_shape_and_range_and_is_seeded():
+    x = torch.rand(5, 3, 16, 16)
+    a = augment(x, torch.Generator().manual_seed(0))
+    b = augment(x, torch.Generator().manual_seed(0))
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert a.min() >= 0 and a.max() <= 1
+    assert not torch.equal(a, x)
+
+
+def test_augment_translation_moves_content():
+    x = torch.zeros(64, 1, 9, 9)
+    x[:, :, 4, 4] = 1.0
+    out = augment(x.expand(-1, 3, -1, -1).contiguous(), torch.Generator().manual_seed(1), shift=2, jitter=0.0)
+    peaks = out[:, 0].flatten(1).argmax(1)
+    assert len(set(peaks.tolist())) > 1  # the bright pixel lands in different places
+
+
+def test_whole_map_gives_position_aware_1x1_features():
+    net = small_cnn(width=8, depth=4, whole_map=4)
+    out = net.trunk(torch.rand(2, 3, 64, 64))
+    assert out.shape == (2, 8 * 8, 1, 1)
+    assert net.trunk(torch.rand(2, 3, 32, 32)).shape == (2, 64, 1, 1)  # other sizes pooled to 4×4 first
+
+
+def test_default_weights_load_into_every_frame_method(tiny_frame_pretraining):
+    path = resolve_trunk_weights(SYNTH_FRAMES, progress=False)
+    saved = torch.load(path, weights_only=True)
+    assert saved["meta"]["width"] == 16 and saved["meta"]["history"]
+    for method in ("fer_gcn", "fan", "kp_gcn_msa"):
+        model = build_model(method, "demo", num_classes=7)
+        init_trunk(model, path)
+        first_conv = next(v for k, v in model.state_dict().items() if k.startswith("trunk.") and v.dim() == 4)
+        assert torch.equal(first_conv, saved["trunk"]["0.weight"]), method
+
+
+def test_weights_that_do_not_fit_are_refused(tmp_path, tiny_frame_pretraining):
+    path = resolve_trunk_weights(SYNTH_FRAMES, progress=False)
+    with pytest.raises(ValueError, match="does not fit this trunk"):
+        load_small_cnn_weights(small_cnn(width=8).trunk, path)
+    bad = tmp_path / "x.pt"
+    torch.save({"a": torch.zeros(1)}, bad)
+    with pytest.raises(ValueError, match="not a ferlib small_cnn weight file"):
+        load_small_cnn_weights(small_cnn(width=16).trunk, bad)
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        resolve_trunk_weights(str(tmp_path / "missing.pt"))
+    with pytest.raises(ValueError, match="no per-frame small_cnn trunk"):
+        init_trunk(build_model("stgcn", "demo", num_classes=7), path)
+
+
+def test_trunk_learns_at_a_fraction_of_the_head_lr():
+    model = build_model("fan", "demo", num_classes=7)
+    cfg = resolve_config("fan", "demo", lr=1e-2, trunk_lr_scale=0.1)
+    opt = build_optimizer(param_groups(model, cfg), cfg)
+    lrs = sorted(g["lr"] for g in opt.param_groups)
+    assert lrs == pytest.approx([1e-3, 1e-2])
+    n = sum(p.numel() for g in opt.param_groups for p in g["params"])
+    assert n == sum(p.numel() for p in model.parameters())
+    one = build_optimizer(param_groups(model, resolve_config("fan", "demo", trunk_lr_scale=1.0)), cfg)
+    assert len(one.param_groups) == 1
