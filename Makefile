@@ -28,21 +28,24 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-## the generated data sets the notebooks use
+## the generated data sets the notebooks use, and the demo CNN's frame-level pre-training (made once, cached)
 data: $(STAMP)
+	$(BIN)/python -m ferlib.train.pretrain
 	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-demo --profile lab --subjects 30 --frames 16
 	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-return-demo --profile lab-return --subjects 10 --frames 16
 
-## figures that need no training
+## redraw every figure from existing runs (no training; fails naming a missing run)
 figures: $(STAMP)
 	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
+	$(BIN)/python -m ferlib.run_notebooks --profile $(PROFILE) --data $(DATA) --figures figures --no-train
 
 ## run every notebook headlessly (papermill); executed copies go to notebooks/_executed
 notebooks: $(STAMP)
 	$(BIN)/python -m ferlib.run_notebooks --profile $(PROFILE) --data $(DATA) --figures figures
 
-## the main job on the embedded default
-demo: data figures notebooks
+## the main job on the embedded default: data, then every notebook (training what is missing)
+demo: data notebooks
+	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
 
 ## benchmarks (print ratios measured in one run)
 bench: $(STAMP)

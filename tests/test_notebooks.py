@@ -19,12 +19,26 @@ def test_notebooks_are_committed_clean_and_parameterised():
         assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells), f"{nb.name} has no parameters cell"
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """Data and runs shared by the notebooks of one test session, as in `make demo` (the method
+    notebooks train, the analysis notebooks read their runs)."""
+    return tmp_path_factory.mktemp("workbook")
+
+
+def smoke_parameters(nb: Path, shared: Path, figures: Path, **extra) -> dict:
+    offered = {"profile": "smoke", "figures_dir": str(figures), "data_dir": str(shared / "data"),
+               "runs_dir": str(shared / "runs"), **extra}
+    declared = pm.inspect_notebook(str(nb))
+    return {k: v for k, v in offered.items() if k in declared}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_in_smoke_profile(nb, tmp_path):
+def test_notebook_runs_in_smoke_profile(nb, tmp_path, shared):
     figures = tmp_path / "figures"
     pm.execute_notebook(str(nb), str(tmp_path / nb.name), cwd=str(nb.parent.parent), progress_bar=False,
-                        parameters={"profile": "smoke", "figures_dir": str(figures), "data_dir": str(tmp_path / "data")})
+                        parameters=smoke_parameters(nb, shared, figures))
     pngs = list(figures.glob("*.png"))
     assert pngs, f"{nb.name} wrote no figure"
     assert all(p.stat().st_size > 5000 for p in pngs)
@@ -36,3 +50,11 @@ def test_bad_parameter_fails_in_the_first_cell(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="notebook parameter profile='fast' is not allowed"):
         pm.execute_notebook(str(nb), str(tmp_path / nb.name), cwd=str(nb.parent.parent), progress_bar=False,
                             parameters={"profile": "fast", "figures_dir": str(tmp_path), "data_dir": str(tmp_path)})
+
+
+@pytest.mark.slow
+def test_redrawing_without_runs_names_the_missing_run(tmp_path):
+    nb = next(p for p in NOTEBOOKS if p.name.startswith("02"))
+    with pytest.raises(pm.PapermillExecutionError, match="no finished run in .*fer_gcn"):
+        pm.execute_notebook(str(nb), str(tmp_path / nb.name), cwd=str(nb.parent.parent), progress_bar=False,
+                            parameters=smoke_parameters(nb, tmp_path, tmp_path / "figures", train=False))
