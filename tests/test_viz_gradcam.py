@@ -44,6 +44,19 @@ def test_gradcam_gives_one_map_per_frame_in_unit_range():
     assert cls2 == (cls + 1) % 3 and cams2.shape == cams.shape
 
 
+def test_target_layer_is_the_last_spatial_map_of_the_trunk():
+    torch.manual_seed(0)
+    plain = tiny_fer_gcn()
+    assert default_target_layer(plain, torch.rand(4, 3, 16, 16)) is plain.trunk
+    # a trunk ending on a 1x1 map (small_cnn with whole_map): the map before it
+    whole = FERGCN(3, backbone="small_cnn", backbone_kwargs={**TINY, "whole_map": 4}, num_frames=4, node_dim=8).eval()
+    layer = default_target_layer(whole, torch.rand(4, 3, 16, 16))
+    assert isinstance(layer, torch.nn.AdaptiveAvgPool2d)
+    cams, _, _ = clip_gradcam(whole, torch.rand(4, 3, 16, 16))
+    assert cams.shape == (4, 16, 16) and 0 <= cams.min() and cams.max() <= 1
+    assert (cams.reshape(4, -1).max(1) > cams.reshape(4, -1).min(1)).any()  # not a constant 1x1 map
+
+
 def test_gradcam_on_fan_with_any_frame_count():
     torch.manual_seed(0)
     model = FAN(3, backbone="small_cnn", backbone_kwargs=TINY, official_layout=False).eval()

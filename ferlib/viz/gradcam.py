@@ -3,9 +3,9 @@
 **Grad-CAM** (FER-GCN Fig. 1 style) uses pytorch-grad-cam (``pytorch_grad_cam.GradCAM``). Every
 CNN-based ferlib model keeps its per-frame CNN at ``model.trunk`` and runs it once on the ``B·T``
 frames of a batch; :class:`ClipLogits` wraps a model so that Grad-CAM sees an image batch — the
-``T`` frames ``(T, 3, H, W)`` of one clip — and a logits-only output ``(1, C)``. The trunk's
-activations then hold one row per frame, so one backward pass of the clip's class score gives a
-map for every frame: ``(T, H, W)`` in [0, 1] (pytorch-grad-cam rescales each frame's map to
+``T`` frames ``(T, 3, H, W)`` of one clip — and a logits-only output ``(1, C)``. The target
+layer is the trunk's last spatial map (:func:`default_target_layer`); its activations hold one
+row per frame, so one backward pass of the clip's class score gives a map for every frame: ``(T, H, W)`` in [0, 1] (pytorch-grad-cam rescales each frame's map to
 [0, 1] on its own, so maps compare *where* a frame is looked at, not *how much*). The target is
 the predicted class unless one is given. KP-GCN-MSA's landmarks are bound into the wrapper.
 
@@ -119,13 +119,37 @@ class ClipLogits(nn.Module):
         return logits
 
 
-def default_target_layer(model: nn.Module) -> nn.Module:
-    """The layer whose activations Grad-CAM weighs: the model's per-frame CNN ``model.trunk`` (its
-    output is the last feature map, the usual Grad-CAM choice)."""
+def default_target_layer(model: nn.Module, sample: torch.Tensor | None = None) -> nn.Module:
+    """The layer whose activations Grad-CAM weighs: the last layer of the model's per-frame CNN
+    (``model.trunk``) whose output is still a spatial map (more than one cell), found by running
+    ``sample`` frames ``(n, 3, H, W)`` through the trunk. Usually that is the trunk itself (its
+    last feature map, the usual Grad-CAM choice); a trunk that ends on a 1×1 map (the demo
+    ``small_cnn`` with ``whole_map``) gives the map before that last layer. Without ``sample``:
+    the trunk."""
     trunk = getattr(model, "trunk", None)
     if not isinstance(trunk, nn.Module):
         raise ValueError(f"{type(model).__name__} has no per-frame CNN at .trunk; Grad-CAM needs one")
-    return trunk
+    if sample is None:
+        return trunk
+    calls: list[tuple[nn.Module, tuple[int, ...]]] = []
+
+    def record(module: nn.Module, args: Any, out: Any) -> None:
+        if isinstance(out, torch.Tensor):
+            calls.append((module, tuple(out.shape)))
+
+    hooks = [m.register_forward_hook(record) for m in trunk.modules()]
+    try:
+        with torch.no_grad():
+            was_training = trunk.training
+            trunk.eval()(sample[:1].to(next(trunk.parameters()).device).float())
+            trunk.train(was_training)
+    finally:
+        for h in hooks:
+            h.remove()
+    spatial = [m for m, shape in calls if len(shape) == 4 and shape[2] * shape[3] > 1]
+    if not spatial:
+        raise ValueError(f"{type(model).__name__}.trunk has no layer with a spatial map (> 1 cell): nothing for Grad-CAM")
+    return spatial[-1]  # hooks fire in call order, a container after its children
 
 
 def clip_gradcam(model: nn.Module, frames: torch.Tensor, landmarks: torch.Tensor | None = None,
@@ -139,7 +163,7 @@ def clip_gradcam(model: nn.Module, frames: torch.Tensor, landmarks: torch.Tensor
     if not isinstance(frames, torch.Tensor) or frames.dim() != 4 or frames.shape[1] != 3:
         raise ValueError(f"frames must be a tensor (T, 3, H, W), got {getattr(frames, 'shape', type(frames))}")
     wrapper = ClipLogits(model, landmarks).eval()
-    layer = target_layer if target_layer is not None else default_target_layer(model)
+    layer = target_layer if target_layer is not None else default_target_layer(model, frames)
     device = next(model.parameters()).device
     frames = frames.to(device).float()
     with torch.no_grad():
