@@ -11,7 +11,9 @@ import torch
 from ferlib.models.fan import FAN
 from ferlib.models.fer_gcn import FERGCN
 from ferlib.viz.gradcam import (
+    CAM_METHODS,
     ClipLogits,
+    choose_cam_method,
     clip_gradcam,
     center_features,
     choose_clip,
@@ -52,9 +54,14 @@ def test_target_layer_is_the_last_spatial_map_of_the_trunk():
     whole = FERGCN(3, backbone="small_cnn", backbone_kwargs={**TINY, "whole_map": 4}, num_frames=4, node_dim=8).eval()
     layer = default_target_layer(whole, torch.rand(4, 3, 16, 16))
     assert isinstance(layer, torch.nn.AdaptiveAvgPool2d)
-    cams, _, _ = clip_gradcam(whole, torch.rand(4, 3, 16, 16))
-    assert cams.shape == (4, 16, 16) and 0 <= cams.min() and cams.max() <= 1
+    assert choose_cam_method(plain, torch.rand(4, 3, 16, 16)) == "gradcam"
+    assert choose_cam_method(whole, torch.rand(4, 3, 16, 16)) == "hirescam"
+    for method in CAM_METHODS:
+        cams, _, _ = clip_gradcam(whole, torch.rand(4, 3, 16, 16), method=method)
+        assert cams.shape == (4, 16, 16) and 0 <= cams.min() and cams.max() <= 1
     assert (cams.reshape(4, -1).max(1) > cams.reshape(4, -1).min(1)).any()  # not a constant 1x1 map
+    with pytest.raises(ValueError, match="method must be one of"):
+        clip_gradcam(whole, torch.rand(4, 3, 16, 16), method="scorecam")
 
 
 def test_gradcam_on_fan_with_any_frame_count():
@@ -103,12 +110,20 @@ def test_overlay_and_figure():
 def test_node_features_and_similarities():
     model = tiny_fer_gcn(4)
     feats = fer_gcn_node_features(model, torch.rand(2, 4, 3, 16, 16))
-    assert set(feats) == {"cnn", "gcn", "modules"}
+    assert set(feats) == {"cnn", "gcn_self", "gcn", "modules"}
     assert all(v.shape == (2, 4, 8) for v in feats.values())
     # A is the identity at initialisation: the GCN layer output is LeakyReLU(H W) frame by frame
     m0 = model.graph_modules[0]
     expected = m0.act(m0.weight(torch.from_numpy(feats["cnn"]))).detach().numpy()
     assert np.allclose(feats["gcn"], expected, atol=1e-5)
+    assert np.allclose(feats["gcn_self"], feats["gcn"], atol=1e-5)
+    # with off-diagonal weight in A, only the shared output changes
+    with torch.no_grad():
+        model.adjacency.add_(0.5)
+    shared = fer_gcn_node_features(model, torch.rand(2, 4, 3, 16, 16))
+    own = m0.act(torch.diagonal(model.adjacency).view(1, -1, 1) * m0.weight(torch.from_numpy(shared["cnn"])))
+    assert np.allclose(shared["gcn_self"], own.detach().numpy(), atol=1e-5)
+    assert not np.allclose(shared["gcn"], shared["gcn_self"], atol=1e-3)
 
     f = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
     sim = cosine_similarity_matrix(f)
@@ -124,11 +139,11 @@ def test_node_features_and_similarities():
     sims = {k: cosine_similarity_matrix(v[0]) for k, v in feats.items()}
     to_apex = {k: similarity_to_frame(v, 3) for k, v in feats.items()}
     fig = fer_gcn_fig3_figure(frames, sims, to_apex, apex=3, gt=np.linspace(0, 1, 4), title="x")
-    assert len(fig.axes) == 4 + 3 + 1 + 1  # thumbnails, matrices, colour bar, curves
+    assert len(fig.axes) == 4 + 4 + 1 + 1  # thumbnails, matrices, colour bar, curves
     centred = center_features(feats)
     assert np.allclose(centred["cnn"].mean(axis=(0, 1)), 0)
     table = similarity_table(centred, np.array([[0, 0.05, 0.5, 1.0], [0, 1.0, 0.5, 0.0]]))
-    assert list(table.stage) == ["cnn", "gcn", "modules"] and table.n_clips.tolist() == [2, 2, 2]
+    assert list(table.stage) == ["cnn", "gcn_self", "gcn", "modules"] and table.n_clips.tolist() == [2] * 4
     with pytest.raises(ValueError, match="do not match"):
         similarity_table(centred, np.zeros((3, 4)))
     plt.close(fig)

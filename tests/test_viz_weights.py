@@ -132,6 +132,8 @@ def test_weight_rows_table_and_figures():
         fer_gcn_intensity_figure({"a": gt[0]}, {"a": gt[:, :4]})
     ref = weight_rows(bp, ["frame_index"], 8, "fan", "synth-lab", "synth-lab")[0]
     assert ref["method"] == "reference" and ref["trained_on"] == "—" and ref["rho_mean"] > 0.9
-    fig = peak_position_figure(rows)
+    fig = peak_position_figure(rows + [ref], title="peaks")
     assert fig.axes[0].get_xlabel() == "GT apex position in clip"
+    assert [ax.get_title() for ax in fig.axes] == ["fan · alpha", "reference · frame_index"]
+    assert fig._suptitle.get_text() == "peaks"
     plt.close(fig)

@@ -8,6 +8,9 @@ layer is the trunk's last spatial map (:func:`default_target_layer`); its activa
 row per frame, so one backward pass of the clip's class score gives a map for every frame: ``(T, H, W)`` in [0, 1] (pytorch-grad-cam rescales each frame's map to
 [0, 1] on its own, so maps compare *where* a frame is looked at, not *how much*). The target is
 the predicted class unless one is given. KP-GCN-MSA's landmarks are bound into the wrapper.
+Where the trunk ends on a whole-map layer instead of feeding a global average pool (the demo
+``small_cnn``), Grad-CAM's spatially averaged gradients are not faithful and HiResCAM, its
+per-cell form in the same library, is used instead (:func:`choose_cam_method`).
 
 **FER-GCN Fig. 3** ("feature reconstruction in our GCN layer": input features of the GCN layer in
 the second row, output features in the third; the paper's claim is that the layer "shares most
@@ -37,6 +40,8 @@ __all__ = [
     "model_inputs",
     "ClipLogits",
     "default_target_layer",
+    "CAM_METHODS",
+    "choose_cam_method",
     "clip_gradcam",
     "overlay",
     "gradcam_figure",
@@ -152,14 +157,31 @@ def default_target_layer(model: nn.Module, sample: torch.Tensor | None = None) -
     return spatial[-1]  # hooks fire in call order, a container after its children
 
 
+CAM_METHODS = ("gradcam", "hirescam")
+
+
+def choose_cam_method(model: nn.Module, sample: torch.Tensor) -> str:
+    """``"gradcam"`` when the target layer is the trunk's own output (what a global average pool
+    reads: Grad-CAM's channel weights, the spatial mean of the gradients, are then exact), else
+    ``"hirescam"``: a trunk ending on a whole-map layer (demo ``small_cnn``) reads every cell with
+    its own weights, the averaged gradient cancels out, and Grad-CAM maps go blank or wrong;
+    HiResCAM (gradient × activation per cell, pytorch-grad-cam) stays faithful there."""
+    return "gradcam" if default_target_layer(model, sample) is getattr(model, "trunk", None) else "hirescam"
+
+
 def clip_gradcam(model: nn.Module, frames: torch.Tensor, landmarks: torch.Tensor | None = None,
-                 target_class: int | None = None, target_layer: nn.Module | None = None) -> tuple[np.ndarray, int, np.ndarray]:
+                 target_class: int | None = None, target_layer: nn.Module | None = None,
+                 method: str = "gradcam") -> tuple[np.ndarray, int, np.ndarray]:
     """Grad-CAM of one clip: ``frames`` ``(T, 3, H, W)`` float in [0, 1] (as the model takes them),
     optional ``landmarks`` ``(T, 68, 2)``. Returns ``(cams (T, H, W) float32 in [0, 1], the target
-    class, class probabilities (C,))``; the target is the predicted class unless given."""
-    from pytorch_grad_cam import GradCAM
+    class, class probabilities (C,))``; the target is the predicted class unless given.
+    ``method``: ``"gradcam"`` (pytorch-grad-cam ``GradCAM``) or ``"hirescam"`` (``HiResCAM``; see
+    :func:`choose_cam_method`)."""
+    from pytorch_grad_cam import GradCAM, HiResCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
+    if method not in CAM_METHODS:
+        raise ValueError(f"method must be one of {CAM_METHODS}, got {method!r}")
     if not isinstance(frames, torch.Tensor) or frames.dim() != 4 or frames.shape[1] != 3:
         raise ValueError(f"frames must be a tensor (T, 3, H, W), got {getattr(frames, 'shape', type(frames))}")
     wrapper = ClipLogits(model, landmarks).eval()
@@ -171,7 +193,7 @@ def clip_gradcam(model: nn.Module, frames: torch.Tensor, landmarks: torch.Tensor
     cls = int(probs.argmax()) if target_class is None else int(target_class)
     if not 0 <= cls < len(probs):
         raise ValueError(f"target_class {cls} is not one of the model's {len(probs)} classes")
-    with GradCAM(model=wrapper, target_layers=[layer]) as cam:
+    with (GradCAM if method == "gradcam" else HiResCAM)(model=wrapper, target_layers=[layer]) as cam:
         maps = cam(input_tensor=frames, targets=[ClassifierOutputTarget(cls)])
     maps = np.asarray(maps, dtype=np.float32)
     if maps.shape != (frames.shape[0], *frames.shape[-2:]):
@@ -197,8 +219,8 @@ def overlay(frames: np.ndarray, cams: np.ndarray, image_weight: float = 0.55) ->
 def gradcam_figure(rows: Sequence[Mapping[str, Any]], max_frames: int = 8) -> Figure:
     """Per clip two rows: the frames, then their Grad-CAM overlays. Each row dict has ``frames``
     ``(T, H, W, 3)``, ``overlays`` ``(T, H, W, 3)`` uint8 and ``title``; optional ``gt`` ``(T,)``
-    (ground-truth intensity, written above the frames) and ``frame_idx`` ``(T,)`` (the stored
-    frame each one is, for the labels). ``max_frames`` evenly spaced frames shown."""
+    (ground-truth intensity, written above the frames), ``frame_idx`` ``(T,)`` (the stored
+    frame each one is, for the labels) and ``cam_label`` (the map row's label, "Grad-CAM"). ``max_frames`` evenly spaced frames shown."""
     if not rows:
         raise ValueError("gradcam_figure needs at least one clip")
     t_show = max(min(len(r["frames"]), max_frames) for r in rows)
@@ -224,7 +246,7 @@ def gradcam_figure(rows: Sequence[Mapping[str, Any]], max_frames: int = 8) -> Fi
                         label += f"\nI={float(gt[keep[c]]):.2f}"
                     ax.set_title(label, fontsize=7)
         axes[2 * r, 0].set_ylabel("frame", fontsize=8)
-        axes[2 * r + 1, 0].set_ylabel("Grad-CAM", fontsize=8)
+        axes[2 * r + 1, 0].set_ylabel(row.get("cam_label", "Grad-CAM"), fontsize=8)
         axes[2 * r, 0].annotate(row.get("title", ""), (0, 1), xycoords="axes fraction", xytext=(0, 24),
                                 textcoords="offset points", fontsize=9, ha="left", va="bottom")
     fig.subplots_adjust(hspace=0.45, wspace=0.05)
@@ -235,7 +257,9 @@ def fer_gcn_node_features(model: nn.Module, clips: torch.Tensor) -> dict[str, np
     """Node features of a FER-GCN around its graph modules, for clips ``(B, N, 3, H, W)``:
     ``"cnn"`` — input of the first GCN layer (CNN node features H), ``"gcn"`` — output of that
     GCN layer ``LeakyReLU(A·H·W)`` (eq. 4, FER-GCN Fig. 3 third row), ``"modules"`` — output of the
-    last graph module (GCN + BiLSTM, the features eq. 8 fuses). Each ``(B, N, d)`` float32."""
+    last graph module (GCN + BiLSTM, the features eq. 8 fuses), and the control ``"gcn_self"`` —
+    the same GCN layer with A's off-diagonal entries set to 0, ``LeakyReLU(diag(A)·H·W)``: what the
+    layer does to each frame without sharing anything between frames. Each ``(B, N, d)`` float32."""
     modules = getattr(model, "graph_modules", None)
     if modules is None or len(modules) == 0:
         raise ValueError(f"{type(model).__name__} has no graph modules (FER-GCN with num_modules >= 1 needed)")
@@ -251,7 +275,11 @@ def fer_gcn_node_features(model: nn.Module, clips: torch.Tensor) -> dict[str, np
     finally:
         for h in hooks:
             h.remove()
-    return {k: got[k].float().cpu().numpy() for k in ("cnn", "gcn", "modules")}
+    with torch.no_grad():  # after the hooks are gone (the control calls the same LeakyReLU module)
+        first = modules[0]
+        own = torch.diagonal(model.gcn_adjacency()).view(1, -1, 1)
+        got["gcn_self"] = first.act(own * first.weight(got["cnn"]))
+    return {k: got[k].float().cpu().numpy() for k in ("cnn", "gcn_self", "gcn", "modules")}
 
 
 def collect_node_features(model: nn.Module, cfg: Any, store: Any, rows: Sequence[int],

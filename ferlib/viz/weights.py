@@ -408,7 +408,7 @@ def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, 
         ax.bar(x, w, 0.7, color="C0", label="sigmoid(mean(A, 0))")
         span = max(float(np.ptp(w)), 1e-4)
         ax.set_ylim(float(w.min()) - 0.15 * span, float(w.max()) + 0.15 * span)
-        ax.yaxis.set_major_formatter(plt.FormatStrFormatter("%.4f" if span < 0.01 else "%.2f"))
+        ax.yaxis.set_major_formatter(plt.FormatStrFormatter("%.4f" if span < 0.01 else "%.3f" if span < 0.1 else "%.2f"))
         ax.set_xlim(0.4, len(w) + 0.6)
         ax.set_xticks(x)
         ax.tick_params(labelsize=7)
@@ -429,7 +429,7 @@ def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, 
     return fig
 
 
-def peak_position_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
+def peak_position_figure(rows: Sequence[Mapping[str, Any]], title: str = "") -> Figure:
     """Peak of the weights against the ground-truth apex, per clip: one panel per (method, weights),
     points coloured by data set, the diagonal where they agree. ``rows`` are
     :func:`weight_rows` outputs (their ``_peak`` / ``_apex`` arrays)."""
@@ -441,7 +441,7 @@ def peak_position_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
     datasets = sorted({r["dataset"] for r in rows})
     fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.3), squeeze=False)
     rng = np.random.default_rng(0)
-    for ax, (title, group) in zip(axes[0], panels.items()):
+    for ax, (name, group) in zip(axes[0], panels.items()):
         for r in group:
             ci = datasets.index(r["dataset"])
             jitter = rng.uniform(-0.012, 0.012, size=(2, len(r["_apex"])))
@@ -455,9 +455,11 @@ def peak_position_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
         ax.set_aspect("equal")
         ax.set_xlabel("GT apex position in clip", fontsize=8)
         ax.set_ylabel("peak weight position in clip", fontsize=8)
-        ax.set_title(title, fontsize=9)
+        ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
