@@ -32,7 +32,7 @@ test-fast: $(STAMP)
 data: $(STAMP)
 	$(BIN)/python -m ferlib.train.pretrain
 	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-demo --profile lab --subjects 30 --frames 16
-	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-return-demo --profile lab-return --subjects 10 --frames 16
+	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-return-demo --profile lab-return --subjects 30 --frames 16
 
 ## redraw every figure from existing runs (no training; fails naming a missing run)
 figures: $(STAMP)
