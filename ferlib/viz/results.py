@@ -156,20 +156,22 @@ def ablation_figure(ours: pd.DataFrame, paper: pd.Series | None = None, title: s
            yerr=np.where(np.isfinite(std), std, 0) if np.isfinite(std).any() else None, capsize=3)
     for xi, v in zip(x, vals):
         if np.isfinite(v):
-            ax.text(xi, v + 1, f"{v:.1f}", ha="center", va="bottom", fontsize=8, color="C0")
+            inside = v > 12  # ours inside the bar's top, so it never meets the paper's label above
+            ax.text(xi, v - 1.5 if inside else v + 1, f"{v:.1f}", ha="center", va="top" if inside else "bottom",
+                    fontsize=8, color="white" if inside else "C0")
     if paper is not None:
         pv = np.array([float(paper.get(lab, np.nan)) for lab in labels])
         if np.isfinite(pv).any():
             ax.scatter(x, pv, marker="D", s=40, color="C3", zorder=3, label=paper_label)
             for xi, v in zip(x, pv):
                 if np.isfinite(v):
-                    ax.text(xi, v + 2.5, f"{v:.2f}", ha="center", va="bottom", fontsize=7, color="C3")
+                    ax.text(xi + 0.1, v, f"{v:.2f}", ha="left", va="center", fontsize=7, color="C3")
     ax.set_xticks(x, labels=[_wrap(lab) for lab in labels], fontsize=8)
     ax.set_ylim(0, 112)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("ablation row")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, frameon=False)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
