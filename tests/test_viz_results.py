@@ -150,7 +150,7 @@ def test_lambda_figure_draws_ours_and_the_papers_point():
 def test_ablation_settings_per_profile_and_bad_values():
     tables, epochs, rows = ablation_settings("smoke")
     assert epochs == 1 and rows == 2 and "kp_fig8_lambda" in tables
-    assert ablation_settings("demo")[0] == ["fan_variants"]
+    assert ablation_settings("demo")[0] == ["fer_gcn_table5", "fan_variants"]
     assert ablation_settings("demo", ["kp_table9"], 8) == (["kp_table9"], 8, None)
     with pytest.raises(ValueError, match="unknown \\['table_v'\\]"):
         ablation_settings("demo", ["table_v"])
