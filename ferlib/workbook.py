@@ -69,6 +69,12 @@ def train_plan(profile: str, protocol: str = "subject_kfold") -> TrainPlan:
     return TrainPlan("paper", protocol, kwargs, None, {})
 
 
+def dataset_folder_name(dataset: str, profile: str) -> str:
+    """The folder name a notebook data set has under ``data_dir`` and ``runs_dir``:
+    ``<dataset>-<profile>`` for the generated sets, the clip store's folder name otherwise."""
+    return f"{dataset}-{profile}" if dataset in SYNTH_DATASETS else Path(dataset).name
+
+
 def open_dataset(dataset: str, profile: str, data_dir: str | Path = "data", seed: int = 0) -> ClipStore:
     """The clip store a notebook works on.
 
@@ -81,7 +87,7 @@ def open_dataset(dataset: str, profile: str, data_dir: str | Path = "data", seed
         wild = name == "wild"
         cfg = SynthConfig(profile=name, seed=seed, clips_per_subject=5 if wild else 0, include_neutral=wild,
                           **SYNTH_SIZES[profile])
-        return generate(Path(data_dir) / f"{dataset}-{profile}", cfg)
+        return generate(Path(data_dir) / dataset_folder_name(dataset, profile), cfg)
     path = Path(dataset)
     if not path.exists():
         raise FileNotFoundError(

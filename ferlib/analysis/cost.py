@@ -64,22 +64,34 @@ class PaperCost:
     source: str = ""
 
 
+def _kp_table8() -> pd.DataFrame:
+    """KP-GCN-MSA Table 8 as printed (methods ferlib does not implement included), from
+    :mod:`ferlib.paper_numbers`."""
+    from ferlib.paper_numbers import paper_table
+
+    t = paper_table("kp_table8")
+    t = t[["params_M", "inference_samples_per_s", "training_time_h", "WAR"]].rename(columns={
+        "params_M": "params (M)", "inference_samples_per_s": "inference (samples/s)",
+        "training_time_h": "training time (h)", "WAR": "WAR on DFEW (%)"})
+    t.index = [("KP-GCN-MSA (ours in the paper)" if i == "Ours" else i) for i in t.index]
+    t.index.name = "method"
+    return t
+
+
+#: KP-GCN-MSA Table 8 as printed
+KP_TABLE8 = _kp_table8()
+
+
 #: the published numbers beside which ours are shown (NaN where the source gives none)
 PAPER_COST: dict[str, PaperCost] = {
-    "kp_gcn_msa": PaperCost(17, 52, 6, "KP-GCN-MSA Table 8: RTX 3090; training = 80 epochs on DFEW fold 1"),
+    "kp_gcn_msa": PaperCost(*KP_TABLE8.loc["KP-GCN-MSA (ours in the paper)"].iloc[:3].tolist(),
+                            "KP-GCN-MSA Table 8: RTX 3090; training = 80 epochs on DFEW fold 1"),
     "r3d_18": PaperCost(33, source="KP-GCN-MSA Table 3 (3D ResNet-18)"),
     "fan": PaperCost(11.19, source="not in the FAN paper: the official Emotion-FAN code has 11,188,816"),
     "stgcn": PaperCost(3.2, source="not in the blog post: ST-GCN's reference code on 68 landmarks, about 3.2 M"),
     "cnn_lstm": PaperCost(source="KP-GCN-MSA Table 3 lists ResNet18+LSTM without a parameter count"),
     "fer_gcn": PaperCost(source="the FER-GCN paper gives no cost figures"),
 }
-
-#: KP-GCN-MSA Table 8 as printed (methods ferlib does not implement included)
-KP_TABLE8 = pd.DataFrame(
-    {"params (M)": [27, 13, 19, 17], "inference (samples/s)": [4, 86, 76, 52], "training time (h)": [19, 17.5, 8.5, 6],
-     "WAR on DFEW (%)": [60.40, 65.70, 68.01, 68.73]},
-    index=pd.Index(["Dense-161", "Former-DFER", "NR-DFER", "KP-GCN-MSA (ours in the paper)"], name="method"),
-)
 
 
 # -- counting ------------------------------------------------------------------------------------
@@ -244,9 +256,9 @@ def measure_method(method: str, speed_profile: str = "demo", flops_profiles: Seq
 def runs_folder(dataset: str, profile: str) -> str:
     """The ``<dataset>`` folder name under ``runs_dir`` that :mod:`ferlib.workbook` uses: the
     clip store's folder name, ``<dataset>-<profile>`` for the generated sets."""
-    from ferlib.workbook import SYNTH_DATASETS
+    from ferlib.workbook import dataset_folder_name
 
-    return f"{dataset}-{profile}" if dataset in SYNTH_DATASETS else Path(dataset).name
+    return dataset_folder_name(dataset, profile)
 
 
 def run_timing(experiment: str | Path) -> dict[str, Any] | None:
