@@ -55,6 +55,17 @@ __all__ = [
 ]
 
 
+
+def _thumbnail_row(fig: Any, inner: Any, images: Sequence[np.ndarray], title: str) -> None:
+    """Row 0 of the sub-grid ``inner``: one axis-free thumbnail per image, ``title`` on the first."""
+    for c, img in enumerate(images):
+        ax = fig.add_subplot(inner[0, c])
+        ax.imshow(img)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if c == 0:
+            ax.set_title(title, fontsize=9, loc="left")
+
 def check_weights(weights: np.ndarray, gt: np.ndarray | None = None, name: str = "weights") -> tuple[np.ndarray, np.ndarray | None]:
     """``weights`` as a float ``(n, T)`` array (a ``(T,)`` vector becomes one row) and ``gt`` of the
     same shape; raises ``ValueError`` naming what does not fit."""
@@ -345,13 +356,7 @@ def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str =
             head += "   (max: " + ", ".join(f"{k.split()[0]} {v.max():.2g}" for k, v in series.items()) + ")"
             series = {k: v / v.max() if v.max() > 0 else v for k, v in series.items()}
         inner = outer[r].subgridspec(2, len(keep), height_ratios=[1, 1.5], hspace=0.05, wspace=0.05)
-        for c, i in enumerate(keep):
-            ax = fig.add_subplot(inner[0, c])
-            ax.imshow(frames[i])
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c == 0:
-                ax.set_title(head, fontsize=9, loc="left")
+        _thumbnail_row(fig, inner, [frames[i] for i in keep], head)
         ax = fig.add_subplot(inner[1, :])
         width = 0.8 / max(len(series), 1)
         x = np.arange(len(keep))
@@ -396,13 +401,7 @@ def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, 
         inner = outer[r].subgridspec(2 if thumbs is not None else 1, len(w), hspace=0.05, wspace=0.05,
                                      height_ratios=[1, 2.2] if thumbs is not None else [1])
         if thumbs is not None:
-            for c in range(len(w)):
-                ax = fig.add_subplot(inner[0, c])
-                ax.imshow(thumbs[c])
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if c == 0:
-                    ax.set_title(name, fontsize=9, loc="left")
+            _thumbnail_row(fig, inner, [thumbs[c] for c in range(len(w))], name)
         ax = fig.add_subplot(inner[-1, :])
         x = np.arange(1, len(w) + 1)
         ax.bar(x, w, 0.7, color="C0", label="sigmoid(mean(A, 0))")
