@@ -1,14 +1,17 @@
 """What the notebooks share: opening the chosen data set, training (or finding) a method's runs
 under the notebook profile, and reading a finished run back.
 
-Notebook profiles map onto training like this:
+Notebook profiles map onto training like this (the recipe is the method's for the data set of
+the store, :mod:`ferlib.train.recipes`):
 
 ========  ===============  =================================================================
-profile   model profile    what runs
+profile   recipe           what runs
 ========  ===============  =================================================================
-smoke     ``demo`` models  3 generated subjects, 3 folds, fold 0 only, 1 epoch (tests)
-demo      ``demo`` models  the generated demo set, 5 subject folds, fold 0 only, demo schedule
-paper     ``paper`` models every fold of the data set's protocol, the paper's schedule
+smoke     ``demo``         3 generated subjects in 3 folds (a real store: its protocol), the
+                           first fold only, 1 epoch (tests)
+demo      ``demo``         the data set's protocol (generated: 5 subject folds), the first
+                           fold only, the demo schedule on the small models
+paper     ``paper``        every fold of the recipe's protocol, the paper's schedule and model
 ========  ===============  =================================================================
 
 Runs live in ``<runs_dir>/<dataset>/<method>/<variant>/<fold>/`` (the layout of
@@ -38,35 +41,44 @@ SYNTH_SIZES = {
     "demo": dict(n_subjects=30, n_frames=16),
     "paper": dict(n_subjects=100, n_frames=32),
 }
-# the notebook that trains each method's runs (named in errors when a run is missing)
-METHOD_NOTEBOOK = {
-    "fer_gcn": "02_fer_gcn.ipynb",
-    "fan": "03_fan.ipynb",
-    "kp_gcn_msa": "04_kp_gcn_msa.ipynb",
-    "stgcn": "05_stgcn.ipynb",
-}
-
-
 @dataclass(frozen=True)
 class TrainPlan:
-    """How a notebook profile trains: model profile, protocol, folds and TrainConfig overrides."""
+    """How a notebook profile trains a method on a store: the model profile, the recipe's name, the
+    protocol and its kwargs (``None``: the recipe's), the folds (positions; ``None``: all) and
+    TrainConfig overrides."""
 
     model_profile: str
-    protocol: str
+    recipe: str
+    protocol: str | None
     protocol_kwargs: dict[str, Any]
     folds: list[int] | None
     overrides: dict[str, Any]
 
 
-def train_plan(profile: str, protocol: str = "subject_kfold") -> TrainPlan:
-    """The :class:`TrainPlan` of a notebook profile (see the module table)."""
+def train_plan(profile: str, generated: bool = True) -> TrainPlan:
+    """The :class:`TrainPlan` of a notebook profile (see the module table); ``generated`` says
+    whether the store is a generated one (smoke then uses 3 subject folds of its 3 subjects)."""
     check_choice("profile", profile, PROFILES)
     if profile == "smoke":
-        return TrainPlan("demo", "subject_kfold", {"k": 3}, [0], {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False})
+        proto, kw = ("subject_kfold", {"k": 3}) if generated else (None, {})
+        return TrainPlan("demo", "demo", proto, kw, [0], {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False})
     if profile == "demo":
-        return TrainPlan("demo", "subject_kfold", {"k": 5}, [0], {"progress": False})
-    kwargs = {"k": 10} if protocol == "subject_kfold" else {}
-    return TrainPlan("paper", protocol, kwargs, None, {})
+        return TrainPlan("demo", "demo", None, {}, [0], {"progress": False})
+    return TrainPlan("paper", "paper", None, {}, None, {})
+
+
+def plan_splits(method: str, store: ClipStore, profile: str) -> list[Any]:
+    """Every split (fold) the plan of ``profile`` would use for ``method`` on ``store``."""
+    from ferlib.data.protocols import get_protocol
+    from ferlib.train.config import resolve_config
+    from ferlib.train.cv import recipe_protocol
+
+    plan = train_plan(profile, store.dataset.startswith("synth"))
+    proto, kwargs = plan.protocol, plan.protocol_kwargs
+    if proto is None:
+        cfg = resolve_config(method, plan.model_profile, dataset=store.dataset, recipe=plan.recipe)
+        proto, kwargs = recipe_protocol(cfg, store.dataset, kwargs)
+    return get_protocol(proto, store.index(), **kwargs)
 
 
 def dataset_folder_name(dataset: str, profile: str) -> str:
@@ -101,6 +113,13 @@ def run_dir(runs_dir: str | Path, store: ClipStore, method: str, variant: str = 
     return Path(runs_dir) / store.root.name / method / variant
 
 
+def method_notebook(method: str) -> str:
+    """The notebook that trains ``method``'s runs (named in errors when a run is missing)."""
+    from ferlib.models.registry import method_spec
+
+    return method_spec(method).notebook or "the notebook that trains it"
+
+
 def run_method(method: str, store: ClipStore, profile: str, runs_dir: str | Path = "runs", variant: str = "full",
                train: bool = True, folds: list[int] | None = None, model_overrides: dict[str, Any] | None = None,
                **overrides: Any) -> pd.DataFrame:
@@ -111,24 +130,22 @@ def run_method(method: str, store: ClipStore, profile: str, runs_dir: str | Path
     :class:`FileNotFoundError` naming the missing folder. ``folds`` (positions) replaces the
     profile's; ``overrides`` are TrainConfig fields on top of the profile's."""
     from ferlib.train.cv import collate, cross_validate
-    from ferlib.data.protocols import get_protocol
 
-    plan = train_plan(profile)
+    plan = train_plan(profile, store.dataset.startswith("synth"))
     out = run_dir(runs_dir, store, method, variant)
     chosen = folds if folds is not None else plan.folds
     if not train:
-        splits = get_protocol(plan.protocol, store.index(), **plan.protocol_kwargs)
+        splits = plan_splits(method, store, profile)
         names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
         missing = [n for n in names if not (out / n / "metrics.json").is_file()]
         if missing:
-            nb = METHOD_NOTEBOOK.get(method, "the notebook that trains it")
             raise FileNotFoundError(
-                f"no finished run in {out}/{missing[0]} (metrics.json missing); run {nb} with train=True "
-                f"(or `make demo`) first")
+                f"no finished run in {out}/{missing[0]} (metrics.json missing); run {method_notebook(method)} with "
+                f"train=True (or `make demo`) first")
         return collate(out, names)
     kw = {**plan.overrides, **overrides}
     return cross_validate(method, store, plan.protocol, plan.model_profile, out, folds=chosen, variant=variant,
-                          protocol_kwargs=plan.protocol_kwargs, model_overrides=model_overrides, **kw)
+                          protocol_kwargs=plan.protocol_kwargs, model_overrides=model_overrides, recipe=plan.recipe, **kw)
 
 
 def fold_dirs(experiment: str | Path) -> list[Path]:

@@ -170,4 +170,6 @@ def test_model_inputs_follow_the_run_config(small_store):
     batch = model_inputs(small_store, [0, 3], cfg, sampler="all")
     assert batch["frames"].shape == (2, 8, 3, 32, 32) and batch["landmarks"].shape == (2, 8, 68, 2)
     assert batch["frame_idx"][0].tolist() == list(range(8))
-    assert model_inputs(small_store, [0], cfg)["frames"].shape[1] == cfg.num_frames
+    assert model_inputs(small_store, [0], cfg)["frames"].shape[1] == 8  # FAN's test frames: every frame
+    cfg.test_sampler = ""
+    assert model_inputs(small_store, [0], cfg)["frames"].shape[1] == cfg.num_frames  # the training sampler's test mode

@@ -43,16 +43,12 @@ from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from ferlib.models.registry import build_model, get_profile
+from ferlib.models.registry import build_model, example_batch, get_profile, method_spec, model_inputs
 
 NAN = float("nan")
 
 #: the seven methods of notebook 10: the four papers' and three baselines
 COST_METHODS: tuple[str, ...] = ("fer_gcn", "fan", "kp_gcn_msa", "stgcn", "cnn_mean", "cnn_lstm", "r3d_18")
-
-#: classes each method has in its paper's setting (the classifier's size): ST-GCN's post uses 5
-PAPER_CLASSES: dict[str, int] = {"stgcn": 5}
-
 
 @dataclass(frozen=True)
 class PaperCost:
@@ -104,9 +100,9 @@ def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
 
 def build_for_cost(method: str, profile: str = "demo", num_classes: int | None = None) -> nn.Module:
     """``build_model(method, profile)`` in eval mode with the paper's class count
-    (:data:`PAPER_CLASSES`, else 7); a profile whose pretrained weights are not cached is built
+    (``MethodSpec.paper_classes``: ST-GCN's post uses 5); a profile whose pretrained weights are not cached is built
     with ``weights=None`` (same architecture, same counts and speed)."""
-    classes = num_classes if num_classes is not None else PAPER_CLASSES.get(method, 7)
+    classes = num_classes if num_classes is not None else method_spec(method).paper_classes
     try:
         model = build_model(method, profile, num_classes=classes)
     except FileNotFoundError:
@@ -116,23 +112,12 @@ def build_for_cost(method: str, profile: str = "demo", num_classes: int | None =
 
 def example_inputs(model: nn.Module, method: str, profile: str = "demo", batch: int = 1,
                    device: str | torch.device = "cpu", seed: int = 0) -> tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
-    """Random inputs of the shape ``method``'s ``profile`` feeds the model: clips
-    ``(batch, T, 3, S, S)`` in [0, 1], plus ``landmarks (batch, T, 68, 2)`` in pixels for
-    ``kp_gcn_msa``; landmark sequences ``(batch, C, T, V)`` for ``stgcn``. Returns ``(args, kwargs)``."""
-    if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
-    prof = get_profile(method, profile)
-    kind = getattr(model, "input_kind", "frames")
-    t, s = prof.num_frames, prof.input_size
-    gen = torch.Generator().manual_seed(seed)
-    dev = torch.device(device)
-    if kind == "landmarks":
-        c, v = int(getattr(model, "in_channels", 2)), int(getattr(model, "num_nodes", 68))
-        return (torch.rand(batch, c, t, v, generator=gen).to(dev),), {}
-    clips = torch.rand(batch, t, 3, s, s, generator=gen).to(dev)
-    if kind == "frames+landmarks":
-        return (clips,), {"landmarks": (torch.rand(batch, t, 68, 2, generator=gen) * (s - 1)).to(dev)}
-    return (clips,), {}
+    """Random inputs of the shape ``method``'s ``profile`` feeds the model
+    (:func:`ferlib.models.registry.example_batch` through the method's own batch → inputs rule):
+    clips ``(batch, T, 3, S, S)``, plus landmarks for KP-GCN-MSA, landmark tensors for ST-GCN.
+    Returns ``(args, kwargs)``."""
+    args = model_inputs(method, example_batch(method, profile, batch, seed), torch.device(device))
+    return args, {}
 
 
 def input_shape(method: str, profile: str = "demo") -> str:
@@ -140,7 +125,7 @@ def input_shape(method: str, profile: str = "demo") -> str:
     prof = get_profile(method, profile)
     if prof.input_size == 0:
         return f"2×{prof.num_frames}×68 landmarks"
-    extra = " + landmarks" if method == "kp_gcn_msa" else ""
+    extra = " + landmarks" if method_spec(method).inputs == "frames+landmarks" else ""
     return f"{prof.num_frames}×3×{prof.input_size}×{prof.input_size}{extra}"
 
 
@@ -292,20 +277,17 @@ def collect_run_timings(methods: Sequence[str], runs_dir: str | Path, dataset: s
                         ) -> dict[str, dict[str, Any] | str]:
     """:func:`run_timing` of ``<runs_dir>/<runs_folder(dataset, profile)>/<method>/<variant>`` for
     each method. A method without a finished run is first handed to ``train_missing(method)`` when
-    given and when a notebook trains it (:data:`ferlib.workbook.METHOD_NOTEBOOK`; baselines are only
-    read), then read again; what is still missing maps to a note naming the folder and the notebook
-    that makes it."""
-    from ferlib.workbook import METHOD_NOTEBOOK
-
+    given and when a notebook trains it (``MethodSpec.notebook``; baselines are only read), then
+    read again; what is still missing maps to a note naming the folder and the notebook that makes it."""
     out: dict[str, dict[str, Any] | str] = {}
     for method in methods:
         exp = Path(runs_dir) / runs_folder(dataset, profile) / method / variant
         timing = run_timing(exp)
-        if timing is None and train_missing is not None and method in METHOD_NOTEBOOK:
+        maker = method_spec(method).notebook
+        if timing is None and train_missing is not None and maker:
             train_missing(method)
             timing = run_timing(exp)
         if timing is None:
-            maker = METHOD_NOTEBOOK.get(method)
             how = f"run {maker} with train=True" if maker else "a baseline: read when present, never trained here"
             out[method] = f"no run in <runs_dir>/{exp.relative_to(runs_dir)} ({how})"
         else:

@@ -4,8 +4,19 @@
 a float tensor ``(T, 3, S, S)`` in [0, 1] and landmarks in pixels of the output frames. In
 training it draws once per clip: a random crop (area fraction and aspect), a horizontal flip
 (landmarks mirrored *and* re-indexed with :data:`~ferlib.data.landmarks68.FLIP_INDEX`), and a
-colour jitter (brightness, contrast, saturation). At evaluation it only resizes. All frames are
-resized in one batched ``F.interpolate`` call. Pixel coordinates follow the pixel-centre
+colour jitter (brightness, contrast, saturation). At evaluation it only resizes (or, with
+``resize_ratio > 1``, takes the centre crop). All frames are resized in one batched
+``F.interpolate`` call.
+
+:data:`AUGMENTATIONS` names the policies the recipes use (:func:`make_transform`):
+
+* ``default`` — ferlib's choice for the demo: random crop of 80–100 % of the area, flip, jitter 0.2;
+* ``fer_gcn`` — FER-GCN (000 §IV-B): resize to 256, random 224 crop (a crop of 224/256 of each
+  side, scaled to the input size), "illumination changes" (brightness/contrast/saturation jitter
+  0.2) and flip; the centre crop at test;
+* ``fan`` — the official Emotion-FAN code: resize to 224 and flip (the paper states none);
+* ``former_dfer`` — Former-DFER's DFEW recipe: a random-sized crop (50–100 % of the area) and flip;
+* ``none`` — resize only. Pixel coordinates follow the pixel-centre
 convention: ``x_out = (x_in − x0 + 0.5) · S / w − 0.5``.
 """
 
@@ -29,6 +40,7 @@ class ClipTransform:
     crop_scale: tuple[float, float] = (0.8, 1.0)
     flip: bool = True
     jitter: float = 0.2
+    resize_ratio: float = 1.0  # > 1: crop a (1/ratio)-side window (random in training, centred at test)
 
     def __post_init__(self) -> None:
         if self.size < 8:
@@ -36,6 +48,8 @@ class ClipTransform:
         lo, hi = self.crop_scale
         if not 0 < lo <= hi <= 1:
             raise ValueError(f"crop_scale must satisfy 0 < low <= high <= 1, got {self.crop_scale}")
+        if self.resize_ratio < 1:
+            raise ValueError(f"resize_ratio must be >= 1, got {self.resize_ratio}")
 
     def __call__(
         self, frames: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator | None = None
@@ -46,7 +60,13 @@ class ClipTransform:
         t, h, w, _ = frames.shape
         lm = torch.as_tensor(np.array(landmarks, dtype=np.float32))
         x0, y0, cw, ch = 0, 0, w, h
-        if self.train and self.crop_scale != (1.0, 1.0):
+        if self.resize_ratio > 1:  # resize to S·ratio, then an S×S crop: the same window on the stored frame
+            cw, ch = int(round(w / self.resize_ratio)), int(round(h / self.resize_ratio))
+            if self.train:
+                x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+            else:
+                x0, y0 = (w - cw) // 2, (h - ch) // 2
+        elif self.train and self.crop_scale != (1.0, 1.0):
             area = rng.uniform(*self.crop_scale)
             aspect = np.exp(rng.uniform(np.log(0.9), np.log(1.1)))
             cw = int(min(w, round(w * np.sqrt(area * aspect))))
@@ -72,3 +92,20 @@ class ClipTransform:
             clip = grey.mean() + c * (clip - grey.mean())
             clip = clip.clamp_(0.0, 1.0)
         return clip.contiguous(), lm
+
+
+#: augmentation policies by name (see the module docstring for their sources)
+AUGMENTATIONS: dict[str, dict[str, object]] = {
+    "default": {"crop_scale": (0.8, 1.0), "flip": True, "jitter": 0.2},
+    "fer_gcn": {"resize_ratio": 256 / 224, "flip": True, "jitter": 0.2},
+    "fan": {"crop_scale": (1.0, 1.0), "flip": True, "jitter": 0.0},
+    "former_dfer": {"crop_scale": (0.5, 1.0), "flip": True, "jitter": 0.0},
+    "none": {"crop_scale": (1.0, 1.0), "flip": False, "jitter": 0.0},
+}
+
+
+def make_transform(size: int, train: bool, policy: str = "default") -> ClipTransform:
+    """The :class:`ClipTransform` of augmentation ``policy`` (one of :data:`AUGMENTATIONS`)."""
+    if policy not in AUGMENTATIONS:
+        raise ValueError(f"unknown augmentation {policy!r}; expected one of {sorted(AUGMENTATIONS)}")
+    return ClipTransform(size=size, train=train, **AUGMENTATIONS[policy])  # type: ignore[arg-type]

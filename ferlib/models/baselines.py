@@ -37,7 +37,7 @@ from torchvision.models.video.resnet import BasicBlock, Conv3DSimple
 
 from ferlib.models.backbones import build_backbone, load_torchvision_weights
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import Profile, register
+from ferlib.models.registry import DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Profile, cite, register
 
 ScoreFusion = Literal["mean_probs", "mean_logits"]
 Pooling = Literal["mean", "score"]
@@ -273,20 +273,50 @@ def _profiles(demo: dict[str, Any], paper: dict[str, Any], paper_size: int = 224
     }
 
 
-register("cnn_mean", build_frame_cnn, _profiles({**_DEMO_2D, "pooling": "mean"}, {**_PAPER_2D, "pooling": "mean"}))
-register(
-    "cnn_score_fusion",
-    build_frame_cnn,
-    _profiles({**_DEMO_2D, "pooling": "score"}, {**_PAPER_2D, "pooling": "score"}),
-)
-register(
-    "cnn_lstm",
-    build_recurrent_cnn,
-    _profiles({**_DEMO_2D, "cell": "lstm", "hidden_size": 64}, {**_PAPER_2D, "cell": "lstm", "hidden_size": 512}),
-)
-register(
-    "cnn_gru",
-    build_recurrent_cnn,
-    _profiles({**_DEMO_2D, "cell": "gru", "hidden_size": 64}, {**_PAPER_2D, "cell": "gru", "hidden_size": 512}),
-)
-register("r3d_18", build_r3d, _profiles({"width": 8}, {"width": 64}, paper_size=112))
+# The baselines are rows of the papers' comparison tables, trained with the recipe of the paper that
+# compares against them: FAN's for the 2D frame models (CK+, AFEW), Former-DFER's for R(2+1)D/3D CNNs on DFEW.
+_FAN_LIKE = {
+    **cite("ferlib's choice: FAN's text recipe (paper 004 §3.1), whose tables hold these baselines",
+           optimizer="sgd", momentum=0.9, weight_decay=1e-4, batch_size=48, schedule="step", gamma=0.2),
+    **cite("ferlib's choice: ImageNet ResNet-18", init_trunk="imagenet"),
+    **cite("official Emotion-FAN code (resize 224, flip)", augmentation="fan"),
+}
+_FRAME_RECIPES = {
+    "ckplus": {**_FAN_LIKE, **cite("paper 004 §3.1 (CK+)", lr=0.1, milestones=[30], epochs=60,
+                                    protocol=("fan_ckplus", {"k": 10}))},
+    "afew": {**_FAN_LIKE, **cite("ferlib's choice: FAN's AFEW schedule with the CK+ lr (4e-6 does not move an "
+                                 "ImageNet trunk)", lr=1e-2, milestones=[60, 120], epochs=180)},
+    "synth": {**_FAN_LIKE, **cite("ferlib's choice", lr=1e-2, milestones=[30], epochs=60,
+                                   protocol=("subject_kfold", {"k": 10}))},
+    "demo": {**DEMO_DEFAULTS, **DEMO_PRETRAINED},
+}
+_FORMER_DFER = "Former-DFER recipe (the DFEW standard; REFERENCES)"
+_R3D_RECIPES = {
+    "dfew": {**cite(_FORMER_DFER, optimizer="sgd", lr=1e-2, momentum=0.9, weight_decay=1e-4, schedule="step",
+                    milestones=[40], gamma=0.1, epochs=100, batch_size=32, sampler="tsn", num_frames=16,
+                    test_sampler="tsn", augmentation="former_dfer")},
+    "synth": {**cite(_FORMER_DFER, optimizer="sgd", lr=1e-2, momentum=0.9, weight_decay=1e-4, schedule="step",
+                     milestones=[40], gamma=0.1, epochs=100, batch_size=32),
+              **cite("ferlib's choice", protocol=("subject_kfold", {"k": 10}))},
+    "demo": DEMO_DEFAULTS,
+}
+_PAPERS_2D = PaperRefs()
+
+
+def _spec(name: str, factory: Any, profiles: dict[str, Profile], recipes: dict[str, Any], description: str) -> MethodSpec:
+    return register(MethodSpec(name=name, factory=factory, profiles=profiles, inputs="frames", recipes=recipes,
+                               description=description))
+
+
+_spec("cnn_mean", build_frame_cnn, _profiles({**_DEMO_2D, "pooling": "mean"}, {**_PAPER_2D, "pooling": "mean"}),
+      _FRAME_RECIPES, "per-frame CNN, mean of the frame features")
+_spec("cnn_score_fusion", build_frame_cnn, _profiles({**_DEMO_2D, "pooling": "score"}, {**_PAPER_2D, "pooling": "score"}),
+      _FRAME_RECIPES, "per-frame CNN, fused frame scores")
+_spec("cnn_lstm", build_recurrent_cnn,
+      _profiles({**_DEMO_2D, "cell": "lstm", "hidden_size": 64}, {**_PAPER_2D, "cell": "lstm", "hidden_size": 512}),
+      _FRAME_RECIPES, "per-frame CNN + LSTM")
+_spec("cnn_gru", build_recurrent_cnn,
+      _profiles({**_DEMO_2D, "cell": "gru", "hidden_size": 64}, {**_PAPER_2D, "cell": "gru", "hidden_size": 512}),
+      _FRAME_RECIPES, "per-frame CNN + GRU")
+_spec("r3d_18", build_r3d, _profiles({"width": 8}, {"width": 64}, paper_size=112), _R3D_RECIPES,
+      "torchvision-layout R3D-18 (the 3D-CNN row of the tables)")

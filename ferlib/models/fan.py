@@ -20,6 +20,11 @@ Variants (registry ``variants``; constructor ``attention``):
   probabilities by default; the official baseline sums them, which ranks classes the same).
 * ``full_official_eval``: ``full`` with ``official_eval=True``.
 
+**Batch norm in training.** ``bn_batches="clip"`` (default) runs the trunk once over all ``B·T``
+frames, so BatchNorm sees one batch of ``B·T`` frames; ``"position"`` reproduces the official code,
+which runs the trunk once per frame position (``T`` BatchNorm batches of ``B`` frames). Both give
+the same result in eval mode; the ``official`` recipes use ``"position"``.
+
 **Evaluation formula.** The paper's eq. 4 (``αβ`` in numerator and denominator) is used in training
 and evaluation. The official code evaluates with ``Σ_i α_i [f_i : f′] / Σ_i α_i β_i`` (numerator
 without β); ``official_eval=True`` reproduces that in ``eval()`` mode only (training is unchanged).
@@ -58,7 +63,7 @@ from torch import nn
 from ferlib.models.backbones import build_backbone
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.baselines import ScoreFusion, frame_features, fuse_frame_scores
-from ferlib.models.registry import Profile, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Profile, cite, register
 
 Attention = Literal["relation", "self", "score_fusion"]
 ATTENTIONS = ("relation", "self", "score_fusion")
@@ -79,6 +84,7 @@ class FAN(FERModel):
         classifier_dropout: float = 0.6,
         official_layout: bool = True,
         score_fusion: ScoreFusion = "mean_probs",
+        bn_batches: Literal["clip", "position"] = "clip",
     ) -> None:
         super().__init__(num_classes)
         if attention not in ATTENTIONS:
@@ -87,6 +93,9 @@ class FAN(FERModel):
             raise ValueError("official_eval only changes the relation-attention formula; use attention='relation'")
         if score_fusion not in ("mean_probs", "mean_logits"):
             raise ValueError(f"score_fusion must be 'mean_probs' or 'mean_logits', got {score_fusion!r}")
+        if bn_batches not in ("clip", "position"):
+            raise ValueError(f"bn_batches must be 'clip' (one trunk pass over B·T frames) or 'position', got {bn_batches!r}")
+        self.bn_batches = bn_batches
         net = build_backbone(backbone, weights, **(backbone_kwargs or {}))
         dim = net.out_channels
         self.trunk = net.trunk
@@ -110,7 +119,11 @@ class FAN(FERModel):
 
     def forward(self, clips: torch.Tensor) -> ModelOutput:
         b, t = self.check_clips(clips)
-        feats = frame_features(self.trunk, clips)  # f_i: (B, T, D)
+        if self.bn_batches == "position" and self.training:
+            # official code: one trunk pass (one BatchNorm batch of B frames) per frame position
+            feats = torch.cat([frame_features(self.trunk, clips[:, i : i + 1]) for i in range(t)], dim=1)
+        else:
+            feats = frame_features(self.trunk, clips)  # f_i: (B, T, D), one pass over B·T frames
         if self.attention == "score_fusion":
             assert self.self_head is not None
             frame_logits = self.self_head(feats)  # (B, T, C)
@@ -151,21 +164,46 @@ def build_fan(num_classes: int = 7, **kwargs: Any) -> FAN:
     return FAN(num_classes=num_classes, **kwargs)
 
 
-register(
-    "fan",
-    build_fan,
+# --------------------------------------------------------------------------- the method
+
+_TEXT = "paper 004 §3.1"
+_CODE = "official Emotion-FAN code"
+_PAPER = {
+    **cite(_TEXT, optimizer="sgd", momentum=0.9, weight_decay=1e-4, batch_size=48, sampler="segments", num_frames=3,
+           init_trunk="emotion-fan"),
+    **cite("paper 004 Table 1: FAN is tested on all frames", test_sampler="all"),
+    **cite(_CODE + " (resize 224, flip; the paper states no augmentation)", augmentation="fan"),
+}
+_CK_TEXT = {**_PAPER, **cite(_TEXT + ": lr 0.1 → 0.02 at 30 epochs, 60 epochs", lr=0.1, schedule="step",
+                              milestones=[30], gamma=0.2, epochs=60),
+            **cite("paper 004 §3.1 and the official fold rule (subjects ascending, step 10)",
+                   protocol=("fan_ckplus", {"k": 10}))}
+_AFEW_TEXT = {**_PAPER, **cite(_TEXT + ": lr 4e-6 → 8e-7 at 60 → 1.6e-7 at 120, 180 epochs", lr=4e-6,
+                                schedule="step", milestones=[60, 120], gamma=0.2, epochs=180),
+              **cite("paper 004 §3.1: AFEW 8.0 Train → Val", protocol=("train_test", {"train": "train", "test": "val"}))}
+# the official code: other learning rates, CK+ segments over the first 3/5 of a clip, frame draws fixed once
+# per data set, one BatchNorm batch per frame position
+_OFFICIAL = cite(_CODE, model_overrides={"bn_batches": "position"})
+
+SPEC = register(MethodSpec(
+    name="fan",
+    factory=build_fan,
+    description="Frame Attention Networks (Meng, Peng, Wang, Qiao, ICIP 2019): self- and relation-attention over frames",
+    inputs="frames",
     profiles={
         "demo": Profile(
             kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "official_layout": False},
             input_size=64,
             num_frames=3,
             sampler="segments",
+            test_sampler="all",
         ),
         "paper": Profile(
             kwargs={"backbone": "resnet18", "official_layout": True},
             input_size=224,
             num_frames=3,
             sampler="segments",
+            test_sampler="all",
         ),
     },
     variants={
@@ -174,4 +212,30 @@ register(
         "score_fusion": {"attention": "score_fusion"},
         "full_official_eval": {"attention": "relation", "official_eval": True},
     },
-)
+    recipes={
+        "ckplus": _CK_TEXT,
+        "ckplus:official": {**_CK_TEXT, **_OFFICIAL,
+                            **cite(_CODE + " (fan_ckplus_traintest.py)", lr=1e-2, span=0.6, fixed_draws=True)},
+        "afew": _AFEW_TEXT,
+        "afew:official": {**_AFEW_TEXT, **_OFFICIAL, **cite(_CODE + " (fan_afew_traintest.py)", lr=4e-3)},
+        "synth": {**_CK_TEXT, **cite("ferlib's choice: the CK+ recipe on the generated set",
+                                      protocol=("subject_kfold", {"k": 10}))},
+        "demo": {**DEMO_DEFAULTS, **DEMO_PRETRAINED, **cite(DEMO_CHOICE + ": 95 % on synth lab fold 1", lr=2e-3, epochs=10)},
+    },
+    papers=PaperRefs(
+        main={"ckplus": ("fan_table1", "CK+"), "afew": ("fan_table2", "AFEW 8.0")},
+        ablations={
+            "fan_variants": [
+                {"label": "Score fusion (baseline)", "variant": "score_fusion"},
+                {"label": "FAN w/o relation-attention", "variant": "self_attention"},
+                {"label": "FAN", "variant": "full"},
+            ],
+            "fan_k_segments": [
+                {"label": f"K={k}" + (" (default)" if k == 3 else ""), "variant": "full", "overrides": {"num_frames": k}}
+                for k in (2, 3, 5, 8)
+            ],
+        },
+    ),
+    foreign=("emotion_fan",),
+    notebook="03_fan.ipynb",
+))

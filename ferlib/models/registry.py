@@ -1,76 +1,128 @@
-"""One place to build any method by name, profile and variant.
+"""One declaration per method: :class:`MethodSpec`, filled by the model files, read by everyone else.
 
-Each model module calls :func:`register` at import time with its class, its profiles (``demo``:
-small backbone and input that train on a 2-core CPU in minutes; ``paper``: the paper's backbone,
-input size and frame count) and its named variants (the ablation rows). :func:`build_model` merges
-profile kwargs, variant kwargs and user overrides, in that order.
+Each model file ends with ``register(MethodSpec(...))``: how to build the method per size
+(:class:`Profile`: ``demo`` — small backbone and input that train on a 2-core CPU in minutes;
+``paper`` — the paper's backbone, input size and frame count), its variants (the ablation rows),
+which inputs it takes from a batch, its train and test frame sampling, its recipes (one per data
+set, see :mod:`ferlib.train.recipes`), its paper references (main table, per-class table,
+ablation grids, cost row), its foreign-weight loaders and the notebook that trains it. The
+engine, Grad-CAM, the cost table, the ablation grids, ``reproduce`` and the notebooks read the
+spec; none keeps its own list of methods.
+
+Importing :mod:`ferlib.models` imports every model file, so the registry is full once the
+package is imported. :func:`build_model` merges profile kwargs, variant kwargs and user
+overrides, in that order.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
+import torch
 from torch import nn
 
-#: modules that register methods; imported on first use
-MODEL_MODULES = (
-    "ferlib.models.fer_gcn",
-    "ferlib.models.fan",
-    "ferlib.models.kp_gcn_msa",
-    "ferlib.models.stgcn",
-    "ferlib.models.baselines",
-)
+from ferlib.models.base import InputKind
+
 PROFILES = ("demo", "paper")
+INPUT_KINDS = ("frames", "frames+landmarks", "landmarks")
 
 
 @dataclass(frozen=True)
 class Profile:
-    """What a method needs from the data pipeline, plus its constructor kwargs.
+    """A model size: constructor kwargs plus what it needs from the data pipeline.
 
-    ``sampler`` names a sampler of :mod:`ferlib.data.samplers` (``chronological``, ``segments``,
-    ``tsn``, ``window``); ``num_frames`` is the T it is given; ``input_size`` the square frame side
-    (0 for landmark-only models).
-    """
+    ``sampler`` names the training sampler of :mod:`ferlib.data.samplers` (``chronological``,
+    ``segments``, ``tsn``, ``window``, ``all``); ``test_sampler`` the one used at evaluation
+    (``""``: the same sampler in its test mode); ``num_frames`` is the T it is given;
+    ``input_size`` the square frame side (0 for landmark-only models)."""
 
     kwargs: dict[str, Any]
     input_size: int
     num_frames: int
     sampler: str
+    test_sampler: str = ""
+
+
+@dataclass(frozen=True)
+class PaperRefs:
+    """Where a method's numbers are in :mod:`ferlib.paper_numbers`.
+
+    ``main``: data set → (table key, column) of the paper's headline row for that data set;
+    ``per_class``: data set → per-class table key; ``ablations``: grid name → rows (label, variant,
+    optional overrides; the rows of :func:`ferlib.train.ablate.paper_grids`); ``cost``: the table
+    with the method's parameter / speed row, if the paper has one."""
+
+    main: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    per_class: Mapping[str, str] = field(default_factory=dict)
+    ablations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
+    cost: str | None = None
+
+
+BatchInputs = Callable[..., tuple[torch.Tensor, ...]]
+
+
+def frames_only(batch: Mapping[str, torch.Tensor], **_: Any) -> tuple[torch.Tensor, ...]:
+    """Frame models: ``(frames (B, T, 3, S, S),)``."""
+    return (batch["frames"],)
+
+
+def frames_and_landmarks(batch: Mapping[str, torch.Tensor], **_: Any) -> tuple[torch.Tensor, ...]:
+    """Landmark-guided frame models: ``(frames (B, T, 3, S, S), landmarks (B, T, 68, 2))``."""
+    return (batch["frames"], batch["landmarks"])
 
 
 @dataclass
-class MethodEntry:
+class MethodSpec:
+    """Everything about one method, declared once in its model file.
+
+    ``inputs`` is the model's input kind; ``batch_inputs(batch, stgcn_normalise=…)`` turns a
+    :class:`~ferlib.data.dataset.ClipDataset` batch into the model's positional arguments (default:
+    from ``inputs``). ``recipes`` maps a recipe key (``"demo"``, a data set name such as
+    ``"ckplus"``, or ``"<dataset>:<name>"`` for a named alternative such as ``"ckplus:official"``)
+    to plain data — every value a ``(value, source)`` pair (:mod:`ferlib.train.recipes`).
+    ``foreign`` names the loaders of :func:`ferlib.models.foreign.foreign_loaders` whose checkpoints
+    fit the method. ``paper_classes`` is the class count of the paper's main data set (cost tables)."""
+
     name: str
     factory: Callable[..., nn.Module]
     profiles: dict[str, Profile]
+    inputs: InputKind = "frames"
     variants: dict[str, dict[str, Any]] = field(default_factory=lambda: {"full": {}})
+    recipes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    papers: PaperRefs = field(default_factory=PaperRefs)
+    foreign: tuple[str, ...] = ()
+    notebook: str = ""
+    paper_classes: int = 7
+    batch_inputs: BatchInputs | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        missing = set(PROFILES) - set(self.profiles)
+        if missing:
+            raise ValueError(f"method {self.name!r} must define profiles {PROFILES}, missing {sorted(missing)}")
+        if self.inputs not in INPUT_KINDS:
+            raise ValueError(f"method {self.name!r}: inputs must be one of {INPUT_KINDS}, got {self.inputs!r}")
+        if "full" not in self.variants:
+            raise ValueError(f"method {self.name!r} must have a 'full' variant")
+        if self.batch_inputs is None:
+            self.batch_inputs = frames_only if self.inputs == "frames" else frames_and_landmarks if \
+                self.inputs == "frames+landmarks" else None
+        if self.batch_inputs is None:
+            raise ValueError(f"method {self.name!r} takes {self.inputs!r}: declare batch_inputs")
 
 
-_REGISTRY: dict[str, MethodEntry] = {}
-_loaded = False
+_REGISTRY: dict[str, MethodSpec] = {}
 
 
-def register(
-    name: str,
-    factory: Callable[..., nn.Module],
-    profiles: dict[str, Profile],
-    variants: dict[str, dict[str, Any]] | None = None,
-) -> None:
-    """Register a method (called by the model modules at import time)."""
-    missing = set(PROFILES) - set(profiles)
-    if missing:
-        raise ValueError(f"method {name!r} must define profiles {PROFILES}, missing {sorted(missing)}")
-    _REGISTRY[name] = MethodEntry(name, factory, dict(profiles), dict(variants or {"full": {}}))
+def register(spec: MethodSpec) -> MethodSpec:
+    """Add a method (called by the model files at import time); returns the spec."""
+    _REGISTRY[spec.name] = spec
+    return spec
 
 
 def _load_all() -> None:
-    global _loaded
-    if not _loaded:
-        for module in MODEL_MODULES:
-            importlib.import_module(module)
-        _loaded = True
+    import ferlib.models  # noqa: F401  (its __init__ imports every model file)
 
 
 def available_methods() -> list[str]:
@@ -79,20 +131,23 @@ def available_methods() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def method_entry(name: str) -> MethodEntry:
-    """The registry entry of a method; unknown names raise with the list of known ones."""
+def method_spec(name: str) -> MethodSpec:
+    """The :class:`MethodSpec` of a method; unknown names raise with the list of known ones."""
     _load_all()
     if name not in _REGISTRY:
         raise ValueError(f"unknown method {name!r}; expected one of {sorted(_REGISTRY)}")
     return _REGISTRY[name]
 
 
+method_entry = method_spec
+
+
 def get_profile(name: str, profile: str = "demo") -> Profile:
     """The :class:`Profile` of a method (what sampler, frame count and input size it needs)."""
-    entry = method_entry(name)
-    if profile not in entry.profiles:
-        raise ValueError(f"unknown profile {profile!r} for {name!r}; expected one of {sorted(entry.profiles)}")
-    return entry.profiles[profile]
+    spec = method_spec(name)
+    if profile not in spec.profiles:
+        raise ValueError(f"unknown profile {profile!r} for {name!r}; expected one of {sorted(spec.profiles)}")
+    return spec.profiles[profile]
 
 
 def build_model(
@@ -103,9 +158,60 @@ def build_model(
     **overrides: Any,
 ) -> nn.Module:
     """Build method ``name`` with the kwargs of ``profile``, then ``variant``, then ``overrides``."""
-    entry = method_entry(name)
+    spec = method_spec(name)
     prof = get_profile(name, profile)
-    if variant not in entry.variants:
-        raise ValueError(f"unknown variant {variant!r} for {name!r}; expected one of {sorted(entry.variants)}")
-    kwargs = {**prof.kwargs, **entry.variants[variant], **overrides}
-    return entry.factory(num_classes=num_classes, **kwargs)
+    if variant not in spec.variants:
+        raise ValueError(f"unknown variant {variant!r} for {name!r}; expected one of {sorted(spec.variants)}")
+    kwargs = {**prof.kwargs, **spec.variants[variant], **overrides}
+    return spec.factory(num_classes=num_classes, **kwargs)
+
+
+def model_inputs(method: str, batch: Mapping[str, torch.Tensor], device: torch.device | str | None = None,
+                 **options: Any) -> tuple[torch.Tensor, ...]:
+    """The positional arguments ``method``'s model takes for a data-set batch (moved to ``device``).
+    ``options`` go to the spec's ``batch_inputs`` (ST-GCN: ``stgcn_normalise``)."""
+    spec = method_spec(method)
+    args = spec.batch_inputs(batch, **options)  # type: ignore[misc]
+    if device is not None:
+        args = tuple(a.to(device, non_blocking=True) for a in args)
+    return args
+
+
+def example_batch(method: str, profile: str = "demo", batch: int = 2, seed: int = 0,
+                  num_frames: int | None = None) -> dict[str, torch.Tensor]:
+    """A random batch of the shapes ``method``'s ``profile`` is fed by the data pipeline: frames
+    ``(B, T, 3, S, S)`` in [0, 1] and landmarks ``(B, T, 68, 2)`` in pixels (a jittered mean face,
+    so that eye-distance normalisation is well defined), plus ``label`` ``(B,)``. For tests and
+    benchmarks; :func:`model_inputs` turns it into the model's arguments."""
+    from ferlib.data.landmarks68 import MEAN_SHAPE
+
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    prof = get_profile(method, profile)
+    t = int(num_frames or prof.num_frames)
+    s = prof.input_size or 64
+    gen = torch.Generator().manual_seed(seed)
+    face = torch.as_tensor(MEAN_SHAPE * (0.4 * s) + [0.5 * s, 0.4 * s], dtype=torch.float32)
+    landmarks = face + torch.randn(batch, t, 68, 2, generator=gen) * (0.01 * s)
+    return {
+        "frames": torch.rand(batch, t, 3, s, s, generator=gen),
+        "landmarks": landmarks,
+        "label": torch.randint(0, 2, (batch,), generator=gen),
+    }
+
+
+def cite(source: str, **values: Any) -> dict[str, tuple[Any, str]]:
+    """Recipe entries that share one source: ``cite("paper 000 §IV-B", lr=1e-3)`` →
+    ``{"lr": (1e-3, "paper 000 §IV-B")}`` (see :mod:`ferlib.train.recipes`)."""
+    return {k: (v, source) for k, v in values.items()}
+
+
+#: the demo recipe's shared values: short CPU schedules tuned on generated `lab` clips
+DEMO_CHOICE = "ferlib's choice (demo: trains on a 2-core CPU in minutes)"
+DEMO_DEFAULTS = cite(DEMO_CHOICE, optimizer="adamw", lr=3e-3, weight_decay=1e-4, epochs=12, batch_size=16,
+                     schedule="cosine")
+#: the frame-based demo methods start their small CNN from frame-level pre-training on other generated
+#: subjects (ferlib.train.pretrain; from scratch they stayed at chance) and fine-tune it at a tenth of
+#: the head's lr
+DEMO_PRETRAINED = cite("ferlib's choice: from scratch the demo CNN stayed at chance on synth lab",
+                       init_trunk="synth-frames", trunk_lr_scale=0.1)

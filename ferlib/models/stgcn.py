@@ -62,7 +62,7 @@ from torch import nn
 
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.face_graph import NUM_LANDMARKS, Graph, face_graph
-from ferlib.models.registry import Profile, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, MethodSpec, PaperRefs, Profile, cite, register
 
 Stream = Literal["joint", "bone", "joint_motion", "bone_motion"]
 Fusion = Literal["mean_softmax", "mean_logits"]
@@ -477,9 +477,25 @@ def load_yysijie_stgcn_state_dict(
 
 # --------------------------------------------------------------------------- registry
 
-register(
-    "stgcn",
-    build_stgcn,
+def stgcn_batch_inputs(batch: Mapping[str, torch.Tensor], stgcn_normalise: str = "eyes", **_: object) -> tuple[torch.Tensor]:
+    """A data-set batch's landmarks ``(B, T, 68, 2)`` as the model's ``(B, 2, T, 68)`` input."""
+    return (landmarks_to_stgcn_input(batch["landmarks"], normalise=stgcn_normalise),)
+
+
+_CODE = "official yysijie/st-gcn NTU recipe (the post states no schedule)"
+_PAPER = {
+    **cite(_CODE, optimizer="sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, schedule="step",
+           milestones=[10, 50], gamma=0.1, epochs=80, batch_size=64),
+    **cite("post 003: 45-frame clips of 68 landmarks", sampler="window", num_frames=45, test_sampler="window"),
+    **cite("ferlib's choice: landmark input, no image augmentation", augment=False),
+}
+
+SPEC = register(MethodSpec(
+    name="stgcn",
+    factory=build_stgcn,
+    description="ST-GCN over 68 dlib landmarks × 45 frames (blog post 003) and its multi-stream variant",
+    inputs="landmarks",
+    batch_inputs=stgcn_batch_inputs,
     profiles={
         "demo": Profile(
             kwargs={"blocks": DEMO_BLOCKS, "dropout": 0.2}, input_size=0, num_frames=16, sampler="window"
@@ -496,4 +512,21 @@ register(
         "bone_motion": {"streams": ("bone_motion",)},
         "multistream": {"streams": STREAMS, "fusion": "mean_softmax"},
     },
-)
+    recipes={
+        "affwild2": {**_PAPER, **cite("post 003: 1200 train / 586 validation clips",
+                                       protocol=("train_test", {"train": "train", "test": "val"}))},
+        "synth": {**_PAPER, **cite("ferlib's choice: subject 10-fold CV on the generated set",
+                                    protocol=("subject_kfold", {"k": 10}))},
+        "demo": {**DEMO_DEFAULTS, **cite(DEMO_CHOICE + ": 100 % on synth lab fold 1", lr=3e-3, epochs=30)},
+    },
+    papers=PaperRefs(
+        main={"affwild2": ("stgcn_affwild2", "Aff-Wild2")},
+        ablations={"stgcn_affwild2": [
+            {"label": "ST-GCN", "variant": "full"},
+            {"label": "multi-stream ST-GCN (RA-GCN style)", "variant": "multistream"},
+        ]},
+    ),
+    foreign=("stgcn_yysijie",),
+    notebook="05_stgcn.ipynb",
+    paper_classes=5,
+))

@@ -9,7 +9,7 @@ A grid is plain data (a dict, or the same structure in YAML/JSON)::
 :func:`ablate` runs each row with :func:`ferlib.train.cv.cross_validate` into
 ``out_dir/<table>/<label-slug>/<fold>/`` and returns one DataFrame (table, label, method,
 variant, mean and std of accuracy and UAR over folds). :data:`PAPER_GRIDS` holds the papers'
-tables: FER-GCN Table V, KP-GCN-MSA Tables 9–12 and the λ sweep of Fig. 8, FAN's variants.
+tables, gathered from the methods' specs (:func:`paper_grids`).
 """
 
 from __future__ import annotations
@@ -25,25 +25,21 @@ from ferlib.train.cv import cross_validate
 
 ROW_KEYS = {"label", "method", "variant", "overrides", "model_overrides"}
 
-PAPER_GRIDS: dict[str, list[dict[str, Any]]] = {
-    "fer_gcn_table5": [
-        {"label": "VGG16 (backbone)", "method": "fer_gcn", "variant": "backbone"},
-        {"label": "VGG16 + GCN x1", "method": "fer_gcn", "variant": "gcn_x1"},
-        {"label": "VGG16 + GCN x2", "method": "fer_gcn", "variant": "gcn_x2"},
-        {"label": "VGG16 + GCN x3", "method": "fer_gcn", "variant": "gcn_x3"},
-        {"label": "FER-GCN (x2 + weighted fusion)", "method": "fer_gcn", "variant": "full"},
-    ],
-    "fan_variants": [
-        {"label": "Score fusion (baseline)", "method": "fan", "variant": "score_fusion"},
-        {"label": "FAN w/o relation-attention", "method": "fan", "variant": "self_attention"},
-        {"label": "FAN", "method": "fan", "variant": "full"},
-    ],
-    "kp_table9": [{"label": k, "method": "kp_gcn_msa", "variant": f"table9_{k}"} for k in "ABCDE"],
-    "kp_table10_fusion": [{"label": f, "method": "kp_gcn_msa", "variant": f"fusion_{f}"} for f in ("mean", "lstm", "structure")],
-    "kp_table11_heads": [{"label": f"H={h}", "method": "kp_gcn_msa", "variant": f"heads{h}"} for h in (6, 8, 10, 12)],
-    "kp_table12_depth": [{"label": f"L={d}", "method": "kp_gcn_msa", "variant": f"depth{d}"} for d in (2, 3, 4, 5, 6)],
-    "kp_fig8_lambda": [{"label": f"λ={x:.1f}", "method": "kp_gcn_msa", "variant": f"lambda{x:.1f}"} for x in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)],
-}
+def paper_grids() -> dict[str, list[dict[str, Any]]]:
+    """Every method's paper ablation grids (``MethodSpec.papers.ablations``) with ``method`` added
+    to each row: FER-GCN Table V, FAN's variants and K sweep, KP-GCN-MSA Tables 9–12 and the λ
+    sweep, ST-GCN against its multi-stream variant."""
+    from ferlib.models.registry import available_methods, method_spec
+
+    grids: dict[str, list[dict[str, Any]]] = {}
+    for method in available_methods():
+        for name, rows in method_spec(method).papers.ablations.items():
+            grids[name] = [{**row, "method": method} for row in rows]
+    return grids
+
+
+#: the papers' ablation grids by name (see :func:`paper_grids`)
+PAPER_GRIDS: dict[str, list[dict[str, Any]]] = paper_grids()
 
 
 def slug(text: str) -> str:
@@ -77,12 +73,13 @@ def validate_grid(grid: dict[str, list[dict[str, Any]]]) -> None:
             seen.add(slug(row["label"]))
 
 
-def ablate(grid: dict[str, list[dict[str, Any]]] | str, store: ClipStore, out_dir: str | Path, protocol: str = "subject_kfold",
+def ablate(grid: dict[str, list[dict[str, Any]]] | str, store: ClipStore, out_dir: str | Path, protocol: str | None = None,
            profile: str = "demo", folds: Iterable[int | str] | None = None, protocol_kwargs: dict[str, Any] | None = None,
            tables: Iterable[str] | None = None, **overrides: Any) -> pd.DataFrame:
     """Run every row of ``grid`` (or of ``PAPER_GRIDS[grid]`` when a name is given; ``tables``
     picks some) and return the ablation table. ``overrides`` (TrainConfig fields) apply to all
-    rows; a row's own ``overrides`` win."""
+    rows; a row's own ``overrides`` win. ``protocol=None`` takes each method's recipe protocol for
+    the store's data set."""
     if isinstance(grid, str):
         if grid not in PAPER_GRIDS:
             raise ValueError(f"unknown ablation grid {grid!r}; expected one of {sorted(PAPER_GRIDS)} or a dict")

@@ -1,9 +1,9 @@
 """The resolved configuration of one training run (what ``config.json`` holds).
 
-:func:`resolve_config` merges, in order: :class:`TrainConfig` defaults → the method's schedule
-for the profile (:func:`ferlib.train.schedules.default_schedule`) → the profile's data settings
-(``num_frames``, ``input_size``, ``sampler``) → the caller's overrides. Unknown keys raise a
-``ValueError`` naming them, so a typo never silently trains with a default.
+:func:`resolve_config` merges, in order: :class:`TrainConfig` defaults → the profile's data
+settings (``num_frames``, ``input_size``, ``sampler``, ``test_sampler``) → the recipe of the
+(method, data set) pair (:mod:`ferlib.train.recipes`) → the caller's overrides. Unknown keys raise
+a ``ValueError`` naming them, so a typo never silently trains with a default.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ferlib.train.schedules import OPTIMIZERS, SCHEDULE_KINDS, default_schedule
+from ferlib.train.schedules import OPTIMIZERS, SCHEDULE_KINDS
 
 #: fields that may differ between a run and its resumption (they do not change the result)
-RUNTIME_FIELDS = ("num_workers", "device", "progress", "experiment")
+RUNTIME_FIELDS = ("num_workers", "device", "progress", "experiment", "recipe")
 
 
 @dataclass
@@ -30,6 +30,7 @@ class TrainConfig:
     model_overrides: dict[str, Any] = field(default_factory=dict)
     dataset: str = ""
     experiment: str = ""
+    recipe: str = ""  # the recipe key the fields came from ("ckplus", "ckplus:official", "demo"); provenance
     # optimisation
     epochs: int = 10
     batch_size: int = 16
@@ -47,13 +48,16 @@ class TrainConfig:
     grad_clip: float = 0.0
     trunk_lr_scale: float = 1.0  # lr of the per-frame CNN (model.trunk) = lr × this
     init_trunk: str = ""  # "" | "synth-frames" (ferlib.train.pretrain) | a small_cnn weight file
+    init_from: str = ""  # a ferlib checkpoint (best.pt) to start the whole model from (fine-tuning)
     # data
     num_frames: int = 0
     input_size: int = 0
     sampler: str = ""
+    test_sampler: str = ""  # "" = ``sampler`` in its test mode; "all" = every frame (FAN)
     span: float = 1.0
     fixed_draws: bool = False
     augment: bool = True
+    augmentation: str = "default"  # a policy of ferlib.data.transforms.AUGMENTATIONS
     stgcn_normalise: str = "eyes"
     # model selection
     val_fraction: float = 0.15
@@ -77,6 +81,13 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        from ferlib.data.samplers import SAMPLERS
+        from ferlib.data.transforms import AUGMENTATIONS
+
+        if self.test_sampler and self.test_sampler not in SAMPLERS:
+            raise ValueError(f"test_sampler {self.test_sampler!r} unknown; expected '' (the training sampler) or one of {SAMPLERS}")
+        if self.augmentation not in AUGMENTATIONS:
+            raise ValueError(f"augmentation {self.augmentation!r} unknown; expected one of {sorted(AUGMENTATIONS)}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
         self.betas = [float(b) for b in self.betas]
@@ -117,20 +128,29 @@ class TrainConfig:
         return d
 
 
-def resolve_config(method: str, profile: str = "demo", dataset: str | None = None, **overrides: Any) -> TrainConfig:
-    """Defaults → method schedule → profile data settings → ``overrides`` (unknown keys raise)."""
-    from ferlib.models.registry import get_profile
+def resolve_config(method: str, profile: str = "demo", dataset: str | None = None, recipe: str | None = None,
+                   **overrides: Any) -> TrainConfig:
+    """Defaults → profile data settings → recipe → ``overrides`` (unknown keys raise).
 
-    prof = get_profile(method, profile)
-    data: dict[str, Any] = {"method": method, "profile": profile, "dataset": dataset or ""}
-    data.update(default_schedule(method, profile, dataset))
-    data.update({"num_frames": prof.num_frames, "input_size": prof.input_size, "sampler": prof.sampler})
-    if method == "fan" and (dataset or "").lower() in ("ckplus", "ck+") and profile == "paper":
-        data["span"] = 0.6  # official code: the 3 segments cover the first 3/5 of a CK+ sequence
-        data["fixed_draws"] = True
+    The recipe is :func:`ferlib.train.recipes.get_recipe` of ``method`` on ``dataset`` (``"synth"``
+    when no data set is named): ``recipe`` names it (``"paper"``, ``"official"``, ``"demo"``); by
+    default ``profile="demo"`` takes the demo recipe and ``profile="paper"`` the paper's text. The
+    recipe's ``size`` becomes the model profile unless ``profile`` was given as ``"paper"`` with
+    the demo recipe (then the paper model trains on the demo schedule)."""
+    from ferlib.models.registry import get_profile
+    from ferlib.train.recipes import get_recipe
+
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ValueError(f"unknown config keys {unknown}; expected some of {sorted(known)}")
+    name = recipe or ("demo" if profile == "demo" else "paper")
+    rec = get_recipe(method, dataset or "synth", name)
+    size = rec.size if name != "demo" else profile
+    prof = get_profile(method, size)
+    data: dict[str, Any] = {"method": method, "profile": size, "dataset": dataset or "", "recipe": rec.key,
+                            "num_frames": prof.num_frames, "input_size": prof.input_size, "sampler": prof.sampler,
+                            "test_sampler": prof.test_sampler}
+    data.update(rec.fields)
     data.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig.from_dict(data)

@@ -27,7 +27,7 @@ FOLD_COLUMNS = ("accuracy", "uar", "best_test_accuracy_leaky", "best_test_uar_le
 def cross_validate(
     method: str,
     store: ClipStore,
-    protocol: str = "subject_kfold",
+    protocol: str | None = None,
     profile: str = "demo",
     out_dir: str | Path = "runs/experiment",
     folds: Iterable[int | str] | None = None,
@@ -35,15 +35,22 @@ def cross_validate(
     protocol_kwargs: dict[str, Any] | None = None,
     model_overrides: dict[str, Any] | None = None,
     resume: bool = True,
+    recipe: str | None = None,
     **overrides: Any,
 ) -> pd.DataFrame:
     """Train and test ``method`` on each fold of ``protocol`` (all folds, or ``folds`` given as
     0-based positions or fold names); returns :func:`collate` of the folds run.
 
     ``overrides`` are :class:`~ferlib.train.config.TrainConfig` fields (epochs, lr, seed, …);
-    ``model_overrides`` go to the model constructor. The data set name is the store's, so
-    data-set specific paper schedules (FAN on AFEW) apply."""
+    ``model_overrides`` go to the model constructor. The data set is the store's, so its recipe
+    applies (:func:`ferlib.train.config.resolve_config`; ``recipe`` names an alternative such as
+    ``"official"``); ``protocol=None`` takes the recipe's protocol and its kwargs."""
     index = store.index()
+    out = Path(out_dir)
+    cfg = resolve_config(method, profile, dataset=store.dataset, recipe=recipe, variant=variant,
+                         model_overrides=dict(model_overrides or {}), experiment=out.name, **overrides)
+    if protocol is None:
+        protocol, protocol_kwargs = recipe_protocol(cfg, store.dataset, protocol_kwargs)
     splits = get_protocol(protocol, index, **(protocol_kwargs or {}))
     if folds is not None:
         chosen = []
@@ -56,14 +63,21 @@ def cross_validate(
             else:
                 raise ValueError(f"fold {f!r} is not one of the {len(splits)} folds of {protocol!r} (positions 0..{len(splits) - 1} or names {names})")
         splits = chosen
-    out = Path(out_dir)
-    cfg = resolve_config(method, profile, dataset=store.dataset, variant=variant, model_overrides=dict(model_overrides or {}),
-                         experiment=out.name, **overrides)
     for split in splits:
         fit(cfg, store, split, out / split.name, resume=resume, index=index)
     table = collate(out, [s.name for s in splits])
     table.to_csv(out / "summary.csv")
     return table
+
+
+def recipe_protocol(cfg: Any, dataset: str, protocol_kwargs: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """The protocol (name, kwargs) of the recipe ``cfg`` was resolved from, ``protocol_kwargs`` on top."""
+    from ferlib.train.recipes import get_recipe
+
+    key = cfg.recipe
+    name = "demo" if key == "demo" else key.split(":", 1)[1] if ":" in key else "paper"
+    rec = get_recipe(cfg.method, dataset or "synth", name)
+    return rec.protocol, {**rec.protocol_kwargs, **(protocol_kwargs or {})}
 
 
 def collate(run_dir: str | Path, folds: Iterable[str] | None = None) -> pd.DataFrame:

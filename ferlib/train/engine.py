@@ -19,9 +19,11 @@ data set draws from ``(seed, epoch, row)``, and ``last.pt`` holds model, optimis
 RNG states and history: a killed run restarted with the same config continues after the last
 finished epoch and ends with the same ``metrics.json`` as an uninterrupted run.
 
-The batch → model call depends on ``model.input_kind``: ``"frames"`` → ``model(frames)``,
-``"frames+landmarks"`` → ``model(frames, landmarks)``, ``"landmarks"`` →
-``model(landmarks_to_stgcn_input(landmarks))``. The loss is the model's own ``loss`` method when
+The batch → model call is the method's own (``MethodSpec.batch_inputs``, via
+:func:`ferlib.models.registry.model_inputs`): frames, frames + landmarks, or ST-GCN's landmark
+tensor. Test and validation clips are sampled with ``cfg.test_sampler`` (FAN: every frame; such
+clips of different lengths are evaluated one at a time, and per-frame by-products are padded with
+NaN to the longest clip). The loss is the model's own ``loss`` method when
 it has one (KP-GCN-MSA: eq. 13, L = λL_S + (1 − λ)L_T), otherwise cross-entropy.
 Mixed precision: bf16 autocast on CUDA only.
 """
@@ -51,7 +53,7 @@ from ferlib.data.index import ClipIndex
 from ferlib.data.protocols import Split, with_validation
 from ferlib.data.samplers import Sampler
 from ferlib.data.store import ClipStore
-from ferlib.data.transforms import ClipTransform
+from ferlib.data.transforms import make_transform
 from ferlib.train import distributed
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ferlib.train.config import TrainConfig
@@ -105,11 +107,13 @@ def _frame_size(store: ClipStore, index: ClipIndex) -> int:
 
 
 def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool) -> ClipDataset:
-    """A :class:`ClipDataset` over ``index`` with ``cfg``'s sampler and transform (augmented if
-    ``train`` and ``cfg.augment``). Landmark-only methods (input_size 0) keep the stored frame size."""
+    """A :class:`ClipDataset` over ``index`` with ``cfg``'s sampler (``cfg.test_sampler`` when not
+    ``train``) and augmentation policy (when ``train`` and ``cfg.augment``). Landmark-only methods
+    (input_size 0) keep the stored frame size."""
     size = cfg.input_size or _frame_size(store, index)
-    sampler = Sampler(cfg.sampler, cfg.num_frames, cfg.span)
-    transform = ClipTransform(size=size, train=bool(train and cfg.augment))
+    name = cfg.sampler if train or not cfg.test_sampler else cfg.test_sampler
+    sampler = Sampler(name, cfg.num_frames, cfg.span)
+    transform = make_transform(size, bool(train and cfg.augment), cfg.augmentation)
     return ClipDataset(store, index, sampler, transform, seed=cfg.seed, fixed_draws=cfg.fixed_draws)
 
 
@@ -124,6 +128,8 @@ def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, 
     """DataLoader with a generator seeded from ``(seed, epoch)`` (shuffle order reproducible)."""
     g = torch.Generator()
     g.manual_seed(int(cfg.seed) * 1000003 + int(epoch))
+    if not train and ds.sampler.name == "all":
+        batch_size = 1  # every frame of clips of different lengths: one clip a batch
     return DataLoader(
         ds,
         batch_size=batch_size or cfg.batch_size,
@@ -143,18 +149,11 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 def forward_batch(model: nn.Module, batch: dict[str, torch.Tensor], device: torch.device, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
-    """Call the model as its ``input_kind`` asks: frames ``(B, T, 3, S, S)``, plus landmarks
-    ``(B, T, 68, 2)``, or ST-GCN's ``(B, 2, T, 68)``."""
-    kind = getattr(unwrap(model), "input_kind", "frames")
-    if kind == "frames":
-        return model(batch["frames"].to(device, non_blocking=True))
-    if kind == "frames+landmarks":
-        return model(batch["frames"].to(device, non_blocking=True), batch["landmarks"].to(device, non_blocking=True))
-    if kind == "landmarks":
-        from ferlib.models.stgcn import landmarks_to_stgcn_input
+    """Call the model with the inputs its method takes from ``batch`` (``MethodSpec.batch_inputs``):
+    frames ``(B, T, 3, S, S)``, plus landmarks ``(B, T, 68, 2)``, or ST-GCN's ``(B, 2, T, 68)``."""
+    from ferlib.models.registry import model_inputs
 
-        return model(landmarks_to_stgcn_input(batch["landmarks"], normalise=cfg.stgcn_normalise).to(device))
-    raise ValueError(f"model {type(unwrap(model)).__name__} has unknown input_kind {kind!r}")
+    return model(*model_inputs(cfg.method, batch, device, stgcn_normalise=cfg.stgcn_normalise))
 
 
 def compute_loss(model: nn.Module, logits: torch.Tensor, extras: dict, targets: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
@@ -248,8 +247,23 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, cfg: TrainConfig, devi
         y_pred=p.argmax(1) if len(p) else np.zeros(0, int),
         probs=p,
         loss=sum(losses) / max(len(y_true), 1),
-        byproducts={k: np.concatenate(v) for k, v in extra_parts.items()},
+        byproducts={k: _concat_ragged(v) for k, v in extra_parts.items()},
     )
+
+
+def _concat_ragged(parts: list[np.ndarray]) -> np.ndarray:
+    """Concatenate per-batch arrays along dim 0, padding dim 1 (frames) to the longest with NaN
+    (floats) or −1 (integers) when clips of different lengths were evaluated one at a time."""
+    if len({p.shape[1:] for p in parts}) <= 1:
+        return np.concatenate(parts)
+    longest = max(p.shape[1] for p in parts)
+    fill = np.nan if parts[0].dtype.kind == "f" else -1
+    padded = []
+    for p in parts:
+        pad = [(0, 0)] * p.ndim
+        pad[1] = (0, longest - p.shape[1])
+        padded.append(np.pad(p.astype(np.float32) if fill is np.nan else p, pad, constant_values=fill))
+    return np.concatenate(padded)
 
 
 # --------------------------------------------------------------------------- run folder
@@ -294,6 +308,38 @@ def build_run_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
     seed_everything(cfg.seed, -1)
     overrides = {k: v for k, v in cfg.model_overrides.items() if k != "num_classes"}
     return build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant, **overrides)
+
+
+def init_from_checkpoint(model: nn.Module, path: str | Path, classes: tuple[str, ...]) -> dict[str, Any]:
+    """Start ``model`` from another run's checkpoint (fine-tuning, e.g. KP-GCN-MSA's AFEW model from
+    its DFEW model). Classifier rows are re-ordered by class name when both label sets hold the
+    same classes; tensors whose shape differs (another class count) are dropped and reported.
+    Returns ``{"checkpoint", "loaded", "dropped", "missing", "class_map"}``."""
+    ckpt = load_checkpoint(path)
+    theirs = [str(c).lower() for c in ckpt.get("classes", [])]
+    ours = [str(c).lower() for c in classes]
+    state = dict(ckpt["model"])
+    own = model.state_dict()
+    order = [theirs.index(c) for c in ours] if sorted(theirs) == sorted(ours) and theirs != ours else None
+    loaded, dropped = [], []
+    for key, value in list(state.items()):
+        if key not in own:
+            dropped.append(key)
+            state.pop(key)
+            continue
+        if order is not None and value.dim() >= 1 and value.shape[0] == len(theirs) == own[key].shape[0] \
+                and key.rsplit(".", 1)[-1] in ("weight", "bias") and len(theirs) != own[key].shape[-1]:
+            value = value[order]  # a classifier's rows follow the class order
+            state[key] = value
+        if tuple(value.shape) != tuple(own[key].shape):
+            dropped.append(key)
+            state.pop(key)
+            continue
+        loaded.append(key)
+    missing = sorted(set(own) - set(state))
+    model.load_state_dict({**own, **state})
+    return {"checkpoint": str(path), "loaded": loaded, "dropped": dropped, "missing": missing,
+            "class_map": "by name" if order is not None else "same order" if theirs == ours else "none (other label set)"}
 
 
 def _split_indices(index: ClipIndex, split: Split, cfg: TrainConfig) -> Split:
@@ -362,6 +408,12 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
             resolve_trunk_weights(cfg.init_trunk, progress=cfg.progress)  # made once, by rank 0
         distributed.barrier()
         init_trunk(model, resolve_trunk_weights(cfg.init_trunk, progress=False))
+    if cfg.init_from:
+        report = init_from_checkpoint(model, cfg.init_from, store.classes)
+        if ctx.is_main:
+            write_json(out / "init_from.json", report)
+            print(f"ferlib: started from {cfg.init_from}: {len(report['loaded'])} tensors loaded, "
+                  f"dropped {report['dropped']}", flush=True)
     model = model.to(device)
     optimizer = build_optimizer(param_groups(model, cfg), cfg)
     scheduler = build_scheduler(optimizer, cfg)

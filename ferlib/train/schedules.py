@@ -1,23 +1,9 @@
-"""Each method's optimiser and learning-rate schedule, per profile (and data set where papers differ).
+"""Optimisers and learning-rate schedules from a :class:`~ferlib.train.config.TrainConfig`.
 
-``paper`` rows are the papers' (and their official code's) recipes:
-
-* **fer_gcn** (000/001): SGD, lr 1e-3, weight decay 5e-5, 120 epochs. Momentum and batch size are
-  unstated: momentum 0.9 and batch 16 are ferlib's choice; the lr is constant (no schedule named).
-* **fan** (004, official Emotion-FAN): SGD momentum 0.9, weight decay 1e-4, batch 48; CK+ (and the
-  other lab sets) lr 1e-2, ×0.2 every 30 epochs, 60 epochs; AFEW lr 4e-3, ×0.2 every 60 epochs,
-  180 epochs (``dataset="afew"``).
-* **kp_gcn_msa** (002): Adam lr 1e-3, β = (0.9, 0.99), ×0.1 at epochs 40 and 60, 80 epochs;
-  loss L = λL_S + (1 − λ)L_T (the model's ``loss``; λ is a model argument). Batch 16 (choice).
-* **stgcn** (003, NTU recipe of yysijie/st-gcn): SGD Nesterov, momentum 0.9, wd 1e-4, lr 0.1,
-  ×0.1 at epochs 10 and 50, 80 epochs, batch 64.
-
-``demo`` rows are short AdamW schedules with cosine decay that train the small demo models on a
-2-core CPU in minutes (tuned on synth ``lab`` 30 subjects × 7 classes, 16 frames, 64 px).
-
-A schedule is a plain dict of :class:`ferlib.train.config.TrainConfig` fields; :func:`build_optimizer`
-and :func:`build_scheduler` turn a config into torch objects (``torch.optim`` and
-``torch.optim.lr_scheduler``; nothing hand-written).
+Which optimiser, lr, schedule, batch and epochs a method uses on a data set is its recipe
+(:mod:`ferlib.train.recipes`, declared in the method's model file); :func:`build_optimizer` and
+:func:`build_scheduler` turn a config into ``torch.optim`` and ``torch.optim.lr_scheduler``
+objects (nothing hand-written), and :func:`param_groups` gives the per-frame CNN its own lr.
 """
 
 from __future__ import annotations
@@ -30,44 +16,6 @@ import torch
 #: per-epoch schedules (``lr_scheduler.step()`` once per epoch)
 SCHEDULE_KINDS = ("step", "cosine", "constant")
 OPTIMIZERS = ("sgd", "adam", "adamw")
-
-_PAPER: dict[str, dict[str, Any]] = {
-    "fer_gcn": dict(optimizer="sgd", lr=1e-3, weight_decay=5e-5, momentum=0.9, epochs=120, batch_size=16, schedule="constant"),
-    "fan": dict(optimizer="sgd", lr=1e-2, weight_decay=1e-4, momentum=0.9, epochs=60, batch_size=48, schedule="step", milestones=[30], gamma=0.2),
-    "kp_gcn_msa": dict(optimizer="adam", lr=1e-3, betas=[0.9, 0.99], weight_decay=0.0, epochs=80, batch_size=16, schedule="step", milestones=[40, 60], gamma=0.1),
-    "stgcn": dict(optimizer="sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, epochs=80, batch_size=64, schedule="step", milestones=[10, 50], gamma=0.1),
-}
-#: data-set specific paper rows: (method, dataset) → fields replacing the method's row
-_PAPER_DATASET: dict[tuple[str, str], dict[str, Any]] = {
-    ("fan", "afew"): dict(lr=4e-3, epochs=180, milestones=[60, 120], gamma=0.2),
-}
-_DEMO_DEFAULT: dict[str, Any] = dict(optimizer="adamw", lr=3e-3, weight_decay=1e-4, epochs=12, batch_size=16, schedule="cosine")
-# the frame-based methods start their small CNN from frame-level pre-training on other generated
-# subjects (ferlib.train.pretrain; from scratch they stayed at chance) and fine-tune it at a tenth
-# of the head's lr
-_PRETRAINED = dict(init_trunk="synth-frames", trunk_lr_scale=0.1)
-_DEMO: dict[str, dict[str, Any]] = {
-    # AdamW 2e-3 with cosine decay: 83 % (fold 1); Adam at a constant 1e-3: 93 % in 12 epochs
-    "fer_gcn": dict(optimizer="adam", lr=1e-3, weight_decay=0.0, schedule="constant", epochs=12, **_PRETRAINED),
-    "fan": dict(lr=2e-3, epochs=10, **_PRETRAINED),  # 95 % (fold 1) in 10 epochs
-    # lr 2e-3 with cosine decay left the transformer at chance (train accuracy too); Adam at a
-    # constant 5e-4 (the paper's optimiser) rises from epoch 4: 88 % (fold 1) after 30 epochs, 90 % after 40
-    "kp_gcn_msa": dict(optimizer="adam", lr=5e-4, weight_decay=0.0, schedule="constant", epochs=40, **_PRETRAINED),
-    "stgcn": dict(lr=3e-3, epochs=30, batch_size=16),
-}
-
-
-def default_schedule(method: str, profile: str = "demo", dataset: str | None = None) -> dict[str, Any]:
-    """The schedule fields of ``method`` under ``profile`` (a copy; methods without a row — the
-    baselines — get the FAN recipe in ``paper`` and the demo default in ``demo``)."""
-    if profile == "paper":
-        row = dict(_PAPER.get(method, _PAPER["fan"]))
-        row.update(_PAPER_DATASET.get((method, (dataset or "").lower()), {}))
-        return row
-    if profile == "demo":
-        return {**_DEMO_DEFAULT, **_DEMO.get(method, {})}
-    raise ValueError(f"unknown profile {profile!r}; expected 'demo' or 'paper'")
-
 
 def param_groups(model: torch.nn.Module, cfg: Any) -> list[dict[str, Any]]:
     """The model's parameters as optimiser groups: the per-frame CNN (``model.trunk``) at

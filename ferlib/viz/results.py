@@ -241,20 +241,6 @@ def save_figure(fig: Figure, figures_dir: str | Path, name: str, dpi: int = 100,
     return path
 
 
-#: each method's main paper table (key, numeric columns to show or None for all, how the paper ran it)
-MAIN_TABLES: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
-    "fer_gcn": ("fer_gcn_table1", None, "paper, Table I, 10-fold subject-independent CV"),
-    "fan": ("fan_table1", None, "paper, Table 1, CK+ 10 folds by subject ID"),
-    "kp_gcn_msa": ("kp_table3", ("UAR", "WAR"), "paper, Table 3, DFEW official 5 folds"),
-    "stgcn": ("stgcn_affwild2", None, "paper (blog post), Aff-Wild2 1200 train / 586 val clips"),
-}
-#: per-class accuracy tables of the papers, per method
-PER_CLASS: dict[str, tuple[str, ...]] = {
-    "fer_gcn": ("fer_gcn_table2", "fer_gcn_table3", "fer_gcn_table4"),
-    "kp_gcn_msa": ("kp_table3", "kp_table5", "kp_table7"),
-}
-
-
 def ours_label(dataset: str, folds: pd.DataFrame | int, total_folds: int | None = None) -> str:
     """``"ours on <dataset> (1 of 5 folds)"``; ``folds`` is a collate table (its ``mean``/``std``
     rows are not folds) or the number of folds run."""
@@ -263,20 +249,34 @@ def ours_label(dataset: str, folds: pd.DataFrame | int, total_folds: int | None 
     return f"ours on {dataset} ({n}{of} fold{'s' if (total_folds or n) != 1 else ''})"
 
 
-def paper_comparison(method: str, fold_table: pd.DataFrame, label: str, variant: str = "full") -> pd.DataFrame:
-    """The method's main paper table (:data:`MAIN_TABLES`) in the paper's row format with our
-    mean accuracy (= WAR) and UAR (%) over the folds of ``fold_table`` in the row of the paper's
-    own model (the row whose ferlib ``variant`` is ``variant``)."""
+def main_paper_table(method: str, dataset: str | None = None) -> tuple[str, str]:
+    """``(table key, column)`` of ``method``'s headline paper number on ``dataset`` (its spec's
+    ``papers.main``); for a data set the paper does not report (a generated one), the first."""
+    from ferlib.models.registry import method_spec
+    from ferlib.train.recipes import dataset_key
+
+    main = method_spec(method).papers.main
+    if not main:
+        raise KeyError(f"no main paper table for method {method!r}")
+    key = dataset_key(dataset) if dataset else ""
+    return main[key] if key in main else next(iter(main.values()))
+
+
+def paper_comparison(method: str, fold_table: pd.DataFrame, label: str, variant: str = "full",
+                     dataset: str | None = None) -> pd.DataFrame:
+    """The method's main paper table for ``dataset`` (:func:`main_paper_table`) in the paper's row
+    format with our mean accuracy (= WAR) and UAR (%) over the folds of ``fold_table`` in the row of
+    the paper's own model (the row whose ferlib ``variant`` is ``variant``)."""
     from ferlib.paper_numbers import paper_table
 
-    if method not in MAIN_TABLES:
-        raise KeyError(f"no main paper table for method {method!r}; known: {sorted(MAIN_TABLES)}")
-    key, cols, how = MAIN_TABLES[method]
+    key, _ = main_paper_table(method, dataset)
     theirs = paper_table(key)
     mine = theirs.index[(theirs["method"] == method) & (theirs["variant"] == variant)]
     if len(mine) == 0:
         raise KeyError(f"paper table {key!r} has no row for {method!r} variant {variant!r}")
-    theirs = theirs[list(cols)] if cols else theirs.select_dtypes("number")
+    how = f"paper, {theirs.attrs['source']}"
+    numeric = theirs.select_dtypes("number")
+    theirs = numeric[["UAR", "WAR"]] if {"UAR", "WAR"} <= set(numeric.columns) else numeric
     row = fold_table.loc["mean"] if "mean" in fold_table.index else fold_table.mean(numeric_only=True)
     ours = pd.DataFrame({"accuracy = WAR (%)": [100 * float(row["accuracy"])], "UAR (%)": [100 * float(row["uar"])]},
                         index=[mine[0]]).round(2)
@@ -287,17 +287,19 @@ def paper_comparison(method: str, fold_table: pd.DataFrame, label: str, variant:
 
 def per_class_comparison(method: str, metrics: Sequence[dict[str, Any]], label: str) -> pd.DataFrame:
     """Per-class accuracy (recall, %) pooled over the folds' ``metrics.json`` beside the papers'
-    per-class numbers (:data:`PER_CLASS`: FER-GCN Tables II–IV diagonals, KP-GCN-MSA Tables 3/5/7),
+    per-class numbers (the spec's ``papers.per_class``: FER-GCN Tables II–IV diagonals, KP-GCN-MSA Tables 3/5/7),
     one row per class (ours first, then classes only the papers have)."""
+    from ferlib.models.registry import method_spec
     from ferlib.paper_numbers import paper_per_class
 
-    if method not in PER_CLASS:
-        raise KeyError(f"the {method!r} paper reports no per-class accuracy; methods that do: {sorted(PER_CLASS)}")
+    tables = tuple(method_spec(method).papers.per_class.values())
+    if not tables:
+        raise KeyError(f"the {method!r} paper reports no per-class accuracy")
     cm, classes = pooled_confusion(metrics)
     rows = cm.sum(1)
     recall = np.where(rows > 0, np.diag(cm) / np.maximum(rows, 1) * 100, np.nan)
     ours = pd.DataFrame({"recall (%)": recall.round(2)}, index=pd.Index(classes, name="class"))
-    theirs = pd.concat([paper_per_class(k) for k in PER_CLASS[method]], axis=1)
+    theirs = pd.concat([paper_per_class(k) for k in tables], axis=1)
     out = comparison_table(ours, theirs, label, "paper")
     order = list(classes) + [c for c in out.index if c not in classes]
     return out.reindex(order)
@@ -428,14 +430,13 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
     :func:`ferlib.train.ablate.ablate`; returns its table. ``epochs`` replaces every row's
     schedule length; ``overrides`` are further TrainConfig fields. Reading fails with
     :class:`FileNotFoundError` naming the first missing run (ablate itself would train it)."""
-    from ferlib.data.protocols import get_protocol
     from ferlib.train.ablate import ablate
-    from ferlib.workbook import train_plan
+    from ferlib.workbook import plan_splits, train_plan
 
-    plan = train_plan(profile)
+    plan = train_plan(profile, store.dataset.startswith("synth"))
     chosen = folds if folds is not None else plan.folds
     if not train:
-        splits = get_protocol(plan.protocol, store.index(), **plan.protocol_kwargs)
+        splits = plan_splits(next(iter(grid.values()))[0]["method"], store, profile)
         bad = [f for f in (chosen or []) if not 0 <= f < len(splits)]
         if bad:
             raise ValueError(f"folds {bad} are not among the {len(splits)} folds (positions 0..{len(splits) - 1})")
@@ -443,4 +444,4 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
         return read_ablation(grid, out_dir, names)
     kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
     return ablate(grid, store, out_dir, protocol=plan.protocol, profile=plan.model_profile, folds=chosen,
-                  protocol_kwargs=plan.protocol_kwargs, **kw)
+                  protocol_kwargs=plan.protocol_kwargs, recipe=plan.recipe, **kw)
