@@ -96,6 +96,8 @@ def test_paper_comparison_puts_ours_in_the_papers_row():
     kp = paper_comparison("kp_gcn_msa", _fold_table(), label)
     assert [c for c in kp.columns if c.startswith("paper")] == ["paper, Table 3: UAR", "paper, Table 3: WAR"]
     with pytest.raises(KeyError, match="no main paper table"):
+        paper_comparison("cnn_lstm", _fold_table(), label)  # a baseline: no paper of its own
+    with pytest.raises(ValueError, match="unknown method 'vgg'"):
         paper_comparison("vgg", _fold_table(), label)
 
 
