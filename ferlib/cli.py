@@ -17,6 +17,7 @@ COMMANDS = {
     "evaluate": ("ferlib.train.cli", "evaluate a checkpoint"),
     "cv": ("ferlib.train.cli", "cross-validate a method under a protocol"),
     "ablate": ("ferlib.train.cli", "run an ablation grid"),
+    "reproduce": ("ferlib.reproduce", "run a method on a data set the way its paper did, ending in the paper's table beside ours"),
 }
 
 

@@ -1,4 +1,5 @@
-"""The methods: importing this package registers every model file's :class:`MethodSpec`.
+"""The methods: importing this package imports every module in it, and each model file registers
+its :class:`MethodSpec` (a new method is one new file here; nothing else keeps a list).
 
 ::
 
@@ -6,11 +7,16 @@
     model = build_model("fan", "demo", num_classes=7, variant="self_attention")
 """
 
-from ferlib.models.registry import (  # noqa: I001  (the registry first: the model files register into it)
+import importlib
+import pkgutil
+
+from ferlib.models.registry import (
     MethodSpec, PaperRefs, Profile, available_methods, build_model, example_batch, get_profile, method_spec,
     model_inputs,
 )
-from ferlib.models import baselines, fan, fer_gcn, kp_gcn_msa, stgcn  # noqa: F401,E402
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 #: every registered method, sorted
 METHODS: tuple[str, ...] = tuple(available_methods())

@@ -190,6 +190,7 @@ SPEC = register(MethodSpec(
     factory=build_fan,
     description="Frame Attention Networks (Meng, Peng, Wang, Qiao, ICIP 2019): self- and relation-attention over frames",
     inputs="frames",
+    byproducts=("embedding", "frame_weights"),
     profiles={
         "demo": Profile(
             kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "official_layout": False},

@@ -201,6 +201,7 @@ SPEC = register(MethodSpec(
     factory=build_fer_gcn,
     description="FER-GCN (Liu, Zhang, Zhou): frame nodes, learnable shared adjacency, BiLSTM, intensity-weighted fusion",
     inputs="frames",
+    byproducts=("embedding", "frame_weights", "intensity_weights"),
     profiles={
         "demo": Profile(
             kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "num_frames": 16, "node_dim": 64},

@@ -82,7 +82,8 @@ class MethodSpec:
     ``"ckplus"``, or ``"<dataset>:<name>"`` for a named alternative such as ``"ckplus:official"``)
     to plain data — every value a ``(value, source)`` pair (:mod:`ferlib.train.recipes`).
     ``foreign`` names the loaders of :func:`ferlib.models.foreign.foreign_loaders` whose checkpoints
-    fit the method. ``paper_classes`` is the class count of the paper's main data set (cost tables)."""
+    fit the method. ``byproducts`` are the extras every variant returns (per clip, first dimension
+    B). ``paper_classes`` is the class count of the paper's main data set (cost tables)."""
 
     name: str
     factory: Callable[..., nn.Module]
@@ -95,6 +96,7 @@ class MethodSpec:
     notebook: str = ""
     paper_classes: int = 7
     batch_inputs: BatchInputs | None = None
+    byproducts: tuple[str, ...] = ("embedding",)
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -178,7 +180,7 @@ def model_inputs(method: str, batch: Mapping[str, torch.Tensor], device: torch.d
 
 
 def example_batch(method: str, profile: str = "demo", batch: int = 2, seed: int = 0,
-                  num_frames: int | None = None) -> dict[str, torch.Tensor]:
+                  num_frames: int | None = None, size: int | None = None) -> dict[str, torch.Tensor]:
     """A random batch of the shapes ``method``'s ``profile`` is fed by the data pipeline: frames
     ``(B, T, 3, S, S)`` in [0, 1] and landmarks ``(B, T, 68, 2)`` in pixels (a jittered mean face,
     so that eye-distance normalisation is well defined), plus ``label`` ``(B,)``. For tests and
@@ -189,7 +191,7 @@ def example_batch(method: str, profile: str = "demo", batch: int = 2, seed: int 
         raise ValueError(f"batch must be >= 1, got {batch}")
     prof = get_profile(method, profile)
     t = int(num_frames or prof.num_frames)
-    s = prof.input_size or 64
+    s = int(size or prof.input_size or 64)
     gen = torch.Generator().manual_seed(seed)
     face = torch.as_tensor(MEAN_SHAPE * (0.4 * s) + [0.5 * s, 0.4 * s], dtype=torch.float32)
     landmarks = face + torch.randn(batch, t, 68, 2, generator=gen) * (0.01 * s)

@@ -445,3 +445,22 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
     kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
     return ablate(grid, store, out_dir, protocol=plan.protocol, profile=plan.model_profile, folds=chosen,
                   protocol_kwargs=plan.protocol_kwargs, recipe=plan.recipe, **kw)
+
+
+def reproduce_figure(fold_table: pd.DataFrame, paper_value: float | None, title: str, paper_label: str) -> Figure:
+    """Our accuracy per fold (bars) and its mean (dashed), beside the paper's number (a red line)
+    when there is one: the picture of ``python -m ferlib reproduce``."""
+    folds = [i for i in fold_table.index if i not in ("mean", "std")]
+    acc = fold_table.loc[folds, "accuracy"].astype(float).to_numpy() * 100
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(folds) + 2.5), 3.2))
+    ax.bar(range(len(folds)), acc, color="#4c72b0", label="ours, per fold")
+    ax.axhline(float(np.mean(acc)), color="#4c72b0", ls="--", lw=1, label=f"ours, mean {np.mean(acc):.1f} %")
+    if paper_value is not None and np.isfinite(paper_value):
+        ax.axhline(paper_value, color="#c44e52", lw=2, label=f"{paper_label}: {paper_value:.2f} %")
+    ax.set_xticks(range(len(folds)), folds, rotation=45 if len(folds) > 5 else 0)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("accuracy = WAR (%)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

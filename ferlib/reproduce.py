@@ -1,0 +1,347 @@
+"""``reproduce``: a researcher's copy of a data set, run the way the paper ran it, ending in the
+paper's table beside ours.
+
+::
+
+    python -m ferlib reproduce fan --dataset ckplus --root /data/CK+          # adapter → store → CV → table
+    python -m ferlib reproduce all --store data/dfew --dry-run                 # the plan only
+    python -m ferlib reproduce fan --dataset ckplus --root R --recipe official # the official code's recipe
+
+Steps: the data set's adapter indexes ``--root`` (a wrong layout fails naming what it expected)
+and preprocessing fills the clip store (resumable; a store made earlier is reused, and a store
+given with ``--store`` names its own data set); each method's recipe for that data set
+(:mod:`ferlib.train.recipes`) gives the protocol, schedule, sampling, augmentation and trunk;
+before training the plan is printed (protocol, folds, clips per split, epochs, batch, trunk, an
+estimate of the time from one timed training step) and ``--dry-run`` stops there; then
+cross-validation (finished folds are read, not retrained) and, in ``--figures``, the per-fold
+table and the paper's table with our numbers beside it (CSV, Markdown, PNG).
+
+``--smoke`` runs the demo recipe on the small models, 1 epoch, the first fold: seconds, for tests
+and for checking a data set's path end to end before a long run. Runs go to
+``<runs>/<store folder>/<method>/full`` (the paper recipe, as the notebooks' ``paper`` profile),
+``full@<name>`` for an alternative recipe and ``full@smoke`` for smoke runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import torch
+
+from ferlib.data.protocols import Split, get_protocol
+from ferlib.data.store import ClipStore
+from ferlib.models.registry import available_methods, build_model, example_batch, method_spec, model_inputs
+from ferlib.train.config import TrainConfig, resolve_config
+from ferlib.train.recipes import DATASET_PROTOCOLS, Recipe, RecipeError, dataset_key, get_recipe
+
+#: TrainConfig overrides of ``--smoke``
+SMOKE = {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False, "eval_test_each_epoch": False}
+
+
+@dataclass
+class MethodPlan:
+    """What one method will run: its recipe, resolved config, folds and where it writes."""
+
+    method: str
+    recipe: Recipe
+    config: TrainConfig
+    protocol: str
+    protocol_kwargs: dict[str, Any]
+    folds: list[int] | None
+    total_folds: int
+    splits: list[Split]
+    out_dir: Path
+    seconds_per_clip: float = float("nan")
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def estimate_s(self) -> float:
+        """Training time from the timed step: clips per epoch × epochs × folds × seconds per clip."""
+        clips = sum(len(s.train) for s in self.splits)
+        return clips * self.config.epochs * self.seconds_per_clip
+
+
+def methods_for(dataset: str, smoke: bool = False) -> list[str]:
+    """The methods ``--method all`` runs on ``dataset``: those whose paper reports it (every method
+    with a demo recipe under ``--smoke`` on a data set no paper reports)."""
+    key = dataset_key(dataset)
+    found = [m for m in available_methods() if key in method_spec(m).papers.main]
+    if not found and smoke:
+        found = [m for m in ("fer_gcn", "fan", "kp_gcn_msa", "stgcn") if "demo" in method_spec(m).recipes]
+    if not found:
+        have = sorted({d for m in available_methods() for d in method_spec(m).papers.main})
+        raise RecipeError(f"no paper reports data set {dataset!r}; the papers' data sets: {have}")
+    return found
+
+
+def open_or_make_store(dataset: str | None, root: str | Path | None, store_dir: str | Path | None, size: int,
+                       workers: int | None = 1, options: dict[str, Any] | None = None, dry_run: bool = False,
+                       progress: bool = True) -> tuple[str, ClipStore | None, Any]:
+    """``(data set, store or None, index)``: the store at ``store_dir`` (its recorded data set), or the
+    adapter's index of ``root`` preprocessed into ``store_dir`` (default ``data/<dataset>``; skipped
+    under ``dry_run``, where the index alone plans the folds)."""
+    from ferlib.data.adapters import get_adapter
+
+    if root is None:
+        if store_dir is None:
+            raise ValueError("reproduce needs --root (a data set on disk, with --dataset) or --store (a clip store)")
+        store = ClipStore.open(store_dir)
+        recorded = store.dataset
+        if not recorded or recorded == "unnamed":
+            raise ValueError(f"the clip store {store_dir} records no data set (store.json 'dataset' is {recorded!r}); "
+                             f"remake it with `python -m ferlib preprocess --dataset NAME` or pass --root and --dataset")
+        if dataset and dataset_key(dataset) != dataset_key(recorded):
+            raise ValueError(f"--dataset {dataset!r} but the store {store_dir} holds {recorded!r}")
+        return recorded, store, store.index()
+    if not dataset:
+        raise ValueError("--root needs --dataset (the adapter that reads it)")
+    adapter = get_adapter(dataset)
+    index = adapter.index(root, **(options or {}))
+    target = Path(store_dir) if store_dir is not None else Path("data") / adapter.name
+    if dry_run:
+        return adapter.name, (ClipStore.open(target) if (target / "store.json").is_file() else None), index
+    if adapter.name == "london":
+        from ferlib.data.adapters.london import build_london_store
+
+        store = build_london_store(root, target, size=size, progress=progress)
+    else:
+        from ferlib.preprocess.pipeline import preprocess_index
+
+        preprocess_index(index, target, size=size, workers=workers, progress=progress)
+        store = ClipStore.open(target)
+    return adapter.name, store, store.index()
+
+
+def time_one_step(cfg: TrainConfig, num_classes: int, side: int = 64) -> tuple[float, str]:
+    """Seconds per clip of one training step (forward + backward, after a warm-up step) of
+    ``cfg``'s model on one random clip, and how it was measured. Frames are ``side`` pixels and the
+    time is scaled by the area to ``cfg.input_size`` (the per-frame CNN dominates): a planning
+    estimate in seconds, not a benchmark."""
+    model = build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant,
+                        **{k: v for k, v in cfg.model_overrides.items() if k != "num_classes"})
+    model.train()
+    s = min(side, cfg.input_size) if cfg.input_size else 0
+    data = example_batch(cfg.method, cfg.profile, 2, num_frames=cfg.num_frames, size=s or None)
+    args = model_inputs(cfg.method, data, stgcn_normalise=cfg.stgcn_normalise)
+    spent = 0.0
+    for _ in range(2):  # the first step warms up (allocations, autograd); the second is timed
+        t0 = time.perf_counter()
+        logits, _ = model(*args)
+        torch.nn.functional.cross_entropy(logits, data["label"] % num_classes).backward()
+        spent = (time.perf_counter() - t0) / 2
+    scale = (cfg.input_size / s) ** 2 if s and cfg.input_size > s else 1.0
+    how = f"one timed step at {s} px, × {scale:.1f} for {cfg.input_size} px" if scale > 1 else "one timed step"
+    return spent * scale, how
+
+
+def _trunk_line(cfg: TrainConfig) -> str:
+    if not cfg.init_trunk:
+        return "random initialisation (the recipe names no pretrained trunk)"
+    try:
+        from ferlib.models.trunks import describe_trunk  # type: ignore[attr-defined]
+    except ImportError:
+        return cfg.init_trunk
+    return describe_trunk(cfg.init_trunk, cfg.method, cfg.profile)
+
+
+def _hms(seconds: float) -> str:
+    if seconds != seconds:
+        return "unknown"
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s"
+
+
+def resolve_init_from(value: str, method: str, runs_dir: Path) -> str:
+    """A recipe's ``init_from``: a file path as is; ``run:<dataset>`` → the first fold's ``best.pt``
+    of this method's paper-recipe run on that data set under ``runs_dir`` (error naming the
+    command that makes it when there is none)."""
+    if not value.startswith("run:"):
+        return value
+    ds = value[4:]
+    found = sorted(p for p in runs_dir.glob(f"*/{method}/full/*/best.pt")
+                   if dataset_key(TrainConfig.load(p.parent / "config.json").dataset or "") == ds)
+    if not found:
+        raise FileNotFoundError(
+            f"the {method} recipe starts from its {ds} model, and {runs_dir} holds no finished {method} run on {ds} "
+            f"(*/{method}/full/<fold>/best.pt); run `python -m ferlib reproduce {method} --dataset {ds} --root …` first, "
+            f"or pass --init-from PATH")
+    return str(found[0])
+
+
+def plan_method(method: str, dataset: str, index: Any, runs_dir: Path, store_name: str, recipe: str = "paper",
+                smoke: bool = False, folds: list[int] | None = None, time_step: bool = True,
+                **overrides: Any) -> MethodPlan:
+    """The :class:`MethodPlan` of ``method`` on ``dataset``: recipe, config, folds and the printed plan."""
+    name = "demo" if smoke else recipe
+    rec = get_recipe(method, dataset, name)
+    kw = {**(SMOKE if smoke else {}), **overrides}
+    cfg = resolve_config(method, rec.size, dataset=dataset, recipe=name, **kw)
+    proto, proto_kw = rec.protocol, dict(rec.protocol_kwargs)
+    if smoke and proto == "subject_kfold":
+        proto_kw["k"] = min(int(proto_kw.get("k", 10)), max(2, len(set(index.subjects)) // 2))
+    every = get_protocol(proto, index, **proto_kw)
+    if smoke and folds is None:
+        folds = [0]
+    if folds is not None:
+        bad = [f for f in folds if not 0 <= f < len(every)]
+        if bad:
+            raise ValueError(f"folds {bad} do not exist: {proto} gives {len(every)} folds (positions 0..{len(every) - 1})")
+    splits = every if folds is None else [every[f] for f in folds]
+    exp = "full" if name == "paper" else f"full@{'smoke' if smoke else name}"
+    plan = MethodPlan(method, rec, cfg, proto, proto_kw, folds, len(every), splits, runs_dir / store_name / method / exp)
+    how = "not timed"
+    if time_step:
+        plan.seconds_per_clip, how = time_one_step(cfg, len(index.classes))
+    n_train = [len(s.train) for s in splits]
+    n_test = [len(s.test) for s in splits]
+    plan.lines = [
+        f"{method} on {dataset} — recipe {rec.key!r} ({'smoke: demo recipe, 1 epoch' if smoke else rec.name})",
+        f"  protocol   {proto} {proto_kw}  [{rec.sources['protocol']}]",
+        f"  folds      {len(splits)} run: {', '.join(s.name for s in splits[:6])}{' …' if len(splits) > 6 else ''}",
+        f"  clips      {len(index)} in the data set; train {min(n_train)}–{max(n_train)}, test {min(n_test)}–{max(n_test)} "
+        f"per fold (a validation split is carved by subject from train)",
+        f"  model      {method} ({cfg.profile} size, {cfg.input_size or 'landmarks'} px, {cfg.num_frames} frames "
+        f"{cfg.sampler} / test {cfg.test_sampler or cfg.sampler})",
+        f"  schedule   {cfg.optimizer} lr {cfg.lr:g}, {cfg.schedule} {cfg.milestones or ''} ×{cfg.gamma:g}, "
+        f"{cfg.epochs} epochs, batch {cfg.batch_size}, augmentation {cfg.augmentation if cfg.augment else 'none'}",
+        f"  trunk      {_trunk_line(cfg)}",
+    ]
+    if cfg.init_from:
+        plan.lines.append(f"  starts     from {cfg.init_from}  [{rec.sources.get('init_from', '')}]")
+    plan.lines.append(f"  estimate   {_hms(plan.estimate_s)} of training on this machine "
+                      f"({plan.seconds_per_clip * 1000:.0f} ms a clip: {how})" if time_step else "  estimate   not timed")
+    plan.lines.append(f"  writes     {plan.out_dir}")
+    return plan
+
+
+def reproduce(method: str, dataset: str | None = None, root: str | Path | None = None, store: str | Path | None = None,
+              runs_dir: str | Path = "runs", figures_dir: str | Path = "figures/reproduce", recipe: str = "paper",
+              smoke: bool = False, dry_run: bool = False, folds: list[int] | None = None, workers: int | None = 1,
+              init_from: str | None = None, options: dict[str, Any] | None = None,
+              echo: Callable[[str], None] = print, **overrides: Any) -> dict[str, Any]:
+    """Run ``method`` (or ``"all"``) on a data set as its paper did; returns ``{method: result}``
+    with each method's fold table and paper comparison (empty under ``dry_run``). Everything that
+    can be checked — method names, recipes, the layout of ``root``, folds — is checked before
+    anything is written."""
+    from ferlib.train.cv import cross_validate
+
+    runs = Path(runs_dir)
+    if method != "all":
+        method_spec(method)  # an unknown name fails here
+    # the data set's name first (from the store or the adapter), to check every recipe before any work
+    ds = dataset
+    if root is None and store is not None:
+        ds = ClipStore.open(store).dataset
+    if ds is None:
+        raise ValueError("reproduce needs --dataset with --root")
+    methods = methods_for(ds, smoke) if method == "all" else [method]
+    for m in methods:
+        get_recipe(m, ds, "demo" if smoke else recipe)
+    size = 64 if smoke else max(method_spec(m).profiles["paper"].input_size or 64 for m in methods)
+    ds, st, index = open_or_make_store(dataset, root, store, size, workers, options, dry_run, progress=not smoke)
+    store_name = st.root.name if st is not None else Path(store or Path("data") / ds).name
+    plans = []
+    for m in methods:
+        kw = dict(overrides)
+        rec = get_recipe(m, ds, "demo" if smoke else recipe)
+        if init_from or rec.fields.get("init_from"):
+            kw["init_from"] = resolve_init_from(init_from or rec.fields["init_from"], m, runs) if not dry_run \
+                else init_from or rec.fields["init_from"]
+        plans.append(plan_method(m, ds, index, runs, store_name, recipe, smoke, folds, **kw))
+    for p in plans:
+        echo("\n".join(p.lines))
+    if dry_run:
+        echo("dry run: nothing trained")
+        return {}
+    if st is None:
+        raise ValueError(f"no clip store for {ds}")  # pragma: no cover - only dry runs lack one
+    results: dict[str, Any] = {}
+    for p in plans:
+        table = cross_validate(p.method, st, p.protocol, p.config.profile, p.out_dir, folds=p.folds,
+                               protocol_kwargs=p.protocol_kwargs, recipe="demo" if smoke else recipe,
+                               **{k: v for k, v in p.config.to_dict().items() if k in _RUN_FIELDS})
+        results[p.method] = write_tables(p, table, ds, Path(figures_dir), echo)
+    return results
+
+
+#: config fields reproduce passes on (the rest come from the recipe inside cross_validate)
+_RUN_FIELDS = ("epochs", "val_fraction", "init_trunk", "progress", "eval_test_each_epoch", "init_from", "seed",
+               "num_workers", "device", "batch_size")
+
+
+def write_tables(plan: MethodPlan, table: pd.DataFrame, dataset: str, figures_dir: Path,
+                 echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """The per-fold table and, when the paper reports ``dataset``, its table with ours beside it:
+    CSV + Markdown + PNG in ``figures_dir/<dataset>/``. Returns the tables."""
+    from ferlib.viz.results import (fold_results_table, ours_label, paper_comparison, reproduce_figure, save_figure,
+                                    save_table)
+
+    out = figures_dir / dataset
+    stem = f"{plan.method}_{plan.out_dir.name.replace('@', '_')}"
+    folds = fold_results_table(table)
+    save_table(folds, out, f"{stem}_folds")
+    label = ours_label(dataset, table, plan.total_folds)
+    result: dict[str, Any] = {"folds": folds, "paper": None}
+    spec = method_spec(plan.method)
+    if dataset_key(dataset) in spec.papers.main:
+        vs = paper_comparison(plan.method, table, label, dataset=dataset)
+        save_table(vs, out, f"{stem}_vs_paper")
+        result["paper"] = vs
+        key, column = spec.papers.main[dataset_key(dataset)]
+        from ferlib.paper_numbers import paper_table
+
+        theirs = paper_table(key)
+        row = theirs.index[(theirs["method"] == plan.method) & (theirs["variant"] == "full")][0]
+        paper_value = float(theirs.loc[row, column])
+        fig = reproduce_figure(table, paper_value, f"{plan.method} on {dataset}: ours per fold vs the paper",
+                               f"paper, {theirs.attrs['source']} ({column})")
+    else:
+        echo(f"no paper reports {plan.method} on {dataset}: only our table is written")
+        fig = reproduce_figure(table, None, f"{plan.method} on {dataset}: ours per fold", "")
+    save_figure(fig, out, f"{stem}_vs_paper" if result["paper"] is not None else f"{stem}_folds")
+    echo(f"{plan.method}: {label}: accuracy {100 * table.loc['mean', 'accuracy']:.2f} %, "
+         f"UAR {100 * table.loc['mean', 'uar']:.2f} %; tables in {out}")
+    return result
+
+
+# --------------------------------------------------------------------------- command line
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``python -m ferlib reproduce`` options."""
+    parser.add_argument("method", help=f"a method or 'all' (every method whose paper reports the data set)")
+    parser.add_argument("--dataset", help=f"the data set: {', '.join(sorted(DATASET_PROTOCOLS))}")
+    parser.add_argument("--root", help="the data set as distributed (read by its adapter)")
+    parser.add_argument("--store", help="a clip store (made by preprocess) — or where --root's store goes (default data/<dataset>)")
+    parser.add_argument("--recipe", default="paper", help="'paper' (the paper's text, default) or an alternative such as 'official'")
+    parser.add_argument("--smoke", action="store_true", help="demo recipe, small models, 1 epoch, first fold (seconds)")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and stop")
+    parser.add_argument("--folds", nargs="*", type=int, default=None, help="fold positions (default: all)")
+    parser.add_argument("--runs", default="runs", help="runs folder (default runs/)")
+    parser.add_argument("--figures", default="figures/reproduce", help="tables and figures folder")
+    parser.add_argument("--workers", type=int, default=1, help="preprocessing processes")
+    parser.add_argument("--init-from", default=None, help="a ferlib checkpoint to start from (replaces the recipe's)")
+    parser.add_argument("--option", action="append", default=[], help="adapter option key=value")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``python -m ferlib reproduce``."""
+    import ast
+
+    options: dict[str, Any] = {}
+    for item in args.option:
+        if "=" not in item:
+            raise ValueError(f"--option expects key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            options[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            options[k] = v
+    reproduce(args.method, args.dataset, args.root, args.store, args.runs, args.figures, args.recipe, args.smoke,
+              args.dry_run, args.folds, args.workers, args.init_from, options)
+    return 0
