@@ -79,6 +79,17 @@ def methods_for(dataset: str, smoke: bool = False) -> list[str]:
     return found
 
 
+def recorded_dataset(store: ClipStore, dataset: str | None = None) -> str:
+    """The data set a clip store records (``store.json``); none, or another than ``dataset``, raises."""
+    recorded = store.dataset
+    if not recorded or recorded == "unnamed":
+        raise ValueError(f"the clip store {store.root} records no data set (store.json 'dataset' is {recorded!r}); "
+                         f"remake it with `python -m ferlib preprocess --dataset NAME` or pass --root and --dataset")
+    if dataset and dataset_key(dataset) != dataset_key(recorded):
+        raise ValueError(f"--dataset {dataset!r} but the store {store.root} holds {recorded!r}")
+    return recorded
+
+
 def open_or_make_store(dataset: str | None, root: str | Path | None, store_dir: str | Path | None, size: int,
                        workers: int | None = 1, options: dict[str, Any] | None = None, dry_run: bool = False,
                        progress: bool = True) -> tuple[str, ClipStore | None, Any]:
@@ -91,13 +102,7 @@ def open_or_make_store(dataset: str | None, root: str | Path | None, store_dir: 
         if store_dir is None:
             raise ValueError("reproduce needs --root (a data set on disk, with --dataset) or --store (a clip store)")
         store = ClipStore.open(store_dir)
-        recorded = store.dataset
-        if not recorded or recorded == "unnamed":
-            raise ValueError(f"the clip store {store_dir} records no data set (store.json 'dataset' is {recorded!r}); "
-                             f"remake it with `python -m ferlib preprocess --dataset NAME` or pass --root and --dataset")
-        if dataset and dataset_key(dataset) != dataset_key(recorded):
-            raise ValueError(f"--dataset {dataset!r} but the store {store_dir} holds {recorded!r}")
-        return recorded, store, store.index()
+        return recorded_dataset(store, dataset), store, store.index()
     if not dataset:
         raise ValueError("--root needs --dataset (the adapter that reads it)")
     adapter = get_adapter(dataset)
@@ -223,7 +228,7 @@ def plan_method(method: str, dataset: str, index: Any, runs_dir: Path, store_nam
 def reproduce(method: str, dataset: str | None = None, root: str | Path | None = None, store: str | Path | None = None,
               runs_dir: str | Path = "runs", figures_dir: str | Path = "figures/reproduce", recipe: str = "paper",
               smoke: bool = False, dry_run: bool = False, folds: list[int] | None = None, workers: int | None = 1,
-              init_from: str | None = None, options: dict[str, Any] | None = None,
+              init_from: str | None = None, options: dict[str, Any] | None = None, estimate: bool = True,
               echo: Callable[[str], None] = print, **overrides: Any) -> dict[str, Any]:
     """Run ``method`` (or ``"all"``) on a data set as its paper did; returns ``{method: result}``
     with each method's fold table and paper comparison (empty under ``dry_run``). Everything that
@@ -237,7 +242,7 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
     # the data set's name first (from the store or the adapter), to check every recipe before any work
     ds = dataset
     if root is None and store is not None:
-        ds = ClipStore.open(store).dataset
+        ds = recorded_dataset(ClipStore.open(store), dataset)
     if ds is None:
         raise ValueError("reproduce needs --dataset with --root")
     methods = methods_for(ds, smoke) if method == "all" else [method]
@@ -253,7 +258,7 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
         if init_from or rec.fields.get("init_from"):
             kw["init_from"] = resolve_init_from(init_from or rec.fields["init_from"], m, runs) if not dry_run \
                 else init_from or rec.fields["init_from"]
-        plans.append(plan_method(m, ds, index, runs, store_name, recipe, smoke, folds, **kw))
+        plans.append(plan_method(m, ds, index, runs, store_name, recipe, smoke, folds, time_step=estimate, **kw))
     for p in plans:
         echo("\n".join(p.lines))
     if dry_run:
@@ -314,13 +319,14 @@ def write_tables(plan: MethodPlan, table: pd.DataFrame, dataset: str, figures_di
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``python -m ferlib reproduce`` options."""
-    parser.add_argument("method", help=f"a method or 'all' (every method whose paper reports the data set)")
+    parser.add_argument("method", help="a method or 'all' (every method whose paper reports the data set)")
     parser.add_argument("--dataset", help=f"the data set: {', '.join(sorted(DATASET_PROTOCOLS))}")
     parser.add_argument("--root", help="the data set as distributed (read by its adapter)")
     parser.add_argument("--store", help="a clip store (made by preprocess) — or where --root's store goes (default data/<dataset>)")
     parser.add_argument("--recipe", default="paper", help="'paper' (the paper's text, default) or an alternative such as 'official'")
     parser.add_argument("--smoke", action="store_true", help="demo recipe, small models, 1 epoch, first fold (seconds)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and stop")
+    parser.add_argument("--no-estimate", action="store_true", help="skip the timed training step of the plan")
     parser.add_argument("--folds", nargs="*", type=int, default=None, help="fold positions (default: all)")
     parser.add_argument("--runs", default="runs", help="runs folder (default runs/)")
     parser.add_argument("--figures", default="figures/reproduce", help="tables and figures folder")
@@ -343,5 +349,5 @@ def run(args: argparse.Namespace) -> int:
         except (ValueError, SyntaxError):
             options[k] = v
     reproduce(args.method, args.dataset, args.root, args.store, args.runs, args.figures, args.recipe, args.smoke,
-              args.dry_run, args.folds, args.workers, args.init_from, options)
+              args.dry_run, args.folds, args.workers, args.init_from, options, estimate=not args.no_estimate)
     return 0

@@ -1,0 +1,108 @@
+"""``reproduce``: a data set on disk → its store → each method's recipe → the paper's table beside ours."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ferlib.data.adapters import LayoutError
+from ferlib.reproduce import reproduce
+from ferlib.synth import SynthConfig, generate
+from ferlib.synth.export import export_layout
+from ferlib.train.recipes import RecipeError
+from test_adapters import make_ckplus, make_dfew
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A generated set (4 subjects × 7 classes, 8 frames) written in CK+'s and AFEW's layouts."""
+    root = tmp_path_factory.mktemp("reproduce")
+    store = generate(root / "synth", SynthConfig(n_subjects=4, n_frames=8, size=64, seed=5), progress=False)
+    export_layout(store, root / "ck", "ckplus")
+    export_layout(store, root / "afew", "afew")
+    return root
+
+
+def _lines(capsys) -> str:
+    return capsys.readouterr().out
+
+
+def test_dry_run_on_a_ckplus_tree_picks_each_methods_protocol(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_ckplus(tmp_path / "CK+", n_subjects=60)
+    assert reproduce("all", "ckplus", tmp_path / "CK+", dry_run=True, estimate=False) == {}
+    out = _lines(capsys)
+    fan, fer_gcn = out.split("fer_gcn on ckplus")
+    assert "fan on ckplus — recipe 'ckplus'" in fan and "fan_ckplus {'k': 10}" in fan and "lr 0.1" in fan
+    assert "test all" in fan and "batch 48" in fan and "emotion-fan" in fan
+    assert "subject_kfold {'k': 10}" in fer_gcn and "augmentation fer_gcn" in fer_gcn and "120 epochs" in fer_gcn
+    assert "dry run: nothing trained" in out
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "data").exists()
+
+
+def test_dry_run_official_recipe_and_dfew_folds(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_ckplus(tmp_path / "CK+", n_subjects=60)
+    reproduce("fan", "ckplus", tmp_path / "CK+", dry_run=True, recipe="official", estimate=False)
+    assert "recipe 'ckplus:official'" in _lines(capsys)
+    make_dfew(tmp_path / "DFEW", n=20)
+    reproduce("all", "dfew", tmp_path / "DFEW", dry_run=True, estimate=False)
+    out = _lines(capsys)
+    assert "kp_gcn_msa on dfew" in out and "official_folds {'column': 'fold'}" in out and "folds      5 run" in out
+    assert "batch 64" in out and "80 epochs" in out and "tsn / test tsn" in out
+
+
+def test_bad_input_is_named_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_ckplus(tmp_path / "CK+", n_subjects=60)
+    with pytest.raises(RecipeError, match=r"'stgcn' has no 'paper' recipe for data set 'ckplus'.*affwild2"):
+        reproduce("stgcn", "ckplus", tmp_path / "CK+")
+    with pytest.raises(ValueError, match="unknown method 'vgg'"):
+        reproduce("vgg", "ckplus", tmp_path / "CK+")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LayoutError, match="empty"):
+        reproduce("fan", "ckplus", tmp_path / "empty")
+    with pytest.raises(RecipeError, match="no paper reports data set 'london'"):
+        reproduce("all", "london", tmp_path / "CK+")
+    unnamed = generate(tmp_path / "unnamed", SynthConfig(n_subjects=2, n_frames=4, size=32), progress=False)
+    meta = json.loads((unnamed.root / "store.json").read_text())
+    (unnamed.root / "store.json").write_text(json.dumps({**meta, "dataset": ""}))
+    with pytest.raises(ValueError, match="records no data set"):
+        reproduce("fan", store=unnamed.root)
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "data").exists()
+
+
+@pytest.mark.slow
+def test_smoke_runs_end_to_end_on_ckplus_and_afew_layouts(exported, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    res = reproduce("fan", "ckplus", exported / "ck", store=tmp_path / "ck_store", smoke=True, estimate=False)
+    out = _lines(capsys)
+    assert "protocol   subject_kfold" in out and "test all" in out
+    vs = res["fan"]["paper"]
+    assert vs.attrs["paper_table"] == "fan_table1" and vs.loc["FAN", "paper, Table 1"] == 99.69
+    fold = tmp_path / "runs" / "ck_store" / "fan" / "full@smoke" / "fold01"
+    metrics = json.loads((fold / "metrics.json").read_text())
+    assert metrics["n_test"] > 0
+    for name in ("fan_full_smoke_folds.csv", "fan_full_smoke_vs_paper.md", "fan_full_smoke_vs_paper.png"):
+        assert (tmp_path / "figures" / "reproduce" / "ckplus" / name).is_file(), name
+    stamp = (fold / "metrics.json").stat().st_mtime_ns
+    reproduce("fan", store=tmp_path / "ck_store", smoke=True, estimate=False)  # re-running reads the finished fold
+    assert (fold / "metrics.json").stat().st_mtime_ns == stamp
+    res = reproduce("fer_gcn", "afew", exported / "afew", store=tmp_path / "afew_store", smoke=True, estimate=False)
+    assert "train_test {'train': 'train', 'test': 'val'}" in _lines(capsys)
+    assert res["fer_gcn"]["paper"].attrs["paper_table"] == "fer_gcn_table6"
+
+
+@pytest.mark.slow
+@pytest.mark.fixtures
+def test_smoke_on_the_london_set_through_the_command_line(fixtures_dir, tmp_path):
+    cmd = [sys.executable, "-m", "ferlib", "reproduce", "stgcn", "--dataset", "london",
+           "--root", str(fixtures_dir / "london_frl_subset"), "--smoke"]
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "stgcn on london — recipe 'demo'" in done.stdout and "estimate" in done.stdout
+    assert "no paper reports stgcn on london" in done.stdout
+    assert (tmp_path / "figures" / "reproduce" / "london" / "stgcn_full_smoke_folds.png").is_file()
