@@ -51,6 +51,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args._module.run(args) or 0)
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:  # OSError: a path that is a file, not writable, ...
         print(f"error: {exc}", file=sys.stderr)
         return 2

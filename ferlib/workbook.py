@@ -128,20 +128,32 @@ def run_method(method: str, store: ClipStore, profile: str, runs_dir: str | Path
 
     Finished folds are read, not retrained. ``train=False`` only reads and raises
     :class:`FileNotFoundError` naming the missing folder. ``folds`` (positions) replaces the
-    profile's; ``overrides`` are TrainConfig fields on top of the profile's."""
-    from ferlib.train.cv import collate, cross_validate
+    profile's; a position the protocol does not have raises ``ValueError`` naming the positions
+    and fold names that exist. A test fold with fewer than 5 clips of a class is warned about
+    (:func:`ferlib.train.guards.warn_small_test_fold`). ``overrides`` are TrainConfig fields on top
+    of the profile's."""
+    from ferlib.train.cv import collate, cross_validate, resolve_folds
+    from ferlib.train.guards import warn_small_test_fold
 
     plan = train_plan(profile, store.dataset.startswith("synth"))
     out = run_dir(runs_dir, store, method, variant)
     chosen = folds if folds is not None else plan.folds
+    index = store.index()
+    splits = plan_splits(method, store, profile)
+    if chosen is not None:
+        try:
+            splits = resolve_folds(splits, chosen, plan.protocol)
+        except ValueError as exc:
+            raise ValueError(f"notebook parameter folds={list(chosen)!r} (profile {profile!r}): {exc}") from None
     if not train:
-        splits = plan_splits(method, store, profile)
-        names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
+        names = [s.name for s in splits]
         missing = [n for n in names if not (out / n / "metrics.json").is_file()]
         if missing:
             raise FileNotFoundError(
                 f"no finished run in {out}/{missing[0]} (metrics.json missing); run {method_notebook(method)} with "
                 f"train=True (or `make demo`) first")
+        for split in splits:
+            warn_small_test_fold(index, split)
         return collate(out, names)
     kw = {**plan.overrides, **overrides}
     return cross_validate(method, store, plan.protocol, plan.model_profile, out, folds=chosen, variant=variant,

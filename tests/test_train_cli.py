@@ -45,4 +45,4 @@ def test_bad_options_give_errors(tiny, tmp_path, capsys):
     rc = main(["train", "--store", str(tiny), "--out", str(tmp_path / "x"), "--method", "fan", *COMMON, "--set", "lrr=1"])
     assert rc == 2 and "unknown config keys ['lrr']" in capsys.readouterr().err
     rc = main(["train", "--store", str(tiny), "--out", str(tmp_path / "x"), "--method", "fan", "--fold", "9", *COMMON])
-    assert rc == 2 and "fold 9 is not one of 3 folds" in capsys.readouterr().err
+    assert rc == 2 and "fold 9 is not one of the 3 folds" in capsys.readouterr().err

@@ -75,6 +75,10 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
 def load_checkpoint(path: str | Path, classes: list[str] | tuple[str, ...] | None = None, map_location: str = "cpu") -> dict[str, Any]:
     """Read a ferlib checkpoint (``weights_only=True``); check format and, if given, the classes."""
     path = Path(path)
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.pt"))
+        raise CheckpointError(f"checkpoint {path} is a directory, not a file; give a checkpoint file in it"
+                              + (f" (it holds {found})" if found else " (it holds no *.pt)"))
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:

@@ -6,8 +6,12 @@
 * ``ablate``: a paper grid by name (``--grid fer_gcn_table5``) or a JSON/YAML file.
 
 Config fields go through ``--set key=value`` (JSON values: ``--set lr=0.01 --set milestones=[30]``)
-and model arguments through ``--model-set key=value``; unknown keys are refused by name. Under
-``torchrun`` the same commands run distributed (rank 0 writes).
+and model arguments through ``--model-set key=value``; unknown keys, values of the wrong type and
+model arguments the constructor refuses fail naming the key before anything is written. ``--out``
+must be a new or empty folder (or, for train/cv/ablate, one holding the same run to resume);
+a file there fails in one line. ``--threads N`` sets torch's CPU threads (default: torch's own,
+which follows ``OMP_NUM_THREADS``). Under ``torchrun`` the same commands run distributed (rank 0
+writes).
 """
 
 from __future__ import annotations
@@ -58,6 +62,18 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "train") -> None:
         parser.add_argument("--grid", required=True, help="a paper grid name or a JSON/YAML file of table → rows")
         parser.add_argument("--tables", nargs="*", default=None)
     parser.add_argument("--no-resume", action="store_true", help="refuse to continue a run found in --out")
+    parser.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                        help="torch CPU threads (torch.set_num_threads); default: torch's own, which follows OMP_NUM_THREADS")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {n}")
+    return n
 
 
 def _fold(value: str) -> int | str:
@@ -101,6 +117,13 @@ def run(args: argparse.Namespace) -> int:
     from ferlib.data.store import ClipStore
     from ferlib.train import distributed
 
+    from ferlib.train.guards import check_out_path
+
+    check_out_path(args.out, "--out")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     distributed.init_from_env()
     store = ClipStore.open(args.store)
     cmd = args.command
@@ -114,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
                 splits = get_protocol(args.protocol, store.index(), **_kv(args.protocol_arg))
                 rows = _pick(splits, _fold(args.fold)).test
             m = evaluate(args.checkpoint, store, rows=rows, out_dir=args.out)
-            print(json.dumps({k: m[k] for k in ("accuracy", "uar", "n")}))
+            keys = ("accuracy", "uar", "n", "unmatched_data_classes", "unmatched_checkpoint_classes", "n_left_out")
+            print(json.dumps({k: m[k] for k in keys if k in m}))
             return 0
         pkw = _kv(args.protocol_arg)
         if cmd == "train":
@@ -148,10 +172,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _pick(splits: list, fold: int | str):
-    names = [s.name for s in splits]
-    if isinstance(fold, int) and 0 <= fold < len(splits):
-        return splits[fold]
-    if fold in names:
-        return splits[names.index(fold)]
-    raise ValueError(f"fold {fold!r} is not one of {len(splits)} folds (positions 0..{len(splits) - 1} or names {names})")
+    from ferlib.train.cv import resolve_folds
+
+    return resolve_folds(splits, [fold])[0]
 

@@ -3,13 +3,17 @@
 :func:`resolve_config` merges, in order: :class:`TrainConfig` defaults → the profile's data
 settings (``num_frames``, ``input_size``, ``sampler``, ``test_sampler``) → the recipe of the
 (method, data set) pair (:mod:`ferlib.train.recipes`) → the caller's overrides. Unknown keys raise
-a ``ValueError`` naming them, so a typo never silently trains with a default.
+a ``ValueError`` naming them, so a typo never silently trains with a default, and every value is
+checked against its field's annotation (``--set batch_size=big`` fails naming ``batch_size`` and
+``int``) when the config is made, before a run writes anything.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +76,8 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, check_field(f.name, getattr(self, f.name)))
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer {self.optimizer!r} unknown; expected one of {OPTIMIZERS}")
         if self.schedule not in SCHEDULE_KINDS:
@@ -90,8 +96,6 @@ class TrainConfig:
             raise ValueError(f"augmentation {self.augmentation!r} unknown; expected one of {sorted(AUGMENTATIONS)}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
-        self.betas = [float(b) for b in self.betas]
-        self.milestones = [int(m) for m in self.milestones]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-typed dict (JSON-able)."""
@@ -126,6 +130,61 @@ class TrainConfig:
         for k in RUNTIME_FIELDS:
             d.pop(k, None)
         return d
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    return typing.get_type_hints(TrainConfig)
+
+
+def _type_name(tp: Any) -> str:
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is list:
+        return "a list of " + {int: "ints", float: "numbers", str: "strings", bool: "bools"}.get(args[0], str(args[0]))
+    if typing.get_origin(tp) is dict:
+        return "a dict (JSON object)"
+    return {bool: "a bool (true/false)", int: "an int", float: "a number", str: "a string"}.get(tp, str(tp))
+
+
+def _coerce(tp: Any, value: Any) -> Any:
+    """``value`` as type ``tp``, or raise ``TypeError`` (ints stay ints: no bool, no text)."""
+    origin = typing.get_origin(tp)
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            raise TypeError
+        return [_coerce(typing.get_args(tp)[0], v) for v in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise TypeError
+        return dict(value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    else:
+        return value
+    raise TypeError
+
+
+def check_field(name: str, value: Any) -> Any:
+    """``value`` converted to the annotated type of TrainConfig field ``name`` (an int for a list of
+    floats' items is fine, ``10.0`` for an int too); otherwise ``ValueError`` naming the key, the value
+    and the expected type."""
+    tp = _field_types()[name]
+    try:
+        return _coerce(tp, value)
+    except TypeError:
+        raise ValueError(f"config field {name}={value!r} ({type(value).__name__}): expected {_type_name(tp)}") from None
 
 
 def resolve_config(method: str, profile: str = "demo", dataset: str | None = None, recipe: str | None = None,

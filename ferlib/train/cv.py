@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from ferlib.data.protocols import get_protocol
+from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
 from ferlib.train.config import resolve_config
 from ferlib.train.engine import fit
@@ -53,16 +53,7 @@ def cross_validate(
         protocol, protocol_kwargs = recipe_protocol(cfg, store.dataset, protocol_kwargs)
     splits = get_protocol(protocol, index, **(protocol_kwargs or {}))
     if folds is not None:
-        chosen = []
-        names = [s.name for s in splits]
-        for f in folds:
-            if isinstance(f, str) and f in names:
-                chosen.append(splits[names.index(f)])
-            elif isinstance(f, (int, np.integer)) and 0 <= int(f) < len(splits):
-                chosen.append(splits[int(f)])
-            else:
-                raise ValueError(f"fold {f!r} is not one of the {len(splits)} folds of {protocol!r} (positions 0..{len(splits) - 1} or names {names})")
-        splits = chosen
+        splits = resolve_folds(splits, folds, protocol)
     for split in splits:
         fit(cfg, store, split, out / split.name, resume=resume, index=index)
     table = collate(out, [s.name for s in splits])
@@ -78,6 +69,23 @@ def recipe_protocol(cfg: Any, dataset: str, protocol_kwargs: dict[str, Any] | No
     name = "demo" if key == "demo" else key.split(":", 1)[1] if ":" in key else "paper"
     rec = get_recipe(cfg.method, dataset or "synth", name)
     return rec.protocol, {**rec.protocol_kwargs, **(protocol_kwargs or {})}
+
+
+def resolve_folds(splits: list[Split], folds: Iterable[int | str], protocol: str = "") -> list[Split]:
+    """The splits named by ``folds`` (0-based positions or fold names, in the order given); one
+    that does not exist raises ``ValueError`` saying which positions and names do."""
+    names = [s.name for s in splits]
+    chosen = []
+    for f in folds:
+        if isinstance(f, str) and f in names:
+            chosen.append(splits[names.index(f)])
+        elif isinstance(f, (int, np.integer)) and not isinstance(f, bool) and 0 <= int(f) < len(splits):
+            chosen.append(splits[int(f)])
+        else:
+            of = f" of {protocol!r}" if protocol else ""
+            raise ValueError(f"fold {f!r} is not one of the {len(splits)} folds{of}: positions 0..{len(splits) - 1} "
+                             f"or names {names}")
+    return chosen
 
 
 def collate(run_dir: str | Path, folds: Iterable[str] | None = None) -> pd.DataFrame:

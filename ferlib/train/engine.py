@@ -5,6 +5,7 @@
 when the split has none), evaluates that model on ``split.test`` and writes into ``out_dir``::
 
     config.json        the resolved TrainConfig
+    store.json         the clip store it was made on (:func:`ferlib.train.guards.store_record`)
     metrics.json       test metrics of the selected model (accuracy = WAR, UAR, per-class,
                        confusion) + ``test_at_best_val`` and the papers' leaky choice
                        ``best_test_epoch_leaky`` / ``best_test_accuracy_leaky`` + per-epoch history
@@ -57,10 +58,12 @@ from ferlib.data.transforms import make_transform
 from ferlib.train import distributed
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ferlib.train.config import TrainConfig
+from ferlib.train.guards import STORE_RECORD, check_out_path, check_store_record, store_record, warn_small_test_fold
 from ferlib.train.metrics import summarize
+from ferlib.train.progress import progress_bar
 from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
 
-RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt", "timing.json")
+RUN_FILES = ("config.json", "store.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt", "timing.json")
 
 
 class RunDirError(ValueError):
@@ -128,7 +131,7 @@ def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, 
     """DataLoader with a generator seeded from ``(seed, epoch)`` (shuffle order reproducible)."""
     g = torch.Generator()
     g.manual_seed(int(cfg.seed) * 1000003 + int(epoch))
-    if not train and ds.sampler.name == "all":
+    if not train and (cfg.test_sampler or cfg.sampler) == "all":
         batch_size = 1  # every frame of clips of different lengths: one clip a batch
     return DataLoader(
         ds,
@@ -178,9 +181,9 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
     model.train()
     total_loss, correct, n = 0.0, 0, 0
     data_s, step_s = 0.0, 0.0
-    bar = tqdm(loader, desc=desc, leave=False, disable=not progress)
+    bar = progress_bar(len(loader), desc, progress)  # never tqdm(loader): see ferlib.train.progress
     t0 = time.perf_counter()
-    for batch in bar:
+    for batch in loader:
         t1 = time.perf_counter()
         data_s += t1 - t0
         y = batch["label"].to(device)
@@ -196,9 +199,11 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
         total_loss += float(loss.detach()) * b
         correct += int((logits.detach().argmax(1) == y).sum())
         n += b
-        bar.set_postfix(loss=f"{total_loss / n:.3f}", acc=f"{correct / n:.3f}")
+        bar.set_postfix(loss=f"{total_loss / n:.3f}", acc=f"{correct / n:.3f}", refresh=False)
+        bar.update(1)
         t0 = time.perf_counter()
         step_s += t0 - t1
+    bar.close()
     return {"loss": total_loss / max(n, 1), "accuracy": correct / max(n, 1), "n": n, "data_s": data_s, "step_s": step_s}
 
 
@@ -223,7 +228,9 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, cfg: TrainConfig, devi
     model.eval()
     rows, ys, probs, losses = [], [], [], []
     extra_parts: dict[str, list[np.ndarray]] = {}
-    for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
+    bar = progress_bar(len(loader), desc, progress)  # never tqdm(loader): see ferlib.train.progress
+    for batch in loader:
+        bar.update(1)
         y = batch["label"].to(device)
         with _autocast(device, cfg):
             logits, extras = forward_batch(model, batch, device, cfg)
@@ -239,6 +246,7 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, cfg: TrainConfig, devi
             extra_parts.setdefault("gt_intensity", []).append(batch["intensity"].numpy())
             extra_parts.setdefault("frame_idx", []).append(batch["frame_idx"].numpy())
             extra_parts.setdefault("flags", []).append(batch["flags"].numpy())
+    bar.close()
     p = np.concatenate(probs) if probs else np.zeros((0, 0))
     y_true = np.concatenate(ys) if ys else np.zeros(0, int)
     return EvalOutput(
@@ -274,6 +282,10 @@ def prepare_run_dir(out_dir: str | Path, cfg: TrainConfig, resume: bool = True) 
     Refuses (nothing is touched) a folder with unrelated files, one that holds a run with another
     config (naming the differing keys), or an existing run when ``resume`` is False."""
     out = Path(out_dir)
+    try:
+        check_out_path(out, "output folder")
+    except ValueError as exc:
+        raise RunDirError(str(exc)) from None
     cfg_path = out / "config.json"
     if cfg_path.is_file():
         old = TrainConfig.load(cfg_path).result_fields()
@@ -307,7 +319,12 @@ def build_run_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
 
     seed_everything(cfg.seed, -1)
     overrides = {k: v for k, v in cfg.model_overrides.items() if k != "num_classes"}
-    return build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant, **overrides)
+    try:
+        return build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant, **overrides)
+    except TypeError as exc:  # a misspelt or mistyped --model-set key
+        if not overrides:
+            raise
+        raise ValueError(f"model arguments {overrides} do not fit {cfg.method}/{cfg.variant} ({cfg.profile}): {exc}") from exc
 
 
 def init_from_checkpoint(model: nn.Module, path: str | Path, classes: tuple[str, ...]) -> dict[str, Any]:
@@ -381,8 +398,11 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
 
     Returns the dict written to ``metrics.json``. A folder that already holds this finished run
     returns its metrics without training; one that holds its unfinished run continues from
-    ``last.pt``. Under torchrun (see :mod:`ferlib.train.distributed`) every rank trains and rank 0
-    alone evaluates and writes.
+    ``last.pt``; either only when it was made on this store (``store.json``: classes, clip count,
+    content fingerprint), otherwise :class:`RunDirError` names both stores. The config is checked
+    and the model built before anything is written. A test fold with fewer than 5 clips of a class
+    is warned about (:func:`ferlib.train.guards.warn_small_test_fold`). Under torchrun (see
+    :mod:`ferlib.train.distributed`) every rank trains and rank 0 alone evaluates and writes.
     """
     ctx = distributed.context()
     out = Path(out_dir)
@@ -390,17 +410,24 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
     num_classes = check_label_set(cfg, tuple(store.classes))
     if tuple(index.classes) != tuple(store.classes):
         raise ValueError(f"index classes {index.classes} differ from the store's {store.classes} ({store.root})")
-    existing = prepare_run_dir(out, cfg, resume) if ctx.is_main else False
+    set_determinism(cfg.deterministic)
+    model = build_run_model(cfg, num_classes)  # before anything is written: bad model arguments fail here
+    existing = False
+    if ctx.is_main:
+        record = store_record(store)
+        existing = prepare_run_dir(out, cfg, resume)
+        if existing:
+            check_store_record(out, record, store, index, split)  # never reuse a run made on another store
+        warn_small_test_fold(index, split)
     distributed.barrier()
     if (out / "metrics.json").is_file():
         return json.loads((out / "metrics.json").read_text())
     if ctx.is_main:
         write_json(out / "config.json", cfg.to_dict())
+        write_json(out / STORE_RECORD, record)
         print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.profile}) writing {out.resolve()}", flush=True)
-    set_determinism(cfg.deterministic)
     device = choose_device(cfg)
     split = _split_indices(index, split, cfg)
-    model = build_run_model(cfg, num_classes)
     if cfg.init_trunk:
         from ferlib.train.pretrain import init_trunk, resolve_trunk_weights
 
@@ -539,14 +566,39 @@ def evaluate(checkpoint: str | Path, store: ClipStore, rows: np.ndarray | None =
              device: str = "auto", batch_size: int | None = None, progress: bool = True) -> dict[str, Any]:
     """Evaluate a ferlib checkpoint on ``rows`` of ``store`` (default: every clip).
 
-    The checkpoint must have been trained on the store's classes. With ``out_dir`` (a new or empty
-    folder) it writes ``metrics.json``, ``predictions.csv`` and ``byproducts.npz``."""
-    ckpt = load_checkpoint(checkpoint, classes=store.classes)
+    Classes are matched **by name** (case-insensitive; common spellings such as ``Happiness`` via
+    :func:`ferlib.data.labels.canonical_class`), so a model trained on one label set is scored on a
+    store with another (:mod:`ferlib.train.classmap`): clips of store classes the checkpoint does
+    not know are left out, the model's scores for classes the store lacks are dropped (softmax over
+    the shared classes), and accuracy, UAR, per-class accuracy and the confusion matrix cover the
+    shared classes in the store's order. The metrics say what was not mapped:
+    ``unmatched_data_classes``, ``unmatched_checkpoint_classes`` and ``n_left_out`` (clips of
+    unmatched classes); no class in common raises :class:`CheckpointError`.
+
+    With ``out_dir`` (a new or empty folder, checked before anything runs) it writes
+    ``metrics.json``, ``predictions.csv`` and ``byproducts.npz``."""
+    from ferlib.train.classmap import Relabeled, match_classes, to_data_classes
+
+    out = None
+    if out_dir is not None:
+        out = Path(out_dir)
+        try:
+            check_out_path(out, "output folder")
+        except ValueError as exc:
+            raise RunDirError(str(exc)) from None
+        if out.is_dir() and any(out.iterdir()):
+            raise RunDirError(f"{out} is not empty; evaluate writes only into a new or empty folder")
+    ckpt = load_checkpoint(checkpoint)
+    trained = [str(c) for c in ckpt.get("classes", [])]
+    mapping = match_classes(trained, store.classes)
+    if not mapping:
+        raise CheckpointError(f"{checkpoint} was trained on classes {trained}; the store {store.root} has "
+                              f"{list(store.classes)}: no class in common (matched by name, case-insensitive)")
     cfg = TrainConfig.from_dict(ckpt["config"], str(checkpoint))
     cfg.device, cfg.progress = device, progress
     if batch_size:
         cfg.batch_size = batch_size
-    model = build_run_model(cfg, len(store.classes))
+    model = build_run_model(cfg, len(trained))
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError as exc:
@@ -555,14 +607,37 @@ def evaluate(checkpoint: str | Path, store: ClipStore, rows: np.ndarray | None =
     model.to(dev)
     index = store.index()
     sub = index if rows is None else index.subset(np.asarray(rows))
-    ev = evaluate_loader(model, make_loader(make_dataset(store, sub, cfg, False), cfg, False), cfg, dev,
-                         collect=out_dir is not None, progress=progress)
-    metrics = summarize(ev.y_true, ev.y_pred, store.classes)
+    known = np.isin(sub.labels, list(mapping))
+    n_left_out = int((~known).sum())
+    if n_left_out:
+        sub = sub.subset(known)
+    if len(sub) == 0:
+        raise ValueError(f"no clip to evaluate: the chosen clips of {store.root} are all of classes {checkpoint} does not know "
+                         f"(it knows {trained})")
+    ds: Any = make_dataset(store, sub, cfg, False)
+    identity = trained == list(store.classes)
+    if not identity:
+        ds = Relabeled(ds, mapping)
+    ev = evaluate_loader(model, make_loader(ds, cfg, False), cfg, dev, collect=out is not None, progress=progress)
+    if not identity:
+        ev.y_true, ev.y_pred, ev.probs = to_data_classes(ev.y_true, ev.probs, mapping, len(store.classes))
+    shared = sorted(mapping)
+    pos = np.full(len(store.classes), -1)
+    pos[shared] = np.arange(len(shared))
+    metrics = summarize(pos[ev.y_true], pos[ev.y_pred], [store.classes[d] for d in shared])
     metrics.update(method=cfg.method, variant=cfg.variant, checkpoint=str(checkpoint), epoch=int(ckpt["epoch"]))
-    if out_dir is not None:
-        out = Path(out_dir)
-        if out.exists() and any(out.iterdir()):
-            raise RunDirError(f"{out} is not empty; evaluate writes only into a new or empty folder")
+    if not identity:
+        metrics.update(
+            checkpoint_classes=trained,
+            unmatched_data_classes=[c for i, c in enumerate(store.classes) if i not in mapping],
+            unmatched_checkpoint_classes=[c for j, c in enumerate(trained) if j not in set(mapping.values())],
+            n_left_out=n_left_out,
+        )
+        if metrics["unmatched_data_classes"] or metrics["unmatched_checkpoint_classes"]:
+            print(f"ferlib: scored on the {len(shared)} shared classes; not in the checkpoint: "
+                  f"{metrics['unmatched_data_classes']} ({n_left_out} clips left out); not in the data: "
+                  f"{metrics['unmatched_checkpoint_classes']} (their scores ignored)", flush=True)
+    if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_predictions(out, sub, ev)
         write_json(out / "metrics.json", metrics)
