@@ -7,7 +7,7 @@ STAMP := $(VENV)/.ferlib-installed
 DATA ?= data
 PROFILE ?= demo
 
-.PHONY: install test test-fast demo data figures notebooks bench clean-runs
+.PHONY: install test test-fast demo data figures notebooks bench lab clean-runs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ notebooks: $(STAMP)
 ## the main job on the embedded default: data, then every notebook (training what is missing)
 demo: data notebooks
 	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
+
+## JupyterLab on the notebooks (settings in jupyter_lab_config.py: the repository is served, the notebooks
+## run on this environment's Python, started in the repository root); on a machine without a browser:
+##   make lab LAB_ARGS="--no-browser"   (then open the printed http://127.0.0.1:8888/lab?token=… URL)
+LAB_ARGS ?=
+lab: $(STAMP)
+	$(BIN)/python -m jupyter lab --config="$(CURDIR)/jupyter_lab_config.py" $(LAB_ARGS)
 
 ## benchmarks (print ratios measured in one run)
 bench: $(STAMP)

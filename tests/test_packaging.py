@@ -33,3 +33,12 @@ def test_torch_is_not_pinned_to_one_version():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     torch_req = next(r for r in project["dependencies"] if r.startswith("torch>") or r.startswith("torch="))
     assert "==" not in torch_req
+
+
+def test_seaborn_and_jupyterlab_are_installed_by_the_standard_set_up():
+    """The figures draw with seaborn and the notebooks open in JupyterLab: both come with a plain
+    ``pip install -e .`` (and ``make install``), not only with an extra."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    names = {_norm(r).split(">")[0].split("=")[0].split("<")[0].split("!")[0] for r in project["dependencies"]}
+    assert {"seaborn", "jupyterlab", "matplotlib", "ipykernel"} <= names
+    assert "lab" not in project["optional-dependencies"]

@@ -61,7 +61,22 @@ def test_figure_has_one_panel_per_method_and_a_class_legend():
     fig = tsne_figure(panels, ["anger", "happy", "sad"])
     assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c"]
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert texts[:3] == ["anger", "happy", "sad"]
+    assert texts == ["anger", "happy", "sad", "misclassified"]
+    plt.close(fig)
+    # each point is coloured by its true class, as in the legend; a wrong prediction changes only the marker
+    pred = y.copy()
+    pred[0] = 1
+    fig = tsne_figure([{"xy": x[:, :2], "labels": y, "title": "a", "pred": pred}], ["anger", "happy", "sad"])
+    pts = fig.axes[0].collections[0]
+    legend = {t.get_text(): h.get_color() for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles)}
+    faces = pts.get_facecolors()[:, :3]
+    assert len(faces) == len(y)
+    for k, name in enumerate(["anger", "happy", "sad"]):
+        assert np.allclose(faces[y == k], matplotlib.colors.to_rgb(legend[name]))
+    paths = pts.get_paths()
+    # clip 0 (misclassified) is drawn with another marker
+    assert len(paths) == len(y) and not np.array_equal(paths[0].vertices, paths[1].vertices)
+    assert all(np.array_equal(paths[1].vertices, p.vertices) for p in paths[2:])
     plt.close(fig)
     with pytest.raises(ValueError, match="3 points but 2 labels"):
         tsne_figure([{"xy": np.zeros((3, 2)), "labels": np.zeros(2), "title": "x"}], ["a"])

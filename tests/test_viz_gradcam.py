@@ -140,6 +140,12 @@ def test_node_features_and_similarities():
     to_apex = {k: similarity_to_frame(v, 3) for k, v in feats.items()}
     fig = fer_gcn_fig3_figure(frames, sims, to_apex, apex=3, gt=np.linspace(0, 1, 4), title="x")
     assert len(fig.axes) == 4 + 4 + 1 + 1  # thumbnails, matrices, colour bar, curves
+    matrices = [ax for ax in fig.axes if ax.get_title().endswith("similarity (this clip)")]
+    assert [ax.get_title().split(":")[0] for ax in matrices] == list(sims)
+    for ax, name in zip(matrices, sims):  # seaborn heatmaps of the N × N similarities, on one −1 … 1 scale
+        mesh = ax.collections[0]
+        assert np.asarray(mesh.get_array()).reshape(4, 4) == pytest.approx(sims[name], abs=1e-6)
+        assert mesh.get_clim() == (-1, 1)
     centred = center_features(feats)
     assert np.allclose(centred["cnn"].mean(axis=(0, 1)), 0)
     table = similarity_table(centred, np.array([[0, 0.05, 0.5, 1.0], [0, 1.0, 0.5, 0.0]]))

@@ -82,6 +82,10 @@ def test_error_table_and_figure_against_a_truth_store(tmp_path):
     assert table.loc["c", "no_face_frames"] == 1
     fig = vp.landmark_error_figure([clip], store, ["g"])
     assert len(fig.axes) == 2 and "ground-truth expression intensity" in fig.axes[1].get_xlabel()
+    bars = [p.get_height() for p in fig.axes[0].containers[0]]
+    assert len(bars) == len(vp.LANDMARK_REGIONS) and bars == pytest.approx([10.0] * len(bars), rel=1e-4)
+    assert len(fig.axes[1].collections[0].get_offsets()) == t  # one point per frame
+    assert "Spearman ρ" in fig.axes[1].get_legend().get_texts()[0].get_text()
     plt.close(fig)
     with pytest.raises(ValueError, match="1 clips but 2"):
         vp.landmark_error_table([clip], store, ["g", "g"])

@@ -11,7 +11,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ferlib.viz.results import (ablation_figure, ablation_settings, ablation_vs_paper, comparison_table,  # noqa: E402
-                                confusion_figure, fold_results_table, lambda_figure, ours_label, paper_comparison,
+                                confusion_figure, fold_results_figure, fold_results_table,
+                                lambda_figure, ours_label, paper_comparison,
                                 paper_series, per_class_comparison, pooled_confusion, read_ablation, save_table,
                                 select_grid)
 
@@ -39,9 +40,16 @@ def test_confusion_figure_has_class_names_and_row_percentages():
     assert "75%\n(3)" in texts and "25%\n(1)" in texts and "100%\n(4)" in texts
     assert not any(t.startswith("0%") for t in texts)  # empty cells stay blank
     assert "7/8 clips correct" in ax.get_title() and "X on synth" in ax.get_title()
-    image = ax.images[0].get_array()
-    assert image[0, 0] == pytest.approx(75.0) and image[2].sum() == 0  # absent class: empty row
+    mesh = ax.collections[0]  # seaborn heatmap: a QuadMesh of the row shares (%), row-major
+    share = np.asarray(mesh.get_array()).reshape(3, 3)
+    assert share[0, 0] == pytest.approx(75.0) and share[2].sum() == 0  # absent class: empty row
+    assert mesh.colorbar is not None and "share of the true class" in mesh.colorbar.ax.get_ylabel()
     plt.close(fig)
+    counts = confusion_figure(cm, CLASSES, show="counts").axes[0]
+    assert sorted(t.get_text() for t in counts.texts if t.get_text()) == ["1", "3", "4"]
+    plt.close("all")
+    with pytest.raises(ValueError, match="show='pct'"):
+        confusion_figure(cm, CLASSES, show="pct")
 
 
 def test_confusion_figure_rejects_a_wrong_shape():
@@ -129,9 +137,19 @@ def test_ablation_vs_paper_and_figure_mark_the_papers_values():
     fig = ablation_figure(abl, paper, title="t", ours_label="ours", paper_label="paper")
     ax = fig.axes[0]
     assert [p.get_height() for p in ax.patches] == pytest.approx([30, 40, 50, 60, 70])
-    offsets = ax.collections[0].get_offsets()
-    assert offsets[:, 1].tolist() == pytest.approx([97.78, 98.39, 99.09, 99.00, 99.54])
+    marks = [c for c in ax.collections if c.get_label() == "paper"]
+    assert len(marks) == 1 and marks[0].get_offsets()[:, 1].tolist() == pytest.approx([97.78, 98.39, 99.09, 99.00, 99.54])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ours", "paper"]  # one fold: no whiskers
     plt.close(fig)
+    # several folds: ± std whiskers over the folds at the bar tops, and the legend says so
+    spread = abl.assign(accuracy_std=[0.05, 0.02, 0.0, 0.01, 0.03], folds=5)
+    ax = ablation_figure(spread, paper).axes[0]
+    whiskers = [c for c in ax.collections if c.get_label() != "paper"]
+    assert len(whiskers) == 1
+    segs = whiskers[0].get_segments()
+    assert [(s[0][1], s[1][1]) for s in segs][0] == pytest.approx((25.0, 35.0))
+    assert "mean ± std over the folds" in ax.get_legend().get_texts()[0].get_text()
+    plt.close("all")
     lam = _abl("kp_fig8_lambda", select_grid(["kp_fig8_lambda"])["kp_fig8_lambda"])
     lt = ablation_vs_paper(lam, "kp_fig8_lambda", "ours")
     assert lt.loc["λ=0.2", "paper, Fig. 8 (best point, Sec. 4.4.3), DFEW"] == 68.73
@@ -139,15 +157,43 @@ def test_ablation_vs_paper_and_figure_mark_the_papers_values():
 
 
 def test_lambda_figure_draws_ours_and_the_papers_point():
-    fig = lambda_figure([0.0, 0.1, 0.2], [20.0, 30.0, 25.0], paper={0.2: 68.73})
+    fig = lambda_figure([0.2, 0.0, 0.1], [25.0, 20.0, 30.0], paper={0.2: 68.73})
     ax = fig.axes[0]
-    ours, theirs = ax.lines[0], ax.lines[1]
-    assert ours.get_ydata().tolist() == [20.0, 30.0, 25.0]
-    assert theirs.get_xdata().tolist() == [0.2] and theirs.get_ydata().tolist() == [68.73]
+    ours = ax.lines[0]
+    assert ours.get_xdata().tolist() == [0.0, 0.1, 0.2] and ours.get_ydata().tolist() == [20.0, 30.0, 25.0]
+    theirs = [c for c in ax.collections if c.get_label() == "paper"][0].get_offsets()
+    assert theirs.tolist() == [[0.2, 68.73]]
     assert "λ" in ax.get_xlabel()
     plt.close(fig)
     with pytest.raises(ValueError, match="3 λ values but 2"):
         lambda_figure([0, 0.1, 0.2], [1, 2])
+
+
+def test_fold_results_figure_shows_each_fold_the_spread_and_the_paper():
+    table = _fold_table((0.5, 0.7))
+    fig = fold_results_figure(table, {"accuracy": 99.54}, title="t", ours_label="ours")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["accuracy = WAR", "UAR", "best test acc.\n[leaky]"]
+    dots = [c for c in ax.collections if c.get_label().startswith("one fold")]
+    assert sorted(np.concatenate([d.get_offsets()[:, 1] for d in dots]).round(6).tolist()) == \
+        pytest.approx([40, 50, 60, 60, 70, 80])  # two folds × three metrics, in percent
+    means = [ln for ln in ax.lines if ln.get_label().startswith("ours")][0]
+    assert means.get_ydata().tolist() == pytest.approx([60.0, 50.0, 70.0])
+    # the std whisker of accuracy spans mean ± sample std (ddof = 1, as collate)
+    sd = 100 * np.std([0.5, 0.7], ddof=1)
+    bars = [ln for ln in ax.lines if not ln.get_label().startswith("ours")]  # whisker + caps, one line per column
+    first = [ln for ln in bars if np.nanmean(np.asarray(ln.get_xdata(), float)) == pytest.approx(0)]
+    assert len(bars) == 3 and len(first) == 1
+    y = np.asarray(first[0].get_ydata(), float)
+    assert (np.nanmin(y), np.nanmax(y)) == pytest.approx((60 - sd, 60 + sd))
+    paper = [c for c in ax.collections if c.get_label() == "paper"][0].get_offsets()
+    assert paper[:, 1].tolist() == [99.54] and paper[0, 0] < 1  # beside the accuracy column
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["one fold (of 2)", "ours: mean ± std", "paper"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="none of the columns"):
+        fold_results_figure(pd.DataFrame({"acc": [1.0]}))
+    with pytest.raises(ValueError, match="no fold rows"):
+        fold_results_figure(table.loc[["mean", "std"]])
 
 
 def test_ablation_settings_per_profile_and_bad_values():

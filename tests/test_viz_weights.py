@@ -21,6 +21,7 @@ from ferlib.viz.weights import (
     spearman_per_clip,
     summarize_rho,
     verdicts,
+    weight_intensity_figure,
     weight_rows,
     weights_over_frames_figure,
 )
@@ -121,12 +122,19 @@ def test_weight_rows_table_and_figures():
                                      scale="max")
     assert fig.axes[0].get_title(loc="left").startswith("x   (max: α")
     assert len(fig.axes) == 8 + 1
+    bars = fig.axes[-1]
+    heights = np.array([[p.get_height() for p in c] for c in bars.containers])  # one bar container per series
+    assert heights.shape == (2, 8)
+    assert heights[0] == pytest.approx(gt[0] / gt[0].max()) and heights[1] == pytest.approx(gt[1] / gt[1].max())
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["α", "αβ", "GT intensity"]
     plt.close(fig)
     with pytest.raises(ValueError, match="has 3 values for 8 frames"):
         weights_over_frames_figure([{"frames": frames, "series": {"α": gt[0, :3]}, "title": "x"}])
     fig = fer_gcn_intensity_figure({"synth-lab": gt[0]}, {"synth-lab": gt}, {"synth-lab": frames})
     assert len(fig.axes) == 8 + 2  # thumbnails, weights, intensity (twin axis)
     assert fig.axes[-1].get_ylabel() == "GT intensity"
+    assert [p.get_height() for p in fig.axes[-2].containers[0]] == pytest.approx(gt[0])
+    assert fig.axes[-1].lines[0].get_ydata() == pytest.approx(gt.mean(0))  # mean over the clips per step
     plt.close(fig)
     with pytest.raises(ValueError, match="ground truth must be"):
         fer_gcn_intensity_figure({"a": gt[0]}, {"a": gt[:, :4]})
@@ -136,4 +144,31 @@ def test_weight_rows_table_and_figures():
     assert fig.axes[0].get_xlabel() == "GT apex position in clip"
     assert [ax.get_title() for ax in fig.axes] == ["fan · alpha", "reference · frame_index"]
     assert fig._suptitle.get_text() == "peaks"
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == [f"synth-lab (trained on synth-lab)\nρ = {rows[0]['rho_mean']:.2f}, |peak − apex| = "
+                      f"{rows[0]['abs_peak_minus_apex_mean']:.2f}"]
+    points = fig.axes[0].collections[0].get_offsets()
+    assert np.abs(points[:, 1] - rows[0]["_peak"]).max() <= 0.012  # jittered by at most 1.2 % of the clip
     plt.close(fig)
+
+
+def test_weight_intensity_figure_puts_spearman_rho_in_the_legend():
+    rng = np.random.default_rng(1)
+    gt = np.sort(rng.random((5, 6)), axis=1)
+    follows = 2 * gt + 0.05 * rng.random((5, 6))  # scaled: the figure divides by each clip's max
+    reversed_ = gt[:, ::-1].copy()
+    fig = weight_intensity_figure({"fan α": follows, "reversed": reversed_}, {"fan α": gt, "reversed": gt}, title="w")
+    assert [ax.get_title() for ax in fig.axes] == ["fan α", "reversed"]
+    rho = summarize_rho(spearman_per_clip(follows, gt))
+    first = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert first[0].startswith(f"per clip: ρ = {rho['rho_mean']:.2f} ± {rho['rho_std']:.2f} (n = 5)")
+    assert "least-squares line" in first[1]
+    second = fig.axes[1].get_legend().get_texts()[0].get_text()
+    assert second == "per clip: ρ = -1.00 ± 0.00 (n = 5)\nall frames: ρ = " + second.rsplit("= ", 1)[1]
+    pts = fig.axes[0].collections[0].get_offsets()
+    assert len(pts) == 30 and pts[:, 1].max() == pytest.approx(1.0)  # every frame, weights / clip max
+    plt.close(fig)
+    with pytest.raises(KeyError, match="no ground-truth intensity for \\['b'\\]"):
+        weight_intensity_figure({"b": gt}, {"a": gt})
+    with pytest.raises(ValueError, match="same shape"):
+        weight_intensity_figure({"a": gt}, {"a": gt[:, :3]})

@@ -17,12 +17,16 @@ from typing import Any, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 from sklearn.model_selection import LeaveOneOut, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
+
+from ferlib.viz.style import palette
 
 __all__ = ["check_embedding", "choose_perplexity", "tsne_2d", "embedding_scores", "tsne_figure"]
 
@@ -79,15 +83,16 @@ def embedding_scores(emb: np.ndarray, labels: np.ndarray, xy: np.ndarray | None 
 
 
 def tsne_figure(panels: Sequence[Mapping[str, Any]], classes: Sequence[str], ncols: int = 4) -> Figure:
-    """One scatter panel per method: each panel dict has ``xy`` ``(n, 2)``, ``labels`` ``(n,)``
-    (indices into ``classes``) and ``title``; one shared legend with the class names. Optional
-    ``pred`` ``(n,)``: misclassified clips are drawn as crosses."""
+    """One scatter panel per method (seaborn ``scatterplot``): each panel dict has ``xy`` ``(n, 2)``,
+    ``labels`` ``(n,)`` (indices into ``classes``) and ``title``; colour = true class, one shared
+    legend with the class names. Optional ``pred`` ``(n,)``: misclassified clips are drawn as
+    crosses."""
     if not panels:
         raise ValueError("tsne_figure needs at least one panel")
     ncols = min(ncols, len(panels))
     nrows = int(np.ceil(len(panels) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 3.3 * nrows + 0.5), squeeze=False)
-    cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+    colours = palette(len(classes))
     for ax, panel in zip(axes.flat, panels):
         xy = np.asarray(panel["xy"])
         y = np.asarray(panel["labels"])
@@ -95,18 +100,20 @@ def tsne_figure(panels: Sequence[Mapping[str, Any]], classes: Sequence[str], nco
             raise ValueError(f"panel {panel.get('title', '')!r}: {len(xy)} points but {len(y)} labels")
         pred = panel.get("pred")
         wrong = np.zeros(len(y), bool) if pred is None else np.asarray(pred) != y
-        for k in np.unique(y):
-            sel = y == k
-            ax.scatter(xy[sel & ~wrong, 0], xy[sel & ~wrong, 1], s=16, color=cmap(int(k)), alpha=0.85, lw=0)
-            ax.scatter(xy[sel & wrong, 0], xy[sel & wrong, 1], s=22, color=cmap(int(k)), marker="x", lw=1)
+        data = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "cls": y.astype(int),
+                             "clip": np.where(wrong, "misclassified", "correct")})
+        sns.scatterplot(data=data, x="x", y="y", hue="cls", palette=dict(enumerate(colours)), style="clip",
+                        markers={"correct": "o", "misclassified": "X"}, size="clip",
+                        sizes={"correct": 22, "misclassified": 40}, alpha=0.85, linewidth=0.3, edgecolor="white",
+                        legend=False, ax=ax)
         ax.set_title(panel.get("title", ""), fontsize=9)
         ax.set_xlabel("t-SNE 1", fontsize=8)
         ax.set_ylabel("t-SNE 2", fontsize=8)
         ax.tick_params(labelsize=6)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    handles = [Line2D([], [], marker="o", ls="", color=cmap(i), label=c) for i, c in enumerate(classes)]
-    handles.append(Line2D([], [], marker="x", ls="", color="0.3", label="misclassified"))
+    handles = [Line2D([], [], marker="o", ls="", color=colours[i], label=c) for i, c in enumerate(classes)]
+    handles.append(Line2D([], [], marker="X", ls="", color="0.3", label="misclassified"))
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 9), fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, 0.0))
     fig.tight_layout(rect=(0, 0.07 if nrows == 1 else 0.04, 1, 1))

@@ -31,9 +31,12 @@ import copy
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 import torch
 from matplotlib.figure import Figure
 from torch import nn
+
+from ferlib.viz.style import palette
 
 __all__ = [
     "choose_clip",
@@ -367,9 +370,10 @@ def similarity_table(feats: Mapping[str, np.ndarray], gt: np.ndarray, neutral_be
 def fer_gcn_fig3_figure(frames: np.ndarray, sims: Mapping[str, np.ndarray], to_apex: Mapping[str, np.ndarray],
                         apex: int, gt: np.ndarray | None = None, title: str = "") -> Figure:
     """FER-GCN Fig. 3, measured: the frames of one clip (top, apex boxed), the frame-by-frame
-    similarity of its node features at each stage (``sims[name]`` ``(N, N)``), and the similarity
-    of every frame to the apex frame per stage over the test clips (``to_apex[name]`` ``(n, N)``,
-    mean ± std) with the clip's ground-truth intensity ``gt`` ``(N,)``."""
+    similarity of its node features at each stage (``sims[name]`` ``(N, N)``, seaborn heatmaps),
+    and the similarity of every frame to the apex frame per stage over the test clips
+    (``to_apex[name]`` ``(n, N)``, mean ± std, seaborn ``lineplot``) with the clip's ground-truth
+    intensity ``gt`` ``(N,)``."""
     names = list(sims)
     if not names or set(names) != set(to_apex):
         raise ValueError("sims and to_apex need the same, non-empty stage names")
@@ -390,26 +394,33 @@ def fer_gcn_fig3_figure(frames: np.ndarray, sims: Mapping[str, np.ndarray], to_a
     bottom = outer[1].subgridspec(2, len(names) + 1, wspace=0.3, hspace=0.45, height_ratios=[1, 0.05],
                                   width_ratios=[1] * len(names) + [1.7])
     ticks = np.arange(0, n, max(1, n // 4))
+    cax = None
     for j, name in enumerate(names):
         ax = fig.add_subplot(bottom[0, j])
-        im = ax.imshow(sims[name], vmin=-1, vmax=1, cmap="RdBu_r")
+        if j == 0:
+            cax = fig.add_subplot(bottom[1, :len(names)])
+        # seaborn heatmap: cell (i, k) is frame i × frame k; one shared colour bar under the row
+        sns.heatmap(np.asarray(sims[name]), vmin=-1, vmax=1, cmap="RdBu_r", square=True, ax=ax, cbar=j == 0,
+                    cbar_ax=cax if j == 0 else None, cbar_kws={"orientation": "horizontal"},
+                    xticklabels=False, yticklabels=False)
         ax.set_title(f"{name}: frame × frame\nsimilarity (this clip)", fontsize=8)
         ax.set_xlabel("frame", fontsize=8)
         if j == 0:
             ax.set_ylabel("frame", fontsize=8)
-        ax.set_xticks(ticks)
-        ax.set_yticks(ticks)
-        ax.tick_params(labelsize=6)
-    cax = fig.add_subplot(bottom[1, :len(names)])
-    fig.colorbar(im, cax=cax, orientation="horizontal")
+        ax.set_xticks(ticks + 0.5, [str(t) for t in ticks])
+        ax.set_yticks(ticks + 0.5, [str(t) for t in ticks], rotation=0)
+        ax.tick_params(labelsize=6, length=2)
+    assert cax is not None
     cax.tick_params(labelsize=6)
+    cax.set_xlabel("cosine similarity", fontsize=7)
     ax = fig.add_subplot(bottom[:, -1])
     x = np.arange(n)
+    colours = palette(len(names))
     for j, name in enumerate(names):
         v = np.asarray(to_apex[name], dtype=float)
-        m, s = v.mean(0), v.std(0)
-        ax.plot(x, m, ".-", color=f"C{j}", label=name)
-        ax.fill_between(x, m - s, m + s, color=f"C{j}", alpha=0.15, lw=0)
+        long = pd.DataFrame({"frame": np.tile(x, len(v)), "similarity": v.ravel()})
+        sns.lineplot(data=long, x="frame", y="similarity", color=colours[j], marker=".", errorbar="sd",
+                     err_kws={"alpha": 0.15, "lw": 0}, label=name, ax=ax)
     if gt is not None:
         ax.plot(x, np.asarray(gt, dtype=float), "k--", lw=1, label="GT intensity (this clip)")
     ax.set_ylim(-1.05, 1.05)
@@ -419,6 +430,5 @@ def fer_gcn_fig3_figure(frames: np.ndarray, sims: Mapping[str, np.ndarray], to_a
     ax.yaxis.tick_right()
     ax.set_title("similarity to each clip's apex frame\n(test clips, mean ± std)", fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.grid(alpha=0.3)
     ax.legend(fontsize=6, loc="lower right")
     return fig

@@ -1,15 +1,18 @@
-"""Data-set overview figures: class balance, sample clips, intensity profiles."""
+"""Data-set overview figures: class balance, sample clips, intensity profiles (seaborn, the
+:mod:`ferlib.viz.style` theme)."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 
 from ferlib.data.index import ClipIndex
 from ferlib.data.store import ClipStore
 from ferlib.viz.strips import clip_strips
+from ferlib.viz.style import OURS_COLOR, palette
 
 
 def class_balance_table(index: ClipIndex) -> pd.DataFrame:
@@ -21,16 +24,17 @@ def class_balance_table(index: ClipIndex) -> pd.DataFrame:
 
 
 def class_balance_figure(index: ClipIndex, title: str = "") -> Figure:
-    """Bar chart of clips per class."""
+    """Bar chart of clips per class (seaborn ``barplot``), each bar labelled with its count."""
     counts = index.class_counts()
     fig, ax = plt.subplots(figsize=(1.0 + 0.7 * len(counts), 3.0))
-    ax.bar(counts.index, counts.values, color="C0")
+    sns.barplot(x=list(counts.index), y=counts.to_numpy(), color=OURS_COLOR, errorbar=None, ax=ax)
     for i, v in enumerate(counts.values):
         ax.text(i, v, str(v), ha="center", va="bottom", fontsize=8)
     ax.set_ylabel("clips")
     ax.set_xlabel("class")
     ax.set_title(title or f"{index.dataset}: {len(index)} clips, {len(set(index.subjects))} subjects", fontsize=10)
     ax.tick_params(axis="x", rotation=30)
+    ax.grid(axis="x", visible=False)
     fig.tight_layout()
     return fig
 
@@ -50,10 +54,12 @@ def sample_clips_figure(store: ClipStore, index: ClipIndex, per_class: int = 1, 
 
 
 def intensity_profiles_figure(store: ClipStore, index: ClipIndex) -> Figure:
-    """Ground-truth intensity over normalised clip time: mean and 10–90 % band per class."""
+    """Ground-truth intensity over normalised clip time, per class: the mean and the 10–90 %
+    band over the clips (seaborn ``lineplot``, ``errorbar=("pi", 80)``)."""
     fig, ax = plt.subplots(figsize=(6, 3.4))
     grid = np.linspace(0, 1, 50)
-    any_curve = False
+    colours = palette(len(index.classes))
+    parts = []
     for label, name in enumerate(index.classes):
         curves = []
         for cid in np.asarray(index.clip_ids)[index.labels == label]:
@@ -62,20 +68,21 @@ def intensity_profiles_figure(store: ClipStore, index: ClipIndex) -> Figure:
                 continue
             t = np.linspace(0, 1, rec.n_frames)
             curves.append(np.interp(grid, t, rec.intensity))
-        if not curves:
-            continue
-        any_curve = True
-        c = np.stack(curves)
-        ax.plot(grid, c.mean(0), label=f"{name} (n={len(c)})", color=f"C{label}")
-        ax.fill_between(grid, np.quantile(c, 0.1, 0), np.quantile(c, 0.9, 0), color=f"C{label}", alpha=0.12)
-    if not any_curve:
+        if curves:
+            c = np.stack(curves)
+            parts.append(pd.DataFrame({"time": np.tile(grid, len(c)), "intensity": c.ravel(),
+                                       "class": f"{name} (n={len(c)})", "k": label}))
+    if parts:
+        data = pd.concat(parts, ignore_index=True)
+        hues = list(dict.fromkeys(data["class"]))
+        sns.lineplot(data=data, x="time", y="intensity", hue="class", hue_order=hues, errorbar=("pi", 80),
+                     err_kws={"alpha": 0.12}, palette=[colours[k] for k in dict.fromkeys(data["k"])], ax=ax)
+        ax.legend(fontsize=7, ncol=2)
+    else:
         ax.text(0.5, 0.5, "this data set has no ground-truth intensity", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("normalised time in clip")
     ax.set_ylabel("ground-truth intensity")
     ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3)
-    if any_curve:
-        ax.legend(fontsize=7, ncol=2)
     ax.set_title(f"{index.dataset}: intensity profiles (mean, 10–90 % band)", fontsize=10)
     fig.tight_layout()
     return fig

@@ -35,6 +35,7 @@ import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -54,6 +55,7 @@ from ferlib.preprocess.keypoints import (
 )
 from ferlib.preprocess.pipeline import PreprocessConfig, resolve_source
 from ferlib.preprocess.video import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, read_frames
+from ferlib.viz.style import OURS_COLOR, palette
 
 #: file names (inside the AFEW-style copy) of the two bad videos :func:`make_demo_videos` adds
 CORRUPT_VIDEO = Path("Train") / "Happy" / "corrupt_video.avi"
@@ -261,9 +263,10 @@ def landmark_error_table(clips: Sequence[InspectedClip], truth: ClipStore, truth
 
 def landmark_error_figure(clips: Sequence[InspectedClip], truth: ClipStore, truth_ids: Sequence[str],
                           title: str = "") -> Figure:
-    """Left: mean error in % IOD per facial region (bar = all clips, dots = single clips).
-    Right: each frame's mean error against its ground-truth expression intensity (does the
-    detector degrade at the apex?), with the Spearman correlation."""
+    """Left: mean error in % IOD per facial region (seaborn ``barplot`` = all clips, ``stripplot``
+    dots = single clips). Right: each frame's mean error against its ground-truth expression
+    intensity (``regplot``; does the detector degrade at the apex?), with the Spearman
+    correlation in the legend."""
     from scipy.stats import spearmanr
 
     if not clips or len(clips) != len(truth_ids):
@@ -280,30 +283,34 @@ def landmark_error_figure(clips: Sequence[InspectedClip], truth: ClipStore, trut
         frame_int.append(np.asarray(inten)[:t] if inten is not None else np.full(t, np.nan))
     per_clip_arr = np.asarray(per_clip)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1.4, 1]})
-    x = np.arange(len(names))
-    ax.bar(x, per_clip_arr.mean(0), color="C0", alpha=0.7, label="mean over clips")
-    jitter = np.linspace(-0.25, 0.25, len(per_clip_arr)) if len(per_clip_arr) > 1 else np.zeros(1)
-    for j, row in zip(jitter, per_clip_arr):
-        ax.plot(x + j, row, ".", color="k", ms=3, alpha=0.6)
+    long = pd.DataFrame([{"region": REGION_LABELS[n], "error": v} for row in per_clip_arr for n, v in zip(names, row)])
+    order = [REGION_LABELS[n] for n in names]
+    sns.barplot(data=long, x="region", y="error", order=order, color=OURS_COLOR, alpha=0.75, errorbar=None,
+                label="mean over clips", ax=ax)
+    sns.stripplot(data=long, x="region", y="error", order=order, color="black", size=3, alpha=0.6, jitter=0.25,
+                  ax=ax)
     ax.plot([], [], ".", color="k", label="one clip")
-    ax.set_xticks(x, [REGION_LABELS[n] for n in names], rotation=35, ha="right", fontsize=8)
+    ax.set_xticks(range(len(order)), order, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("landmark error (% inter-ocular distance)")
     ax.set_xlabel("facial region (iBUG 68)")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.grid(axis="x", visible=False)
+    ax.set_ylim(0, 1.3 * float(np.nanmax(per_clip_arr)) if np.isfinite(per_clip_arr).any() else 1)
+    ax.legend(fontsize=7, loc="upper center", ncol=2)  # in the headroom above the bars
     ax.set_title("error per region", fontsize=9)
     err, inten = np.concatenate(frame_err), np.concatenate(frame_int)
     ok = np.isfinite(inten)
     if ok.sum() >= 3 and np.ptp(inten[ok]) > 0:
-        ax2.scatter(inten[ok], err[ok], s=8, alpha=0.6, color="C3")
         rho = spearmanr(inten[ok], err[ok]).statistic if np.ptp(err[ok]) > 0 else float("nan")
-        ax2.set_title(f"per frame: Spearman ρ = {rho:.2f} (n = {ok.sum()} frames)", fontsize=9)
+        sns.regplot(x=inten[ok], y=err[ok], ax=ax2, color=palette(3)[2], n_boot=200, seed=0, truncate=True,
+                    scatter_kws={"s": 8, "alpha": 0.6, "linewidths": 0}, line_kws={"lw": 1.4},
+                    label=f"one frame; Spearman ρ = {rho:.2f}")
+        ax2.legend(fontsize=7, loc="upper left")
+        ax2.set_title(f"per frame (n = {ok.sum()} frames)", fontsize=9)
     else:
-        ax2.plot(np.arange(len(err)), err, ".", color="C3", ms=4)
+        ax2.plot(np.arange(len(err)), err, ".", color=palette(3)[2], ms=4)
         ax2.set_title("per frame (no ground-truth intensity)", fontsize=9)
     ax2.set_xlabel("ground-truth expression intensity of the frame")
     ax2.set_ylabel("mean landmark error (% IOD)")
-    ax2.grid(alpha=0.3)
     fig.suptitle(title or "detected vs ground-truth landmarks", fontsize=10)
     fig.tight_layout()
     return fig

@@ -16,7 +16,8 @@ On the generated data every frame has a known intensity, so the qualitative clai
 numbers: :func:`spearman_per_clip` (rank correlation between a clip's weights and its
 ground-truth intensity, :func:`scipy.stats.spearmanr`), :func:`summarize_rho` (mean ± std, share of
 clips with ρ > 0) and :func:`peak_position` (where the largest weight and the intensity apex fall,
-as a fraction of the clip).
+as a fraction of the clip), drawn by :func:`weight_intensity_figure` (seaborn ``regplot``, ρ in the
+legend) and :func:`peak_position_figure`.
 
 Shapes: weights and intensities are ``(n_clips, T)`` arrays (one row per clip); positions are in
 [0, 1] (0 = first frame of the clip, 1 = last).
@@ -31,9 +32,12 @@ from typing import Any, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 import torch
 from matplotlib.figure import Figure
 from scipy.stats import spearmanr
+
+from ferlib.viz.style import OURS_COLOR, palette
 
 __all__ = [
     "check_weights",
@@ -51,6 +55,7 @@ __all__ = [
     "verdicts",
     "weights_over_frames_figure",
     "fer_gcn_intensity_figure",
+    "weight_intensity_figure",
     "peak_position_figure",
 ]
 
@@ -326,7 +331,8 @@ def verdicts(table: pd.DataFrame, rho_follow: float = 0.5, frac_follow: float = 
 
 def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str = "weight",
                                max_frames: int = 16, title: str = "", scale: str = "none") -> Figure:
-    """FAN Fig. 2 style: per clip a row of frame thumbnails above grouped bars of its weights.
+    """FAN Fig. 2 style: per clip a row of frame thumbnails above grouped bars of its weights
+    (seaborn ``barplot``, one hue per series).
 
     Each clip is a dict with ``frames`` ``(T, H, W, 3)`` uint8, ``series`` ``{name: (T,)}`` (bars,
     one colour each), ``gt`` ``(T,)`` (drawn as a line on the same [0, 1] axis) and ``title``.
@@ -358,22 +364,26 @@ def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str =
         inner = outer[r].subgridspec(2, len(keep), height_ratios=[1, 1.5], hspace=0.05, wspace=0.05)
         _thumbnail_row(fig, inner, [frames[i] for i in keep], head)
         ax = fig.add_subplot(inner[1, :])
-        width = 0.8 / max(len(series), 1)
         x = np.arange(len(keep))
-        for j, (name, v) in enumerate(series.items()):
-            ax.bar(x + (j - (len(series) - 1) / 2) * width, v[keep], width, label=name, color=f"C{j}")
+        bars = pd.DataFrame([{"pos": p, "series": name, "weight": v[i]} for name, v in series.items()
+                             for p, i in enumerate(keep)])
+        # categorical x = position of the shown frame (0 … len(keep) − 1), ticks say which frame
+        sns.barplot(data=bars, x="pos", y="weight", hue="series", hue_order=list(series),
+                    palette=palette(len(series)), width=0.8, errorbar=None, ax=ax)
         if clip.get("gt") is not None:
             ax.plot(x, np.asarray(clip["gt"], dtype=float)[keep], "k.-", lw=1, ms=4, label="GT intensity")
+        handles, labels = ax.get_legend_handles_labels()
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
         ax.set_xlim(-0.5, len(keep) - 0.5)
         ax.set_ylim(0, 1.05)
         ax.set_xticks(x, [str(int(i)) for i in keep], fontsize=7)
         ax.tick_params(axis="y", labelsize=7)
         ax.set_ylabel(ylabel, fontsize=8)
-        ax.grid(axis="y", alpha=0.3)
-        if r == len(clips) - 1:
-            ax.set_xlabel("frame", fontsize=8)
+        ax.set_xlabel("frame" if r == len(clips) - 1 else "", fontsize=8)
+        ax.grid(axis="x", visible=False)
         if r == 0:
-            fig.legend(*ax.get_legend_handles_labels(), fontsize=8, ncol=len(series) + 1, loc="upper center",
+            fig.legend(handles, labels, fontsize=8, ncol=len(series) + 1, loc="upper center",
                        bbox_to_anchor=(0.5, 1 - 0.33 / height), frameon=False)
     return fig
 
@@ -381,11 +391,11 @@ def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str =
 def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray],
                              frames: Mapping[str, np.ndarray] | None = None) -> Figure:
     """FER-GCN Fig. 4: one panel per model with its sigmoid-normalised intensity weights over the N
-    steps (bars, left axis, scaled to their own range: a model that barely moved A from the
-    identity has weights all near sigmoid(1/N)) and the mean ± std ground-truth intensity of the
-    test clips at the same steps (line, right axis, [0, 1]); optional thumbnails ``(N, H, W, 3)`` of
-    one clip above each panel. Keys are panel titles; ``curves[k]`` ``(N,)``, ``gt[k]``
-    ``(n_clips, N)``."""
+    steps (bars, seaborn ``barplot``, left axis, scaled to their own range: a model that barely
+    moved A from the identity has weights all near sigmoid(1/N)) and the mean ± std ground-truth
+    intensity of the test clips at the same steps (seaborn ``lineplot``, ``errorbar="sd"``, right
+    axis, [0, 1]); optional thumbnails ``(N, H, W, 3)`` of one clip above each panel. Keys are
+    panel titles; ``curves[k]`` ``(N,)``, ``gt[k]`` ``(n_clips, N)``."""
     if not curves:
         raise ValueError("fer_gcn_intensity_figure needs at least one curve")
     names = list(curves)
@@ -403,34 +413,87 @@ def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, 
         if thumbs is not None:
             _thumbnail_row(fig, inner, [thumbs[c] for c in range(len(w))], name)
         ax = fig.add_subplot(inner[-1, :])
-        x = np.arange(1, len(w) + 1)
-        ax.bar(x, w, 0.7, color="C0", label="sigmoid(mean(A, 0))")
+        x = np.arange(len(w))  # categorical positions of seaborn's bars; step k + 1 sits at k
+        sns.barplot(x=x, y=w, color=OURS_COLOR, width=0.7, errorbar=None, label="sigmoid(mean(A, 0))", ax=ax)
         span = max(float(np.ptp(w)), 1e-4)
         ax.set_ylim(float(w.min()) - 0.15 * span, float(w.max()) + 0.15 * span)
         ax.yaxis.set_major_formatter(plt.FormatStrFormatter("%.4f" if span < 0.01 else "%.3f" if span < 0.1 else "%.2f"))
-        ax.set_xlim(0.4, len(w) + 0.6)
-        ax.set_xticks(x)
+        ax.set_xlim(-0.6, len(w) - 0.4)
+        ax.set_xticks(x, [str(k + 1) for k in x])
         ax.tick_params(labelsize=7)
         ax.set_xlabel("step (frame node)", fontsize=8)
-        ax.set_ylabel("intensity weight\n(sigmoid)", fontsize=8, color="C0")
-        ax.grid(axis="y", alpha=0.3)
+        ax.set_ylabel("intensity weight\n(sigmoid)", fontsize=8, color=OURS_COLOR)
+        ax.grid(axis="x", visible=False)
         if thumbs is None:
             ax.set_title(name, fontsize=9)
         right = ax.twinx()
-        m, s = g.mean(0), g.std(0)
-        right.plot(x, m, "k.-", lw=1.2, label="GT intensity (test clips, mean ± std)")
-        right.fill_between(x, m - s, m + s, color="k", alpha=0.12, lw=0)
+        long = pd.DataFrame({"step": np.tile(x, len(g)), "gt": g.ravel()})
+        sns.lineplot(data=long, x="step", y="gt", color="black", marker=".", errorbar="sd", err_kws={"alpha": 0.12},
+                     lw=1.2, label="GT intensity (test clips, mean ± std)", ax=right)
         right.set_ylim(-0.02, 1.05)
         right.set_ylabel("GT intensity", fontsize=8)
+        right.set_xlabel("step (frame node)", fontsize=8)
         right.tick_params(labelsize=7)
+        right.grid(False)
         handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-        right.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="upper left")
+        for a in (ax, right):
+            if a.get_legend() is not None:
+                a.get_legend().remove()
+        if r == 0:  # one legend under the last panel, clear of the bars
+            fig.legend(handles, [h.get_label() for h in handles], fontsize=8, ncol=2, loc="upper center",
+                       bbox_to_anchor=(0.5, 0.0), frameon=False)
+    return fig
+
+
+def weight_intensity_figure(weights: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray], title: str = "",
+                            max_points: int = 4000, seed: int = 0) -> Figure:
+    """Each sampled frame's weight against its ground-truth intensity, one panel per key (seaborn
+    ``regplot``: points and a least-squares line with its 95 % bootstrap band). ``weights[k]`` and
+    ``gt[k]`` are ``(n_clips, T)``; each clip's weights are divided by their largest value (so
+    that clips compare: FAN's α and a softmax live on different scales; a rank correlation does not
+    change). The legend gives Spearman's ρ per clip (mean ± std, as :func:`summarize_rho`) and over
+    all frames pooled. At most ``max_points`` frames are drawn (a random subset; the numbers use
+    all)."""
+    if not weights:
+        raise ValueError("weight_intensity_figure needs at least one series of weights")
+    missing = [k for k in weights if k not in gt]
+    if missing:
+        raise KeyError(f"no ground-truth intensity for {missing}; gt has {sorted(gt)}")
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(1, len(weights), figsize=(3.5 * len(weights) + 0.4, 3.7), squeeze=False, sharey=True)
+    for j, (ax, (name, raw)) in enumerate(zip(axes[0], weights.items())):
+        w, g = check_weights(raw, gt[name], name)
+        assert g is not None
+        top = w.max(axis=1, keepdims=True)
+        w = np.divide(w, top, out=np.zeros_like(w), where=top > 0)
+        s = summarize_rho(spearman_per_clip(w, g))
+        pooled = float(spearmanr(g.ravel(), w.ravel()).statistic) if np.ptp(g) > 0 and np.ptp(w) > 0 else np.nan
+        show = rng.permutation(w.size)[:max_points]
+        colour = palette(len(weights))[j]
+        sns.regplot(x=g.ravel()[show], y=w.ravel()[show], ax=ax, color=colour, n_boot=200, seed=seed, truncate=True,
+                    scatter_kws={"s": 10, "alpha": 0.35, "linewidths": 0},
+                    line_kws={"lw": 1.6, "label": "least-squares line (95 % band)"},
+                    label=f"per clip: ρ = {s['rho_mean']:.2f} ± {s['rho_std']:.2f} (n = {s['n_defined']})\n"
+                          f"all frames: ρ = {pooled:.2f}")
+        ax.set_xlim(-0.03, 1.03)
+        ax.set_ylim(-0.03, 1.08)
+        ax.set_xlabel("GT intensity of the frame", fontsize=8)
+        ax.set_ylabel("weight / clip max", fontsize=8)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, title="Spearman",
+                  title_fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig
 
 
 def peak_position_figure(rows: Sequence[Mapping[str, Any]], title: str = "") -> Figure:
     """Peak of the weights against the ground-truth apex, per clip: one panel per (method, weights),
-    points coloured by data set, the diagonal where they agree. ``rows`` are
+    points (seaborn ``scatterplot``) coloured by data set, crosses for a data set the model was not
+    trained on, the diagonal where they agree. The legend gives each data set's mean Spearman ρ
+    between the weights and the intensity and mean |peak − apex|. ``rows`` are
     :func:`weight_rows` outputs (their ``_peak`` / ``_apex`` arrays)."""
     if not rows:
         raise ValueError("peak_position_figure needs at least one row")
@@ -438,17 +501,21 @@ def peak_position_figure(rows: Sequence[Mapping[str, Any]], title: str = "") -> 
     for r in rows:
         panels.setdefault(f"{r['method']} · {r['weights']}", []).append(r)
     datasets = sorted({r["dataset"] for r in rows})
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.3), squeeze=False)
+    colours = palette(len(datasets))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
     rng = np.random.default_rng(0)
     for ax, (name, group) in zip(axes[0], panels.items()):
+        ax.plot([0, 1], [0, 1], color="0.5", lw=0.8, ls="--", zorder=1)
         for r in group:
             ci = datasets.index(r["dataset"])
             jitter = rng.uniform(-0.012, 0.012, size=(2, len(r["_apex"])))
-            marker = "o" if r["trained_on"] in (r["dataset"], "—") else "x"
+            marker = "o" if r["trained_on"] in (r["dataset"], "—") else "X"
             label = r["dataset"] if r["trained_on"] == "—" else f"{r['dataset']} (trained on {r['trained_on']})"
-            ax.scatter(r["_apex"] + jitter[0], r["_peak"] + jitter[1], s=14, alpha=0.6, color=f"C{ci}", marker=marker,
-                       label=label)
-        ax.plot([0, 1], [0, 1], color="0.5", lw=0.8, ls="--")
+            if "rho_mean" in r:
+                label += f"\nρ = {r['rho_mean']:.2f}, |peak − apex| = {r['abs_peak_minus_apex_mean']:.2f}"
+            sns.scatterplot(x=np.asarray(r["_apex"]) + jitter[0], y=np.asarray(r["_peak"]) + jitter[1], s=18,
+                            alpha=0.6, color=colours[ci], marker=marker, linewidth=0.3, edgecolor="white",
+                            label=label, ax=ax)
         ax.set_xlim(-0.05, 1.05)
         ax.set_ylim(-0.05, 1.05)
         ax.set_aspect("equal")
@@ -456,7 +523,6 @@ def peak_position_figure(rows: Sequence[Mapping[str, Any]], title: str = "") -> 
         ax.set_ylabel("peak weight position in clip", fontsize=8)
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
