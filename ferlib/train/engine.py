@@ -5,6 +5,7 @@
 when the split has none), evaluates that model on ``split.test`` and writes into ``out_dir``::
 
     config.json        the resolved TrainConfig
+    trunk.json         where the per-frame CNN started from (:func:`ferlib.models.trunks.load_trunk`'s report)
     metrics.json       test metrics of the selected model (accuracy = WAR, UAR, per-class,
                        confusion) + ``test_at_best_val`` and the papers' leaky choice
                        ``best_test_epoch_leaky`` / ``best_test_accuracy_leaky`` + per-epoch history
@@ -58,7 +59,7 @@ from ferlib.train.config import TrainConfig
 from ferlib.train.metrics import summarize
 from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
 
-RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt", "timing.json")
+RUN_FILES = ("config.json", "trunk.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt", "timing.json")
 
 
 class RunDirError(ValueError):
@@ -355,13 +356,15 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
     device = choose_device(cfg)
     split = _split_indices(index, split, cfg)
     model = build_run_model(cfg, num_classes)
-    if cfg.init_trunk:
-        from ferlib.train.pretrain import init_trunk, resolve_trunk_weights
+    from ferlib.models.trunks import load_trunk
 
-        if ctx.is_main:
-            resolve_trunk_weights(cfg.init_trunk, progress=cfg.progress)  # made once, by rank 0
-        distributed.barrier()
-        init_trunk(model, resolve_trunk_weights(cfg.init_trunk, progress=False))
+    if ctx.is_main:  # rank 0 first: it makes / downloads the file once, the others then read it
+        trunk_report = load_trunk(model, cfg.init_trunk, progress=cfg.progress)
+        write_json(out / "trunk.json", trunk_report.to_dict())
+        print(f"ferlib: {trunk_report.summary()}", flush=True)
+    distributed.barrier()
+    if not ctx.is_main:
+        load_trunk(model, cfg.init_trunk, progress=False)
     model = model.to(device)
     optimizer = build_optimizer(param_groups(model, cfg), cfg)
     scheduler = build_scheduler(optimizer, cfg)
@@ -464,6 +467,7 @@ def _finish(cfg: TrainConfig, store: ClipStore, index: ClipIndex, split: Split, 
         "test_at_best_val": {"accuracy": metrics["accuracy"], "uar": metrics["uar"]},
         "n_train": int(len(split.train)), "n_val": int(len(split.val)), "n_test": int(len(split.test)),
         "history": history,
+        "trunk": json.loads((out / "trunk.json").read_text()) if (out / "trunk.json").is_file() else None,
     })
     tested = [h for h in history if "test_accuracy" in h]
     if tested:

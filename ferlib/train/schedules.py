@@ -63,6 +63,9 @@ def default_schedule(method: str, profile: str = "demo", dataset: str | None = N
     if profile == "paper":
         row = dict(_PAPER.get(method, _PAPER["fan"]))
         row.update(_PAPER_DATASET.get((method, (dataset or "").lower()), {}))
+        from ferlib.models.trunks import paper_trunk
+
+        row["init_trunk"] = paper_trunk(method)  # the paper's pretrained trunk (ferlib.models.trunks.PAPER_TRUNKS)
         return row
     if profile == "demo":
         return {**_DEMO_DEFAULT, **_DEMO.get(method, {})}
