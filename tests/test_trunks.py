@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +140,21 @@ def test_corrupt_or_truncated_cached_file_is_named(hub, tmp_path):
     plain.write_bytes(remote.read_bytes()[:20000])
     with pytest.raises(ValueError, match=f"could not read cached weight file {plain}"):
         fetch_torchvision_weights(weights_enum((tmp_path / "plain.pth").as_uri()), progress=False)
+
+
+def test_checksums_are_remembered_until_the_file_changes(tmp_path, monkeypatch):
+    from ferlib.models.backbones import sha256_file
+
+    monkeypatch.setenv("FERLIB_CACHE", str(tmp_path / "cache"))
+    f = tmp_path / "w.pth"
+    f.write_bytes(b"a" * 1000)
+    assert sha256_file(f) == hashlib.sha256(b"a" * 1000).hexdigest()
+    assert str(f) in json.loads((tmp_path / "cache" / "sha256.json").read_text())
+    f.write_bytes(b"b" * 1000)  # same size, rewritten
+    os.utime(f, ns=(1, 1))
+    assert sha256_file(f) == hashlib.sha256(b"b" * 1000).hexdigest()
+    f.write_bytes(b"b" * 10)  # truncated
+    assert sha256_file(f) == hashlib.sha256(b"b" * 10).hexdigest()
 
 
 # --------------------------------------------------------------------------- load_trunk: ImageNet

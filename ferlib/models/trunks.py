@@ -144,8 +144,8 @@ class TrunkReport:
         if self.weights:
             head += f" = {self.weights}"
         lines = [f"{head}: {self.file} (sha256 {self.sha256}, {self.format} layout) in {self.seconds:.2f} s",
-                 f"  loaded {len(self.loaded)} tensors; dropped {len(self.dropped)} {_short(self.dropped)}; "
-                 f"missing {len(self.missing)} {_short(self.missing)}"]
+                 f"  loaded {len(self.loaded)} tensors; dropped {len(self.dropped)}{_short(self.dropped)}; "
+                 f"missing {len(self.missing)}{_short(self.missing)}"]
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -153,7 +153,7 @@ class TrunkReport:
 def _short(keys: list[str], n: int = 4) -> str:
     if not keys:
         return ""
-    return "(" + ", ".join(keys[:n]) + (", …" if len(keys) > n else "") + ")"
+    return " (" + ", ".join(keys[:n]) + (", …" if len(keys) > n else "") + ")"
 
 
 # --------------------------------------------------------------------------- architecture

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ferlib.models.backbones import small_cnn
+from ferlib.models.backbones import ferlib_cache_dir, small_cnn
 from ferlib.models.trunks import SYNTH_FRAMES, TrunkReport, load_trunk
 
 PRETRAIN_SEED = 1_000_003
@@ -164,7 +164,7 @@ def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4
 def default_cache_dir() -> Path:
     """Where :func:`frame_pretrained` keeps its data and weights by default: ``$FERLIB_CACHE``, or
     ``~/.cache/ferlib``."""
-    return Path(os.environ.get("FERLIB_CACHE", Path.home() / ".cache" / "ferlib"))
+    return ferlib_cache_dir()
 
 
 def resolve_trunk_weights(spec: str, progress: bool = True) -> Path:
