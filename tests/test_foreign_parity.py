@@ -178,7 +178,6 @@ def stgcn_reference(sd: dict, x: torch.Tensor, k: int = 3) -> torch.Tensor:
     ReLU → 9×1 temporal conv → BN, + residual, ReLU → global average pool → 1×1 conv."""
     n, c, t, v = x.shape
     h = bn(x.permute(0, 3, 1, 2).reshape(n, v * c, t), sd, "data_bn").view(n, v, c, t).permute(0, 2, 3, 1)
-    cin = c
     for i, (cout, stride) in enumerate(BLOCKS):
         p = f"st_gcn_networks.{i}"
         y = F.conv2d(h, sd[f"{p}.gcn.conv.weight"], sd[f"{p}.gcn.conv.bias"])
@@ -194,7 +193,6 @@ def stgcn_reference(sd: dict, x: torch.Tensor, k: int = 3) -> torch.Tensor:
         else:
             res = h
         h = F.relu(y + res)
-        cin = cout
     pooled = h.mean(dim=(2, 3), keepdim=True)
     return F.conv2d(pooled, sd["fcn.weight"], sd["fcn.bias"]).flatten(1)
 

@@ -23,7 +23,6 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.error import URLError
 from urllib.parse import urlparse
 
 import torch
