@@ -133,3 +133,31 @@ def test_loader_registry_lists_every_format(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.undo()
     with pytest.raises(ValueError, match="unknown foreign checkpoint format 'caffe'"):
         load_foreign("caffe", make_fan(0), {})
+
+
+def test_every_loader_takes_a_path_or_a_state_dict_and_returns_the_report(tmp_path: Path) -> None:
+    from ferlib.models.foreign import ForeignLoadReport
+    from ferlib.models.stgcn import STGCN
+    from ferlib.models.triplet_attention import TripletAttention
+
+    tiny = ((8, 1), (8, 2))
+    stgcn_keys = {k.replace("blocks.", "st_gcn_networks.", 1): v for k, v in STGCN(3, blocks=tiny).state_dict().items()}
+    cases = {
+        "emotion_fan": (lambda: make_fan(1), official_layout(make_fan(0))),
+        "stgcn_yysijie": (lambda: STGCN(3, blocks=tiny), stgcn_keys),
+        "triplet_attention": (TripletAttention, {f"module.{k}": v for k, v in TripletAttention().state_dict().items()}),
+    }
+    assert set(cases) == set(foreign_loaders())  # a new loader joins this contract test
+    for name, (build, state) in cases.items():
+        path = tmp_path / f"{name}.pt"
+        torch.save({"epoch": 1, "state_dict": state}, path)
+        for source in (path, str(path), state):
+            report = load_foreign(name, build(), source)
+            assert isinstance(report, ForeignLoadReport), (name, type(report))
+            assert report.loaded and report.unexpected == [], name
+        with pytest.raises(FileNotFoundError, match="missing.pt"):
+            load_foreign(name, build(), tmp_path / "missing.pt")
+        truncated = tmp_path / f"{name}_truncated.pt"
+        truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        with pytest.raises(ValueError, match=f"could not read {truncated}"):
+            load_foreign(name, build(), str(truncated))

@@ -84,11 +84,12 @@ def test_r3d_paper_profile_is_torchvisions_r3d_18() -> None:
         torch.testing.assert_close(model(clips)[0], reference(clips.permute(0, 2, 1, 3, 4)))
 
 
-def test_pretrained_weights_are_never_downloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pretrained_weights_offline_name_the_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="never downloads"):
+    monkeypatch.setenv("FERLIB_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError, match=r"r3d_18-b3b3357e.pth.*downloads are off"):
         R3D(3, weights="KINETICS400_V1")
-    with pytest.raises(FileNotFoundError, match="never downloads"):
+    with pytest.raises(FileNotFoundError, match=r"resnet18-f37072fd.pth.*downloads are off"):
         FrameCNN(3, backbone="resnet18", weights="IMAGENET1K_V1")
     assert torchvision.models.get_weight("R3D_18_Weights.KINETICS400_V1") is not None
 

@@ -56,7 +56,7 @@ def test_weights_that_do_not_fit_are_refused(tmp_path, tiny_frame_pretraining):
         load_small_cnn_weights(small_cnn(width=16).trunk, bad)
     with pytest.raises(FileNotFoundError, match="missing.pt"):
         resolve_trunk_weights(str(tmp_path / "missing.pt"))
-    with pytest.raises(ValueError, match="no per-frame small_cnn trunk"):
+    with pytest.raises(ValueError, match="STGCN has no per-frame CNN trunk"):
         init_trunk(build_model("stgcn", "demo", num_classes=7), path)
 
 

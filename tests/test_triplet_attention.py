@@ -167,8 +167,9 @@ def test_loader_maps_old_resnet_checkpoint_into_ferlib_trunk() -> None:
     assert "module.layer4.1.triplet_attention.SpatialGate.spatial.bn.weight" in checkpoint["state_dict"]
     trunk = resnet18(output_stride=32).trunk
     add_triplet_attention(trunk)
-    result = load_triplet_attention_state_dict(trunk, checkpoint)
-    assert not result.missing_keys and not result.unexpected_keys
+    report = load_triplet_attention_state_dict(trunk, checkpoint)
+    assert report.missing == [] and report.unexpected == [] and sorted(report.dropped) == ["module.fc.bias", "module.fc.weight"]
+    assert "7.1.triplet_attention.hw.conv.bn.weight" in report.loaded
     mine = trunk.state_dict()
     torch.testing.assert_close(mine["7.1.triplet_attention.hw.conv.bn.weight"], net.state_dict()["layer4.1.triplet_attention.hw.conv.bn.weight"])
     torch.testing.assert_close(mine["0.weight"], net.state_dict()["conv1.weight"])
@@ -182,5 +183,7 @@ def test_loader_maps_old_resnet_checkpoint_into_ferlib_trunk() -> None:
 def test_loader_strict_reports_unknown_keys() -> None:
     state = {f"{k}": v for k, v in TripletAttention().state_dict().items()}
     state["SpatialGate.spatial.extra"] = torch.zeros(1)
-    with pytest.raises(RuntimeError, match="hw.conv.extra"):
+    with pytest.raises(ValueError, match=r"no place in the module \['SpatialGate.spatial.extra'\]"):
         load_triplet_attention_state_dict(TripletAttention(), state)
+    report = load_triplet_attention_state_dict(TripletAttention(), state, strict=False)
+    assert report.unexpected == ["SpatialGate.spatial.extra"] and report.missing == []

@@ -7,15 +7,20 @@
   ``module.`` prefix of ``nn.DataParallel``. They map onto :class:`ferlib.models.fan.FAN` as
   ``trunk.{0,1,4,5,6,7}.*``, ``alpha.*``, ``beta.*``, ``self_head.*``, ``relation_head.*``.
 
-:data:`FOREIGN_LOADERS` lists the loaders of this module by name (``loader(model,
-path_or_state_dict) -> report``); :func:`foreign_loaders` adds those defined in other model
-modules (:data:`OPTIONAL_LOADERS`: module and function name): the yysijie ST-GCN layout
-(:func:`ferlib.models.stgcn.load_yysijie_stgcn_state_dict`) and both triplet-attention naming
-schemes (:func:`ferlib.models.triplet_attention.load_triplet_attention_state_dict`).
+Every loader has the signature ``loader(model, path_or_state_dict, **options) -> ForeignLoadReport``:
+it takes a file (read with ``torch.load(weights_only=True)``, so a file that pickles Python objects
+is refused, never executed) or an in-memory mapping, and returns a :class:`ForeignLoadReport`.
+:data:`FOREIGN_LOADERS` lists the loaders of this module by name; :func:`foreign_loaders` adds
+those defined in other model modules (:data:`OPTIONAL_LOADERS`: module and function name): the
+yysijie ST-GCN layout (:func:`ferlib.models.stgcn.load_yysijie_stgcn_state_dict`) and both
+triplet-attention naming schemes (:func:`ferlib.models.triplet_attention.load_triplet_attention_state_dict`).
+:func:`load_foreign` runs one by name. Pretrained per-frame CNNs (ImageNet, the Emotion-FAN
+backbone file) go through :func:`ferlib.models.trunks.load_trunk`, which uses :func:`read_checkpoint`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,31 +44,45 @@ class ForeignLoadReport:
     unexpected: list[str] = field(default_factory=list)  # checkpoint keys with no place in the model
     mismatched: list[str] = field(default_factory=list)  # skipped for a shape difference (skip_mismatched)
 
+    def to_dict(self) -> dict[str, list[str]]:
+        """Plain dict (JSON-able)."""
+        return dataclasses.asdict(self)
+
 
 def read_checkpoint(source: StateSource, weights_only: bool = True) -> dict[str, torch.Tensor]:
     """A flat ``{name: tensor}`` state dict from a file or a mapping.
 
     Accepts a plain state dict or a dict holding one under ``state_dict`` (or ``model``). Raises
     :class:`FileNotFoundError` for a missing file and :class:`ValueError` naming the file for one
-    that torch cannot read or that holds no tensors.
+    that torch cannot read (corrupt, truncated, or pickling Python objects under
+    ``weights_only=True``) or that holds no tensors.
     """
-    name = "the given mapping"
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        name = str(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"checkpoint file not found: {path}")
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=weights_only)
-        except Exception as err:  # torch raises many types for a corrupt file; all mean "unreadable"
-            hint = "; a trusted file that pickles Python objects needs weights_only=False" if weights_only else ""
-            detail = " ".join(str(err).split())[:300]
-            raise ValueError(
-                f"could not read {path} as a torch checkpoint (corrupt, truncated or not written by "
-                f"torch.save{hint}): {detail}"
-            ) from err
-    else:
-        obj = source
+        return unwrap_state_dict(load_file(source, weights_only), str(source))
+    return unwrap_state_dict(source, "the given mapping")
+
+
+def load_file(path: str | Path, weights_only: bool = True) -> Any:
+    """``torch.load`` of a checkpoint file on the CPU; a missing file raises
+    :class:`FileNotFoundError`, an unreadable one :class:`ValueError`, both naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint file not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=weights_only)
+    except Exception as err:  # torch raises many types for a corrupt file; all mean "unreadable"
+        hint = ("; a file that pickles Python objects is refused (weights_only=True), load only files of "
+                "tensors and plain types") if weights_only else ""
+        detail = " ".join(str(err).split())[:300]
+        raise ValueError(
+            f"could not read {path} as a torch checkpoint (corrupt, truncated or not written by "
+            f"torch.save{hint}): {detail}"
+        ) from err
+
+
+def unwrap_state_dict(obj: Any, name: str) -> dict[str, torch.Tensor]:
+    """The ``{name: tensor}`` entries of a loaded checkpoint ``obj`` (a state dict, or a dict holding
+    one under ``state_dict`` or ``model``); ``name`` (the file) is used in errors."""
     if not isinstance(obj, Mapping):
         raise ValueError(f"{name} holds a {type(obj).__name__}, expected a dict of tensors or a dict with 'state_dict'")
     for key in ("state_dict", "model"):

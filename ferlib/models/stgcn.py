@@ -54,6 +54,7 @@ ST-GCN has no per-frame CNN, so it has no ``trunk`` attribute and no per-frame w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -62,6 +63,7 @@ from torch import nn
 
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.face_graph import NUM_LANDMARKS, Graph, face_graph
+from ferlib.models.foreign import ForeignLoadReport, StateSource, read_checkpoint
 from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, MethodSpec, PaperRefs, Profile, cite, register
 
 Stream = Literal["joint", "bone", "joint_motion", "bone_motion"]
@@ -428,51 +430,60 @@ def _yysijie_to_ferlib_key(key: str) -> str:
 
 def load_yysijie_stgcn_state_dict(
     model: STGCN,
-    state_dict: Mapping[str, torch.Tensor],
+    source: StateSource,
     load_adjacency: bool = True,
-) -> STGCN:
-    """Load a state dict in the official yysijie/st-gcn layout into ``model`` (in place).
+    weights_only: bool = True,
+) -> ForeignLoadReport:
+    """Load a checkpoint in the official yysijie/st-gcn layout (a file or a state dict) into
+    ``model`` (in place); returns the :class:`~ferlib.models.foreign.ForeignLoadReport`.
 
-    Accepts a plain state dict or a checkpoint dict holding one under ``"state_dict"``, with
-    or without DataParallel's ``module.`` prefix. Keys: ``data_bn.*``,
-    ``st_gcn_networks.<i>.gcn.conv.*``, ``.tcn.{0,2,3}.*``, ``.residual.{0,1}.*``,
-    ``edge_importance.<i>``, ``fcn.*`` and the buffer ``A``. ``load_adjacency``: take ``A`` from
-    the checkpoint (the graph it was trained with); else keep the model's. BatchNorm
-    ``num_batches_tracked`` counters absent from old checkpoints keep the model's values.
+    Accepts what torchlight's ``save_model`` writes (a plain ``OrderedDict``, ``module.`` already
+    stripped), a checkpoint dict holding one under ``"state_dict"``, and DataParallel's
+    ``module.`` prefix. Keys: ``data_bn.*``, ``st_gcn_networks.<i>.gcn.conv.*``,
+    ``.tcn.{0,2,3}.*``, ``.residual.{0,1}.*``, ``edge_importance.<i>``, ``fcn.*`` and the buffer
+    ``A``. ``load_adjacency``: take ``A`` from the checkpoint (the graph it was trained with: the
+    official partition differs from a full-graph one); else keep the model's and list the file's
+    ``A`` under ``dropped``. BatchNorm ``num_batches_tracked`` counters absent from old
+    checkpoints keep the model's values (not listed as missing). Files are read with
+    ``torch.load(weights_only=True)``.
 
     Raises ``ValueError`` naming unexpected keys, missing keys, or a key whose shape differs
-    (e.g. ``fcn.weight`` when num_classes differs).
+    (e.g. ``fcn.weight`` when num_classes differs), and for an unreadable file.
     """
     if not isinstance(model, STGCN):
         raise TypeError(
             f"load_yysijie_stgcn_state_dict loads one STGCN, got {type(model).__name__}; "
             "load each stream of a MultiStreamSTGCN separately (model.streams[name])"
         )
-    if "state_dict" in state_dict and isinstance(state_dict["state_dict"], Mapping):
-        state_dict = state_dict["state_dict"]  # type: ignore[assignment]
+    state_dict = read_checkpoint(source, weights_only=weights_only)
+    where = str(source) if isinstance(source, (str, Path)) else "checkpoint"
     own = model.state_dict()
     mapped: dict[str, torch.Tensor] = {}
     unexpected: list[str] = []
+    report = ForeignLoadReport()
     for key, value in state_dict.items():
         name = _yysijie_to_ferlib_key(key[len("module."):] if key.startswith("module.") else key)
         if name == "A" and not load_adjacency:
+            report.dropped.append(key)
             continue
         if name not in own:
             unexpected.append(key)
             continue
         if tuple(value.shape) != tuple(own[name].shape):
             raise ValueError(
-                f"checkpoint key {key!r} has shape {tuple(value.shape)}, the model expects "
+                f"{where} key {key!r} has shape {tuple(value.shape)}, the model expects "
                 f"{tuple(own[name].shape)} for {name!r} (check num_classes, in_channels, the graph and blocks)"
             )
         mapped[name] = value
     if unexpected:
-        raise ValueError(f"checkpoint keys not in the model: {unexpected}")
+        raise ValueError(f"{where} keys not in the model: {unexpected}")
     missing = [k for k in own if k not in mapped and not k.endswith("num_batches_tracked") and k != "A"]
     if missing:
-        raise ValueError(f"model keys missing from the checkpoint: {missing}")
+        raise ValueError(f"model keys missing from the checkpoint: {missing} ({where})")
     model.load_state_dict({**own, **mapped}, strict=True)
-    return model
+    report.loaded = sorted(mapped)
+    report.missing = sorted(k for k in own if k not in mapped and not k.endswith("num_batches_tracked"))
+    return report
 
 
 # --------------------------------------------------------------------------- registry

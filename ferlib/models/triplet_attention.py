@@ -45,11 +45,13 @@ ResNet placement
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from pathlib import Path
 
 import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock
+
+from ferlib.models.foreign import ForeignLoadReport, StateSource, read_checkpoint
 
 #: old official branch names → names used here
 OLD_TO_NEW_BRANCH = {"ChannelGateH": "cw", "ChannelGateW": "hc", "SpatialGate": "hw"}
@@ -212,11 +214,13 @@ def _to_trunk_key(key: str) -> str:
 
 def load_triplet_attention_state_dict(
     module: nn.Module,
-    state_dict: Mapping[str, torch.Tensor],
+    source: StateSource,
     strict: bool = True,
     ignore_prefixes: tuple[str, ...] = ("fc.",),
-) -> nn.modules.module._IncompatibleKeys:
-    """Load official triplet-attention weights (either naming scheme) into ``module``.
+    weights_only: bool = True,
+) -> ForeignLoadReport:
+    """Load official triplet-attention weights (either naming scheme; a file or a state dict) into
+    ``module``; returns the :class:`~ferlib.models.foreign.ForeignLoadReport`.
 
     Accepts a bare :class:`TripletAttention`, a model holding such blocks, a ResNet with
     :func:`add_triplet_attention` applied, or ferlib's ResNet trunk (``nn.Sequential`` whose keys
@@ -224,22 +228,42 @@ def load_triplet_attention_state_dict(
     Keys are rewritten as follows: a ``module.`` prefix (DataParallel) is dropped; old branch
     names ``ChannelGateH``/``ChannelGateW``/``SpatialGate`` (with child ``spatial``) become
     ``cw``/``hc``/``hw`` (child ``conv``); torchvision ResNet names are mapped to trunk indices
-    when the module uses those. A checkpoint dict wrapping its weights under ``"state_dict"`` is
-    unwrapped. Keys starting with one of ``ignore_prefixes`` (a classifier) are skipped when the
-    module has no such key. Returns torch's ``(missing_keys, unexpected_keys)``.
+    when the module uses those. A checkpoint dict wrapping its weights under ``"state_dict"`` (the
+    official training script's ``{'epoch', 'arch', 'state_dict', …}``) is unwrapped; files are
+    read with ``torch.load(weights_only=True)``. Keys starting with one of ``ignore_prefixes``
+    (a classifier) are skipped when the module has no such key and listed under ``dropped``.
+
+    ``strict``: a checkpoint key with no place in the module, or a module key the checkpoint does
+    not fill (``num_batches_tracked`` counters aside), raises ``ValueError`` naming them; with
+    ``strict=False`` they are listed under ``unexpected`` / ``missing``. A shape difference
+    always raises ``ValueError``.
     """
-    if "state_dict" in state_dict and isinstance(state_dict["state_dict"], Mapping):
-        state_dict = state_dict["state_dict"]  # type: ignore[assignment]
+    state_dict = read_checkpoint(source, weights_only=weights_only)
+    where = str(source) if isinstance(source, (str, Path)) else "checkpoint"
     own = module.state_dict()
+    report = ForeignLoadReport()
     translated: dict[str, torch.Tensor] = {}
     for key, value in state_dict.items():
         new = key[len("module.") :] if key.startswith("module.") else key
         new = _translate_key(new)
         if new not in own and _to_trunk_key(new) in own:
             new = _to_trunk_key(new)
-        if new not in own and new.startswith(ignore_prefixes):
+        if new not in own:
+            (report.dropped if new.startswith(ignore_prefixes) else report.unexpected).append(key)
             continue
         if new in translated:
-            raise ValueError(f"state dict has two keys that both map to {new!r} (second: {key!r})")
+            raise ValueError(f"{where} has two keys that both map to {new!r} (second: {key!r})")
+        if tuple(value.shape) != tuple(own[new].shape):
+            raise ValueError(f"{where} key {key!r} has shape {tuple(value.shape)}, the module's {new!r} has {tuple(own[new].shape)}")
         translated[new] = value
-    return module.load_state_dict(translated, strict=strict)
+    report.missing = sorted(k for k in own if k not in translated and not k.endswith("num_batches_tracked"))
+    if strict and (report.unexpected or report.missing):
+        raise ValueError(
+            f"{where} does not match {type(module).__name__} (strict=True): keys with no place in the module "
+            f"{report.unexpected[:6]}, module keys not in the checkpoint {report.missing[:6]}"
+        )
+    if not translated:
+        raise ValueError(f"{where} has no triplet-attention or ResNet key of {type(module).__name__} (first keys: {list(state_dict)[:5]})")
+    module.load_state_dict(translated, strict=False)
+    report.loaded = sorted(translated)
+    return report

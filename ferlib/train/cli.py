@@ -54,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "train") -> None:
         parser.add_argument("--method", required=True, help="fer_gcn | fan | kp_gcn_msa | stgcn | baselines")
         parser.add_argument("--variant", default="full")
         parser.add_argument("--model-set", action="append", dest="model_sets", help="model argument, key=value")
+        parser.add_argument("--trunk", metavar="PATH|NAME", help="init_trunk: '' | synth-frames | imagenet | emotion-fan | a file")
     if name == "train":
         parser.add_argument("--fold", default="0", help="fold name or position (default 0)")
     if name in ("cv", "ablate"):
@@ -91,6 +92,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         for k in ("method", "profile", "variant"):
             data.pop(k, None)
     data.update(_kv(getattr(args, "sets", None)))
+    if getattr(args, "trunk", None) is not None:
+        data["init_trunk"] = args.trunk
     return data
 
 

@@ -51,7 +51,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     grad_clip: float = 0.0
     trunk_lr_scale: float = 1.0  # lr of the per-frame CNN (model.trunk) = lr × this
-    init_trunk: str = ""  # "" | "synth-frames" (ferlib.train.pretrain) | a small_cnn weight file
+    # where model.trunk starts (ferlib.models.trunks.load_trunk): "" random | "synth-frames" (demo small_cnn)
+    # | "imagenet" (torchvision, resnet18 / vgg16_bn) | "emotion-fan" (official MS-Celeb+FER+ ResNet-18) | a file
+    init_trunk: str = ""
     init_from: str = ""  # a ferlib checkpoint (best.pt) to start the whole model from (fine-tuning)
     # data
     num_frames: int = 0

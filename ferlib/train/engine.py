@@ -6,6 +6,7 @@ when the split has none), evaluates that model on ``split.test`` and writes into
 
     config.json        the resolved TrainConfig
     store.json         the clip store it was made on (:func:`ferlib.train.guards.store_record`)
+    trunk.json         where the per-frame CNN started from (:func:`ferlib.models.trunks.load_trunk`'s report)
     metrics.json       test metrics of the selected model (accuracy = WAR, UAR, per-class,
                        confusion) + ``test_at_best_val`` and the papers' leaky choice
                        ``best_test_epoch_leaky`` / ``best_test_accuracy_leaky`` + per-epoch history
@@ -63,7 +64,8 @@ from ferlib.train.metrics import summarize
 from ferlib.train.progress import progress_bar
 from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
 
-RUN_FILES = ("config.json", "store.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt", "timing.json")
+RUN_FILES = ("config.json", "store.json", "trunk.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt",
+             "timing.json")
 
 
 class RunDirError(ValueError):
@@ -428,13 +430,15 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.profile}) writing {out.resolve()}", flush=True)
     device = choose_device(cfg)
     split = _split_indices(index, split, cfg)
-    if cfg.init_trunk:
-        from ferlib.train.pretrain import init_trunk, resolve_trunk_weights
+    from ferlib.models.trunks import load_trunk
 
-        if ctx.is_main:
-            resolve_trunk_weights(cfg.init_trunk, progress=cfg.progress)  # made once, by rank 0
-        distributed.barrier()
-        init_trunk(model, resolve_trunk_weights(cfg.init_trunk, progress=False))
+    if ctx.is_main:  # rank 0 first: it makes / downloads the file once, the others then read it
+        trunk_report = load_trunk(model, cfg.init_trunk, progress=cfg.progress)
+        write_json(out / "trunk.json", trunk_report.to_dict())
+        print(f"ferlib: {trunk_report.summary()}", flush=True)
+    distributed.barrier()
+    if not ctx.is_main:
+        load_trunk(model, cfg.init_trunk, progress=False)
     if cfg.init_from:
         report = init_from_checkpoint(model, cfg.init_from, store.classes)
         if ctx.is_main:
@@ -543,6 +547,7 @@ def _finish(cfg: TrainConfig, store: ClipStore, index: ClipIndex, split: Split, 
         "test_at_best_val": {"accuracy": metrics["accuracy"], "uar": metrics["uar"]},
         "n_train": int(len(split.train)), "n_val": int(len(split.val)), "n_test": int(len(split.test)),
         "history": history,
+        "trunk": json.loads((out / "trunk.json").read_text()) if (out / "trunk.json").is_file() else None,
     })
     tested = [h for h in history if "test_accuracy" in h]
     if tested:

@@ -17,7 +17,9 @@ module makes the demo's equivalent of those weights, locally and without network
 
 The result is cached: :func:`frame_pretrained` returns the file, making it once (≈ 1 minute on a
 2-core CPU). Training runs ask for it with ``TrainConfig.init_trunk = "synth-frames"`` (the demo
-schedules of the frame-based methods), which loads it into ``model.trunk`` before the first epoch. The file holds only tensors and plain types (``torch.load(weights_only=True)``).
+schedules of the frame-based methods): :func:`ferlib.models.trunks.load_trunk`, the one entry
+point for every trunk source, loads it into ``model.trunk`` before the first epoch. The file holds
+only tensors and plain types (``torch.load(weights_only=True)``).
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ferlib.models.backbones import small_cnn
+from ferlib.models.backbones import ferlib_cache_dir, small_cnn
+from ferlib.models.trunks import SYNTH_FRAMES, TrunkReport, load_trunk
 
 PRETRAIN_SEED = 1_000_003
-SYNTH_FRAMES = "synth-frames"  # TrainConfig.init_trunk value naming frame_pretrained()'s default file
 FORMAT = "ferlib-small-cnn-frame-pretrained/1"
 
 
@@ -125,7 +127,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     frames' expression transfers to unseen identities, stored in the file's ``meta``)."""
     from ferlib.synth import SynthConfig, generate
 
-    out = Path(cache_dir) / "pretrained" / f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}.pt"
+    out = frame_pretrained_path(cache_dir, width, depth, whole_map, size)
     if out.is_file():
         return out
     if not 0 <= val_subjects < n_subjects:
@@ -154,15 +156,21 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     return out
 
 
+def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4, whole_map: int = 4, size: int = 64) -> Path:
+    """The file :func:`frame_pretrained` makes (or returns) for these arguments; made or not."""
+    return Path(cache_dir) / "pretrained" / f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}.pt"
+
+
 def default_cache_dir() -> Path:
     """Where :func:`frame_pretrained` keeps its data and weights by default: ``$FERLIB_CACHE``, or
     ``~/.cache/ferlib``."""
-    return Path(os.environ.get("FERLIB_CACHE", Path.home() / ".cache" / "ferlib"))
+    return ferlib_cache_dir()
 
 
 def resolve_trunk_weights(spec: str, progress: bool = True) -> Path:
-    """The weight file of a ``TrainConfig.init_trunk`` value: ``"synth-frames"`` → the default
-    :func:`frame_pretrained` file (made if missing), anything else → that path (which must exist)."""
+    """The weight file of a ``small_cnn`` ``init_trunk`` value: ``"synth-frames"`` → the default
+    :func:`frame_pretrained` file (made if missing), anything else → that path (which must exist).
+    Other sources (``"imagenet"``, ``"emotion-fan"``) are resolved by :func:`ferlib.models.trunks.load_trunk`."""
     if spec == SYNTH_FRAMES:
         return frame_pretrained(default_cache_dir(), progress=progress)
     path = Path(spec)
@@ -171,20 +179,11 @@ def resolve_trunk_weights(spec: str, progress: bool = True) -> Path:
     return path
 
 
-def init_trunk(model: nn.Module, path: str | Path) -> None:
-    """Load a small_cnn weight file into ``model.trunk`` (the per-frame CNN every frame-based
-    ferlib model keeps there; when the trunk wraps the CNN with more layers, as KP-GCN-MSA's
-    ``Sequential(cnn, triplet attention)``, into its first element); raises naming the model when
-    it has no small_cnn trunk."""
-    from ferlib.models.backbones import load_small_cnn_weights
-
-    trunk = getattr(model, "trunk", None)
-    if isinstance(trunk, nn.Sequential) and len(trunk) and isinstance(trunk[0], nn.Sequential):
-        trunk = trunk[0]
-    if not isinstance(trunk, nn.Sequential) or not isinstance(trunk[0], nn.Conv2d):
-        raise ValueError(f"{type(model).__name__} has no per-frame small_cnn trunk to initialise (init_trunk applies "
-                         "to the frame-based methods' demo profiles)")
-    load_small_cnn_weights(trunk, path)
+def init_trunk(model: nn.Module, path: str | Path) -> TrunkReport:
+    """Load a weight file into ``model.trunk`` through :func:`ferlib.models.trunks.load_trunk`
+    (KP-GCN-MSA's ``Sequential(cnn, triplet attention)`` included); raises naming the model when it
+    has no trunk the file fits."""
+    return load_trunk(model, str(path), progress=False)
 
 
 def main(argv: list[str] | None = None) -> int:
