@@ -329,6 +329,20 @@ def build_run_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
         raise ValueError(f"model arguments {overrides} do not fit {cfg.method}/{cfg.variant} ({cfg.profile}): {exc}") from exc
 
 
+def check_starting_points(cfg: TrainConfig, model: nn.Module) -> None:
+    """Fail before anything is written when the run's trunk (``init_trunk``) or starting checkpoint
+    (``init_from``) cannot be had: a missing file, offline without a cached download, a source that
+    does not fit the model (:func:`ferlib.models.trunks.trunk_plan`)."""
+    from ferlib.models.trunks import trunk_plan
+
+    if cfg.init_trunk:
+        plan = trunk_plan(cfg.init_trunk, model, cfg.profile)
+        if plan["status"] == "error":
+            raise FileNotFoundError(f"init_trunk={cfg.init_trunk!r}: {plan['message']}")
+    if cfg.init_from and not Path(cfg.init_from).is_file():
+        raise FileNotFoundError(f"init_from={cfg.init_from!r}: no such checkpoint file (a ferlib best.pt or last.pt)")
+
+
 def init_from_checkpoint(model: nn.Module, path: str | Path, classes: tuple[str, ...]) -> dict[str, Any]:
     """Start ``model`` from another run's checkpoint (fine-tuning, e.g. KP-GCN-MSA's AFEW model from
     its DFEW model). Classifier rows are re-ordered by class name when both label sets hold the
@@ -340,15 +354,17 @@ def init_from_checkpoint(model: nn.Module, path: str | Path, classes: tuple[str,
     state = dict(ckpt["model"])
     own = model.state_dict()
     order = [theirs.index(c) for c in ours] if sorted(theirs) == sorted(ours) and theirs != ours else None
+    # classifier layers: a weight of ≥ 2 dims whose rows are the classes; their weight and bias follow the class order
+    n = len(theirs)
+    heads = {k.rsplit(".", 1)[0] for k, v in state.items() if k.endswith("weight") and v.dim() >= 2 and v.shape[0] == n}
     loaded, dropped = [], []
     for key, value in list(state.items()):
         if key not in own:
             dropped.append(key)
             state.pop(key)
             continue
-        if order is not None and value.dim() >= 1 and value.shape[0] == len(theirs) == own[key].shape[0] \
-                and key.rsplit(".", 1)[-1] in ("weight", "bias") and len(theirs) != own[key].shape[-1]:
-            value = value[order]  # a classifier's rows follow the class order
+        if order is not None and key.rsplit(".", 1)[0] in heads and value.shape[0] == n:
+            value = value[order]
             state[key] = value
         if tuple(value.shape) != tuple(own[key].shape):
             dropped.append(key)
@@ -414,6 +430,7 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         raise ValueError(f"index classes {index.classes} differ from the store's {store.classes} ({store.root})")
     set_determinism(cfg.deterministic)
     model = build_run_model(cfg, num_classes)  # before anything is written: bad model arguments fail here
+    check_starting_points(cfg, model)
     existing = False
     if ctx.is_main:
         record = store_record(store)
