@@ -42,12 +42,16 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "train") -> None:
     if name == "evaluate":
         parser.add_argument("--checkpoint", required=True, help="best.pt or last.pt of a ferlib run")
         parser.add_argument("--fold", default=None, help="evaluate only this fold's test clips (name or position)")
-        parser.add_argument("--protocol", default="subject_kfold", help="protocol that defines --fold")
+        parser.add_argument("--protocol", default=None, help="protocol that defines --fold (default: the recipe's of the checkpoint's run)")
         parser.add_argument("--protocol-arg", action="append", help="protocol keyword, key=value (e.g. k=10)")
     else:
-        parser.add_argument("--protocol", default="subject_kfold", help="subject_kfold | fan_ckplus | official_folds | train_test")
+        parser.add_argument("--protocol", default=None,
+                            help="subject_kfold | fan_ckplus | official_folds | train_test (default: the recipe's for the store's data set)")
         parser.add_argument("--protocol-arg", action="append", help="protocol keyword, key=value (e.g. k=10)")
-        parser.add_argument("--profile", default="demo", choices=("demo", "paper"))
+        parser.add_argument("--profile", default="demo", choices=("demo", "paper"),
+                            help="demo: the demo recipe on the small models; paper: the paper's recipe for the store's data set")
+        parser.add_argument("--recipe", default=None,
+                            help="a named recipe instead of the profile's: 'paper', 'demo' or an alternative such as 'official'")
         parser.add_argument("--set", action="append", dest="sets", help="config field, key=value (JSON value)")
         parser.add_argument("--config", help="JSON file of config fields (applied before --set)")
     if name in ("train", "cv"):
@@ -89,7 +93,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
             data.update(json.loads(path.read_text()))
         except (OSError, json.JSONDecodeError) as exc:
             raise ValueError(f"cannot read config file {path}: {exc}") from exc
-        for k in ("method", "profile", "variant"):
+        for k in ("method", "profile", "variant", "recipe", "dataset", "experiment"):
             data.pop(k, None)
     data.update(_kv(getattr(args, "sets", None)))
     if getattr(args, "trunk", None) is not None:
@@ -137,7 +141,15 @@ def run(args: argparse.Namespace) -> int:
 
             rows = None
             if args.fold is not None:
-                splits = get_protocol(args.protocol, store.index(), **_kv(args.protocol_arg))
+                protocol, pkw = args.protocol, _kv(args.protocol_arg)
+                if protocol is None:
+                    from ferlib.train.checkpoint import load_checkpoint
+                    from ferlib.train.config import TrainConfig
+                    from ferlib.train.cv import recipe_protocol
+
+                    saved = TrainConfig.from_dict(load_checkpoint(args.checkpoint)["config"], str(args.checkpoint))
+                    protocol, pkw = recipe_protocol(saved, store.dataset, pkw)
+                splits = get_protocol(protocol, store.index(), **pkw)
                 rows = _pick(splits, _fold(args.fold)).test
             m = evaluate(args.checkpoint, store, rows=rows, out_dir=args.out)
             keys = ("accuracy", "uar", "n", "unmatched_data_classes", "unmatched_checkpoint_classes", "n_left_out")
@@ -148,9 +160,14 @@ def run(args: argparse.Namespace) -> int:
             from ferlib.train.config import resolve_config
             from ferlib.train.engine import fit
 
-            split = _pick(get_protocol(args.protocol, store.index(), **pkw), _fold(args.fold))
-            cfg = resolve_config(args.method, args.profile, dataset=store.dataset, variant=args.variant,
+            from ferlib.train.cv import recipe_protocol
+
+            cfg = resolve_config(args.method, args.profile, dataset=store.dataset, recipe=args.recipe, variant=args.variant,
                                  model_overrides=_kv(args.model_sets), experiment=Path(args.out).name, **_overrides(args))
+            protocol = args.protocol
+            if protocol is None:
+                protocol, pkw = recipe_protocol(cfg, store.dataset, pkw)
+            split = _pick(get_protocol(protocol, store.index(), **pkw), _fold(args.fold))
             m = fit(cfg, store, split, args.out, resume=resume)
             print(json.dumps({k: m[k] for k in ("accuracy", "uar", "n")}))
         elif cmd == "cv":
@@ -158,14 +175,15 @@ def run(args: argparse.Namespace) -> int:
 
             folds = [_fold(f) for f in args.folds] if args.folds else None
             table = cross_validate(args.method, store, args.protocol, args.profile, args.out, folds=folds, variant=args.variant,
-                                   protocol_kwargs=pkw, model_overrides=_kv(args.model_sets), resume=resume, **_overrides(args))
+                                   protocol_kwargs=pkw, model_overrides=_kv(args.model_sets), resume=resume,
+                                   recipe=args.recipe, **_overrides(args))
             print(table.to_string())
         elif cmd == "ablate":
             from ferlib.train.ablate import ablate
 
             folds = [_fold(f) for f in args.folds] if args.folds else None
             table = ablate(_load_grid(args.grid), store, args.out, protocol=args.protocol, profile=args.profile, folds=folds,
-                           protocol_kwargs=pkw, tables=args.tables, **_overrides(args))
+                           protocol_kwargs=pkw, tables=args.tables, recipe=args.recipe, **_overrides(args))
             print(table.to_string())
         else:
             raise ValueError(f"unknown command {cmd!r}")
