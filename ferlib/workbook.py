@@ -113,6 +113,14 @@ def run_dir(runs_dir: str | Path, store: ClipStore, method: str, variant: str = 
     return Path(runs_dir) / store.root.name / method / variant
 
 
+def method_recipe(method: str, store: ClipStore, profile: str) -> Any:
+    """The :class:`~ferlib.train.recipes.Recipe` the notebook ``profile`` trains ``method`` with on
+    ``store`` (its ``table()`` lists every value with its source)."""
+    from ferlib.train.recipes import get_recipe
+
+    return get_recipe(method, store.dataset or "synth", train_plan(profile, store.dataset.startswith("synth")).recipe)
+
+
 def method_notebook(method: str) -> str:
     """The notebook that trains ``method``'s runs (named in errors when a run is missing)."""
     from ferlib.models.registry import method_spec

@@ -460,7 +460,7 @@ ABLATION_DEFAULTS: dict[str, tuple[list[str] | None, int | None, int | None]] = 
     "smoke": (None, 1, 2),
     # with the pre-trained demo CNN a FAN row takes ~10 s and a FER-GCN row ~1 minute on 2 cores;
     # KP-GCN-MSA rows (~75 s each, 20 rows) run by default only in `paper`
-    "demo": (["fer_gcn_table5", "fan_variants"], None, None),
+    "demo": (["fer_gcn_table5", "fan_variants", "fan_k_segments"], None, None),
     "paper": (None, None, None),
 }
 
