@@ -13,6 +13,7 @@ import sys
 COMMANDS = {
     "synth": ("ferlib.synth.cli", "generate the synthetic data set into a clip store (or as videos)"),
     "preprocess": ("ferlib.preprocess.cli", "decode, detect faces and landmarks, crop, and fill a clip store"),
+    "check-store": ("ferlib.data.check", "check a clip store entry by entry and its failures.csv (exit 1 on problems)"),
     "train": ("ferlib.train.cli", "train one method on one split"),
     "evaluate": ("ferlib.train.cli", "evaluate a checkpoint"),
     "cv": ("ferlib.train.cli", "cross-validate a method under a protocol"),

@@ -131,6 +131,7 @@ def test_store_of_drawn_faces_morphs_resumes_and_records_failures(tmp_path: Path
     np.testing.assert_array_equal(before.frames, after.frames)
     np.testing.assert_array_equal(before.landmarks, after.landmarks)
     assert len(again.clip_ids()) == 4
+    assert sorted(again.failures()["clip_id"]) == ["london_003_happy", "london_003_neutral"]  # retried, listed once
 
 
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:

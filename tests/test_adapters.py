@@ -202,17 +202,51 @@ def test_afew_videos_and_frame_folders(tmp_path):
     adapter = get_adapter("afew")
     index = adapter.index(tmp_path)
     got = index.df.set_index("clip_id")
-    assert sorted(got.index) == ["train_000046280", "train_000123", "val_000149120"]
-    assert got.loc["train_000123", "label_name"] == "happy" and got.loc["val_000149120", "split"] == "val"
+    assert sorted(got.index) == ["train_Angry_000046280", "train_Happy_000123", "val_Neutral_000149120"]
+    assert got.loc["train_Happy_000123", "label_name"] == "happy" and got.loc["val_Neutral_000149120", "split"] == "val"
     assert (got.index == got["subject"]).all()  # AFEW has no subject ids
     (split,) = adapter.splits(index)
-    assert index.df["clip_id"][split.test].tolist() == ["val_000149120"]
+    assert index.df["clip_id"][split.test].tolist() == ["val_Neutral_000149120"]
+
+
+def test_afew_same_file_name_in_two_expression_folders_gives_two_clips(tmp_path):
+    touch(tmp_path / "Val" / "Happy" / "022.avi")
+    touch(tmp_path / "Val" / "Neutral" / "022.avi")
+    touch(tmp_path / "Train" / "Happy" / "022.avi")
+    index = load_index("afew", tmp_path)
+    got = dict(zip(index.clip_ids, index.df["source"]))
+    assert got == {"train_Happy_022": str(tmp_path / "Train" / "Happy" / "022.avi"),
+                   "val_Happy_022": str(tmp_path / "Val" / "Happy" / "022.avi"),
+                   "val_Neutral_022": str(tmp_path / "Val" / "Neutral" / "022.avi")}
+
+
+def test_afew_ids_that_still_collide_name_both_files(tmp_path):
+    touch(tmp_path / "Val" / "Happy" / "022.avi")
+    touch(tmp_path / "Val" / "Happy" / "022" / "001.jpg")  # the same clip as frames, beside the video
+    touch(tmp_path / "Train" / "Sad" / "001.avi")
+    with pytest.raises(LayoutError, match=r"'val_Happy_022' from \[.*Happy/022', .*Happy/022\.avi'\]"):
+        load_index("afew", tmp_path)
+
+
+def test_afew_indexes_whichever_splits_exist_and_says_so(tmp_path):
+    touch(tmp_path / "Val" / "Happy" / "022.avi")
+    touch(tmp_path / "Val" / "Sad" / "023.avi")
+    with pytest.warns(UserWarning, match=r"only the split\(s\) found .*: val \(.*Val\); no folder for train: \['Train'"):
+        index = load_index("afew", tmp_path)
+    assert index.df["split"].tolist() == ["val", "val"] and len(index) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        touch(tmp_path / "Train" / "Sad" / "001.avi")
+        assert len(load_index("afew", tmp_path)) == 3  # both splits: no warning
 
 
 def test_afew_errors(tmp_path):
-    touch(tmp_path / "Train" / "Angry" / "a.avi")
-    with pytest.raises(LayoutError, match=r"AFEW val split .* at one of .*Val_AFEW.*; found in .*: \['Train/'\].*split_dirs="):
+    touch(tmp_path / "Test" / "x.avi")
+    with pytest.raises(LayoutError, match=r"AFEW split folder .* at one of .*Train_AFEW.*Val_AFEW.*; found in .*: \['Test/'\].*split_dirs="):
         load_index("afew", tmp_path)
+    touch(tmp_path / "Train" / "Angry" / "a.avi")
+    with pytest.raises(LayoutError, match=r"AFEW val split .* at one of .*Val_Special.*split_dirs="):
+        load_index("afew", tmp_path, split_dirs={"train": "Train", "val": "Val_Special"})  # named splits must exist
     touch(tmp_path / "Val" / "Bored" / "b.avi")
     with pytest.raises(LabelError, match="Bored"):
         load_index("afew", tmp_path)
@@ -257,6 +291,18 @@ def test_dfew_headerless_csv_and_videos(tmp_path):
     index = load_index("dfew", tmp_path)
     assert len(index) == len(truth)
     assert index.df["source"].str.endswith(".mp4").all()
+
+
+def test_dfew_two_videos_of_one_clip_number_are_named(tmp_path):
+    make_dfew(tmp_path, videos=True)
+    touch(tmp_path / "Clip" / "original" / "part_2" / "00003.mp4")
+    with pytest.raises(LayoutError, match=r"clip '00003' matches more than one video .*part_1/00003.mp4.*part_2/00003.mp4"):
+        load_index("dfew", tmp_path)
+    # a frame folder beside the video of the same clip is the clip (frame folders are preferred)
+    (tmp_path / "Clip" / "original" / "part_2" / "00003.mp4").unlink()
+    touch(tmp_path / "Clip" / "original" / "part_1" / "00003" / "00003_00001.jpg")
+    got = load_index("dfew", tmp_path).df.set_index("clip_id")
+    assert got.loc["00003", "source"] == str(tmp_path / "Clip" / "original" / "part_1" / "00003")
 
 
 def test_dfew_errors(tmp_path):

@@ -33,3 +33,24 @@ def test_dataloader_collates(small_store):
     batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=4)))
     assert batch["frames"].shape == (4, 16, 3, 32, 32) and batch["label"].shape == (4,)
     assert batch["frame_idx"][0].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]
+
+
+def test_non_finite_landmarks_name_the_clip_and_file(tmp_path):
+    import pytest
+
+    from ferlib.data.store import ClipStore, StoreError
+
+    store = ClipStore.create(tmp_path / "s", "toy", ("a", "b"))
+    frames = np.full((4, 8, 8, 3), 7, np.uint8)
+    for i, cid in enumerate(("good_1", "nan_2", "good_3")):
+        lm = np.full((4, 68, 2), 3.0, np.float32)
+        if cid.startswith("nan"):
+            lm[2, 5, 0], lm[3, 0, 1] = np.nan, np.inf
+        store.write({"clip_id": cid, "label": i % 2, "subject": "s", "source": "src"}, frames, lm)
+    index = store.index()
+    ds = ClipDataset(store, index, Sampler("chronological", 2), ClipTransform(8), seed=0)
+    assert torch.isfinite(ds[index.clip_ids.index("good_3")]["landmarks"]).all()
+    with pytest.raises(StoreError, match=r"clip 'nan_2': .*clips/nan_2/landmarks\.npy holds NaN or inf landmarks in 2 of 4 frames \[2, 3\]"):
+        ds[index.clip_ids.index("nan_2")]  # whichever frames the sampler picks
+    with pytest.raises(StoreError, match="nan_2.*landmarks.npy"):
+        next(iter(torch.utils.data.DataLoader(ds, batch_size=3)))

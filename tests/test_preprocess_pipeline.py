@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ferlib.cli import main as cli_main
@@ -76,6 +77,50 @@ def test_resume_skips_done_and_failed_clips(tmp_path, fake_preprocess):
     third = preprocess_index(index, tmp_path / "store", workers=1, progress=False, retry_failed=True)
     assert [c[0] for c in fake_preprocess] == ["bad.mp4"] and third.failed == 1
     assert len(store.failures()) == 1  # the retried clip's old line was replaced, not duplicated
+
+
+def test_a_clip_another_writer_stored_meanwhile_is_skipped_not_failed(tmp_path, monkeypatch):
+    """What a worker of a killed earlier run did: it finished the clip while this run worked on it."""
+    index = _index([{"clip_id": "a", "source": "a.mp4"}, {"clip_id": "b", "source": "b.mp4"}])
+
+    def raced(source, config, frame_start=None, frame_stop=None):
+        clip = _fake_clip()
+        if str(source) == "a.mp4":
+            ClipStore.open(tmp_path / "store").write({**index.df.iloc[0].to_dict()}, clip.frames, clip.landmarks)
+        return clip
+
+    monkeypatch.setattr(pipeline, "preprocess_clip", raced)
+    summary = preprocess_index(index, tmp_path / "store", workers=1, progress=False)
+    assert (summary.done, summary.skipped, summary.failed) == (1, 1, 0)
+    store = ClipStore.open(tmp_path / "store")
+    assert store.clip_ids() == ["a", "b"] and store.failures().empty
+    assert (tmp_path / "store" / "failures.csv").read_text() == "clip_id,source,reason\n"
+
+
+def test_failures_csv_is_rewritten_from_the_store(tmp_path, fake_preprocess):
+    index = _index([{"clip_id": "a", "source": "a.mp4"}, {"clip_id": "b", "source": "bad.mp4"},
+                    {"clip_id": "c", "source": "c.mp4"}])
+    store = ClipStore.create(tmp_path / "store", "toy", CLASSES)
+    clip = _fake_clip()
+    store.write(index.df.iloc[0].to_dict(), clip.frames, clip.landmarks)
+    store.record_failure("a", "a.mp4", "StoreError: clip 'a' is already in the store")  # a stale line: 'a' is stored
+    store.record_failure("other", "x.mp4", "NoFaceError")  # not in this index: kept
+    for retry in (False, True):
+        summary = preprocess_index(index, store.root, workers=1, progress=False, retry_failed=retry)
+        assert summary.failed == 1 and store.failures()["clip_id"].tolist() == ["other", "b"]
+    assert store.clip_ids() == ["a", "c"]
+
+
+def test_incomplete_entries_are_announced_and_re_created(tmp_path, fake_preprocess, capsys):
+    index = _index([{"clip_id": "a", "source": "a.mp4"}, {"clip_id": "b", "source": "b.mp4"}])
+    preprocess_index(index, tmp_path / "store", workers=1, progress=False)
+    (tmp_path / "store" / "clips" / "b" / "meta.json").unlink()
+    fake_preprocess.clear()
+    summary = preprocess_index(index, tmp_path / "store", workers=1, progress=False)
+    assert [c[0] for c in fake_preprocess] == ["b.mp4"] and (summary.done, summary.failed, summary.recreated) == (1, 0, 1)
+    assert "1 incomplete entries (folders without meta.json) will be re-created: ['b']" in capsys.readouterr().err
+    assert "1 incomplete entries (no meta.json) were found and redone" in str(summary)
+    assert ClipStore.open(tmp_path / "store").clip_ids() == ["a", "b"]
 
 
 def test_frame_range_columns_and_relative_sources(tmp_path, fake_preprocess):
@@ -220,6 +265,28 @@ def test_cli_preprocesses_a_dataset_through_its_adapter(synth_videos, tmp_path, 
     assert store.dataset == "afew" and len(store.clip_ids()) == 4
     assert {store.meta(c)["split"] for c in store.clip_ids()} <= {"train", "val"}
     assert store.read(store.clip_ids()[0]).frames.shape == (6, 32, 32, 3)
+
+
+def test_cli_takes_the_label_set_of_an_index_csv_from_classes_or_infers_it(tmp_path, fake_preprocess, capsys):
+    rows = [{"clip_id": f"c{i}", "label": i % 2, "label_name": CLASSES[i % 2], "subject": "s", "source": f"c{i}.mp4",
+             "split": ""} for i in range(3)]
+    csv = tmp_path / "my.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)  # a hand-made CSV: no my.csv.json beside it
+    base = ["preprocess", "--index", str(csv), "--workers", "1", "--quiet"]
+    assert cli_main([*base, "--out", str(tmp_path / "s1"), "--classes", "happy,sad"]) == 0
+    assert ClipStore.open(tmp_path / "s1").classes == CLASSES and len(ClipStore.open(tmp_path / "s1").clip_ids()) == 3
+    capsys.readouterr()
+    assert cli_main([*base, "--out", str(tmp_path / "s2")]) == 0
+    err = capsys.readouterr().err
+    assert "my.csv has no label set (my.csv.json is missing); inferred classes ['happy', 'sad']" in err
+    assert ClipStore.open(tmp_path / "s2").classes == CLASSES
+    assert cli_main([*base, "--out", str(tmp_path / "s3"), "--classes", "sad,happy"]) == 2  # label 0 is happy
+    assert "clip 'c0' has label 0 but label_name 'happy', which is class 1 of ['sad', 'happy']" in capsys.readouterr().err
+    pd.DataFrame(rows).drop(columns=["label"]).to_csv(csv, index=False)
+    assert cli_main([*base, "--out", str(tmp_path / "s4"), "--classes", "sad,happy,neutral"]) == 0
+    store = ClipStore.open(tmp_path / "s4")
+    assert store.classes == ("sad", "happy", "neutral") and store.meta("c0")["label"] == 1
+    assert not (tmp_path / "s3").exists()
 
 
 def test_cli_needs_a_root_with_a_dataset(tmp_path, capsys):

@@ -109,3 +109,47 @@ def test_meta_json_is_plain(tmp_path):
     store.write({**_row(), "fold": np.int64(3)}, frames, lm)
     meta = json.loads((tmp_path / "s" / "clips" / "c1" / "meta.json").read_text())
     assert meta["fold"] == 3 and meta["arrays"]["frames"] == [4, 6, 5, 3]
+
+
+def test_an_entry_without_meta_json_is_named_not_dropped(tmp_path):
+    store = ClipStore.create(tmp_path / "s", "toy", ("a", "b"))
+    frames, lm = _clip()
+    for cid in ("c1", "c2", "c3"):
+        store.write(_row(cid), frames, lm)
+    (tmp_path / "s" / "clips" / "c2" / "meta.json").unlink()  # a copy cut short
+    reopened = ClipStore.open(tmp_path / "s")
+    assert reopened.incomplete() == ["c2"] and not reopened.has("c2")
+    with pytest.raises(StoreError, match=r"1 entries .* incomplete \(no meta.json\): \[.*clips/c2'\]"):
+        reopened.clip_ids()
+    with pytest.raises(StoreError, match="clips/c2"):
+        reopened.index()  # a fold of 2 instead of 3 is never returned
+    reopened.write(_row("c2"), frames[:2], lm[:2])  # a writer re-creates the entry (no "already in")
+    assert reopened.clip_ids() == ["c1", "c2", "c3"] and reopened.read("c2").n_frames == 2
+    assert not list((tmp_path / "s" / "clips").glob(".tmp-*"))
+
+
+def test_settle_failures_keeps_only_clips_that_are_not_stored(tmp_path):
+    store = ClipStore.create(tmp_path / "s", "toy", ("a", "b"))
+    path = tmp_path / "s" / "failures.csv"
+    assert store.settle_failures().empty and path.read_text() == "clip_id,source,reason\n"  # always written
+    frames, lm = _clip()
+    store.write(_row("c1"), frames, lm)
+    store.record_failure("c1", "/x/c1.avi", "StoreError: clip 'c1' is already in the store")
+    store.record_failure("c9", "/x/c9,v2.avi", 'NoFaceError: "quoted", two\nlines')
+    store.record_failure("c9", "/x/c9,v2.avi", "cannot decode")
+    table = store.settle_failures()
+    assert table.values.tolist() == [["c9", "/x/c9,v2.avi", "cannot decode"]]
+    assert ClipStore.open(tmp_path / "s").failures().values.tolist() == table.values.tolist()
+    assert store.settle_failures(forget={"c9"}).empty and not list((tmp_path / "s").glob(".failures*"))
+
+
+def test_a_create_killed_before_store_json_is_resumed(tmp_path):
+    root = tmp_path / "s"
+    (root / "clips").mkdir(parents=True)
+    (root / ".store.json.0123abcd").write_text('{"form')  # what a kill between mkdir and rename leaves
+    store = ClipStore.create(root, "toy", ("a", "b"))
+    assert sorted(p.name for p in root.iterdir()) == ["clips", "store.json"] and store.clip_ids() == []
+    (root / "store.json").unlink()
+    (root / "notes.txt").write_text("mine")
+    with pytest.raises(StoreError, match="not empty and is not a clip store"):  # anything else is still refused
+        ClipStore.create(root, "toy", ("a", "b"))

@@ -10,6 +10,9 @@ An item is a dict::
     frame_idx  int64   (T,)         which stored frames were sampled
     row        int64   ()           position in the index (to join predictions back)
 
+Every clip read is checked for non-finite landmarks: a NaN or inf raises
+:class:`~ferlib.data.store.StoreError` naming the clip id and its ``landmarks.npy``.
+
 Random draws (frame choice, crop, flip, jitter) come from ``np.random.default_rng([seed, epoch, row])``
 — reproducible whatever the number of workers — or, with ``fixed_draws=True``, from
 ``[seed, row]`` only, i.e. drawn once per data set as the official FAN code did.
@@ -63,6 +66,7 @@ class ClipDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         rec = self.store.read(self._ids[i])
+        self.store.require_finite(rec)
         key = [self.seed, i] if self.fixed_draws else [self.seed, self.epoch, i]
         rng = np.random.default_rng(key)
         idx = self.sampler(rec.n_frames, self.transform.train, rng)

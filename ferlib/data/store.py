@@ -17,10 +17,21 @@ An entry is written into ``clips/.tmp-<clip_id>-<random>/`` and renamed into pla
 :meth:`ClipStore.remove_stale_tmp`), never a half-written entry. Arrays are plain ``.npy`` so
 reading is ``np.load(mmap_mode="r")``: no decoding, and a DataLoader worker touches only the
 frames a sampler picks. A truncated or corrupt file raises :class:`StoreError` naming it.
+
+An entry folder without ``meta.json`` (a copy cut short, a file deleted by hand) is *incomplete*:
+:meth:`ClipStore.clip_ids` and :meth:`ClipStore.index` raise :class:`StoreError` naming it rather
+than leaving the clip out (a test fold never shrinks unannounced); writers (``preprocess``,
+``synth``) re-create such entries, and ``python -m ferlib check-store`` lists them.
+
+``failures.csv`` lines are appended one ``write`` each (a kill cannot leave half a line), and
+:meth:`ClipStore.settle_failures` rewrites the file from the store's truth: a stored clip is
+never a failure.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -50,8 +61,21 @@ _ARRAYS = {
 }
 
 
+FAILURE_COLUMNS = ("clip_id", "source", "reason")
+
+
 class StoreError(RuntimeError):
     """A store or an entry in it is missing, foreign, truncated or inconsistent."""
+
+
+class EntryExistsError(StoreError):
+    """:meth:`ClipStore.write` found a complete entry for the clip already (and no ``overwrite``)."""
+
+
+def nonfinite_frames(landmarks: np.ndarray) -> np.ndarray:
+    """Frame positions (sorted) whose ``(T, 68, 2)`` landmarks hold a NaN or an infinity."""
+    bad = ~np.isfinite(np.asarray(landmarks, dtype=np.float64))
+    return np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
 
 
 @dataclass
@@ -105,6 +129,8 @@ class ClipStore:
                     "Choose another folder."
                 )
             return store
+        if root.exists():
+            _remove_create_leftovers(root)
         if root.exists() and any(root.iterdir()):
             found = sorted(p.name for p in root.iterdir())[:5]
             raise StoreError(
@@ -141,6 +167,15 @@ class ClipStore:
     def has(self, clip_id: str) -> bool:
         """True when a complete entry for ``clip_id`` exists (what resumable writers skip)."""
         return (self.entry_dir(clip_id) / "meta.json").is_file()
+
+    def incomplete(self) -> list[str]:
+        """Ids of entry folders without ``meta.json`` (never written by ferlib's atomic writer:
+        a copy cut short, or a file removed by hand), sorted. Writers re-create them."""
+        clips = self.root / "clips"
+        if not clips.is_dir():
+            return []
+        return sorted(p.name for p in clips.iterdir()
+                      if not p.name.startswith(".") and p.is_dir() and not (p / "meta.json").is_file())
 
     def write(
         self,
@@ -181,8 +216,9 @@ class ClipStore:
             arrays["intensity"] = intensity
 
         final = self.entry_dir(clip_id)
-        if final.exists() and not overwrite:
-            raise StoreError(f"clip {clip_id!r} is already in {self.root}; pass overwrite=True to replace it")
+        if self.has(clip_id) and not overwrite:
+            raise EntryExistsError(f"clip {clip_id!r} is already in {self.root}; pass overwrite=True to replace it")
+        # an existing folder without meta.json is an incomplete entry: it is replaced below
         tmp = self.root / "clips" / f".tmp-{clip_id}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)
         try:
@@ -215,21 +251,49 @@ class ClipStore:
         return final
 
     def record_failure(self, clip_id: str, source: str, reason: str) -> None:
-        """Append a line to ``failures.csv`` (one bad clip never stops a run)."""
+        """Append a line to ``failures.csv`` (one bad clip never stops a run).
+
+        The line goes out in one ``write`` on an append-only descriptor, so a killed run leaves
+        whole lines only."""
         path = self.root / "failures.csv"
-        new = not path.exists()
-        line = pd.DataFrame([{"clip_id": clip_id, "source": source, "reason": reason}])
-        line.to_csv(path, mode="a", header=new, index=False)
+        header = "" if path.exists() and path.stat().st_size else _csv_line(FAILURE_COLUMNS)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (header + _csv_line((clip_id, source, reason))).encode())
+        finally:
+            os.close(fd)
 
     def failures(self) -> pd.DataFrame:
         """The failures report (empty when every clip went through)."""
         path = self.root / "failures.csv"
-        if not path.exists():
-            return pd.DataFrame(columns=["clip_id", "source", "reason"])
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        if not path.exists() or not path.stat().st_size:
+            return pd.DataFrame(columns=list(FAILURE_COLUMNS))
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise StoreError(f"{path} is not a readable CSV ({exc}); delete it and re-run to rebuild it") from exc
+        if list(table.columns) != list(FAILURE_COLUMNS):
+            raise StoreError(f"{path} has columns {list(table.columns)}, expected {list(FAILURE_COLUMNS)}")
+        return table
+
+    def settle_failures(self, forget: Iterable[str] = ()) -> pd.DataFrame:
+        """Rewrite ``failures.csv`` from the store's truth and return it: lines of clips that are
+        stored (or in ``forget``) are dropped, a clip keeps only its latest line. The file is
+        always written (a header alone when nothing failed), atomically."""
+        table = self.failures()
+        forget = set(forget)
+        keep = [not (cid in forget or self.has(cid)) for cid in table["clip_id"]]
+        table = table.loc[np.array(keep, dtype=bool)].drop_duplicates("clip_id", keep="last").reset_index(drop=True)
+        path = self.root / "failures.csv"
+        tmp = path.with_name(f".failures.csv.{uuid.uuid4().hex[:8]}")
+        tmp.write_text("".join([_csv_line(FAILURE_COLUMNS), *(_csv_line(r) for r in table.itertuples(index=False))]))
+        os.replace(tmp, path)
+        return table
 
     def remove_stale_tmp(self) -> int:
         """Delete ``.tmp-*`` folders left by killed writers; call only while nothing writes."""
+        for leftover in self.root.glob(".failures.csv.*"):
+            leftover.unlink(missing_ok=True)
         stale = list((self.root / "clips").glob(".tmp-*"))
         for p in stale:
             shutil.rmtree(p, ignore_errors=True)
@@ -237,10 +301,19 @@ class ClipStore:
 
     # -- reading ---------------------------------------------------------------------------
     def clip_ids(self) -> list[str]:
-        """Ids of complete entries, sorted."""
+        """Ids of the entries, sorted; raises :class:`StoreError` naming any incomplete entry
+        (a folder without ``meta.json``) instead of leaving it out."""
         clips = self.root / "clips"
         if not clips.is_dir():
             return []
+        incomplete = self.incomplete()
+        if incomplete:
+            raise StoreError(
+                f"{len(incomplete)} entries of the clip store {self.root} are incomplete (no meta.json): "
+                f"{[str(clips / c) for c in incomplete[:5]]}{' …' if len(incomplete) > 5 else ''}; re-run the command "
+                "that filled the store (it re-creates them) or delete those folders "
+                f"(python -m ferlib check-store {self.root} lists every problem)"
+            )
         return sorted(p.name for p in clips.iterdir() if not p.name.startswith(".") and (p / "meta.json").is_file())
 
     def meta(self, clip_id: str) -> dict[str, Any]:
@@ -283,6 +356,19 @@ class ClipStore:
             meta=meta,
         )
 
+    def require_finite(self, rec: ClipRecord) -> None:
+        """Raise :class:`StoreError` naming the clip, its ``landmarks.npy`` and the frames when
+        ``rec``'s landmarks hold a NaN or an infinity (a model would turn them into NaN losses)."""
+        bad = nonfinite_frames(rec.landmarks)
+        if len(bad):
+            path = self.entry_dir(rec.clip_id) / "landmarks.npy"
+            frames = bad[:8].tolist() + (["…"] if len(bad) > 8 else [])
+            raise StoreError(
+                f"clip {rec.clip_id!r}: {path} holds NaN or inf landmarks in {len(bad)} of {rec.n_frames} frames "
+                f"{frames}; re-create the clip or leave it out of the index "
+                f"(python -m ferlib check-store {self.root} lists every such entry)"
+            )
+
     def index(self) -> ClipIndex:
         """A ClipIndex of every complete entry (extra row fields become columns)."""
         skip = {"arrays", "extra", "height", "width"}
@@ -292,6 +378,28 @@ class ClipStore:
     def size_bytes(self) -> int:
         """Bytes on disk of all complete entries."""
         return sum(f.stat().st_size for c in self.clip_ids() for f in self.entry_dir(c).iterdir())
+
+
+def _csv_line(values: Iterable[Any]) -> str:
+    """One CSV line (quoted as needed, newline-terminated)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([str(v) for v in values])
+    return buf.getvalue()
+
+
+def _remove_create_leftovers(root: Path) -> None:
+    """Remove what a :meth:`ClipStore.create` killed before ``store.json`` was in place leaves: an
+    empty ``clips/`` and ``.store.json.*`` temporary files (and nothing else in ``root``)."""
+    names = {p.name for p in root.iterdir()}
+    ours = {n for n in names if n.startswith(".store.json.")}
+    clips = root / "clips"
+    if "clips" in names and clips.is_dir() and not any(clips.iterdir()):
+        ours.add("clips")
+    if not ours or ours != names:
+        return
+    for name in ours:
+        path = root / name
+        path.rmdir() if path.is_dir() else path.unlink()
 
 
 def _json_default(value: Any) -> Any:

@@ -4,17 +4,25 @@ Examples::
 
     python -m ferlib preprocess --dataset ckplus --root ~/data/CK+ --out stores/ckplus --size 112 --workers 4
     python -m ferlib preprocess --index my_clips.csv --root ~/videos --out stores/mine --detect-every 3
+    python -m ferlib preprocess --index my_clips.csv --classes happy,sad,neutral --out stores/mine
 
-The exit status is 0 when at least one clip went through (failed clips are listed in
-``<out>/failures.csv``), 1 when every clip attempted failed.
+An index CSV takes its label set from ``--classes`` (in label order), else from the ``<csv>.json``
+that :meth:`ClipIndex.to_csv` writes beside it, else it is inferred from the CSV's ``label`` and
+``label_name`` columns (a note says so). The exit status is 0 when at least one clip went
+through, 1 when every clip attempted failed; ``<out>/failures.csv`` lists the clips that are not
+stored (a header alone when none failed).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import json
+import sys
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from ferlib.preprocess.pipeline import PreprocessConfig, default_workers, preprocess_index
 
@@ -35,7 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = PreprocessConfig()
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--dataset", help="adapter name (ckplus, oulu, mmi, afew, dfew, ferv39k, mafw, affwild2)")
-    src.add_argument("--index", type=Path, help="a ClipIndex CSV written by ClipIndex.to_csv")
+    src.add_argument("--index", type=Path, help="a ClipIndex CSV (ClipIndex.to_csv, or any CSV with clip_id, label "
+                     "or label_name, subject, source)")
+    parser.add_argument("--classes", help="with --index: the label set, comma-separated in label order "
+                        "(default: <index>.json, else inferred from the CSV)")
     parser.add_argument("--root", type=Path,
                         help="the data set's folder (required with --dataset); relative clip sources are taken from it")
     parser.add_argument("--out", type=Path, required=True, help="clip store folder (created, or resumed)")
@@ -62,15 +73,80 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_index(args: argparse.Namespace):
     """The ClipIndex the arguments point to."""
-    from ferlib.data.index import ClipIndex
-
     if args.index is not None:
-        return ClipIndex.from_csv(args.index)
+        classes = None if not getattr(args, "classes", None) else tuple(c.strip() for c in args.classes.split(",") if c.strip())
+        return read_index_csv(args.index, classes)
+    if getattr(args, "classes", None):
+        raise ValueError("--classes goes with --index; a --dataset adapter has its own label set")
     if args.root is None:
         raise ValueError("--dataset needs --root, the folder holding your copy of the data set")
     from ferlib.data.adapters import load_index as load_dataset_index
 
     return load_dataset_index(args.dataset, args.root, **dict(args.option))
+
+
+def read_index_csv(path: Path, classes: tuple[str, ...] | None = None):
+    """The ClipIndex of a CSV: label set from ``classes``, else ``<path>.json``, else inferred
+    (``label`` → ``label_name`` pairs, or the sorted names when there is no ``label`` column)."""
+    from ferlib.data.index import ClipIndex
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"clip index {path} does not exist")
+    side = Path(str(path) + ".json")
+    if classes is None and side.is_file():
+        return ClipIndex.from_csv(path)
+    df = pd.read_csv(path, dtype={"clip_id": str, "subject": str, "source": str, "split": str}, keep_default_na=False)
+    dataset = json.loads(side.read_text()).get("dataset", "") if side.is_file() else ""
+    if classes is None:
+        classes = _infer_classes(df, path)
+        print(f"preprocess: {path} has no label set ({side.name} is missing); inferred classes {list(classes)} "
+              "from its columns (pass --classes to set them)", file=sys.stderr)
+    if len(set(classes)) != len(classes) or not classes:
+        raise ValueError(f"--classes must name distinct classes, got {list(classes)}")
+    if "label_name" not in df.columns and "label" in df.columns:
+        codes = pd.to_numeric(df["label"], errors="coerce")
+        bad = df["label"][codes.isna() | (codes < 0) | (codes >= len(classes)) | (codes % 1 != 0)]
+        if len(bad):
+            raise ValueError(f"{path}: label {bad.iloc[0]!r} is not a code 0..{len(classes) - 1} of classes {list(classes)}")
+        df["label_name"] = [classes[int(c)] for c in codes]
+    if "label_name" in df.columns:
+        unknown = sorted(set(df["label_name"].astype(str)) - set(classes))
+        if unknown:
+            raise ValueError(f"{path}: label_name values {unknown} are not in the classes {list(classes)}")
+        expected = df["label_name"].astype(str).map({c: i for i, c in enumerate(classes)})
+        if "label" in df.columns and (pd.to_numeric(df["label"], errors="coerce") != expected).any():
+            row = df[pd.to_numeric(df["label"], errors="coerce") != expected].iloc[0]
+            raise ValueError(f"{path}: clip {row.get('clip_id')!r} has label {row['label']} but label_name "
+                             f"{row['label_name']!r}, which is class {int(expected[row.name])} of {list(classes)}")
+        df["label"] = expected.astype(int)
+    else:
+        raise ValueError(f"{path} has neither a label nor a label_name column")
+    return ClipIndex(df, tuple(classes), dataset)
+
+
+def _infer_classes(df: pd.DataFrame, path: Path) -> tuple[str, ...]:
+    """Class names in label order from a CSV's ``label``/``label_name`` columns."""
+    if "label_name" not in df.columns:
+        raise ValueError(f"{path}: no label set ({path}.json is missing) and no label_name column to infer it from; "
+                         "pass --classes a,b,c (in label order)")
+    names = df["label_name"].astype(str)
+    if "label" not in df.columns:
+        return tuple(sorted(set(names)))
+    codes = pd.to_numeric(df["label"], errors="coerce")
+    if codes.isna().any() or (codes % 1 != 0).any() or (codes < 0).any():
+        raise ValueError(f"{path}: the label column holds values that are not codes 0, 1, …; pass --classes")
+    pairs = sorted(set(zip(codes.astype(int), names)))
+    by_code: dict[int, set[str]] = {}
+    for code, name in pairs:
+        by_code.setdefault(code, set()).add(name)
+    clash = {c: sorted(n) for c, n in by_code.items() if len(n) > 1}
+    if clash:
+        raise ValueError(f"{path}: label codes carry more than one label_name {clash}; pass --classes")
+    if sorted(by_code) != list(range(len(by_code))):
+        raise ValueError(f"{path}: label codes {sorted(by_code)} leave gaps, so the label set cannot be inferred; "
+                         "pass --classes a,b,c (in label order)")
+    return tuple(next(iter(by_code[c])) for c in range(len(by_code)))
 
 
 def run(args: argparse.Namespace) -> int:

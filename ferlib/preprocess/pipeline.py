@@ -7,6 +7,11 @@ built once per worker), with a progress bar, and writes each clip with
 entry). It is resumable: clips already in the store are skipped, and so are clips already in the
 failures report unless ``retry_failed=True``. Any error in one clip (corrupt video, no face,
 a crashed worker) becomes one line of ``failures.csv`` (clip, source, reason) and the run goes on.
+``failures.csv`` is rewritten from the store at the start and the end of every run (always
+written; a stored clip is never listed), and a clip another writer stored meanwhile counts as
+skipped, not failed. Workers die with the process that started them (``PR_SET_PDEATHSIG`` on
+Linux, and a watchdog thread on ``os.getppid()`` everywhere): a killed run leaves no process
+behind that would go on writing into the store.
 
 Frames with no face are kept (box carried over from the nearest frame with a face, flag
 ``FLAG_NO_FACE``); see :mod:`ferlib.preprocess.face`. Stored landmarks are in crop pixels.
@@ -18,6 +23,9 @@ import dataclasses
 import math
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -27,10 +35,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import pandas as pd
 
 from ferlib.data.index import ClipIndex
-from ferlib.data.store import FLAG_INTERPOLATED, FLAG_NO_FACE, ClipStore
+from ferlib.data.store import FLAG_INTERPOLATED, FLAG_NO_FACE, ClipStore, EntryExistsError
 from ferlib.preprocess.align import align_crop_clip
 from ferlib.preprocess.face import DEFAULT_LADDER, DetectorConfig, Rung, track_faces
 from ferlib.preprocess.video import read_frames
@@ -138,6 +145,7 @@ class PreprocessSummary:
     done: int = 0  #: clips written by this run
     skipped: int = 0  #: clips already in the store (or already failed, without retry_failed)
     failed: int = 0  #: clips that went to failures.csv in this run
+    recreated: int = 0  #: incomplete entries (a folder without meta.json) found and redone
     frames: int = 0  #: frames written by this run
     no_face_frames: int = 0
     interpolated_frames: int = 0
@@ -153,6 +161,8 @@ class PreprocessSummary:
         text = (f"{self.done} clips written, {self.skipped} skipped, {self.failed} failed of {self.total} "
                 f"into {self.store} ({self.frames} frames, {self.no_face_frames} without a face, "
                 f"{self.interpolated_frames} interpolated; {self.seconds:.1f} s, {rate:.1f} frames/s)")
+        if self.recreated:
+            text += f"; {self.recreated} incomplete entries (no meta.json) were found and redone"
         if self.failed:
             text += f"; failures in {self.failures_csv}"
         return text
@@ -196,28 +206,63 @@ def process_row(row: dict[str, Any], config: PreprocessConfig, store_root: str,
                 source_root: str | None = None) -> dict[str, Any]:
     """Preprocess one index row and write it into the store; never raises for a bad clip.
 
-    Returns ``{"clip_id", "status": "done"|"failed", "reason", "n_frames", "n_no_face", "n_interpolated"}``.
+    Returns ``{"clip_id", "status": "done"|"stored"|"failed", "reason", "n_frames", "n_no_face",
+    "n_interpolated"}``; ``stored``: another writer stored the clip first (nothing written).
     """
     clip_id = str(row["clip_id"])
+    stored = {"clip_id": clip_id, "status": "stored", "reason": ""}
     try:
+        store = ClipStore.open(store_root)
+        if store.has(clip_id):
+            return stored
         source = resolve_source(str(row["source"]), source_root)
         clip = preprocess_clip(source, config, _optional_int(row, "frame_start"), _optional_int(row, "frame_stop"))
         stats = clip.stats()
         extra = {"preprocess": config.as_dict(), **stats}
-        ClipStore.open(store_root).write(row, clip.frames, clip.landmarks, clip.flags, extra=extra)
+        store.write(row, clip.frames, clip.landmarks, clip.flags, extra=extra)
         return {"clip_id": clip_id, "status": "done", "reason": "", "n_frames": int(clip.frames.shape[0]),
                 "n_no_face": stats["n_no_face"], "n_interpolated": stats["n_interpolated"]}
+    except EntryExistsError:
+        return stored
     except Exception as exc:  # one bad clip never stops a run
         reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")
         return {"clip_id": clip_id, "status": "failed", "reason": reason}
 
 
-def _worker_init() -> None:
-    """Keep each worker on one core (the pool provides the parallelism)."""
+def _worker_init(parent_pid: int | None = None) -> None:
+    """Tie the worker's life to ``parent_pid`` (see :func:`die_with_parent`) and keep it on one
+    core (the pool provides the parallelism)."""
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     import cv2
 
     cv2.setNumThreads(1)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def die_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """End this process as soon as ``parent_pid`` (the process that started it) is gone.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); on
+    every platform a daemon thread also checks ``os.getppid()`` every ``poll_s`` seconds (a
+    process whose parent died is re-parented). A parent already gone ends the process at once.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # no prctl: the watchdog below still works
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ferlib-parent-watchdog", daemon=True).start()
 
 
 # -- many clips --------------------------------------------------------------------------------
@@ -262,28 +307,36 @@ def preprocess_index(
     summary = PreprocessSummary(store=store.root, total=len(index))
     started = time.perf_counter()
 
-    failed_before = set(store.failures()["clip_id"])
+    wanted = set(index.clip_ids)
+    incomplete = [c for c in store.incomplete() if c in wanted]
+    summary.recreated = len(incomplete)
+    failed_before = set(store.settle_failures()["clip_id"])
     rows = []
     for row in index.df.to_dict("records"):
         row = _clean_row(row)
         cid = str(row["clip_id"])
-        if store.has(cid) or (cid in failed_before and not retry_failed):
+        if store.has(cid) or (cid in failed_before and not retry_failed and cid not in incomplete):
             summary.skipped += 1
         else:
             rows.append(row)
     if retry_failed:
-        _forget_failures(store, {str(r["clip_id"]) for r in rows} & failed_before)
+        store.settle_failures(forget={str(r["clip_id"]) for r in rows} & failed_before)
 
     n_workers = default_workers() if workers is None else int(workers)
     if progress:
         note = f" (removed {removed} unfinished entries of an earlier run)" if removed else ""
         print(f"preprocess: {len(rows)} clips to do, {summary.skipped} skipped (stored or failed before), into {store.root}{note}")
+    if incomplete:
+        print(f"preprocess: {len(incomplete)} incomplete entries (folders without meta.json) will be re-created: "
+              f"{incomplete[:5]}{' …' if len(incomplete) > 5 else ''}", file=sys.stderr)
     bar = _progress_bar(len(rows), progress)
     sources = {str(r["clip_id"]): str(r["source"]) for r in rows}
     root = None if source_root is None else str(source_root)
 
     def record(result: dict[str, Any]) -> None:
-        if result["status"] == "done":
+        if result["status"] == "stored":
+            summary.skipped += 1
+        elif result["status"] == "done":
             summary.done += 1
             summary.frames += result["n_frames"]
             summary.no_face_frames += result["n_no_face"]
@@ -305,6 +358,7 @@ def preprocess_index(
     finally:
         if bar is not None:
             bar.close()
+        store.settle_failures()
     summary.seconds = time.perf_counter() - started
     if progress:
         print(f"preprocess: {summary}")
@@ -326,7 +380,8 @@ def _run_pool(rows: list[dict[str, Any]], config: PreprocessConfig, store_root: 
     queue = deque(rows)
     while queue:
         suspects: list[dict[str, Any]] = []
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init) as pool:
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(os.getpid(),)) as pool:
             in_flight: dict[Future, dict[str, Any]] = {}
             while queue or in_flight:
                 while queue and len(in_flight) < 2 * n_workers:
@@ -351,24 +406,12 @@ def _run_pool(rows: list[dict[str, Any]], config: PreprocessConfig, store_root: 
 def _run_alone(row: dict[str, Any], config: PreprocessConfig, store_root: str, source_root: str | None,
                ctx: Any, task: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """Process one clip in a fresh single-worker process; a dying worker becomes a failure."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
         try:
             return pool.submit(task, row, config, store_root, source_root).result()
         except BrokenProcessPool:
             return {"clip_id": str(row["clip_id"]), "status": "failed",
                     "reason": "the worker process died while preprocessing this clip (crash or out of memory)"}
-
-
-def _forget_failures(store: ClipStore, clip_ids: set[str]) -> None:
-    """Drop ``clip_ids`` from failures.csv before they are retried (rewritten atomically)."""
-    if not clip_ids:
-        return
-    table = store.failures()
-    kept = table[~table["clip_id"].isin(clip_ids)]
-    path = store.root / "failures.csv"
-    tmp = path.with_name(".failures.csv.tmp")
-    pd.DataFrame(kept, columns=["clip_id", "source", "reason"]).to_csv(tmp, index=False)
-    os.replace(tmp, path)
 
 
 def _progress_bar(total: int, enabled: bool):

@@ -183,19 +183,30 @@ def sources_by_stem(
 
     Each glob is tried in order under ``base``; a match counts when it is a video file or a
     folder whose name passes ``accept`` (default: all digits, as DFEW's ``00001`` and MAFW's
-    ``00019``). Frames are not listed here, to stay fast on tens of thousands of clips.
+    ``00019``). Frames are not listed here, to stay fast on tens of thousands of clips. A name
+    matched by a folder and a video is the folder; two folders or two videos of one name raise
+    naming both (which one is the clip cannot be told).
     """
     for pattern in globs:
-        found: dict[str, Path] = {}
-        for p in base.glob(pattern):
+        found: dict[str, list[Path]] = {}
+        for p in sorted(base.glob(pattern)):
             if p.name.startswith("."):
                 continue
             is_clip_file = p.suffix.lower() in VIDEO_EXTS and p.is_file()
             name = p.stem if is_clip_file else p.name
             if (is_clip_file or p.is_dir()) and accept(name):
-                found.setdefault(name, p)
+                found.setdefault(name, []).append(p)
         if found:
-            return found
+            out = {}
+            for name, paths in found.items():
+                folders = [p for p in paths if p.is_dir()]
+                pick = folders if folders else paths
+                if len(pick) > 1:
+                    raise LayoutError(f"clip {name!r} matches more than one {'folder' if folders else 'video'} under "
+                                      f"{base}/{pattern}: {[str(p) for p in pick[:4]]}; keep one, or pass clips_glob=… "
+                                      "to point at one copy")
+                out[name] = pick[0]
+            return out
     tried = [f"{base}/{g}" for g in globs]
     raise LayoutError(f"expected {what} matching one of {tried}; {found_near(base)} (pass clips_glob=… to point at them)")
 
@@ -243,9 +254,18 @@ def name_to_class(name: str, classes: Sequence[str], where: str) -> str:
 
 
 def build_index(records: list[dict], classes: Sequence[str], dataset: str, where: Path) -> ClipIndex:
-    """A :class:`ClipIndex` from records holding ``label_name``; an empty list raises naming ``where``."""
+    """A :class:`ClipIndex` from records holding ``label_name``; an empty list raises naming ``where``,
+    and so do two records with one ``clip_id`` (naming their sources)."""
     if not records:
         raise LayoutError(f"{dataset}: no labelled clips found under {where}; {found_near(where)}")
+    sources: dict[str, list[str]] = {}
+    for rec in records:
+        sources.setdefault(str(rec["clip_id"]), []).append(str(rec.get("source", "?")))
+    clashes = {cid: src for cid, src in sources.items() if len(src) > 1}
+    if clashes:
+        shown = "; ".join(f"{cid!r} from {src}" for cid, src in list(clashes.items())[:5])
+        raise LayoutError(f"{dataset}: {len(clashes)} clip id(s) stand for more than one clip under {where}: {shown}. "
+                          "Rename one of each or index them separately")
     return ClipIndex.from_records(records, classes, dataset)
 
 

@@ -225,7 +225,8 @@ def build_london_store(
     ``profile``: the happy clips' intensity profile (``lab`` or ``lab-return``; ``wild`` works too).
     ``subjects``: restrict to these face ids. Clips already in the store are skipped (resume); a
     photo without a detectable face is recorded in the store's ``failures.csv`` and the other
-    clips go on. Deterministic from ``seed``.
+    clips go on (the file is rewritten from the store at the end: one line a clip not stored).
+    Deterministic from ``seed``.
     """
     from tqdm.auto import tqdm
 
@@ -242,6 +243,7 @@ def build_london_store(
             raise ValueError(f"face ids {missing} are not in the London set under {photos_root}")
         df = df[df["subject"].isin(wanted)]
     store = ClipStore.create(store_dir, "london", LONDON_CLASSES)
+    store.remove_stale_tmp()
     todo = df[[not store.has(c) for c in df["clip_id"]]]
     landmarker = landmarker or dlib_landmarker()
     work = size * supersample
@@ -270,6 +272,7 @@ def build_london_store(
             continue
         frames, landmarks = morph_clip(neutral, smile, intensity, size, rng, box_extend, supersample, jitter, align_pair)
         store.write({**row, "profile": profile if happy else "static", "seed": int(seed)}, frames, landmarks, intensity=intensity)
+    store.settle_failures()
     return store
 
 
