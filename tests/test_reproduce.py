@@ -83,6 +83,8 @@ def test_smoke_runs_end_to_end_on_ckplus_and_afew_layouts(exported, tmp_path, mo
     assert "protocol   subject_kfold" in out and "test all" in out
     vs = res["fan"]["paper"]
     assert vs.attrs["paper_table"] == "fan_table1" and vs.loc["FAN", "paper, Table 1"] == 99.69
+    recorded = json.loads((tmp_path / "ck_store" / "store.json").read_text())
+    assert recorded["dataset"] == "ckplus" and recorded["protocol"] == ["fan_ckplus", {"k": 10}]  # the store names its data set
     fold = tmp_path / "runs" / "ck_store" / "fan" / "full@smoke" / "fold01"
     metrics = json.loads((fold / "metrics.json").read_text())
     assert metrics["n_test"] > 0

@@ -108,14 +108,18 @@ class ClipStore:
     root: Path
     dataset: str
     classes: tuple[str, ...]
+    protocol: tuple[str, dict[str, Any]] | None = None  # the data set's own protocol, as its adapter names it
     _meta_cache: dict[str, dict] = field(default_factory=dict, repr=False)
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def create(cls, root: str | Path, dataset: str, classes: Iterable[str]) -> "ClipStore":
+    def create(cls, root: str | Path, dataset: str, classes: Iterable[str],
+               protocol: tuple[str, dict[str, Any]] | None = None) -> "ClipStore":
         """Create a store in ``root``, or reopen it if it already holds the same data set.
 
-        Refuses a folder that holds unrelated files, or a store of another data set or label set.
+        ``store.json`` records the data set's name, its classes and (when given) the data set's own
+        protocol ``(name, kwargs)`` — what training and ``reproduce`` read to pick a recipe. Refuses
+        a folder that holds unrelated files, or a store of another data set or label set.
         """
         root = Path(root)
         classes = tuple(classes)
@@ -139,9 +143,12 @@ class ClipStore:
             )
         (root / "clips").mkdir(parents=True, exist_ok=True)
         tmp = root / f".store.json.{uuid.uuid4().hex}"
-        tmp.write_text(json.dumps({"format": FORMAT, "version": VERSION, "dataset": dataset, "classes": list(classes)}, indent=1))
+        record: dict[str, Any] = {"format": FORMAT, "version": VERSION, "dataset": dataset, "classes": list(classes)}
+        if protocol is not None:
+            record["protocol"] = [protocol[0], dict(protocol[1])]
+        tmp.write_text(json.dumps(record, indent=1))
         os.replace(tmp, manifest)
-        return cls(root, dataset, classes)
+        return cls(root, dataset, classes, (protocol[0], dict(protocol[1])) if protocol else None)
 
     @classmethod
     def open(cls, root: str | Path) -> "ClipStore":
@@ -158,7 +165,8 @@ class ClipStore:
             raise StoreError(f"{manifest} has format {meta.get('format')!r}, expected {FORMAT!r}")
         if meta.get("version") != VERSION:
             raise StoreError(f"{manifest} has version {meta.get('version')!r}; this ferlib reads version {VERSION}")
-        return cls(root, meta["dataset"], tuple(meta["classes"]))
+        proto = meta.get("protocol")
+        return cls(root, meta["dataset"], tuple(meta["classes"]), (proto[0], dict(proto[1])) if proto else None)
 
     # -- writing ---------------------------------------------------------------------------
     def entry_dir(self, clip_id: str) -> Path:

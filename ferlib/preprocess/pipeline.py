@@ -271,6 +271,16 @@ def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
+def adapter_protocol(dataset: str) -> tuple[str, dict[str, Any]] | None:
+    """The official protocol of the adapter named ``dataset`` (recorded in the store), if it is one."""
+    from ferlib.data.adapters import ADAPTERS, get_adapter
+
+    if dataset not in ADAPTERS:
+        return None
+    name, kwargs = get_adapter(dataset).protocol
+    return name, dict(kwargs)
+
+
 def preprocess_index(
     index: ClipIndex,
     store_dir: str | Path,
@@ -302,7 +312,7 @@ def preprocess_index(
         from ferlib.preprocess.dlib_models import predictor_path
 
         predictor_path(config.predictor)  # fail now, not once per clip
-    store = ClipStore.create(store_dir, index.dataset or "unnamed", index.classes)
+    store = ClipStore.create(store_dir, index.dataset or "unnamed", index.classes, adapter_protocol(index.dataset))
     removed = store.remove_stale_tmp()
     summary = PreprocessSummary(store=store.root, total=len(index))
     started = time.perf_counter()

@@ -242,7 +242,9 @@ def build_london_store(
         if missing:
             raise ValueError(f"face ids {missing} are not in the London set under {photos_root}")
         df = df[df["subject"].isin(wanted)]
-    store = ClipStore.create(store_dir, "london", LONDON_CLASSES)
+    from ferlib.data.adapters import get_adapter
+
+    store = ClipStore.create(store_dir, "london", LONDON_CLASSES, get_adapter("london").protocol)
     store.remove_stale_tmp()
     todo = df[[not store.has(c) for c in df["clip_id"]]]
     landmarker = landmarker or dlib_landmarker()
