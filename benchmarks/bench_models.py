@@ -41,7 +41,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ferlib.models.registry import available_methods, build_model, get_profile, method_entry  # noqa: E402
+from ferlib.models.registry import available_methods, build_model, example_batch, method_spec, model_inputs  # noqa: E402
 
 
 class FrameLoop(nn.Module):
@@ -118,20 +118,11 @@ def peak_memory(device: torch.device) -> Iterator[dict[str, float]]:
 
 
 def make_inputs(model: nn.Module, profile_name: str, method: str, batch: int, device: torch.device) -> tuple[tuple, dict, str]:
-    """Random inputs of the shapes the model's profile feeds it; returns (args, kwargs, shape text)."""
-    prof = get_profile(method, profile_name)
-    kind = getattr(model, "input_kind", "frames")
-    t, s = prof.num_frames, prof.input_size
-    gen = torch.Generator().manual_seed(0)
-    if kind == "landmarks":
-        c, v = int(getattr(model, "in_channels", 2)), int(getattr(model, "num_nodes", 68))
-        x = torch.rand(batch, c, t, v, generator=gen).to(device)
-        return (x,), {}, f"{c}x{t}x{v}"
-    clips = torch.rand(batch, t, 3, s, s, generator=gen).to(device)
-    if kind == "frames+landmarks":
-        landmarks = (torch.rand(batch, t, 68, 2, generator=gen) * (s - 1)).to(device)
-        return (clips,), {"landmarks": landmarks}, f"{t}x3x{s}x{s}+lm"
-    return (clips,), {}, f"{t}x3x{s}x{s}"
+    """Random inputs of the shapes the model's profile feeds it (the method's own batch → inputs
+    rule, :func:`ferlib.models.registry.model_inputs`); returns (args, kwargs, shape text)."""
+    args = model_inputs(method, example_batch(method, profile_name, batch), device)
+    shape = "+".join("x".join(str(d) for d in a.shape[1:]) for a in args)
+    return args, {}, shape
 
 
 def _sync(device: torch.device) -> None:
@@ -207,7 +198,7 @@ def build(method: str, profile: str, variant: str, device: torch.device) -> nn.M
 
 
 def bench_one(method: str, profile: str, batch: int, repeats: int, device: torch.device, loop: bool) -> Row:
-    variants = method_entry(method).variants
+    variants = method_spec(method).variants
     variant = "full" if "full" in variants else next(iter(variants))
     row = Row(method, profile, variant, batch=batch)
     try:

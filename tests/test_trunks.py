@@ -420,4 +420,6 @@ def test_cli_trunk_flag(tiny, tmp_path, capsys):
     assert json.loads((tmp_path / "r" / "config.json").read_text())["init_trunk"] == ""
     assert json.loads((tmp_path / "r" / "trunk.json").read_text())["kind"] == "random"
     assert main(["cv", "--out", str(tmp_path / "cv"), *common, "--folds", "0", "--trunk", str(tmp_path / "nope.pt")]) == 2
-    assert f"init_trunk='{tmp_path / 'nope.pt'}' is neither a named source" in capsys.readouterr().err
+    err = capsys.readouterr().err  # refused before the run folder is written
+    assert f"init_trunk='{tmp_path / 'nope.pt'}'" in err and "no such file" in err
+    assert not (tmp_path / "cv").exists()

@@ -141,9 +141,6 @@ def method_spec(name: str) -> MethodSpec:
     return _REGISTRY[name]
 
 
-method_entry = method_spec
-
-
 def get_profile(name: str, profile: str = "demo") -> Profile:
     """The :class:`Profile` of a method (what sampler, frame count and input size it needs)."""
     spec = method_spec(name)

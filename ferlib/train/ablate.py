@@ -49,7 +49,7 @@ def slug(text: str) -> str:
 
 def validate_grid(grid: dict[str, list[dict[str, Any]]]) -> None:
     """Check the grid's structure and every (method, variant) before anything runs."""
-    from ferlib.models.registry import method_entry
+    from ferlib.models.registry import method_spec
 
     if not isinstance(grid, dict) or not grid:
         raise ValueError(f"an ablation grid is a non-empty dict table → rows, got {type(grid).__name__}")
@@ -64,7 +64,7 @@ def validate_grid(grid: dict[str, list[dict[str, Any]]]) -> None:
             for key in ("label", "method"):
                 if key not in row:
                     raise ValueError(f"ablation table {table!r} row {i} needs a {key!r}")
-            variants = method_entry(row["method"]).variants
+            variants = method_spec(row["method"]).variants
             if row.get("variant", "full") not in variants:
                 raise ValueError(f"ablation table {table!r} row {row['label']!r}: unknown variant {row.get('variant')!r} "
                                  f"of {row['method']!r}; expected one of {sorted(variants)}")
