@@ -12,7 +12,7 @@ CPU unless ``--paper`` is given, and then runs with batch 1), this prints a Mark
   ``VmHWM`` reset through ``/proc/self/clear_refs`` (elsewhere ``resource`` ``ru_maxrss``, which
   can only show growth beyond the run's earlier peak);
 * the speed ratio of the model as built (``self.trunk`` run once on the ``B·T`` frames) to the same
-  model whose ``self.trunk`` is replaced by a Python loop over the frames (``n/a`` for models
+  model whose ``self.trunk`` is replaced by a Python loop over the frame positions (``n/a`` for models
   without a per-frame trunk, ``-`` with ``--no-loop``). The two are timed interleaved, run by run,
   in the same process, so that a ratio compares like with like even on a busy machine.
 
@@ -45,17 +45,21 @@ from ferlib.models.registry import available_methods, build_model, example_batch
 
 
 class FrameLoop(nn.Module):
-    """A trunk applied frame by frame in a Python loop: ``(N, 3, H, W) -> (N, C, h, w)``.
+    """A trunk applied in a Python loop over the frame positions of ``(B·T, 3, H, W)`` (clip-major,
+    as the models flatten ``(B, T, …)``): one pass of ``B`` frames per position, as the official
+    Emotion-FAN code runs it (a batch of 1 frame would break BatchNorm in training).
 
-    Only for the benchmark's comparison; ferlib's models never loop over frames.
+    Only for the benchmark's comparison; ferlib's models run the trunk once over all frames.
     """
 
-    def __init__(self, trunk: nn.Module) -> None:
+    def __init__(self, trunk: nn.Module, frames_per_clip: int) -> None:
         super().__init__()
         self.inner = trunk
+        self.t = frames_per_clip
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.inner(frames[i : i + 1]) for i in range(frames.shape[0])])
+        clips = frames.unflatten(0, (-1, self.t))
+        return torch.stack([self.inner(clips[:, i]) for i in range(self.t)], dim=1).flatten(0, 1)
 
 
 @dataclass
@@ -208,7 +212,7 @@ def bench_one(method: str, profile: str, batch: int, repeats: int, device: torch
         models = [model]
         if loop and isinstance(getattr(model, "trunk", None), nn.Module):
             looped = copy.deepcopy(model)
-            looped.trunk = FrameLoop(looped.trunk)
+            looped.trunk = FrameLoop(looped.trunk, args[0].shape[1])
             models.append(looped)
         fwd, train, row.peak_mb = measure(models, args, kwargs, repeats, device)
         row.fwd, row.train = fwd[0], train[0]
