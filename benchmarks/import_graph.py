@@ -16,11 +16,10 @@ import ast
 from collections import Counter
 from pathlib import Path
 
-#: the layers from the bottom up; a layer may import only layers at a lower or equal rank.
-#: ``paper_numbers`` is data anyone may import; ``preprocess`` and ``synth`` share a rank, as do
-#: the top-level entry points.
+#: the layers from the bottom up (ferlib's design: data ← preprocess / synth ← models ← train ←
+#: analysis ← viz ← workbook ← notebooks / CLI); a layer may import layers of a lower or the same
+#: rank (``preprocess`` and ``synth`` share one, as do the entry points at the top)
 LAYER_ORDER: dict[str, int] = {
-    "paper_numbers": -1,
     "data": 0,
     "preprocess": 1,
     "synth": 1,
@@ -29,15 +28,15 @@ LAYER_ORDER: dict[str, int] = {
     "analysis": 4,
     "viz": 5,
     "notebook_params": 6,
-    "workbook": 6,
-    "reproduce": 7,
-    "run_notebooks": 7,
-    "cli": 7,
-    "__main__": 7,
-    "__init__": -2,
+    "workbook": 7,
+    "reproduce": 8,
+    "run_notebooks": 8,
+    "cli": 8,
+    "__main__": 8,
 }
-#: layers that import nothing of ferlib yet may be imported by anyone
-ANYONE_MAY_IMPORT = {"paper_numbers", "__init__"}
+#: modules that import nothing of ferlib, which every layer may import: the papers' numbers (data),
+#: the command line's key=value dialect, the package's own ``__init__`` (its version)
+ANYONE_MAY_IMPORT = {"paper_numbers", "options", "__init__"}
 
 
 def layer_of(path: Path, root: Path) -> str:
@@ -85,13 +84,13 @@ def import_edges(root: Path) -> list[tuple[str, str, Path, int, str]]:
 
 
 def is_upward(src: str, dst: str) -> bool:
-    """Whether ``src`` importing ``dst`` goes against :data:`LAYER_ORDER`."""
-    if dst in ANYONE_MAY_IMPORT:
+    """Whether ``src`` importing ``dst`` goes against :data:`LAYER_ORDER` (a layer it does not
+    know counts as upward: a new layer must be placed in the order first)."""
+    if dst in ANYONE_MAY_IMPORT or src == dst:
         return False
     if src not in LAYER_ORDER or dst not in LAYER_ORDER:
-        return True  # a new layer must be placed in the order first
-    return LAYER_ORDER[dst] > LAYER_ORDER[src] or (LAYER_ORDER[dst] == LAYER_ORDER[src] and src != dst
-                                                   and LAYER_ORDER[src] in (LAYER_ORDER["preprocess"],))
+        return True
+    return LAYER_ORDER[dst] > LAYER_ORDER[src]
 
 
 def main() -> None:
@@ -107,7 +106,7 @@ def main() -> None:
         print(f"{len(bad)} upward import(s)")
         return
     counts = Counter((s, d) for s, d, *_ in edges)
-    for (src, dst), n in sorted(counts.items(), key=lambda kv: (LAYER_ORDER.get(kv[0][0], 99), kv[0])):
+    for (src, dst), n in sorted(counts.items(), key=lambda kv: (LAYER_ORDER.get(kv[0][0], -1), kv[0])):
         mark = "  UPWARD" if is_upward(src, dst) else ""
         print(f"{src:>15} -> {dst:<15} {n:3d}{mark}")
 

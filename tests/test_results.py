@@ -1,4 +1,4 @@
-"""Result figures and tables of notebooks 02–06."""
+"""Result tables (ferlib.analysis.results), figures (ferlib.viz.results) and notebook 06's ablation grids (ferlib.workbook)."""
 
 import json
 
@@ -10,11 +10,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from ferlib.viz.results import (ablation_figure, ablation_settings, ablation_vs_paper, comparison_table,  # noqa: E402
-                                confusion_figure, fold_results_figure, fold_results_table,
-                                lambda_figure, ours_label, paper_comparison,
-                                paper_series, per_class_comparison, pooled_confusion, read_ablation, save_table,
-                                select_grid)
+from ferlib.analysis.results import (ablation_vs_paper, comparison_table, fold_results_table, ours_label,  # noqa: E402
+                                     paper_comparison, paper_series, per_class_comparison, pooled_confusion, save_table)
+from ferlib.viz.results import ablation_figure, confusion_figure, fold_results_figure, lambda_figure  # noqa: E402
+from ferlib.workbook import ablation_settings, read_ablation, select_grid  # noqa: E402
 
 CLASSES = ["anger", "happy", "sad"]
 
@@ -199,7 +198,7 @@ def test_fold_results_figure_shows_each_fold_the_spread_and_the_paper():
 def test_ablation_settings_per_profile_and_bad_values():
     tables, epochs, rows = ablation_settings("smoke")
     assert epochs == 1 and rows == 2 and "kp_fig8_lambda" in tables
-    assert ablation_settings("demo")[0] == ["fer_gcn_table5", "fan_variants"]
+    assert ablation_settings("demo")[0] == ["fer_gcn_table5", "fan_variants", "fan_k_segments"]
     assert ablation_settings("demo", ["kp_table9"], 8) == (["kp_table9"], 8, None)
     with pytest.raises(ValueError, match="unknown \\['table_v'\\]"):
         ablation_settings("demo", ["table_v"])

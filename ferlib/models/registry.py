@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import nn
 
+from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.models.base import InputKind
 
 PROFILES = ("demo", "paper")
@@ -185,8 +186,6 @@ def example_batch(method: str, profile: str = "demo", batch: int = 2, seed: int 
     ``(B, T, 3, S, S)`` in [0, 1] and landmarks ``(B, T, 68, 2)`` in pixels (a jittered mean face,
     so that eye-distance normalisation is well defined), plus ``label`` ``(B,)``. For tests and
     benchmarks; :func:`model_inputs` turns it into the model's arguments."""
-    from ferlib.data.landmarks68 import MEAN_SHAPE
-
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
     prof = get_profile(method, profile)
