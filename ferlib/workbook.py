@@ -13,8 +13,8 @@ makes ``figures_dir``, opens ``dataset`` (:func:`open_dataset`) and returns a :c
 when papermill passed text), ``nb.run_method(method)`` (:func:`run_method` with the notebook's
 profile, runs folder, ``train``, ``seed`` and ``folds``), ``nb.run_dir(method)`` and
 ``nb.save(figure_or_table, name)``, the one way every notebook writes into ``figures_dir``
-(a figure: PNG through :func:`ferlib.viz.style.save_figure`; a table: CSV + Markdown through
-:func:`ferlib.analysis.results.save_table`).
+(a figure: PNG through :func:`ferlib.viz.style.save_figure`, left open so that the notebook shows
+it; a table: CSV + Markdown through :func:`ferlib.analysis.results.save_table`).
 
 Notebook profiles map onto training like this (the recipe is the method's for the data set of
 the store, :mod:`ferlib.train.recipes`):
@@ -219,15 +219,16 @@ class Notebook:
         return run_method(method, self._store(store), p.profile, p.runs_dir, variant=variant, train=p.train,
                           folds=folds, **{"seed": p.seed, **overrides})
 
-    def save(self, obj: Figure | pd.DataFrame, name: str, **kw: Any) -> Path:
+    def save(self, obj: Figure | pd.DataFrame, name: str, **kw: Any) -> None:
         """Write ``obj`` into ``figures_dir`` as ``<name>``: a figure as PNG (left open, so the notebook
         shows it; ``dpi``), a table as CSV + Markdown (``index``, ``floatfmt``, ``caption``, ``empty``).
-        Returns the PNG or CSV path."""
+        Returns nothing, so that a cell ending in it shows the figure rather than a path."""
         if isinstance(obj, Figure):
-            return save_figure(obj, self.figures, name, close=False, **kw)
-        if isinstance(obj, pd.DataFrame):
-            return save_table(obj, self.figures, name, **kw)
-        raise TypeError(f"nb.save({name!r}) writes a matplotlib Figure or a pandas DataFrame, got {type(obj).__name__}")
+            save_figure(obj, self.figures, name, close=False, **kw)
+        elif isinstance(obj, pd.DataFrame):
+            save_table(obj, self.figures, name, **kw)
+        else:
+            raise TypeError(f"nb.save({name!r}) writes a matplotlib Figure or a pandas DataFrame, got {type(obj).__name__}")
 
     def _store(self, store: ClipStore | None) -> ClipStore:
         found = store if store is not None else self.store

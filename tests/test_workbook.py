@@ -80,11 +80,11 @@ def test_start_notebook_opens_the_data_set_and_writes_through_save(namespace, ca
     assert nb.run_dir("fan") == nb.figures.parent / "runs" / "synth-lab-smoke" / "fan" / "full"
     fig, ax = plt.subplots()
     ax.plot([0, 1])
-    png = nb.save(fig, "t_fig", dpi=50)
-    assert png.name == "t_fig.png" and png.stat().st_size > 0 and plt.fignum_exists(fig.number)  # left open to show
+    assert nb.save(fig, "t_fig", dpi=50) is None  # a cell ending in it shows the figure, not a path
+    assert (nb.figures / "t_fig.png").stat().st_size > 0 and plt.fignum_exists(fig.number)  # left open to show
     plt.close(fig)
-    csv = nb.save(pd.DataFrame({"a": [1.23456]}), "t_table", index=False, floatfmt=".2f", caption="Measured here.")
-    assert csv.read_text().splitlines() == ["a", "1.23456"]
+    nb.save(pd.DataFrame({"a": [1.23456]}), "t_table", index=False, floatfmt=".2f", caption="Measured here.")
+    assert (nb.figures / "t_table.csv").read_text().splitlines() == ["a", "1.23456"]
     assert (nb.figures / "t_table.md").read_text().startswith("Measured here.\n\n|    a |")
     nb.save(pd.DataFrame({"a": []}), "t_empty", empty="no failures")
     assert (nb.figures / "t_empty.md").read_text() == "no failures\n"
