@@ -1,7 +1,17 @@
 """``python -m ferlib <command> …``: the workbook's steps outside notebooks.
 
-Each command lives in the module that owns the step; that module defines
-``add_arguments(parser)`` and ``run(args) -> int``. This file only dispatches.
+Each command lives in the module that owns the step (:data:`COMMANDS`), and every such module
+keeps one contract:
+
+* ``add_arguments(parser)`` adds the command's options to its sub-parser. Before the call the
+  sub-parser carries the command's name as its ``command`` default, so a module that serves
+  several commands (:mod:`ferlib.train.cli`) reads ``parser.get_default("command")``;
+* ``run(args) -> int`` runs it and returns the exit status; ``args.command`` is the command's name.
+
+``KEY=VALUE`` options are read the same way by every command (:mod:`ferlib.options`). A command
+whose module is missing or breaks the contract is an error, never a command left out of the
+list. An error a user can cause (``ValueError``, ``OSError``, ``RuntimeError``) prints one line
+and exits with status 2. This file only dispatches.
 """
 
 from __future__ import annotations
@@ -9,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from types import ModuleType
 
 COMMANDS = {
     "synth": ("ferlib.synth.cli", "generate the synthetic data set into a clip store (or as videos)"),
@@ -22,36 +33,51 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+class CommandError(ImportError):
+    """A command's module is missing or does not keep the contract of this module's docstring."""
+
+
+def command_module(name: str, module_name: str) -> ModuleType:
+    """The module of command ``name``, checked against the contract; raises :class:`CommandError`
+    naming the command and the module when it is missing or lacks ``add_arguments``/``run``."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise  # the module exists but something it imports does not: show that error as it is
+        raise CommandError(f"command {name!r}: its module {module_name} is missing") from None
+    missing = [f for f in ("add_arguments", "run") if not callable(getattr(module, f, None))]
+    if missing:
+        raise CommandError(f"command {name!r}: module {module_name} defines no {' or '.join(missing)}(…)")
+    return module
+
+
+def build_parser(commands: dict[str, tuple[str, str]] | None = None) -> argparse.ArgumentParser:
+    """The parser of ``python -m ferlib`` with one sub-parser per entry of ``commands``
+    (default :data:`COMMANDS`: name → (module, help))."""
     parser = argparse.ArgumentParser(prog="python -m ferlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module, help_text) in COMMANDS.items():
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
+    for name, (module_name, help_text) in (commands or COMMANDS).items():
+        module = command_module(name, module_name)
         p = sub.add_parser(name, help=help_text, description=help_text)
-        mod.add_arguments(p, name) if _takes_name(mod.add_arguments) else mod.add_arguments(p)
-        p.set_defaults(_module=mod)
+        p.set_defaults(command=name, _run=module.run)
+        module.add_arguments(p)
     return parser
 
 
-def _takes_name(fn: object) -> bool:
-    import inspect
-
-    return len(inspect.signature(fn).parameters) >= 2  # type: ignore[arg-type]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, commands: dict[str, tuple[str, str]] | None = None) -> int:
+    """Parse ``argv`` and run the command; returns its exit status (2 on an error a user can cause)."""
+    try:
+        parser = build_parser(commands)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
     try:
-        return int(args._module.run(args) or 0)
+        return int(args._run(args))
     except (ValueError, OSError, RuntimeError) as exc:  # OSError: a path that is a file, not writable, ...
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -33,11 +33,21 @@ from typing import Any, Callable
 import pandas as pd
 import torch
 
+from ferlib.analysis.results import fold_results_table, ours_label, paper_comparison, save_table
+from ferlib.data.adapters import get_adapter
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
 from ferlib.models.registry import available_methods, build_model, example_batch, method_spec, model_inputs
+from ferlib.models.trunks import describe_trunk
+from ferlib.options import add_key_value_option, key_values
+from ferlib.paper_numbers import paper_table
+from ferlib.preprocess.london import build_london_store
+from ferlib.preprocess.pipeline import preprocess_index
 from ferlib.train.config import TrainConfig, resolve_config
+from ferlib.train.cv import cross_validate
 from ferlib.train.recipes import DATASET_PROTOCOLS, Recipe, RecipeError, dataset_key, get_recipe
+from ferlib.viz.results import reproduce_figure
+from ferlib.viz.style import save_figure
 
 #: TrainConfig overrides of ``--smoke``
 SMOKE = {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False, "eval_test_each_epoch": False}
@@ -96,8 +106,6 @@ def open_or_make_store(dataset: str | None, root: str | Path | None, store_dir: 
     """``(data set, store or None, index)``: the store at ``store_dir`` (its recorded data set), or the
     adapter's index of ``root`` preprocessed into ``store_dir`` (default ``data/<dataset>``; skipped
     under ``dry_run``, where the index alone plans the folds)."""
-    from ferlib.data.adapters import get_adapter
-
     if root is None:
         if store_dir is None:
             raise ValueError("reproduce needs --root (a data set on disk, with --dataset) or --store (a clip store)")
@@ -110,13 +118,9 @@ def open_or_make_store(dataset: str | None, root: str | Path | None, store_dir: 
     target = Path(store_dir) if store_dir is not None else Path("data") / adapter.name
     if dry_run:
         return adapter.name, (ClipStore.open(target) if (target / "store.json").is_file() else None), index
-    if adapter.name == "london":
-        from ferlib.data.adapters.london import build_london_store
-
+    if adapter.name == "london":  # photos: its preprocessing renders morph clips
         store = build_london_store(root, target, size=size, progress=progress)
     else:
-        from ferlib.preprocess.pipeline import preprocess_index
-
         preprocess_index(index, target, size=size, workers=workers, progress=progress)
         store = ClipStore.open(target)
     return adapter.name, store, store.index()
@@ -147,10 +151,6 @@ def time_one_step(cfg: TrainConfig, num_classes: int, side: int = 64) -> tuple[f
 def _trunk_line(cfg: TrainConfig) -> str:
     if not cfg.init_trunk:
         return "random initialisation (the recipe names no pretrained trunk)"
-    try:
-        from ferlib.models.trunks import describe_trunk  # type: ignore[attr-defined]
-    except ImportError:
-        return cfg.init_trunk
     return describe_trunk(cfg.init_trunk, cfg.method, cfg.profile)
 
 
@@ -234,8 +234,6 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
     with each method's fold table and paper comparison (empty under ``dry_run``). Everything that
     can be checked — method names, recipes, the layout of ``root``, folds — is checked before
     anything is written."""
-    from ferlib.train.cv import cross_validate
-
     runs = Path(runs_dir)
     if method != "all":
         method_spec(method)  # an unknown name fails here
@@ -284,9 +282,6 @@ def write_tables(plan: MethodPlan, table: pd.DataFrame, dataset: str, figures_di
                  echo: Callable[[str], None] = print) -> dict[str, Any]:
     """The per-fold table and, when the paper reports ``dataset``, its table with ours beside it:
     CSV + Markdown + PNG in ``figures_dir/<dataset>/``. Returns the tables."""
-    from ferlib.viz.results import (fold_results_table, ours_label, paper_comparison, reproduce_figure, save_figure,
-                                    save_table)
-
     out = figures_dir / dataset
     stem = f"{plan.method}_{plan.out_dir.name.replace('@', '_')}"
     folds = fold_results_table(table)
@@ -299,8 +294,6 @@ def write_tables(plan: MethodPlan, table: pd.DataFrame, dataset: str, figures_di
         save_table(vs, out, f"{stem}_vs_paper")
         result["paper"] = vs
         key, column = spec.papers.main[dataset_key(dataset)]
-        from ferlib.paper_numbers import paper_table
-
         theirs = paper_table(key)
         row = theirs.index[(theirs["method"] == plan.method) & (theirs["variant"] == "full")][0]
         paper_value = float(theirs.loc[row, column])
@@ -332,22 +325,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--figures", default="figures/reproduce", help="tables and figures folder")
     parser.add_argument("--workers", type=int, default=1, help="preprocessing processes")
     parser.add_argument("--init-from", default=None, help="a ferlib checkpoint to start from (replaces the recipe's)")
-    parser.add_argument("--option", action="append", default=[], help="adapter option key=value")
+    add_key_value_option(parser, "--option", "adapter option, e.g. protocol=official")
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``python -m ferlib reproduce``."""
-    import ast
-
-    options: dict[str, Any] = {}
-    for item in args.option:
-        if "=" not in item:
-            raise ValueError(f"--option expects key=value, got {item!r}")
-        k, v = item.split("=", 1)
-        try:
-            options[k] = ast.literal_eval(v)
-        except (ValueError, SyntaxError):
-            options[k] = v
     reproduce(args.method, args.dataset, args.root, args.store, args.runs, args.figures, args.recipe, args.smoke,
-              args.dry_run, args.folds, args.workers, args.init_from, options, estimate=not args.no_estimate)
+              args.dry_run, args.folds, args.workers, args.init_from, key_values(args.option),
+              estimate=not args.no_estimate)
     return 0

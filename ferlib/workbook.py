@@ -1,5 +1,20 @@
-"""What the notebooks share: opening the chosen data set, training (or finding) a method's runs
-under the notebook profile, and reading a finished run back.
+"""What the notebooks share: their set-up, opening the chosen data set, training (or finding) a
+method's runs under the notebook profile, the ablation grids of notebook 06, and writing figures
+and tables.
+
+Every notebook's set-up cell (the one after its parameters) is one call::
+
+    nb = start_notebook(globals())   # checks the parameters, makes figures_dir, opens the data set
+
+:func:`start_notebook` checks every parameter the notebook declares with the rules of
+:mod:`ferlib.notebook_params` (a notebook narrows one with a keyword, e.g. ``methods=CNN_METHODS``),
+makes ``figures_dir``, opens ``dataset`` (:func:`open_dataset`) and returns a :class:`Notebook`:
+``nb.store``, ``nb.figures``, the checked parameters as attributes (``nb.folds`` is a list even
+when papermill passed text), ``nb.run_method(method)`` (:func:`run_method` with the notebook's
+profile, runs folder, ``train``, ``seed`` and ``folds``), ``nb.run_dir(method)`` and
+``nb.save(figure_or_table, name)``, the one way every notebook writes into ``figures_dir``
+(a figure: PNG through :func:`ferlib.viz.style.save_figure`, left open so that the notebook shows
+it; a table: CSV + Markdown through :func:`ferlib.analysis.results.save_table`).
 
 Notebook profiles map onto training like this (the recipe is the method's for the data set of
 the store, :mod:`ferlib.train.recipes`):
@@ -15,32 +30,44 @@ paper     ``paper``        every fold of the recipe's protocol, the paper's sche
 ========  ===============  =================================================================
 
 Runs live in ``<runs_dir>/<dataset>/<method>/<variant>/<fold>/`` (the layout of
-:func:`ferlib.train.cv.cross_validate`); a finished run is never retrained, so a notebook run a
-second time only reads. With ``train=False`` (``make figures``) a missing run raises
-:class:`FileNotFoundError` naming the folder and the notebook that makes it.
+:func:`ferlib.train.cv.cross_validate`; :mod:`ferlib.analysis.runs` reads them back); a finished
+run is never retrained, so a notebook run a second time only reads. With ``train=False`` (``make
+figures``) a missing run raises :class:`FileNotFoundError` naming the folder and the notebook that
+makes it.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
-import numpy as np
 import pandas as pd
-import torch
+from matplotlib.figure import Figure
 
+from ferlib.analysis.results import save_table
+from ferlib.analysis.runs import SYNTH_DATASETS, dataset_folder_name
 from ferlib.data import ClipStore
-from ferlib.notebook_params import PROFILES, check_choice
+from ferlib.data.adapters import ADAPTERS
+from ferlib.data.protocols import get_protocol
+from ferlib.models.registry import available_methods, method_spec
+from ferlib.notebook_params import PROFILES, NotebookParams, Rule, check_choice, check_params, check_path
 from ferlib.synth import SynthConfig, generate
+from ferlib.train.ablate import PAPER_GRIDS, ablate, slug
+from ferlib.train.config import resolve_config
+from ferlib.train.cv import collate, cross_validate, recipe_protocol, resolve_folds
+from ferlib.train.guards import warn_small_test_fold
+from ferlib.train.recipes import get_recipe
+from ferlib.viz.style import save_figure
 
-SYNTH_DATASETS = {"synth-lab": "lab", "synth-lab-return": "lab-return", "synth-wild": "wild"}
+#: how large the generated notebook data sets are per profile
 SYNTH_SIZES = {
     "smoke": dict(n_subjects=3, n_frames=8),
     "demo": dict(n_subjects=30, n_frames=16),
     "paper": dict(n_subjects=100, n_frames=32),
 }
+
+
 @dataclass(frozen=True)
 class TrainPlan:
     """How a notebook profile trains a method on a store: the model profile, the recipe's name, the
@@ -69,22 +96,12 @@ def train_plan(profile: str, generated: bool = True) -> TrainPlan:
 
 def plan_splits(method: str, store: ClipStore, profile: str) -> list[Any]:
     """Every split (fold) the plan of ``profile`` would use for ``method`` on ``store``."""
-    from ferlib.data.protocols import get_protocol
-    from ferlib.train.config import resolve_config
-    from ferlib.train.cv import recipe_protocol
-
     plan = train_plan(profile, store.dataset.startswith("synth"))
     proto, kwargs = plan.protocol, plan.protocol_kwargs
     if proto is None:
         cfg = resolve_config(method, plan.model_profile, dataset=store.dataset, recipe=plan.recipe)
         proto, kwargs = recipe_protocol(cfg, store.dataset, kwargs)
     return get_protocol(proto, store.index(), **kwargs)
-
-
-def dataset_folder_name(dataset: str, profile: str) -> str:
-    """The folder name a notebook data set has under ``data_dir`` and ``runs_dir``:
-    ``<dataset>-<profile>`` for the generated sets, the clip store's folder name otherwise."""
-    return f"{dataset}-{profile}" if dataset in SYNTH_DATASETS else Path(dataset).name
 
 
 def open_dataset(dataset: str, profile: str, data_dir: str | Path = "data", seed: int = 0) -> ClipStore:
@@ -116,15 +133,11 @@ def run_dir(runs_dir: str | Path, store: ClipStore, method: str, variant: str = 
 def method_recipe(method: str, store: ClipStore, profile: str) -> Any:
     """The :class:`~ferlib.train.recipes.Recipe` the notebook ``profile`` trains ``method`` with on
     ``store`` (its ``table()`` lists every value with its source)."""
-    from ferlib.train.recipes import get_recipe
-
     return get_recipe(method, store.dataset or "synth", train_plan(profile, store.dataset.startswith("synth")).recipe)
 
 
 def method_notebook(method: str) -> str:
     """The notebook that trains ``method``'s runs (named in errors when a run is missing)."""
-    from ferlib.models.registry import method_spec
-
     return method_spec(method).notebook or "the notebook that trains it"
 
 
@@ -140,9 +153,6 @@ def run_method(method: str, store: ClipStore, profile: str, runs_dir: str | Path
     and fold names that exist. A test fold with fewer than 5 clips of a class is warned about
     (:func:`ferlib.train.guards.warn_small_test_fold`). ``overrides`` are TrainConfig fields on top
     of the profile's."""
-    from ferlib.train.cv import collate, cross_validate, resolve_folds
-    from ferlib.train.guards import warn_small_test_fold
-
     plan = train_plan(profile, store.dataset.startswith("synth"))
     out = run_dir(runs_dir, store, method, variant)
     chosen = folds if folds is not None else plan.folds
@@ -168,45 +178,180 @@ def run_method(method: str, store: ClipStore, profile: str, runs_dir: str | Path
                           protocol_kwargs=plan.protocol_kwargs, model_overrides=model_overrides, recipe=plan.recipe, **kw)
 
 
-def fold_dirs(experiment: str | Path) -> list[Path]:
-    """The finished fold folders (holding ``metrics.json``) of one experiment, sorted."""
-    exp = Path(experiment)
-    found = sorted(p.parent for p in exp.glob("*/metrics.json"))
-    if not found:
-        raise FileNotFoundError(f"no finished folds (*/metrics.json) in {exp}")
-    return found
+# --------------------------------------------------------------------------- a notebook's set-up
+
+def _default_rules() -> dict[str, Iterable[Any] | Rule]:
+    """Rules that need what only the workbook knows: the registered methods, the generated sets, the
+    layouts a folder of videos can have (a data set's adapter, or any folder)."""
+    return {"methods": tuple(available_methods()), "return_dataset": ("", *SYNTH_DATASETS),
+            "videos_layout": ("folder", *(a for a in ADAPTERS if a != "london"))}
 
 
-def load_metrics(fold_dir: str | Path) -> dict[str, Any]:
-    """``metrics.json`` of one fold (accuracy, uar, per_class, confusion, history …)."""
-    return json.loads((Path(fold_dir) / "metrics.json").read_text())
+@dataclass
+class Notebook:
+    """One notebook's checked parameters (also readable as attributes: ``nb.folds``), its data set
+    (``store``; ``None`` when the notebook opens it itself) and where it writes (``figures``)."""
+
+    params: NotebookParams
+    figures: Path
+    store: ClipStore | None = None
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__") or key == "params":
+            raise AttributeError(key)
+        return getattr(self.params, key)
+
+    def open(self, dataset: str) -> ClipStore:
+        """:func:`open_dataset` of another data set under this notebook's profile, data folder and seed."""
+        p = self.params
+        return open_dataset(dataset, p.profile, p.data_dir, seed=p.seed)
+
+    def run_dir(self, method: str, variant: str = "full", store: ClipStore | None = None) -> Path:
+        """:func:`run_dir` of ``method`` on this notebook's data set (or ``store``)."""
+        return run_dir(self.params.runs_dir, self._store(store), method, variant)
+
+    def run_method(self, method: str, store: ClipStore | None = None, variant: str = "full",
+                   **overrides: Any) -> pd.DataFrame:
+        """:func:`run_method` of ``method`` on this notebook's data set (or ``store``) with the
+        notebook's profile, runs folder, ``train``, ``seed`` and, when it declares them, ``folds``."""
+        p = self.params
+        folds = overrides.pop("folds", p.get("folds"))
+        return run_method(method, self._store(store), p.profile, p.runs_dir, variant=variant, train=p.train,
+                          folds=folds, **{"seed": p.seed, **overrides})
+
+    def save(self, obj: Figure | pd.DataFrame, name: str, **kw: Any) -> None:
+        """Write ``obj`` into ``figures_dir`` as ``<name>``: a figure as PNG (left open, so the notebook
+        shows it; ``dpi``), a table as CSV + Markdown (``index``, ``floatfmt``, ``caption``, ``empty``).
+        Returns nothing, so that a cell ending in it shows the figure rather than a path."""
+        if isinstance(obj, Figure):
+            save_figure(obj, self.figures, name, close=False, **kw)
+        elif isinstance(obj, pd.DataFrame):
+            save_table(obj, self.figures, name, **kw)
+        else:
+            raise TypeError(f"nb.save({name!r}) writes a matplotlib Figure or a pandas DataFrame, got {type(obj).__name__}")
+
+    def _store(self, store: ClipStore | None) -> ClipStore:
+        found = store if store is not None else self.store
+        if found is None:
+            raise ValueError("this notebook has not opened its data set; pass store=… (see start_notebook's open_data)")
+        return found
 
 
-def load_predictions(fold_dir: str | Path) -> pd.DataFrame:
-    """``predictions.csv`` of one fold: one row per test clip."""
-    return pd.read_csv(Path(fold_dir) / "predictions.csv")
+def start_notebook(namespace: dict[str, Any], open_data: bool = True, **rules: Iterable[Any] | Rule) -> Notebook:
+    """A notebook's set-up, called from the cell after its parameters as ``start_notebook(globals())``.
+
+    Checks every parameter found in ``namespace`` (:func:`ferlib.notebook_params.check_params`;
+    ``rules`` narrow one for this notebook), makes ``figures_dir``, and opens ``dataset`` with
+    :func:`open_dataset` unless ``open_data`` is False (the notebook makes its own data, or opens it
+    only when it needs to): then ``dataset`` must be a generated set or an existing folder (or,
+    with ``videos_dir`` given, anything). Prints the data set it works on."""
+    params = check_params(namespace, **{**_default_rules(), **rules})
+    dataset = params.get("dataset")
+    store = None
+    if dataset is not None and open_data:
+        store = open_dataset(dataset, params.profile, params.data_dir, seed=params.seed)
+    elif dataset is not None and dataset not in SYNTH_DATASETS:
+        if "videos_dir" in params:
+            if not params.videos_dir:
+                raise ValueError(f"notebook parameter dataset={dataset!r}: this notebook renders the generated sets "
+                                 f"{sorted(SYNTH_DATASETS)} as videos; for your own videos set videos_dir=... instead")
+        else:
+            check_path("dataset", dataset, f"Give a generated set {sorted(SYNTH_DATASETS)} or a clip store folder.")
+    figures = Path(params.figures_dir)
+    figures.mkdir(parents=True, exist_ok=True)
+    if store is not None:
+        index = store.index()
+        print(f"{store.root}: {len(index)} clips, {len(set(index.subjects))} subjects, classes {list(index.classes)}")
+    return Notebook(params, figures, store)
 
 
-def load_byproducts(fold_dir: str | Path) -> dict[str, np.ndarray]:
-    """``byproducts.npz`` of one fold as a dict of arrays, one leading row per test clip (in the
-    order of ``predictions.csv``): the model's extras (``frame_weights`` ``(n, T)``,
-    ``embedding`` ``(n, d)``, …) plus ``gt_intensity`` / ``frame_idx`` / ``flags`` ``(n, T)``,
-    ``label`` and ``pred`` ``(n,)``."""
-    with np.load(Path(fold_dir) / "byproducts.npz") as z:
-        return {k: z[k] for k in z.files}
+# --------------------------------------------------------------------------- ablations (notebook 06)
+
+def select_grid(tables: Sequence[str], max_rows: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The rows of :data:`ferlib.train.ablate.PAPER_GRIDS` for ``tables`` (the first ``max_rows``
+    of each when given, for quick runs)."""
+    unknown = [t for t in tables if t not in PAPER_GRIDS]
+    if unknown:
+        raise ValueError(f"unknown ablation tables {unknown}; choose from {sorted(PAPER_GRIDS)}")
+    if max_rows is not None and max_rows < 1:
+        raise ValueError(f"max_rows={max_rows!r} must be None (all rows) or >= 1")
+    return {t: [dict(r) for r in PAPER_GRIDS[t][:max_rows]] for t in tables}
 
 
-def load_run_model(fold_dir: str | Path, which: str = "best") -> tuple[torch.nn.Module, Any]:
-    """The trained model of one fold (``best.pt`` or ``last.pt``) in eval mode, and its
-    :class:`~ferlib.train.config.TrainConfig`."""
-    from ferlib.train.checkpoint import load_checkpoint
-    from ferlib.train.config import TrainConfig
-    from ferlib.train.engine import build_run_model
+def read_ablation(grid: dict[str, list[dict[str, Any]]], out_dir: str | Path, fold_names: Sequence[str]) -> pd.DataFrame:
+    """The table :func:`ferlib.train.ablate.ablate` returns, read from finished runs only
+    (``out_dir/<table>/<label-slug>/<fold>/metrics.json``); a missing run raises
+    :class:`FileNotFoundError` naming its folder, before anything is read."""
+    out = Path(out_dir)
+    missing = [out / t / slug(r["label"]) / f for t, rows in grid.items() for r in rows for f in fold_names
+               if not (out / t / slug(r["label"]) / f / "metrics.json").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{len(missing)} ablation run(s) missing, e.g. {missing[0]} (no metrics.json); run notebook 06 with "
+            f"train=True and the same profile, tables and max_rows first")
+    records = []
+    for table, rows in grid.items():
+        for row in rows:
+            res = collate(out / table / slug(row["label"]), fold_names)
+            records.append({
+                "table": table, "label": row["label"], "method": row["method"], "variant": row.get("variant", "full"),
+                "accuracy": res.loc["mean", "accuracy"], "accuracy_std": res.loc["std", "accuracy"],
+                "uar": res.loc["mean", "uar"], "uar_std": res.loc["std", "uar"],
+                "best_test_accuracy_leaky": res.loc["mean", "best_test_accuracy_leaky"], "folds": len(res) - 2,
+            })
+    return pd.DataFrame(records)
 
-    path = Path(fold_dir) / f"{which}.pt"
-    ckpt = load_checkpoint(path)
-    cfg = TrainConfig.from_dict(ckpt["config"], str(path))
-    model = build_run_model(cfg, len(ckpt["classes"]))
-    model.load_state_dict(ckpt["model"])
-    model.eval()
-    return model, cfg
+
+#: notebook 06 defaults per profile: (tables, epochs override, rows per table); None = all / the schedule's
+ABLATION_DEFAULTS: dict[str, tuple[list[str] | None, int | None, int | None]] = {
+    "smoke": (None, 1, 2),
+    # with the pre-trained demo CNN a FAN row takes ~10 s and a FER-GCN row ~1 minute on 2 cores;
+    # KP-GCN-MSA rows (~75 s each, 20 rows) run by default only in `paper`
+    "demo": (["fer_gcn_table5", "fan_variants", "fan_k_segments"], None, None),
+    "paper": (None, None, None),
+}
+
+
+def ablation_settings(profile: str, tables: Sequence[str] | None = None, epochs: int | None = None,
+                      max_rows: int | None = None) -> tuple[list[str], int | None, int | None]:
+    """Notebook 06's (tables, epochs, max_rows): the values given, else :data:`ABLATION_DEFAULTS`
+    of ``profile``. ``epochs`` None keeps each method's schedule of the profile."""
+    if profile not in ABLATION_DEFAULTS:
+        raise ValueError(f"notebook parameter profile={profile!r} is not allowed; choose one of {tuple(ABLATION_DEFAULTS)}")
+    d_tables, d_epochs, d_rows = ABLATION_DEFAULTS[profile]
+    chosen = list(tables) if tables is not None else list(d_tables or PAPER_GRIDS)
+    if not chosen:
+        raise ValueError("notebook parameter tables=[] names no ablation table; give None (the profile's) or some of "
+                         f"{sorted(PAPER_GRIDS)}")
+    unknown = [t for t in chosen if t not in PAPER_GRIDS]
+    if unknown:
+        raise ValueError(f"notebook parameter tables: unknown {unknown}; choose from {sorted(PAPER_GRIDS)}")
+    ep = epochs if epochs is not None else d_epochs
+    if ep is not None and (not isinstance(ep, int) or ep < 1):
+        raise ValueError(f"notebook parameter ablation_epochs={epochs!r} must be None (the schedule's) or an int >= 1")
+    rows = max_rows if max_rows is not None else d_rows
+    if rows is not None and (not isinstance(rows, int) or rows < 1):
+        raise ValueError(f"notebook parameter max_rows={max_rows!r} must be None (all rows) or an int >= 1")
+    return chosen, ep, rows
+
+
+def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[dict[str, Any]]], profile: str,
+                        train: bool = True, folds: list[int] | None = None, epochs: int | None = None,
+                        **overrides: Any) -> pd.DataFrame:
+    """Run (``train=True``) or only read (``train=False``) the ablation ``grid`` under the notebook
+    ``profile``'s training plan (:func:`train_plan`) with
+    :func:`ferlib.train.ablate.ablate`; returns its table. ``epochs`` replaces every row's
+    schedule length; ``overrides`` are further TrainConfig fields. Reading fails with
+    :class:`FileNotFoundError` naming the first missing run (ablate itself would train it)."""
+    plan = train_plan(profile, store.dataset.startswith("synth"))
+    chosen = folds if folds is not None else plan.folds
+    if not train:
+        splits = plan_splits(next(iter(grid.values()))[0]["method"], store, profile)
+        bad = [f for f in (chosen or []) if not 0 <= f < len(splits)]
+        if bad:
+            raise ValueError(f"folds {bad} are not among the {len(splits)} folds (positions 0..{len(splits) - 1})")
+        names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
+        return read_ablation(grid, out_dir, names)
+    kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
+    return ablate(grid, store, out_dir, protocol=plan.protocol, profile=plan.model_profile, folds=chosen,
+                  protocol_kwargs=plan.protocol_kwargs, recipe=plan.recipe, **kw)

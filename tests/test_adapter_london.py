@@ -1,4 +1,5 @@
-"""London-set adapter: index and layout errors on trees the tests write, morph clips on drawn and real faces."""
+"""London set: the adapter's index and layout errors on trees the tests write; the morph clips of its
+preprocessing (ferlib.preprocess.london) on drawn and real faces."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import numpy as np
 import pytest
 
 from ferlib.data.adapters.base import LayoutError
-from ferlib.data.adapters.london import LONDON_CLASSES, build_london_store, london_index, pair_alignment
+from ferlib.data.adapters.london import LONDON_CLASSES, london_index
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.data.store import ClipStore
+from ferlib.preprocess.london import build_london_store, pair_alignment
 
 FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "london_frl_subset"
 SIDE = 160

@@ -15,6 +15,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from ferlib.analysis import cost  # noqa: E402
+from ferlib.viz.cost import cost_figure  # noqa: E402
 
 
 def test_count_parameters_known_answer():
@@ -94,13 +95,13 @@ def test_cost_table_and_figure():
     assert table.loc["fan", "data wait (%)"] == pytest.approx(20.0)
     assert table.loc["kp_gcn_msa", "paper: inference (clips/s)"] == 52 and "Table 8" in table.loc["kp_gcn_msa", "paper: source"]
     assert table.loc["kp_gcn_msa", "params paper (M)"] == pytest.approx(17.83)
-    fig = cost.cost_figure(table, "t")
+    fig = cost_figure(table, "t")
     assert len(fig.axes) == 4
     plt.close(fig)
     with pytest.raises(ValueError, match="at least one measured method"):
         cost.cost_table([])
     with pytest.raises(ValueError, match="at least one method"):
-        cost.cost_figure(table.iloc[:0])
+        cost_figure(table.iloc[:0])
 
 
 def test_collect_run_timings_trains_only_what_a_notebook_makes(tmp_path):

@@ -46,3 +46,16 @@ def test_bad_options_give_errors(tiny, tmp_path, capsys):
     assert rc == 2 and "unknown config keys ['lrr']" in capsys.readouterr().err
     rc = main(["train", "--store", str(tiny), "--out", str(tmp_path / "x"), "--method", "fan", "--fold", "9", *COMMON])
     assert rc == 2 and "fold 9 is not one of the 3 folds" in capsys.readouterr().err
+
+
+def test_python_and_json_spellings_give_the_same_config(tiny, tmp_path):
+    configs = []
+    for spelling in (["progress=False", "eval_test_each_epoch=True", "milestones=[1]"],
+                     ["progress=false", "eval_test_each_epoch=true", "milestones=(1,)"]):
+        out = tmp_path / f"run{len(configs)}"
+        sets = [a for s in spelling for a in ("--set", s)]
+        assert main(["train", "--store", str(tiny), "--out", str(out), "--method", "fan", *COMMON, *sets]) == 0
+        configs.append(json.loads((out / "config.json").read_text()))
+    assert configs[0]["progress"] is configs[1]["progress"] is False
+    assert configs[0]["eval_test_each_epoch"] is configs[1]["eval_test_each_epoch"] is True
+    assert configs[0]["milestones"] == configs[1]["milestones"] == [1]

@@ -23,9 +23,8 @@ from ferlib.models import trunks
 from ferlib.models.backbones import WeightsNotCachedError, fetch_torchvision_weights
 from ferlib.models.registry import build_model
 from ferlib.models.triplet_attention import add_triplet_attention
-from ferlib.models.trunks import describe_trunk, load_trunk, trunk_plan
+from ferlib.models.trunks import SYNTH_FRAMES, describe_trunk, load_trunk, resolve_trunk_weights, trunk_plan
 from ferlib.train.config import resolve_config
-from ferlib.train.pretrain import SYNTH_FRAMES, resolve_trunk_weights
 
 
 def weights_enum(url: str) -> WeightsEnum:

@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from ferlib.viz.overview import class_balance_figure, class_balance_table, intensity_profiles_figure  # noqa: E402
+from ferlib.analysis.overview import class_balance_table  # noqa: E402
+from ferlib.viz.overview import class_balance_figure, intensity_profiles_figure  # noqa: E402
 
 
 def test_class_balance_bars_are_the_clip_counts(small_store):

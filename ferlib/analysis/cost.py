@@ -21,7 +21,7 @@ same quantities for ferlib's methods, on whatever machine runs it:
   their ``metrics.json`` history.
 
 :func:`cost_table` puts our numbers beside the papers' (:data:`PAPER_COST`, each with its source)
-and :func:`cost_figure` draws them.
+and :func:`ferlib.viz.cost.cost_figure` draws them.
 """
 
 from __future__ import annotations
@@ -35,16 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
-from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ferlib.analysis.runs import dataset_folder_name
 from ferlib.models.registry import build_model, example_batch, get_profile, method_spec, model_inputs
+from ferlib.paper_numbers import paper_table
 
 NAN = float("nan")
 
@@ -64,8 +62,6 @@ class PaperCost:
 def _kp_table8() -> pd.DataFrame:
     """KP-GCN-MSA Table 8 as printed (methods ferlib does not implement included), from
     :mod:`ferlib.paper_numbers`."""
-    from ferlib.paper_numbers import paper_table
-
     t = paper_table("kp_table8")
     t = t[["params_M", "inference_samples_per_s", "training_time_h", "WAR"]].rename(columns={
         "params_M": "params (M)", "inference_samples_per_s": "inference (samples/s)",
@@ -241,9 +237,8 @@ def measure_method(method: str, speed_profile: str = "demo", flops_profiles: Seq
 # -- training time from runs ---------------------------------------------------------------------
 def runs_folder(dataset: str, profile: str) -> str:
     """The ``<dataset>`` folder name under ``runs_dir`` that :mod:`ferlib.workbook` uses: the
-    clip store's folder name, ``<dataset>-<profile>`` for the generated sets."""
-    from ferlib.workbook import dataset_folder_name
-
+    clip store's folder name, ``<dataset>-<profile>`` for the generated sets
+    (:func:`ferlib.analysis.runs.dataset_folder_name`)."""
     return dataset_folder_name(dataset, profile)
 
 
@@ -296,7 +291,7 @@ def collect_run_timings(methods: Sequence[str], runs_dir: str | Path, dataset: s
     return out
 
 
-# -- table and figure ----------------------------------------------------------------------------
+# -- table ---------------------------------------------------------------------------------------
 def cost_table(rows: Sequence[dict[str, Any]], timings: dict[str, dict[str, Any] | str | None] | None = None,
                missing_note: str = "no finished run") -> pd.DataFrame:
     """One row per method: our measurements (:func:`measure_method` rows), training time from
@@ -335,53 +330,3 @@ def cost_table(rows: Sequence[dict[str, Any]], timings: dict[str, dict[str, Any]
     table = pd.DataFrame(out).set_index("method")
     return table.round({"params demo (M)": 3, "params paper (M)": 2, "GFLOPs/clip demo": 3, "GFLOPs/clip paper": 2,
                         speed: 1, "train s/epoch": 2, "train clips/s": 1, "data wait (%)": 1})
-
-
-def cost_figure(table: pd.DataFrame, title: str = "") -> Figure:
-    """Four bar panels per method (seaborn ``barplot``, the :mod:`ferlib.viz.style` theme):
-    parameters and GFLOPs per clip (demo and paper profiles, log scales; published parameter
-    counts as diamonds), inference clips/s, and training seconds per epoch read from the runs
-    (methods without a run marked "no run")."""
-    from ferlib.viz.style import PAPER_MARKER, palette
-
-    speed_cols = [c for c in table.columns if c.startswith("inference clips/s")]
-    if len(table) == 0 or not speed_cols:
-        raise ValueError("cost_figure needs a cost_table with at least one method")
-    methods = list(table.index)
-    y = np.arange(len(methods))
-    colours = palette(5)
-    fig, axes = plt.subplots(1, 4, figsize=(16, 0.45 * len(methods) + 2.2), sharey=True)
-    for ax, col, label in ((axes[0], "params", "parameters (millions, log)"),
-                           (axes[1], "GFLOPs/clip", "GFLOPs per clip (2 per multiply-add, log)")):
-        long = pd.DataFrame([{"method": m, "value": table.loc[m, f"{col} {prof} (M)" if col == "params" else f"{col} {prof}"],
-                              "profile": f"ours, {prof} profile"} for prof in ("demo", "paper") for m in methods])
-        sns.barplot(data=long, y="method", x="value", hue="profile", order=methods, orient="h", palette=colours[:2],
-                    errorbar=None, width=0.8, ax=ax)
-        ax.set_xscale("log")  # after drawing: bars from 0 are clipped at the axis, not dropped
-        ax.set_xlabel(label)
-        ax.set_ylabel("")
-    # published counts beside the paper-profile bars (hue 2 of 2 sits at y + 0.2)
-    axes[0].scatter(table["paper: params (M)"].to_numpy(float), y + 0.2, label="published", **PAPER_MARKER)
-    axes[0].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
-    axes[1].get_legend().remove()
-    ax = axes[2]
-    speed = table[speed_cols[0]]
-    sns.barplot(y=methods, x=speed.to_numpy(float), order=methods, orient="h", color=colours[2], errorbar=None, ax=ax)
-    for yi, v in zip(y, speed):
-        ax.text(v, yi, f" {v:.0f}", va="center", fontsize=7)
-    ax.set_xlabel(speed_cols[0].replace("inference ", "inference\n"))
-    ax.set_xlim(0, 1.15 * float(np.nanmax(speed)))
-    ax = axes[3]
-    per_epoch = table["train s/epoch"]
-    sns.barplot(y=methods, x=per_epoch.fillna(0).to_numpy(float), order=methods, orient="h", color=colours[4],
-                errorbar=None, ax=ax)
-    for yi, v in zip(y, per_epoch):
-        ax.text(v if np.isfinite(v) else 0, yi, f" {v:.1f} s" if np.isfinite(v) else " no run", va="center", fontsize=7)
-    finite = per_epoch[np.isfinite(per_epoch)]
-    ax.set_xlim(0, 1.2 * float(finite.max()) if len(finite) and finite.max() > 0 else 1)
-    ax.set_xlabel("training seconds per epoch\n(read from the runs)")
-    for a in axes:
-        a.grid(axis="y", visible=False)
-    fig.suptitle(title or "cost per method", fontsize=10)
-    fig.tight_layout()
-    return fig

@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import nn
 
+from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.models.base import InputKind
 
 PROFILES = ("demo", "paper")
@@ -182,8 +183,6 @@ def example_batch(method: str, profile: str = "demo", batch: int = 2, seed: int 
     ``(B, T, 3, S, S)`` in [0, 1] and landmarks ``(B, T, 68, 2)`` in pixels (a jittered mean face,
     so that eye-distance normalisation is well defined), plus ``label`` ``(B,)``. For tests and
     benchmarks; :func:`model_inputs` turns it into the model's arguments."""
-    from ferlib.data.landmarks68 import MEAN_SHAPE
-
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
     prof = get_profile(method, profile)
@@ -210,7 +209,7 @@ DEMO_CHOICE = "ferlib's choice (demo: trains on a 2-core CPU in minutes)"
 DEMO_DEFAULTS = cite(DEMO_CHOICE, optimizer="adamw", lr=3e-3, weight_decay=1e-4, epochs=12, batch_size=16,
                      schedule="cosine")
 #: the frame-based demo methods start their small CNN from frame-level pre-training on other generated
-#: subjects (ferlib.train.pretrain; from scratch they stayed at chance) and fine-tune it at a tenth of
+#: subjects (ferlib.models.pretrain; from scratch they stayed at chance) and fine-tune it at a tenth of
 #: the head's lr
 DEMO_PRETRAINED = cite("ferlib's choice: from scratch the demo CNN stayed at chance on synth lab",
                        init_trunk="synth-frames", trunk_lr_scale=0.1)

@@ -8,7 +8,7 @@ them. ``TrainConfig.init_trunk`` (``--trunk`` on the command line) names the sta
 ==================  ===========================================================================
 ``""``              nothing: the trunk keeps torch's random initialisation (the report says so)
 ``"synth-frames"``  the demo profile's frame-level pre-training of ``small_cnn`` on generated faces
-                    (:func:`ferlib.train.pretrain.frame_pretrained`, made once, ≈ 1 min on a CPU)
+                    (:func:`ferlib.models.pretrain.frame_pretrained`, made once, ≈ 1 min on a CPU)
 ``"imagenet"``      torchvision's ImageNet weights of the trunk's architecture: ``resnet18`` →
                     ``ResNet18_Weights.IMAGENET1K_V1``, ``vgg16_bn`` → ``VGG16_BN_Weights.IMAGENET1K_V1``,
                     through torchvision's weights API (downloaded once into torch's hub cache;
@@ -66,6 +66,8 @@ from ferlib.models.backbones import (
     weights_name,
 )
 from ferlib.models.foreign import load_file, unwrap_state_dict
+from ferlib.models.pretrain import default_cache_dir, frame_pretrained, frame_pretrained_path
+from ferlib.models.registry import get_profile
 from ferlib.models.triplet_attention import RESNET_TRUNK_NAMES, TripletAttention, _translate_key
 
 SYNTH_FRAMES = "synth-frames"
@@ -209,8 +211,6 @@ def _model_arch(model_or_method: nn.Module | str, profile: str, backbone: str | 
         return trunk_architecture(trunk) if isinstance(trunk, nn.Module) else "none"
     if backbone:
         return backbone
-    from ferlib.models.registry import get_profile
-
     return str(get_profile(model_or_method, profile).kwargs.get("backbone", "none"))
 
 
@@ -218,9 +218,6 @@ def _model_arch(model_or_method: nn.Module | str, profile: str, backbone: str | 
 
 
 def _synth_frames_file(progress: bool, make: bool = True) -> Path:
-    # the demo pre-training lives with the training code; imported here, on use only
-    from ferlib.train.pretrain import default_cache_dir, frame_pretrained, frame_pretrained_path
-
     if make:
         return frame_pretrained(default_cache_dir(), progress=progress)
     return frame_pretrained_path(default_cache_dir())
@@ -440,3 +437,23 @@ def describe_trunk(source: str | Path | None, model_or_method: nn.Module | str, 
         return f"{head}{what} → {p['file']} (present, sha256 {p['sha256']}, {p['message']})"
     label = "ERROR" if p["status"] == "error" else p["status"]
     return f"{head}{what} → {p['file']} (missing; {label}: {p['message']})"
+
+
+def resolve_trunk_weights(spec: str, progress: bool = True) -> Path:
+    """The weight file of a ``small_cnn`` ``init_trunk`` value: ``"synth-frames"`` → the default
+    :func:`ferlib.models.pretrain.frame_pretrained` file (made if missing), anything else → that
+    path (which must exist). Other sources (``"imagenet"``, ``"emotion-fan"``) are resolved by
+    :func:`load_trunk`."""
+    if spec == SYNTH_FRAMES:
+        return _synth_frames_file(progress)
+    path = Path(spec)
+    if not path.is_file():
+        raise FileNotFoundError(f"init_trunk={spec!r}: {path} is not a file; use {SYNTH_FRAMES!r} or a small_cnn weight file")
+    return path
+
+
+def init_trunk(model: nn.Module, path: str | Path) -> TrunkReport:
+    """Load a weight file into ``model.trunk`` through :func:`load_trunk` (KP-GCN-MSA's
+    ``Sequential(cnn, triplet attention)`` included); raises naming the model when it has no trunk
+    the file fits."""
+    return load_trunk(model, str(path), progress=False)

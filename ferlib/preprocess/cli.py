@@ -10,32 +10,23 @@ An index CSV takes its label set from ``--classes`` (in label order), else from 
 that :meth:`ClipIndex.to_csv` writes beside it, else it is inferred from the CSV's ``label`` and
 ``label_name`` columns (a note says so). The exit status is 0 when at least one clip went
 through, 1 when every clip attempted failed; ``<out>/failures.csv`` lists the clips that are not
-stored (a header alone when none failed).
+stored (a header alone when none failed). ``--option KEY=VALUE`` values are read in the one
+dialect of every command (:mod:`ferlib.options`).
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from ferlib.data.adapters import load_index as load_dataset_index
+from ferlib.data.index import ClipIndex
+from ferlib.options import add_key_value_option, key_values
 from ferlib.preprocess.pipeline import PreprocessConfig, default_workers, preprocess_index
-
-
-def _key_value(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    try:
-        parsed: Any = ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        parsed = value
-    return key.strip(), parsed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,8 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path,
                         help="the data set's folder (required with --dataset); relative clip sources are taken from it")
     parser.add_argument("--out", type=Path, required=True, help="clip store folder (created, or resumed)")
-    parser.add_argument("--option", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
-                        help="adapter override, repeatable (e.g. --option protocol=official)")
+    add_key_value_option(parser, "--option", "adapter override, e.g. protocol=official")
     parser.add_argument("--size", type=int, default=d.size, help="crop side in pixels (default %(default)s)")
     parser.add_argument("--workers", type=int, default=default_workers(),
                         help="worker processes (default %(default)s; 1 = in this process)")
@@ -71,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def load_index(args: argparse.Namespace):
+def load_index(args: argparse.Namespace) -> ClipIndex:
     """The ClipIndex the arguments point to."""
     if args.index is not None:
         classes = None if not getattr(args, "classes", None) else tuple(c.strip() for c in args.classes.split(",") if c.strip())
@@ -80,16 +70,12 @@ def load_index(args: argparse.Namespace):
         raise ValueError("--classes goes with --index; a --dataset adapter has its own label set")
     if args.root is None:
         raise ValueError("--dataset needs --root, the folder holding your copy of the data set")
-    from ferlib.data.adapters import load_index as load_dataset_index
-
-    return load_dataset_index(args.dataset, args.root, **dict(args.option))
+    return load_dataset_index(args.dataset, args.root, **key_values(args.option))
 
 
-def read_index_csv(path: Path, classes: tuple[str, ...] | None = None):
+def read_index_csv(path: Path, classes: tuple[str, ...] | None = None) -> ClipIndex:
     """The ClipIndex of a CSV: label set from ``classes``, else ``<path>.json``, else inferred
     (``label`` → ``label_name`` pairs, or the sorted names when there is no ``label`` column)."""
-    from ferlib.data.index import ClipIndex
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"clip index {path} does not exist")

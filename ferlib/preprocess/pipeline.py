@@ -36,9 +36,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ferlib.data.adapters import ADAPTERS, get_adapter
 from ferlib.data.index import ClipIndex
 from ferlib.data.store import FLAG_INTERPOLATED, FLAG_NO_FACE, ClipStore, EntryExistsError
 from ferlib.preprocess.align import align_crop_clip
+from ferlib.preprocess.dlib_models import predictor_path
 from ferlib.preprocess.face import DEFAULT_LADDER, DetectorConfig, Rung, track_faces
 from ferlib.preprocess.video import read_frames
 
@@ -273,8 +275,6 @@ def default_workers() -> int:
 
 def adapter_protocol(dataset: str) -> tuple[str, dict[str, Any]] | None:
     """The official protocol of the adapter named ``dataset`` (recorded in the store), if it is one."""
-    from ferlib.data.adapters import ADAPTERS, get_adapter
-
     if dataset not in ADAPTERS:
         return None
     name, kwargs = get_adapter(dataset).protocol
@@ -309,8 +309,6 @@ def preprocess_index(
     config = PreprocessConfig(size=size, detect_every=detect_every,
                               predictor=None if predictor is None else str(predictor), **options)
     if config.predictor is not None:
-        from ferlib.preprocess.dlib_models import predictor_path
-
         predictor_path(config.predictor)  # fail now, not once per clip
     store = ClipStore.create(store_dir, index.dataset or "unnamed", index.classes, adapter_protocol(index.dataset))
     removed = store.remove_stale_tmp()

@@ -19,8 +19,7 @@ from typing import Iterable
 import cv2
 import numpy as np
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".flv", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp"})
+from ferlib.data.folder import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 _NUMBER = re.compile(r"(\d+)")
 

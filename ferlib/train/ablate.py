@@ -21,6 +21,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from ferlib.data.store import ClipStore
+from ferlib.models.registry import available_methods, method_entry, method_spec
 from ferlib.train.cv import cross_validate
 
 ROW_KEYS = {"label", "method", "variant", "overrides", "model_overrides"}
@@ -29,8 +30,6 @@ def paper_grids() -> dict[str, list[dict[str, Any]]]:
     """Every method's paper ablation grids (``MethodSpec.papers.ablations``) with ``method`` added
     to each row: FER-GCN Table V, FAN's variants and K sweep, KP-GCN-MSA Tables 9–12 and the λ
     sweep, ST-GCN against its multi-stream variant."""
-    from ferlib.models.registry import available_methods, method_spec
-
     grids: dict[str, list[dict[str, Any]]] = {}
     for method in available_methods():
         for name, rows in method_spec(method).papers.ablations.items():
@@ -49,8 +48,6 @@ def slug(text: str) -> str:
 
 def validate_grid(grid: dict[str, list[dict[str, Any]]]) -> None:
     """Check the grid's structure and every (method, variant) before anything runs."""
-    from ferlib.models.registry import method_spec
-
     if not isinstance(grid, dict) or not grid:
         raise ValueError(f"an ablation grid is a non-empty dict table → rows, got {type(grid).__name__}")
     for table, rows in grid.items():

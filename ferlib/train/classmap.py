@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ferlib.data.labels import canonical_class
+
 
 def class_key(name: str) -> str:
     """The name two label sets are matched on: ferlib's canonical class, else the lower-cased name."""
-    from ferlib.data.labels import canonical_class
-
     try:
         return canonical_class(name)
     except ValueError:

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ferlib.data.samplers import SAMPLERS
+from ferlib.data.transforms import AUGMENTATIONS
+from ferlib.models.registry import get_profile
 from ferlib.train.schedules import OPTIMIZERS, SCHEDULE_KINDS
 
 #: fields that may differ between a run and its resumption (they do not change the result)
@@ -89,9 +92,6 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
-        from ferlib.data.samplers import SAMPLERS
-        from ferlib.data.transforms import AUGMENTATIONS
-
         if self.test_sampler and self.test_sampler not in SAMPLERS:
             raise ValueError(f"test_sampler {self.test_sampler!r} unknown; expected '' (the training sampler) or one of {SAMPLERS}")
         if self.augmentation not in AUGMENTATIONS:
@@ -198,8 +198,7 @@ def resolve_config(method: str, profile: str = "demo", dataset: str | None = Non
     default ``profile="demo"`` takes the demo recipe and ``profile="paper"`` the paper's text. The
     recipe's ``size`` becomes the model profile unless ``profile`` was given as ``"paper"`` with
     the demo recipe (then the paper model trains on the demo schedule)."""
-    from ferlib.models.registry import get_profile
-    from ferlib.train.recipes import get_recipe
+    from ferlib.train.recipes import get_recipe  # late: recipes import TrainConfig to check their fields
 
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(overrides) - known)

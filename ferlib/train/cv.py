@@ -19,6 +19,7 @@ from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
 from ferlib.train.config import resolve_config
 from ferlib.train.engine import fit
+from ferlib.train.recipes import get_recipe
 
 #: metric columns of the fold table
 FOLD_COLUMNS = ("accuracy", "uar", "best_test_accuracy_leaky", "best_test_uar_leaky", "selected_epoch", "best_test_epoch_leaky")
@@ -63,8 +64,6 @@ def cross_validate(
 
 def recipe_protocol(cfg: Any, dataset: str, protocol_kwargs: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """The protocol (name, kwargs) of the recipe ``cfg`` was resolved from, ``protocol_kwargs`` on top."""
-    from ferlib.train.recipes import get_recipe
-
     key = cfg.recipe
     name = "demo" if key == "demo" else key.split(":", 1)[1] if ":" in key else "paper"
     rec = get_recipe(cfg.method, dataset or "synth", name)

@@ -59,7 +59,11 @@ from ferlib.data.transforms import make_transform
 from ferlib.train import distributed
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ferlib.train.config import TrainConfig
-from ferlib.train.guards import STORE_RECORD, check_out_path, check_store_record, store_record, warn_small_test_fold
+from ferlib.models.registry import build_model, model_inputs
+from ferlib.models.trunks import load_trunk, trunk_plan
+from ferlib.train.classmap import Relabeled, match_classes, to_data_classes
+from ferlib.train.guards import (STORE_RECORD, RunDirError, check_out_path, check_store_record, store_record,
+                                 warn_small_test_fold, write_json)
 from ferlib.train.metrics import summarize
 from ferlib.train.progress import progress_bar
 from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
@@ -68,18 +72,7 @@ RUN_FILES = ("config.json", "store.json", "trunk.json", "metrics.json", "predict
              "timing.json")
 
 
-class RunDirError(ValueError):
-    """An output folder holds another experiment or unrelated files."""
-
-
 # --------------------------------------------------------------------------- small helpers
-
-def write_json(path: Path, data: Any) -> None:
-    """Atomic JSON write (temp file + ``os.replace``)."""
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=False))
-    os.replace(tmp, path)
-
 
 def choose_device(cfg: TrainConfig) -> torch.device:
     """``cfg.device`` or, for ``"auto"``, this rank's CUDA device when there is one, else CPU."""
@@ -156,8 +149,6 @@ def unwrap(model: nn.Module) -> nn.Module:
 def forward_batch(model: nn.Module, batch: dict[str, torch.Tensor], device: torch.device, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
     """Call the model with the inputs its method takes from ``batch`` (``MethodSpec.batch_inputs``):
     frames ``(B, T, 3, S, S)``, plus landmarks ``(B, T, 68, 2)``, or ST-GCN's ``(B, 2, T, 68)``."""
-    from ferlib.models.registry import model_inputs
-
     return model(*model_inputs(cfg.method, batch, device, stgcn_normalise=cfg.stgcn_normalise))
 
 
@@ -317,8 +308,6 @@ def check_label_set(cfg: TrainConfig, classes: tuple[str, ...]) -> int:
 
 def build_run_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
     """The model of ``cfg`` (method, profile, variant, overrides), initialised from ``cfg.seed``."""
-    from ferlib.models.registry import build_model
-
     seed_everything(cfg.seed, -1)
     overrides = {k: v for k, v in cfg.model_overrides.items() if k != "num_classes"}
     try:
@@ -333,8 +322,6 @@ def check_starting_points(cfg: TrainConfig, model: nn.Module) -> None:
     """Fail before anything is written when the run's trunk (``init_trunk``) or starting checkpoint
     (``init_from``) cannot be had: a missing file, offline without a cached download, a source that
     does not fit the model (:func:`ferlib.models.trunks.trunk_plan`)."""
-    from ferlib.models.trunks import trunk_plan
-
     if cfg.init_trunk:
         plan = trunk_plan(cfg.init_trunk, model, cfg.profile)
         if plan["status"] == "error":
@@ -447,8 +434,6 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.profile}) writing {out.resolve()}", flush=True)
     device = choose_device(cfg)
     split = _split_indices(index, split, cfg)
-    from ferlib.models.trunks import load_trunk
-
     if ctx.is_main:  # rank 0 first: it makes / downloads the file once, the others then read it
         trunk_report = load_trunk(model, cfg.init_trunk, progress=cfg.progress)
         write_json(out / "trunk.json", trunk_report.to_dict())
@@ -599,8 +584,6 @@ def evaluate(checkpoint: str | Path, store: ClipStore, rows: np.ndarray | None =
 
     With ``out_dir`` (a new or empty folder, checked before anything runs) it writes
     ``metrics.json``, ``predictions.csv`` and ``byproducts.npz``."""
-    from ferlib.train.classmap import Relabeled, match_classes, to_data_classes
-
     out = None
     if out_dir is not None:
         out = Path(out_dir)

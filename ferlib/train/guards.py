@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,17 @@ class SmallDataWarning(UserWarning):
 
 
 # --------------------------------------------------------------------------- store identity
+
+
+class RunDirError(ValueError):
+    """An output folder holds another experiment or unrelated files."""
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Atomic JSON write (temp file + ``os.replace``)."""
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=False))
+    os.replace(tmp, path)
 
 def store_fingerprint(store: ClipStore) -> str:
     """SHA-256 over the store's data set, classes and, per clip (sorted by id), its ``meta.json``
@@ -82,8 +95,6 @@ def _legacy_run_matches(out: Path, store: ClipStore, index: ClipIndex, split: Sp
 def check_store_record(out: str | Path, record: dict[str, Any], store: ClipStore, index: ClipIndex, split: Split) -> None:
     """Raise ``RunDirError`` when the run in ``out`` was made on another store (naming both);
     record ``store.json`` for a folder written before it existed, when its results fit."""
-    from ferlib.train.engine import RunDirError, write_json
-
     out = Path(out)
     path = out / STORE_RECORD
     if path.is_file():

@@ -31,6 +31,9 @@ from typing import Any
 
 import pandas as pd
 
+from ferlib.models.registry import method_spec
+from ferlib.train.config import TrainConfig
+
 #: each data set's own protocol (the adapter's), used by recipes that do not set one; the
 #: generated set uses 5 subject folds (30 subjects: 6 per test fold)
 DATASET_PROTOCOLS: dict[str, tuple[tuple[str, dict[str, Any]], str]] = {
@@ -93,8 +96,6 @@ class Recipe:
 
 
 def _config_types() -> dict[str, Any]:
-    from ferlib.train.config import TrainConfig
-
     hints = typing.get_type_hints(TrainConfig)
     return {f.name: hints[f.name] for f in dataclasses.fields(TrainConfig) if f.name not in NOT_IN_RECIPES}
 
@@ -138,8 +139,6 @@ def check_recipe(method: str, key: str, recipe: dict[str, Any]) -> None:
 
 def recipe_keys(method: str) -> list[str]:
     """The recipe keys ``method`` declares (``demo``, data sets, ``<dataset>:<name>``)."""
-    from ferlib.models.registry import method_spec
-
     return sorted(method_spec(method).recipes)
 
 
@@ -151,8 +150,6 @@ def datasets_with_recipe(method: str) -> list[str]:
 def get_recipe(method: str, dataset: str, name: str = "paper") -> Recipe:
     """The recipe of ``method`` on ``dataset``: ``name`` ``"paper"`` (the text), ``"demo"``, or an
     alternative such as ``"official"``. A missing one raises naming the recipes that exist."""
-    from ferlib.models.registry import method_spec
-
     spec = method_spec(method)
     ds = dataset_key(dataset)
     key = "demo" if name == "demo" else ds if name == "paper" else f"{ds}:{name}"

@@ -1,5 +1,5 @@
 """Data-set overview figures: class balance, sample clips, intensity profiles (seaborn, the
-:mod:`ferlib.viz.style` theme)."""
+:mod:`ferlib.viz.style` theme); the class balance as a table is :mod:`ferlib.analysis.overview`."""
 
 from __future__ import annotations
 
@@ -13,14 +13,6 @@ from ferlib.data.index import ClipIndex
 from ferlib.data.store import ClipStore
 from ferlib.viz.strips import clip_strips
 from ferlib.viz.style import OURS_COLOR, palette
-
-
-def class_balance_table(index: ClipIndex) -> pd.DataFrame:
-    """Clips and subjects per class, with the share of clips."""
-    counts = index.class_counts()
-    subjects = index.df.groupby("label_name")["subject"].nunique().reindex(index.classes, fill_value=0)
-    return pd.DataFrame({"clips": counts.values, "subjects": subjects.values,
-                         "share": (counts.values / max(1, counts.sum())).round(3)}, index=list(index.classes))
 
 
 def class_balance_figure(index: ClipIndex, title: str = "") -> Figure:

@@ -1,50 +1,36 @@
-"""What notebook 01 shows of the preprocessing: videos to run it on, what it found, how well.
+"""What notebook 01 shows of the preprocessing, drawn: detections, landmark error, key-points, heat-maps.
 
 The preprocessing itself is :mod:`ferlib.preprocess` (dlib detection → 68 landmarks → eye-level
-alignment → crop, :func:`~ferlib.preprocess.pipeline.preprocess_index`); this module only feeds
-it and looks at its output:
+alignment → crop); what it did is measured in :mod:`ferlib.analysis.preprocessing` (inspection of
+a clip, landmark error against the ground truth, the status and failures report). This module
+draws:
 
-* **inputs** — :func:`make_demo_videos` writes generated clips as an AFEW-style copy
-  (``Train|Val/<Emotion>/<clip>.avi``, MJPG-compressed) with their ground truth kept aside, plus a
-  corrupt file and a valid video without a face, so that the failures report is never empty;
-  :func:`folder_index` indexes any folder of the user's own videos; :func:`limit_index` keeps a
-  few clips and frames of a large data set;
-* **inspection** — :func:`inspect_clip` repeats one clip's pipeline in memory and keeps what the
-  store drops: the source frames, detector boxes and scores, and the landmarks in source pixels;
-* **accuracy** — :func:`landmark_errors` compares detected landmarks with the generator's ground
-  truth, in pixels and in % of the inter-ocular distance (the 300-W convention), a number none of
-  the papers reports for its preprocessing; :func:`landmark_error_table` and
-  :func:`landmark_error_figure` summarise it per clip, per facial region and against the
-  expression intensity of each frame;
-* **report** — :func:`status_table` (every clip: stored or failed, why) and
-  :func:`failures_table` (the store's ``failures.csv``);
-* **KP-GCN-MSA inputs** — :func:`keypoints_figure` (the 18 key-points, their regions, graph
-  and cheek triangles, paper 002 Sec. 3.1.1 / Fig. 2) and :func:`heatmaps_figure` (the 18
-  Gaussian maps Aʲ of eq. 2 on the feature-map grid).
+* :func:`detection_overlay_figure` — source frames with the detector's box, the detected and the
+  true landmarks, and the aligned crop the store keeps;
+* :func:`landmark_error_figure` — the landmark error per facial region and against each frame's
+  expression intensity;
+* :func:`keypoints_figure` (the 18 KP-GCN-MSA key-points, their regions, graph and cheek
+  triangles, paper 002 Sec. 3.1.1 / Fig. 2) and :func:`heatmaps_figure` (the 18 Gaussian maps Aʲ
+  of eq. 2 on the feature-map grid).
 
 Coordinates are ``(x, y)`` pixels, iBUG-68 order, as everywhere in ferlib.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
-import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from scipy.stats import spearmanr
 
-from ferlib.data.index import ClipIndex, safe_clip_id
+from ferlib.analysis.preprocessing import REGION_LABELS, InspectedClip, landmark_errors
 from ferlib.data.landmarks68 import REGIONS as LANDMARK_REGIONS
-from ferlib.data.landmarks68 import inter_ocular
 from ferlib.data.store import FLAG_INTERPOLATED, FLAG_NO_FACE, ClipStore
-from ferlib.preprocess.align import align_crop_clip
-from ferlib.preprocess.face import ClipFaces, track_faces
 from ferlib.preprocess.keypoints import (
     CHEEK_TRIANGLES,
     KEYPOINT_EDGES,
@@ -53,212 +39,9 @@ from ferlib.preprocess.keypoints import (
     gaussian_heatmaps,
     select_keypoints,
 )
-from ferlib.preprocess.pipeline import PreprocessConfig, resolve_source
-from ferlib.preprocess.video import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, read_frames
 from ferlib.viz.style import OURS_COLOR, palette
 
-#: file names (inside the AFEW-style copy) of the two bad videos :func:`make_demo_videos` adds
-CORRUPT_VIDEO = Path("Train") / "Happy" / "corrupt_video.avi"
-NO_FACE_VIDEO = Path("Train") / "Neutral" / "no_face_video.avi"
-UNLABELLED = "unlabelled"
-
-#: iBUG regions named by image side (iBUG's "right" brow/eye is the subject's right, on the image's
-#: left), matching the key-point names of :mod:`ferlib.preprocess.keypoints`
-REGION_LABELS = {"jaw": "jaw", "right_brow": "brow, image left", "left_brow": "brow, image right",
-                 "nose_bridge": "nose bridge", "nose_lower": "nose, lower", "right_eye": "eye, image left",
-                 "left_eye": "eye, image right", "outer_lip": "outer lip", "inner_lip": "inner lip"}
-
-
-# -- inputs ------------------------------------------------------------------------------------
-def write_no_face_video(path: str | Path, n_frames: int = 8, size: int = 128, fps: int = 25) -> Path:
-    """A valid MJPG video of ``n_frames`` ``size × size`` frames showing a scene without a face
-    (a shaded wall and a drifting box): it decodes fine, so its failure is the detector's
-    "no face", not a decoding error."""
-    if n_frames < 1 or size < 16:
-        raise ValueError(f"need n_frames >= 1 and size >= 16, got {n_frames} and {size}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (size, size))
-    if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write {path} (MJPG codec missing?)")
-    y, x = np.mgrid[0:size, 0:size]
-    wall = (90 + 60 * x / size + 30 * y / size).astype(np.uint8)
-    for t in range(n_frames):
-        frame = np.stack([wall, wall * 0.9, wall * 0.7], axis=-1).astype(np.uint8)
-        left = int(size * (0.15 + 0.4 * t / max(1, n_frames)))
-        cv2.rectangle(frame, (left, size // 3), (left + size // 4, size // 3 + size // 5), (40, 70, 150), -1)
-        writer.write(np.ascontiguousarray(frame))
-    writer.release()
-    return path
-
-
-def make_demo_videos(
-    out_dir: str | Path,
-    synth_profile: str = "lab",
-    n_subjects: int = 3,
-    classes: Sequence[str] = ("happy",),
-    n_frames: int = 8,
-    size: int = 128,
-    seed: int = 0,
-) -> tuple[ClipStore, Path]:
-    """Generated clips written as a real data set's videos, with their ground truth.
-
-    Writes ``<out_dir>/truth`` (a generated clip store: frames, landmarks ``(T, 68, 2)`` and
-    intensity per clip) and ``<out_dir>/afew`` (the same clips as ``Train|Val/<Emotion>/<clip_id>.avi``,
-    the AFEW layout, subjects split 80/20), then adds :data:`CORRUPT_VIDEO` (bytes that are not a
-    video) and :data:`NO_FACE_VIDEO` (:func:`write_no_face_video`). ``n_subjects >= 3`` so that the
-    Val split is not empty. Returns the ground-truth store and the layout's root, which
-    ``ferlib.data.adapters.load_index("afew", root)`` indexes like a real copy of AFEW.
-    """
-    from ferlib.synth.export import AFEW_FOLDERS, export_layout
-    from ferlib.synth.generate import SynthConfig, generate
-
-    if n_subjects < 3:
-        raise ValueError(f"n_subjects must be >= 3 (one subject goes to the Val split), got {n_subjects}")
-    unknown = [c for c in classes if c not in AFEW_FOLDERS]
-    if unknown:
-        raise ValueError(f"classes {unknown} have no AFEW folder; choose among {sorted(AFEW_FOLDERS)}")
-    out = Path(out_dir)
-    cfg = SynthConfig(n_subjects=n_subjects, profile=synth_profile, classes=tuple(classes), n_frames=n_frames,
-                      size=size, seed=seed)
-    truth = generate(out / "truth", cfg, progress=False)
-    layout = out / "afew"
-    export_layout(truth, layout, "afew")
-    (layout / CORRUPT_VIDEO).parent.mkdir(parents=True, exist_ok=True)
-    (layout / CORRUPT_VIDEO).write_bytes(b"RIFF\x00\x10\x00\x00AVI LIST" + bytes(range(256)) * 4)
-    write_no_face_video(layout / NO_FACE_VIDEO, n_frames, size)
-    return truth, layout
-
-
-def folder_index(root: str | Path, dataset: str = "") -> ClipIndex:
-    """Every video file and every folder of frames under ``root`` (recursively) as one clip.
-
-    For a user's own videos that follow no data set's layout: the clips get the single class
-    ``"unlabelled"``, ``subject`` = clip id, ``split`` ``""``; ``clip_id`` is the path relative to
-    ``root`` made file-name safe. Raises ``FileNotFoundError`` naming ``root`` when it holds no clip.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root} is not a folder of videos")
-    sources: list[Path] = []
-    for p in sorted(root.rglob("*")):
-        if p.name.startswith("."):
-            continue
-        if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS:
-            sources.append(p)
-        elif p.is_dir() and any(f.suffix.lower() in IMAGE_EXTENSIONS for f in p.iterdir() if f.is_file()):
-            sources.append(p)
-    if not sources:
-        raise FileNotFoundError(
-            f"no video files ({sorted(VIDEO_EXTENSIONS)}) and no folders of images under {root}")
-    records = [{"clip_id": safe_clip_id(str(p.relative_to(root).with_suffix(""))), "label_name": UNLABELLED,
-                "subject": safe_clip_id(str(p.relative_to(root).with_suffix(""))), "source": str(p)}
-               for p in sources]
-    return ClipIndex.from_records(records, (UNLABELLED,), dataset or root.name)
-
-
-def limit_index(index: ClipIndex, max_clips: int = 0, max_frames: int = 0) -> ClipIndex:
-    """At most ``max_clips`` clips spread evenly over the index (0 = all), each cut to its first
-    ``max_frames`` frames (0 = all; a window's ``frame_start`` is kept and its length capped)."""
-    if max_clips < 0 or max_frames < 0:
-        raise ValueError(f"max_clips and max_frames must be >= 0, got {max_clips} and {max_frames}")
-    df = index.df
-    if max_clips and len(df) > max_clips:
-        rows = np.unique(np.round(np.linspace(0, len(df) - 1, max_clips)).astype(int))
-        df = df.iloc[rows]
-    df = df.copy()
-    if max_frames:
-        start = pd.to_numeric(df.get("frame_start", pd.Series(np.nan, index=df.index)), errors="coerce").fillna(0)
-        stop = pd.to_numeric(df.get("frame_stop", pd.Series(np.nan, index=df.index)), errors="coerce")
-        capped = start + max_frames
-        df["frame_start"] = start.astype(int)
-        df["frame_stop"] = np.where(stop.isna(), capped, np.minimum(stop.fillna(np.inf), capped)).astype(int)
-    return ClipIndex(df, index.classes, index.dataset)
-
-
-# -- inspection --------------------------------------------------------------------------------
-@dataclass
-class InspectedClip:
-    """One clip through the pipeline, keeping the source side (T frames)."""
-
-    clip_id: str
-    frames: np.ndarray  #: (T, H, W, 3) uint8 RGB source frames
-    faces: ClipFaces  #: boxes (T, 4), landmarks (T, 68, 2) in source pixels, flags, detector scores
-    crops: np.ndarray  #: (T, S, S, 3) uint8 aligned crops (what the store keeps)
-    crop_landmarks: np.ndarray  #: (T, 68, 2) landmarks in crop pixels
-    transforms: np.ndarray  #: (T, 2, 3) source → crop
-
-
-def inspect_clip(source: str | Path, config: PreprocessConfig = PreprocessConfig(), frame_start: int | None = None,
-                 frame_stop: int | None = None, clip_id: str = "") -> InspectedClip:
-    """Run one clip through the same steps as :func:`ferlib.preprocess.pipeline.preprocess_clip`
-    (decode → :func:`track_faces` → :func:`align_crop_clip`) and keep the source frames, boxes,
-    scores and source-pixel landmarks that the clip store does not hold."""
-    frames = read_frames(source, frame_start, frame_stop, config.frame_step)
-    faces = track_faces(frames, config.detector(), config.detect_every, source=str(source))
-    crops, lms, transforms = align_crop_clip(frames, faces.boxes, faces.landmarks, config.size, config.extend,
-                                             config.align, config.smooth, config.antialias, config.crop_box)
-    return InspectedClip(clip_id or Path(source).stem, frames, faces, crops, lms, transforms)
-
-
-def inspect_stored(index: ClipIndex, store: ClipStore, config: PreprocessConfig, clip_ids: Sequence[str] | None = None,
-                   source_root: str | Path | None = None) -> list[InspectedClip]:
-    """:func:`inspect_clip` for the clips of ``index`` that the store holds (all, or ``clip_ids``),
-    with each row's frame range; clips the store lacks (failed ones) are left out."""
-    rows = index.df.set_index("clip_id")
-    wanted = [c for c in (clip_ids if clip_ids is not None else index.clip_ids) if store.has(c)]
-    out = []
-    for cid in wanted:
-        row = rows.loc[cid]
-        start, stop = row.get("frame_start"), row.get("frame_stop")
-        start = None if start is None or pd.isna(start) else int(start)
-        stop = None if stop is None or pd.isna(stop) else int(stop)
-        out.append(inspect_clip(resolve_source(str(row["source"]), source_root), config, start, stop, cid))
-    return out
-
-
-# -- accuracy ----------------------------------------------------------------------------------
-def landmark_errors(detected: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Point-to-point error of ``detected`` vs ``truth`` landmarks, both ``(T, 68, 2)`` pixels.
-
-    Returns ``(error_px (T, 68), error_iod (T, 68))``: the Euclidean distance per landmark, and the
-    same divided by the frame's ground-truth outer inter-ocular distance ``|p45 − p36|`` (×100 gives
-    % IOD, the normalisation of the 300-W landmark benchmark)."""
-    detected, truth = np.asarray(detected, np.float64), np.asarray(truth, np.float64)
-    if detected.shape != truth.shape or detected.ndim != 3 or detected.shape[1:] != (68, 2):
-        raise ValueError(f"detected and truth must both be (T, 68, 2), got {detected.shape} and {truth.shape}")
-    err = np.linalg.norm(detected - truth, axis=-1)
-    iod = inter_ocular(truth)
-    if (iod <= 0).any():
-        raise ValueError("ground-truth inter-ocular distance is 0 in some frame")
-    return err, err / iod[:, None]
-
-
-def landmark_error_table(clips: Sequence[InspectedClip], truth: ClipStore, truth_ids: Sequence[str]) -> pd.DataFrame:
-    """Per clip (and ``all clips``): frames, frames without a detected face, mean ground-truth IOD in
-    pixels, mean / 90th-percentile error in pixels of the source video and in % IOD, and the worst
-    facial region (highest mean % IOD). ``truth_ids[i]`` is the ground-truth clip of ``clips[i]``."""
-    if len(clips) != len(truth_ids):
-        raise ValueError(f"{len(clips)} clips but {len(truth_ids)} ground-truth ids")
-    rows, all_px, all_iod = [], [], []
-    for clip, tid in zip(clips, truth_ids):
-        gt = np.asarray(truth.read(tid).landmarks)[: len(clip.frames)]
-        px, iod = landmark_errors(clip.faces.landmarks, gt)
-        all_px.append(px.ravel())
-        all_iod.append(iod.ravel())
-        regions = {REGION_LABELS[name]: iod[:, list(idx)].mean() for name, idx in LANDMARK_REGIONS.items()}
-        rows.append({"clip": clip.clip_id, "frames": len(clip.frames), "no_face_frames": clip.faces.n_no_face,
-                     "iod_px": float(inter_ocular(gt).mean()), "mean_px": float(px.mean()),
-                     "p90_px": float(np.quantile(px, 0.9)), "mean_pct_iod": float(100 * iod.mean()),
-                     "p90_pct_iod": float(100 * np.quantile(iod, 0.9)), "worst_region": max(regions, key=regions.get)})
-    if rows:
-        px, iod = np.concatenate(all_px), np.concatenate(all_iod)
-        rows.append({"clip": "all clips", "frames": sum(r["frames"] for r in rows),
-                     "no_face_frames": sum(r["no_face_frames"] for r in rows),
-                     "iod_px": float(np.mean([r["iod_px"] for r in rows])), "mean_px": float(px.mean()),
-                     "p90_px": float(np.quantile(px, 0.9)), "mean_pct_iod": float(100 * iod.mean()),
-                     "p90_pct_iod": float(100 * np.quantile(iod, 0.9)), "worst_region": ""})
-    return pd.DataFrame(rows).set_index("clip").round(2) if rows else pd.DataFrame()
+__all__ = ["detection_overlay_figure", "landmark_error_figure", "keypoints_figure", "heatmaps_figure"]
 
 
 def landmark_error_figure(clips: Sequence[InspectedClip], truth: ClipStore, truth_ids: Sequence[str],
@@ -267,8 +50,6 @@ def landmark_error_figure(clips: Sequence[InspectedClip], truth: ClipStore, trut
     dots = single clips). Right: each frame's mean error against its ground-truth expression
     intensity (``regplot``; does the detector degrade at the apex?), with the Spearman
     correlation in the legend."""
-    from scipy.stats import spearmanr
-
     if not clips or len(clips) != len(truth_ids):
         raise ValueError(f"need one ground-truth id per clip and at least one clip, got {len(clips)} and {len(truth_ids)}")
     names = list(LANDMARK_REGIONS)
@@ -316,46 +97,6 @@ def landmark_error_figure(clips: Sequence[InspectedClip], truth: ClipStore, trut
     return fig
 
 
-# -- report ------------------------------------------------------------------------------------
-def status_table(index: ClipIndex, store: ClipStore) -> pd.DataFrame:
-    """Every clip of ``index``: label, ``stored`` / ``failed`` / ``not done``, frames stored, frames
-    without a face, frames whose landmarks were propagated, and the kind of failure (the full
-    reason is in :func:`failures_table`)."""
-    failures = store.failures().set_index("clip_id")["reason"].to_dict() if len(store.failures()) else {}
-    rows = []
-    for row in index.df.itertuples():
-        rec = {"clip": row.clip_id, "label": row.label_name, "status": "not done", "frames": 0,
-               "no_face_frames": 0, "propagated_frames": 0, "reason": ""}
-        if store.has(row.clip_id):
-            flags = np.asarray(store.read(row.clip_id).flags)
-            rec.update(status="stored", frames=int(flags.size), no_face_frames=int(np.count_nonzero(flags & FLAG_NO_FACE)),
-                       propagated_frames=int(np.count_nonzero(flags & FLAG_INTERPOLATED)))
-        elif row.clip_id in failures:
-            reason = str(failures[row.clip_id])
-            rec.update(status="failed", reason=reason.split(":")[0] + " (see the failures report)")
-        rows.append(rec)
-    return pd.DataFrame(rows).set_index("clip")
-
-
-def failures_table(store: ClipStore, source_root: str | Path | None = None) -> pd.DataFrame:
-    """The store's failures report (``failures.csv``: clip, source, reason), sources shown
-    relative to ``source_root`` when they lie under it."""
-    table = store.failures().copy()
-    if source_root is not None and len(table):
-        root = Path(source_root).resolve()
-
-        def rel(s: str) -> str:
-            p = Path(s)
-            try:
-                return str(p.resolve().relative_to(root))
-            except ValueError:
-                return s
-
-        table["source"] = table["source"].map(rel)
-    return table.set_index("clip_id") if len(table) else table
-
-
-# -- figures -----------------------------------------------------------------------------------
 def _frame_positions(t: int, n: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, t - 1, min(n, t))).astype(int))
 

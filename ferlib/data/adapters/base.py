@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ferlib.data.index import ClipIndex
+from ferlib.data.labels import canonical_class
 from ferlib.data.protocols import Split, get_protocol
 
 VIDEO_EXTS: tuple[str, ...] = (".avi", ".mp4", ".mov", ".flv", ".mkv", ".mpg", ".mpeg", ".wmv", ".webm")
@@ -242,8 +243,6 @@ def code_to_class(code: int, table: Mapping[int, str], where: str) -> str:
 
 def name_to_class(name: str, classes: Sequence[str], where: str) -> str:
     """Canonical class of a spelled-out label (``Happiness`` → ``happy``) that must be in ``classes``."""
-    from ferlib.data.labels import canonical_class
-
     try:
         canon = canonical_class(name)
     except ValueError:

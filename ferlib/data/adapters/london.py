@@ -1,4 +1,4 @@
-"""Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0): neutral → smile morphs of real people.
+"""Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0): neutral and smiling photos of real people.
 
 Layout as distributed (the full set has 102 faces; other poses are ignored)::
 
@@ -7,21 +7,9 @@ Layout as distributed (the full set has 102 faces; other poses are ignored)::
     <root>/london_info.csv            optional: face_id, face_age, face_gender, face_eth
 
 The set holds photos, not videos; ferlib turns each person into two clips of a subject-independent
-two-class temporal task (:data:`LONDON_CLASSES` = ``neutral``, ``happy``) with known per-frame
-intensity s (:func:`build_london_store`):
-
-* ``happy``: s follows an intensity profile of :mod:`ferlib.synth.profiles` (``lab``: neutral →
-  apex, held; ``lab-return``: neutral → apex → neutral). Frame t shows the morph at s = s_t:
-  target landmarks L = (1 − s)·L_neutral + s·L_smile; both photos are warped to L with
-  :func:`ferlib.synth.warp.piecewise_affine_warp` and cross-dissolved with weight s.
-* ``neutral``: s = 0 throughout (the neutral photo).
-
-Both classes get the same small random similarity per frame (rotation, scale, shift; the same for
-pixels and landmarks), so a neutral clip is not trivially static and motion alone does not give the
-class away. Before morphing, the smiling photo is aligned onto the neutral one by a similarity
-fitted on rigid landmarks (outer jaw ends, nose bridge, eye corners) so that the morph moves the
-expression rather than the head (``align_pair``). The crop is FAN's: the neutral photo's dlib box
-grown by 25 % of its side on every side, square.
+two-class temporal task (:data:`LONDON_CLASSES` = ``neutral``, ``happy``), rendered as neutral →
+smile morphs with known per-frame intensity by :func:`ferlib.preprocess.london.build_london_store`
+(this set's preprocessing step: photos → clip store).
 
 Index (:func:`london_index`): two rows per face id with both photos, ``clip_id``
 ``london_001_neutral`` / ``london_001_happy``, ``subject`` the face id, ``source`` the photo the clip
@@ -33,37 +21,18 @@ out with a warning naming them. Protocol: 10-fold subject-independent CV (``subj
 from __future__ import annotations
 
 import warnings
-import zlib
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 import pandas as pd
 
 from ferlib.data.adapters.base import Adapter, LayoutError, found_near
 from ferlib.data.index import ClipIndex
-from ferlib.data.store import ClipStore
-from ferlib.synth.photo import (
-    FacePhoto,
-    Landmarker,
-    compose,
-    dlib_landmarker,
-    downscale_points,
-    face_crop_matrix,
-    load_face_photo,
-    similarity_jitter,
-    transform_points,
-)
-from ferlib.synth.profiles import PROFILES, intensity_profile
-from ferlib.synth.warp import piecewise_affine_warp
 
-__all__ = ["ADAPTER", "LONDON_CLASSES", "RIGID_POINTS", "build_london_store", "london_index", "morph_clip", "pair_alignment"]
+__all__ = ["ADAPTER", "LONDON_CLASSES", "london_index"]
 
 LONDON_CLASSES: tuple[str, ...] = ("neutral", "happy")
 PHOTO_EXTS: tuple[str, ...] = (".jpg", ".jpeg", ".png")
-#: landmarks that a smile barely moves: jaw ends at the ears, nose bridge, eye corners
-RIGID_POINTS: tuple[int, ...] = (0, 16, 27, 28, 29, 30, 36, 39, 42, 45)
 
 
 # -- index ----------------------------------------------------------------------------------------
@@ -137,152 +106,11 @@ def _read_info(path: Path) -> dict[str, dict[str, Any]]:
     return {row["face_id"]: {k: v for k, v in row.items() if k != "face_id"} for row in df.to_dict("records")}
 
 
-# -- morphing -------------------------------------------------------------------------------------
-def pair_alignment(neutral_landmarks: np.ndarray, smile_landmarks: np.ndarray, points: tuple[int, ...] = RIGID_POINTS) -> np.ndarray:
-    """``(2, 3)`` similarity (rotation, scale, shift) from smiling-photo pixels to neutral-photo pixels,
-    least-squares on the landmarks ``points`` (OpenCV ``estimateAffinePartial2D``, LMedS)."""
-    idx = list(points)
-    m, _ = cv2.estimateAffinePartial2D(
-        smile_landmarks[idx].astype(np.float32), neutral_landmarks[idx].astype(np.float32), method=cv2.LMEDS
-    )
-    if m is None:
-        raise ValueError("could not fit a similarity between the neutral and smiling landmarks (degenerate points)")
-    return m.astype(np.float64)
-
-
-def morph_clip(
-    neutral: FacePhoto,
-    smile: FacePhoto | None,
-    intensity: np.ndarray,
-    size: int,
-    rng: np.random.Generator,
-    box_extend: float = 0.25,
-    supersample: int = 2,
-    jitter: tuple[float, float, float] = (1.5, 0.015, 0.015),
-    align_pair: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Frames ``(T, size, size, 3)`` uint8 and landmarks ``(T, 68, 2)`` float32 of the neutral → smile morph.
-
-    ``intensity`` ``(T,)``: the morph weight s per frame (0 = the neutral photo; ``smile`` may be
-    ``None`` only when every s is 0). Per frame: a random similarity (``jitter`` = rotation in
-    degrees, relative scale, shift as a fraction of the side) moves the crop of both photos alike;
-    targets L = (1 − s)·L_n + s·L_s; frame = (1 − s)·warp(neutral, L_n → L) + s·warp(smile, L_s → L).
-    """
-    intensity = np.asarray(intensity, dtype=np.float64)
-    if intensity.ndim != 1 or len(intensity) == 0 or not np.isfinite(intensity).all():
-        raise ValueError(f"intensity must be a finite 1-D array (T,), got shape {intensity.shape}")
-    if smile is None and np.any(intensity != 0):
-        raise ValueError("a smiling photo is needed for frames with intensity > 0")
-    work = size * supersample
-    crop = face_crop_matrix(neutral.box, work, box_extend)
-    to_neutral = pair_alignment(neutral.landmarks, smile.landmarks) if (smile is not None and align_pair) else np.eye(3)
-    frames = np.empty((len(intensity), size, size, 3), np.uint8)
-    landmarks = np.empty((len(intensity), 68, 2), np.float32)
-    for t, s in enumerate(intensity):  # rendering: one morph per frame
-        m_n = compose(similarity_jitter(rng, work, *jitter), crop)
-        img_n = cv2.warpAffine(neutral.image, m_n, (work, work), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        lm_n = transform_points(m_n, neutral.landmarks)
-        if s == 0:
-            frame, target = img_n, lm_n
-        else:
-            assert smile is not None
-            m_s = compose(m_n, to_neutral)
-            img_s = cv2.warpAffine(smile.image, m_s, (work, work), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            lm_s = transform_points(m_s, smile.landmarks)
-            target = ((1 - s) * lm_n + s * lm_s).astype(np.float32)
-            a = piecewise_affine_warp(img_n, lm_n, target).astype(np.float32)
-            b = piecewise_affine_warp(img_s, lm_s, target).astype(np.float32)
-            frame = np.clip(np.round((1 - s) * a + s * b), 0, 255).astype(np.uint8)
-        frames[t] = frame if supersample == 1 else cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
-        landmarks[t] = downscale_points(target, supersample)
-    return frames, landmarks
-
-
-# -- the store ------------------------------------------------------------------------------------
-def _clip_rng(seed: int, subject: str, label: int) -> np.random.Generator:
-    """A generator per clip, independent of the order clips are made in (so a resumed run matches)."""
-    return np.random.default_rng([int(seed), zlib.crc32(subject.encode()), int(label)])
-
-
-def build_london_store(
-    photos_root: str | Path,
-    store_dir: str | Path,
-    n_frames: int = 16,
-    size: int = 64,
-    profile: str = "lab",
-    seed: int = 0,
-    *,
-    subjects: list[str] | None = None,
-    box_extend: float = 0.25,
-    supersample: int = 2,
-    jitter: tuple[float, float, float] = (1.5, 0.015, 0.015),
-    align_pair: bool = True,
-    landmarker: Landmarker | None = None,
-    progress: bool = True,
-) -> ClipStore:
-    """Render the London-set clips (see the module docstring) into a clip store at ``store_dir``.
-
-    ``profile``: the happy clips' intensity profile (``lab`` or ``lab-return``; ``wild`` works too).
-    ``subjects``: restrict to these face ids. Clips already in the store are skipped (resume); a
-    photo without a detectable face is recorded in the store's ``failures.csv`` and the other
-    clips go on (the file is rewritten from the store at the end: one line a clip not stored).
-    Deterministic from ``seed``.
-    """
-    from tqdm.auto import tqdm
-
-    if profile not in PROFILES:
-        raise ValueError(f"unknown intensity profile {profile!r}; expected one of {PROFILES}")
-    if not isinstance(n_frames, (int, np.integer)) or n_frames < 2:
-        raise ValueError(f"n_frames must be an integer >= 2, got {n_frames!r}")
-    index = london_index(photos_root)
-    df = index.df
-    if subjects is not None:
-        wanted = {str(s) for s in subjects}
-        missing = sorted(wanted - set(df["subject"]))
-        if missing:
-            raise ValueError(f"face ids {missing} are not in the London set under {photos_root}")
-        df = df[df["subject"].isin(wanted)]
-    from ferlib.data.adapters import get_adapter
-
-    store = ClipStore.create(store_dir, "london", LONDON_CLASSES, get_adapter("london").protocol)
-    store.remove_stale_tmp()
-    todo = df[[not store.has(c) for c in df["clip_id"]]]
-    landmarker = landmarker or dlib_landmarker()
-    work = size * supersample
-    cache: dict[str, FacePhoto | Exception] = {}
-
-    def photo(path: str) -> FacePhoto:
-        if path not in cache:
-            try:
-                cache[path] = load_face_photo(path, work, box_extend, landmarker)
-            except (ValueError, OSError) as exc:  # no face, unreadable file
-                cache[path] = exc
-        got = cache[path]
-        if isinstance(got, Exception):
-            raise got
-        return got
-
-    for row in tqdm(todo.to_dict("records"), desc=f"London set -> {store.root}", disable=not progress):
-        rng = _clip_rng(seed, row["subject"], row["label"])
-        happy = row["label_name"] == "happy"
-        intensity = intensity_profile(profile, int(n_frames), rng) if happy else np.zeros(int(n_frames), np.float32)
-        try:
-            neutral = photo(row["neutral_photo"])
-            smile = photo(row["smile_photo"]) if happy else None
-        except (ValueError, OSError) as exc:
-            store.record_failure(row["clip_id"], row["source"], str(exc))
-            continue
-        frames, landmarks = morph_clip(neutral, smile, intensity, size, rng, box_extend, supersample, jitter, align_pair)
-        store.write({**row, "profile": profile if happy else "static", "seed": int(seed)}, frames, landmarks, intensity=intensity)
-    store.settle_failures()
-    return store
-
-
 ADAPTER = Adapter(
     name="london",
     classes=LONDON_CLASSES,
     protocol=("subject_kfold", {"k": 10}),
     builder=london_index,
     description="Face Research Lab London Set: neutral → smile morphs of real faces (2 classes, known intensity); "
-    "render the clips with build_london_store",
+    "render the clips with ferlib.preprocess.london.build_london_store",
 )

@@ -1,31 +1,28 @@
-"""ferlib.viz.gradcam: Grad-CAM over a clip's frames on tiny untrained models, FER-GCN node features."""
+"""Grad-CAM over a clip's frames on tiny untrained models (ferlib.analysis.gradcam, drawn by ferlib.viz.gradcam),
+FER-GCN node features (ferlib.analysis.features) and the inputs of a run's model (ferlib.analysis.inference)."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from ferlib.models.fan import FAN
-from ferlib.models.fer_gcn import FERGCN
-from ferlib.viz.gradcam import (
-    CAM_METHODS,
-    ClipLogits,
-    choose_cam_method,
-    clip_gradcam,
+from ferlib.analysis.features import (
     center_features,
-    choose_clip,
     cosine_similarity_matrix,
-    default_target_layer,
-    fer_gcn_fig3_figure,
     fer_gcn_node_features,
-    gradcam_figure,
-    overlay,
+    sharing_verdict,
     similarity_table,
     similarity_to_frame,
 )
+from ferlib.analysis.gradcam import CAM_METHODS, ClipLogits, choose_cam_method, choose_clip, clip_gradcam, default_target_layer
+from ferlib.analysis.inference import model_inputs
+from ferlib.models.fan import FAN
+from ferlib.models.fer_gcn import FERGCN
+from ferlib.viz.gradcam import fer_gcn_fig3_figure, gradcam_figure, overlay
 
 TINY = {"width": 4, "depth": 2}
 
@@ -170,8 +167,6 @@ def test_choose_clip_prefers_clips_most_methods_get_right():
 
 def test_model_inputs_follow_the_run_config(small_store):
     from ferlib.train.config import resolve_config
-    from ferlib.viz.gradcam import model_inputs
-
     cfg = resolve_config("fan", "demo", input_size=32)
     batch = model_inputs(small_store, [0, 3], cfg, sampler="all")
     assert batch["frames"].shape == (2, 8, 3, 32, 32) and batch["landmarks"].shape == (2, 8, 68, 2)
@@ -179,3 +174,16 @@ def test_model_inputs_follow_the_run_config(small_store):
     assert model_inputs(small_store, [0], cfg)["frames"].shape[1] == 8  # FAN's test frames: every frame
     cfg.test_sampler = ""
     assert model_inputs(small_store, [0], cfg)["frames"].shape[1] == cfg.num_frames  # the training sampler's test mode
+
+
+def test_sharing_verdict_compares_the_gcn_with_its_control_without_sharing():
+    def table(cnn, gcn_self, gcn):
+        return pd.DataFrame({"stage": ["cnn", "gcn_self", "gcn", "modules"], "neutral_to_apex": [cnn, gcn_self, gcn, 0.9]})
+
+    shared = sharing_verdict(table(-0.1, -0.2, 0.6))
+    assert "-0.10 entering" in shared and "0.60 leaving" in shared and "shares the apex's features" in shared
+    assert "does NOT share" in sharing_verdict(table(-0.1, 0.58, 0.6))
+    assert "cannot be measured" in sharing_verdict(table(float("nan"), float("nan"), float("nan")))
+    with pytest.raises(KeyError, match="gcn_self"):
+        sharing_verdict(table(0, 0, 0).iloc[[0, 2]])
+

@@ -1,4 +1,6 @@
-"""Notebook 01's helpers: inputs, landmark error, report tables and figures (no dlib except one test)."""
+"""Notebook 01's helpers (no dlib except one test): its inputs (ferlib.preprocess.demo_videos, ferlib.data.folder),
+what the preprocessing did (ferlib.analysis.preprocessing: landmark error, report tables) and its figures
+(ferlib.viz.preprocessing)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from ferlib.data.index import ClipIndex  # noqa: E402
-from ferlib.data.landmarks68 import MEAN_SHAPE  # noqa: E402
+from ferlib.data.landmarks68 import MEAN_SHAPE, REGIONS  # noqa: E402
 from ferlib.data.store import FLAG_NO_FACE, ClipStore  # noqa: E402
 from ferlib.preprocess.face import ClipFaces, NoFaceError  # noqa: E402
+from ferlib.analysis import preprocessing as ap  # noqa: E402
+from ferlib.data import folder  # noqa: E402
+from ferlib.preprocess import demo_videos  # noqa: E402
 from ferlib.viz import preprocessing as vp  # noqa: E402
 
 
@@ -21,14 +26,14 @@ def _face(t: int = 5, size: int = 64, scale: float = 20.0) -> np.ndarray:
     return np.tile(MEAN_SHAPE * scale + [size / 2, size * 0.4], (t, 1, 1)).astype(np.float32)
 
 
-def _clip(clip_id: str = "c", t: int = 5, size: int = 64) -> vp.InspectedClip:
+def _clip(clip_id: str = "c", t: int = 5, size: int = 64) -> ap.InspectedClip:
     lm = _face(t, size)
     flags = np.zeros(t, np.uint8)
     flags[-1] = FLAG_NO_FACE
     faces = ClipFaces(boxes=np.tile([10, 10, 50, 54], (t, 1)).astype(np.float32), landmarks=lm, flags=flags,
                       scores=np.full(t, 1.5, np.float32))
     crops = np.zeros((t, 32, 32, 3), np.uint8)
-    return vp.InspectedClip(clip_id, np.full((t, size, size, 3), 120, np.uint8), faces, crops, lm / 2,
+    return ap.InspectedClip(clip_id, np.full((t, size, size, 3), 120, np.uint8), faces, crops, lm / 2,
                             np.zeros((t, 2, 3)))
 
 
@@ -59,13 +64,13 @@ def test_overlay_rejects_bad_input():
 
 def test_landmark_errors_known_answer():
     truth = _face(t=2, scale=20.0)  # inter-ocular distance 20 px
-    px, iod = vp.landmark_errors(truth + [3.0, 4.0], truth)
+    px, iod = ap.landmark_errors(truth + [3.0, 4.0], truth)
     np.testing.assert_allclose(px, 5.0, rtol=1e-6)
     np.testing.assert_allclose(iod, 0.25, rtol=1e-5)
     with pytest.raises(ValueError, match=r"\(T, 68, 2\)"):
-        vp.landmark_errors(truth[:, :5], truth[:, :5])
+        ap.landmark_errors(truth[:, :5], truth[:, :5])
     with pytest.raises(ValueError, match="inter-ocular distance is 0"):
-        vp.landmark_errors(np.zeros((1, 68, 2)), np.zeros((1, 68, 2)))
+        ap.landmark_errors(np.zeros((1, 68, 2)), np.zeros((1, 68, 2)))
 
 
 def test_error_table_and_figure_against_a_truth_store(tmp_path):
@@ -76,19 +81,19 @@ def test_error_table_and_figure_against_a_truth_store(tmp_path):
                 intensity=np.linspace(0, 1, t).astype(np.float32))
     clip = _clip("c", t)
     clip.faces.landmarks = clip.faces.landmarks + [0.0, 2.0]  # 2 px = 10 % IOD everywhere
-    table = vp.landmark_error_table([clip], store, ["g"])
+    table = ap.landmark_error_table([clip], store, ["g"])
     assert list(table.index) == ["c", "all clips"]
     assert table.loc["c", "mean_px"] == pytest.approx(2.0) and table.loc["all clips", "mean_pct_iod"] == pytest.approx(10.0)
     assert table.loc["c", "no_face_frames"] == 1
     fig = vp.landmark_error_figure([clip], store, ["g"])
     assert len(fig.axes) == 2 and "ground-truth expression intensity" in fig.axes[1].get_xlabel()
     bars = [p.get_height() for p in fig.axes[0].containers[0]]
-    assert len(bars) == len(vp.LANDMARK_REGIONS) and bars == pytest.approx([10.0] * len(bars), rel=1e-4)
+    assert len(bars) == len(REGIONS) and bars == pytest.approx([10.0] * len(bars), rel=1e-4)
     assert len(fig.axes[1].collections[0].get_offsets()) == t  # one point per frame
     assert "Spearman ρ" in fig.axes[1].get_legend().get_texts()[0].get_text()
     plt.close(fig)
     with pytest.raises(ValueError, match="1 clips but 2"):
-        vp.landmark_error_table([clip], store, ["g", "g"])
+        ap.landmark_error_table([clip], store, ["g", "g"])
 
 
 def test_keypoint_and_heatmap_figures():
@@ -117,30 +122,30 @@ def test_folder_index_and_limits(tmp_path):
     frames.mkdir(parents=True)
     (frames / "0001.png").write_bytes(b"x")
     (tmp_path / "notes.txt").write_text("not a clip")
-    index = vp.folder_index(tmp_path)
-    assert index.clip_ids == ["a_clip1", "b_seq_2"] and index.classes == (vp.UNLABELLED,)
-    limited = vp.limit_index(index, max_clips=1, max_frames=10)
+    index = folder.folder_index(tmp_path)
+    assert index.clip_ids == ["a_clip1", "b_seq_2"] and index.classes == (folder.UNLABELLED,)
+    limited = folder.limit_index(index, max_clips=1, max_frames=10)
     assert len(limited) == 1 and limited.df["frame_stop"].tolist() == [10]
     windows = ClipIndex.from_records([{"clip_id": "w", "label": 0, "subject": "s", "source": "v", "frame_start": 45,
                                        "frame_stop": 90}], ("happy",))
-    assert vp.limit_index(windows, max_frames=16).df[["frame_start", "frame_stop"]].values.tolist() == [[45, 61]]
+    assert folder.limit_index(windows, max_frames=16).df[["frame_start", "frame_stop"]].values.tolist() == [[45, 61]]
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no video files"):
-        vp.folder_index(tmp_path / "empty")
+        folder.folder_index(tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match="is not a folder of videos"):
-        vp.folder_index(tmp_path / "missing")
+        folder.folder_index(tmp_path / "missing")
     with pytest.raises(ValueError, match="max_clips and max_frames must be >= 0"):
-        vp.limit_index(index, max_clips=-1)
+        folder.limit_index(index, max_clips=-1)
 
 
 def test_demo_videos_need_three_subjects(tmp_path):
     with pytest.raises(ValueError, match="n_subjects must be >= 3"):
-        vp.make_demo_videos(tmp_path, n_subjects=2)
+        demo_videos.make_demo_videos(tmp_path, n_subjects=2)
     with pytest.raises(ValueError, match="no AFEW folder"):
-        vp.make_demo_videos(tmp_path, classes=("contempt",))
+        demo_videos.make_demo_videos(tmp_path, classes=("contempt",))
 
 
 def test_the_face_less_video_decodes_but_has_no_face(tmp_path):
-    path = vp.write_no_face_video(tmp_path / "wall.avi", n_frames=3, size=96)
+    path = demo_videos.write_no_face_video(tmp_path / "wall.avi", n_frames=3, size=96)
     with pytest.raises(NoFaceError, match="no face found in any of the 3 frames of .*wall.avi"):
-        vp.inspect_clip(path)
+        ap.inspect_clip(path)

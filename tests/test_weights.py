@@ -1,4 +1,5 @@
-"""ferlib.viz.weights: ρ against ground-truth intensity, peak positions, FER-GCN Fig. 4 weights, figures."""
+"""ρ against ground-truth intensity, peak positions, FER-GCN Fig. 4 weights (ferlib.analysis.weights) and their figures
+(ferlib.viz.weights)."""
 
 import matplotlib
 
@@ -9,20 +10,23 @@ import pytest
 import torch
 
 from ferlib.models.fer_gcn import FERGCN
-from ferlib.viz.weights import (
+from ferlib.analysis.weights import (
     check_weights,
+    claim_rows,
     correlation_table,
     fer_gcn_fig4_weights,
-    fer_gcn_intensity_figure,
     one_clip_per_class,
     peak_position,
-    peak_position_figure,
     relative_spread,
     spearman_per_clip,
     summarize_rho,
     verdicts,
-    weight_intensity_figure,
     weight_rows,
+)
+from ferlib.viz.weights import (
+    fer_gcn_intensity_figure,
+    peak_position_figure,
+    weight_intensity_figure,
     weights_over_frames_figure,
 )
 
@@ -172,3 +176,23 @@ def test_weight_intensity_figure_puts_spearman_rho_in_the_legend():
         weight_intensity_figure({"b": gt}, {"a": gt})
     with pytest.raises(ValueError, match="same shape"):
         weight_intensity_figure({"a": gt}, {"a": gt[:, :3]})
+
+
+def test_claim_rows_line_up_the_rows_each_claim_needs():
+    rng = np.random.default_rng(2)
+    gt = np.sort(rng.random((6, 8)), axis=1)
+    idx = np.tile(np.arange(8), (6, 1))
+    bp = {"intensity_weights": gt + 0.01, "alpha": gt[:, ::-1].copy(), "alpha_beta": gt, "gt_intensity": gt, "frame_idx": idx}
+    rows = (weight_rows(bp, ["intensity_weights", "frame_index"], 8, "fer_gcn", "synth-lab", "synth-lab")
+            + weight_rows(bp, ["alpha", "alpha_beta"], 8, "fan", "synth-lab", "synth-lab")
+            + weight_rows(bp, ["alpha"], 8, "fan", "synth-lab-return", "synth-lab"))
+    table = correlation_table(rows)
+    claims = claim_rows(table, "synth-lab", "synth-lab-return")
+    assert list(claims["weights"]) == ["intensity_weights", "frame_index", "alpha", "alpha_beta", "alpha"]
+    assert list(claims["trained_on"]) == ["synth-lab", "—", "synth-lab", "synth-lab", "synth-lab"]
+    assert claims.loc[2, "rho_mean"] == pytest.approx(-1) and claims.loc[3, "rho_mean"] == pytest.approx(1)
+    assert claims["question"].str.len().min() > 10
+    assert len(claim_rows(table, "synth-lab")) == 4  # no comparison set: its rows are left out
+    with pytest.raises(KeyError, match="rho_mean"):
+        claim_rows(table.drop(columns=["rho_mean"]), "synth-lab")
+

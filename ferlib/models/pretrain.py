@@ -20,10 +20,15 @@ The result is cached: :func:`frame_pretrained` returns the file, making it once 
 schedules of the frame-based methods): :func:`ferlib.models.trunks.load_trunk`, the one entry
 point for every trunk source, loads it into ``model.trunk`` before the first epoch. The file holds
 only tensors and plain types (``torch.load(weights_only=True)``).
+
+It lives with the models, not with :mod:`ferlib.train`: it is where the ``"synth-frames"`` trunk
+source comes from (:mod:`ferlib.models.trunks` resolves it here), and its small training loop
+needs nothing of the clip-level engine. ``python -m ferlib.models.pretrain`` makes the default file.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -35,7 +40,7 @@ import torch
 from torch import nn
 
 from ferlib.models.backbones import ferlib_cache_dir, small_cnn
-from ferlib.models.trunks import SYNTH_FRAMES, TrunkReport, load_trunk
+from ferlib.synth import SynthConfig, generate
 
 PRETRAIN_SEED = 1_000_003
 FORMAT = "ferlib-small-cnn-frame-pretrained/1"
@@ -125,8 +130,6 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     made first if missing from ``<cache_dir>/synth-pretrain-s{size}`` (``n_subjects`` generated with
     ``PRETRAIN_SEED``; the last ``val_subjects`` of them are held out to measure how well the
     frames' expression transfers to unseen identities, stored in the file's ``meta``)."""
-    from ferlib.synth import SynthConfig, generate
-
     out = frame_pretrained_path(cache_dir, width, depth, whole_map, size)
     if out.is_file():
         return out
@@ -167,29 +170,8 @@ def default_cache_dir() -> Path:
     return ferlib_cache_dir()
 
 
-def resolve_trunk_weights(spec: str, progress: bool = True) -> Path:
-    """The weight file of a ``small_cnn`` ``init_trunk`` value: ``"synth-frames"`` → the default
-    :func:`frame_pretrained` file (made if missing), anything else → that path (which must exist).
-    Other sources (``"imagenet"``, ``"emotion-fan"``) are resolved by :func:`ferlib.models.trunks.load_trunk`."""
-    if spec == SYNTH_FRAMES:
-        return frame_pretrained(default_cache_dir(), progress=progress)
-    path = Path(spec)
-    if not path.is_file():
-        raise FileNotFoundError(f"init_trunk={spec!r}: {path} is not a file; use {SYNTH_FRAMES!r} or a small_cnn weight file")
-    return path
-
-
-def init_trunk(model: nn.Module, path: str | Path) -> TrunkReport:
-    """Load a weight file into ``model.trunk`` through :func:`ferlib.models.trunks.load_trunk`
-    (KP-GCN-MSA's ``Sequential(cnn, triplet attention)`` included); raises naming the model when it
-    has no trunk the file fits."""
-    return load_trunk(model, str(path), progress=False)
-
-
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ferlib.train.pretrain [--cache DIR]``: make the default file now."""
-    import argparse
-
+    """``python -m ferlib.models.pretrain [--cache DIR]``: make the default file now."""
     p = argparse.ArgumentParser(description="frame-level pre-training of the demo profile's small CNN")
     p.add_argument("--cache", default=None, help="folder for the data and weights (default $FERLIB_CACHE or ~/.cache/ferlib)")
     a = p.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Result figures and tables of notebooks 02–06."""
+"""Result tables (ferlib.analysis.results), figures (ferlib.viz.results) and notebook 06's ablation grids (ferlib.workbook)."""
 
 import json
 
@@ -10,11 +10,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from ferlib.viz.results import (ablation_figure, ablation_settings, ablation_vs_paper, comparison_table,  # noqa: E402
-                                confusion_figure, fold_results_figure, fold_results_table,
-                                lambda_figure, ours_label, paper_comparison,
-                                paper_series, per_class_comparison, pooled_confusion, read_ablation, save_table,
-                                select_grid)
+from ferlib.analysis.results import (ablation_vs_paper, comparison_table, fold_results_table, ours_label,  # noqa: E402
+                                     paper_comparison, paper_series, per_class_comparison, pooled_confusion, save_table)
+from ferlib.viz.results import ablation_figure, confusion_figure, fold_results_figure, lambda_figure  # noqa: E402
+from ferlib.workbook import ablation_settings, read_ablation, select_grid  # noqa: E402
 
 CLASSES = ["anger", "happy", "sad"]
 

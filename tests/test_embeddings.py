@@ -1,4 +1,4 @@
-"""ferlib.viz.embeddings: t-SNE with few clips, class-structure scores, the per-method figure."""
+"""t-SNE with few clips and class-structure scores (ferlib.analysis.embeddings), the per-method figure (ferlib.viz.embeddings)."""
 
 import matplotlib
 
@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from ferlib.viz.embeddings import check_embedding, choose_perplexity, embedding_scores, tsne_2d, tsne_figure
+from ferlib.analysis.embeddings import check_embedding, choose_perplexity, embedding_scores, tsne_2d
+from ferlib.viz.embeddings import tsne_figure
 
 
 def blobs(n_per: int = 6, k: int = 3, d: int = 5, spread: float = 0.05):

@@ -1,0 +1,107 @@
+"""The notebooks' shared set-up: every parameter checked by one rule table, the data set opened, one way to write."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from ferlib.notebook_params import PARAMETERS, at_least, check_params  # noqa: E402
+from ferlib.workbook import Notebook, start_notebook  # noqa: E402
+
+
+def test_list_parameters_come_out_as_lists_whatever_their_form():
+    p = check_params({"folds": "[0, 1]", "methods": "fan,fer_gcn", "tables": None, "return_train": "[]", "other": object()})
+    assert p.folds == [0, 1] and p.methods == ["fan", "fer_gcn"] and p.tables is None and p.return_train == []
+    assert dict(p) == {"folds": [0, 1], "tables": None, "return_train": [], "methods": ["fan", "fer_gcn"]}
+    with pytest.raises(AttributeError, match="declares no parameter 'seed'"):
+        p.seed
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("profile", "fast", "profile='fast' is not allowed"),
+    ("train", "yes", "train='yes' is not allowed"),
+    ("seed", True, "seed=True must be an int"),
+    ("folds", "[-1]", "entry -1 is not a whole number >= 0"),
+    ("max_rows", 0, "max_rows=0 must be an int >= 1 or None"),
+    ("heatmap_sigma", 0, "heatmap_sigma=0 must be a number > 0"),
+    ("perplexity", 0.5, "perplexity=0.5 must be a number >= 1"),
+    ("methods", "[]", "methods='\\[\\]': expected a list of names"),
+])
+def test_a_bad_value_is_named(name, value, message):
+    with pytest.raises(ValueError, match=message):
+        check_params({name: value})
+
+
+def test_a_notebook_narrows_a_rule_for_itself(tmp_path):
+    assert check_params({"max_frames": 0}, max_frames=at_least(0)).max_frames == 0
+    with pytest.raises(ValueError, match="max_frames=0 must be an int >= 1"):
+        check_params({"max_frames": 0})
+    with pytest.raises(ValueError, match="methods entry='stgcn' is not allowed"):
+        check_params({"methods": ["fan", "stgcn"]}, methods=("fan", "fer_gcn"))
+    with pytest.raises(ValueError, match="cam_method='x' is not allowed"):
+        check_params({"cam_method": "x"}, cam_method=("auto", "gradcam"))
+    with pytest.raises(KeyError, match="no notebook parameter \\['nope'\\]"):
+        check_params({}, nope=(1,))
+    with pytest.raises(FileNotFoundError, match="videos_dir="):
+        check_params({"videos_dir": str(tmp_path / "missing")})
+
+
+def test_every_notebook_parameter_has_a_rule_its_default_passes():
+    import ast
+
+    import papermill as pm
+
+    from ferlib.run_notebooks import notebooks
+
+    for nb in notebooks():
+        declared = {k: ast.literal_eval(v["default"]) for k, v in pm.inspect_notebook(str(nb)).items()}
+        missing = sorted(set(declared) - set(PARAMETERS))
+        assert not missing, f"{nb.name}: {missing} have no rule"
+        assert set(check_params(declared, max_frames=at_least(0))) == set(declared), nb.name
+
+
+@pytest.fixture(scope="module")
+def namespace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("wb")
+    return {"profile": "smoke", "dataset": "synth-lab", "data_dir": str(root / "data"), "runs_dir": str(root / "runs"),
+            "figures_dir": str(root / "figures"), "train": False, "seed": 0, "folds": "[0]", "In": ["not a parameter"]}
+
+
+def test_start_notebook_opens_the_data_set_and_writes_through_save(namespace, capsys):
+    nb = start_notebook(namespace)
+    assert isinstance(nb, Notebook) and nb.folds == [0] and nb.profile == "smoke" and nb.figures.is_dir()
+    assert nb.store is not None and nb.store.root.name == "synth-lab-smoke"
+    assert "clips, 3 subjects" in capsys.readouterr().out
+    assert nb.run_dir("fan") == nb.figures.parent / "runs" / "synth-lab-smoke" / "fan" / "full"
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    assert nb.save(fig, "t_fig", dpi=50) is None  # a cell ending in it shows the figure, not a path
+    assert (nb.figures / "t_fig.png").stat().st_size > 0 and plt.fignum_exists(fig.number)  # left open to show
+    plt.close(fig)
+    nb.save(pd.DataFrame({"a": [1.23456]}), "t_table", index=False, floatfmt=".2f", caption="Measured here.")
+    assert (nb.figures / "t_table.csv").read_text().splitlines() == ["a", "1.23456"]
+    assert (nb.figures / "t_table.md").read_text().startswith("Measured here.\n\n|    a |")
+    nb.save(pd.DataFrame({"a": []}), "t_empty", empty="no failures")
+    assert (nb.figures / "t_empty.md").read_text() == "no failures\n"
+    with pytest.raises(TypeError, match="writes a matplotlib Figure or a pandas DataFrame"):
+        nb.save([1, 2], "t_list")
+    with pytest.raises(FileNotFoundError, match="no finished run in .*fan"):
+        nb.run_method("fan")  # train=False and no run yet
+
+
+def test_a_notebook_that_opens_no_data_set_still_checks_it(namespace, tmp_path):
+    nb = start_notebook({**namespace, "dataset": "synth-wild"}, open_data=False)
+    assert nb.store is None
+    with pytest.raises(ValueError, match="has not opened its data set"):
+        nb.run_dir("fan")
+    with pytest.raises(FileNotFoundError, match="dataset="):
+        start_notebook({**namespace, "dataset": str(tmp_path / "no-store")}, open_data=False)
+    with pytest.raises(ValueError, match="renders the generated sets"):
+        start_notebook({**namespace, "dataset": "ckplus-store", "videos_dir": ""}, open_data=False)
+    with pytest.raises(ValueError, match="profile='fast'"):
+        start_notebook({**namespace, "profile": "fast"})
