@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from ferlib.data.store import ClipStore
-from ferlib.models.registry import available_methods, method_entry, method_spec
+from ferlib.models.registry import available_methods, method_spec
 from ferlib.train.cv import cross_validate
 
 ROW_KEYS = {"label", "method", "variant", "overrides", "model_overrides"}
