@@ -53,7 +53,7 @@ from ferlib.data.protocols import get_protocol
 from ferlib.models.registry import available_methods, method_spec
 from ferlib.notebook_params import PROFILES, NotebookParams, Rule, check_choice, check_params, check_path
 from ferlib.synth import SynthConfig, generate
-from ferlib.train.ablate import PAPER_GRIDS, ablate, slug
+from ferlib.train.ablate import PAPER_GRIDS, ablate, row_dir
 from ferlib.train.config import resolve_config
 from ferlib.train.cv import collate, cross_validate, recipe_protocol, resolve_folds
 from ferlib.train.guards import warn_small_test_fold
@@ -278,13 +278,13 @@ def select_grid(tables: Sequence[str], max_rows: int | None = None) -> dict[str,
     return {t: [dict(r) for r in PAPER_GRIDS[t][:max_rows]] for t in tables}
 
 
-def read_ablation(grid: dict[str, list[dict[str, Any]]], out_dir: str | Path, fold_names: Sequence[str]) -> pd.DataFrame:
+def read_ablation(grid: dict[str, list[dict[str, Any]]], out_dir: str | Path, fold_names: Sequence[str],
+                  shared_dir: str | Path | None = None) -> pd.DataFrame:
     """The table :func:`ferlib.train.ablate.ablate` returns, read from finished runs only
-    (``out_dir/<table>/<label-slug>/<fold>/metrics.json``); a missing run raises
+    (:func:`ferlib.train.ablate.row_dir` of each row); a missing run raises
     :class:`FileNotFoundError` naming its folder, before anything is read."""
-    out = Path(out_dir)
-    missing = [out / t / slug(r["label"]) / f for t, rows in grid.items() for r in rows for f in fold_names
-               if not (out / t / slug(r["label"]) / f / "metrics.json").is_file()]
+    missing = [row_dir(out_dir, t, r, shared_dir) / f for t, rows in grid.items() for r in rows for f in fold_names
+               if not (row_dir(out_dir, t, r, shared_dir) / f / "metrics.json").is_file()]
     if missing:
         raise FileNotFoundError(
             f"{len(missing)} ablation run(s) missing, e.g. {missing[0]} (no metrics.json); run notebook 06 with "
@@ -292,7 +292,7 @@ def read_ablation(grid: dict[str, list[dict[str, Any]]], out_dir: str | Path, fo
     records = []
     for table, rows in grid.items():
         for row in rows:
-            res = collate(out / table / slug(row["label"]), fold_names)
+            res = collate(row_dir(out_dir, table, row, shared_dir), fold_names)
             records.append({
                 "table": table, "label": row["label"], "method": row["method"], "variant": row.get("variant", "full"),
                 "accuracy": res.loc["mean", "accuracy"], "accuracy_std": res.loc["std", "accuracy"],
@@ -341,9 +341,13 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
     """Run (``train=True``) or only read (``train=False``) the ablation ``grid`` under the notebook
     ``profile``'s training plan (:func:`train_plan`) with
     :func:`ferlib.train.ablate.ablate`; returns its table. ``epochs`` replaces every row's
-    schedule length; ``overrides`` are further TrainConfig fields. Reading fails with
-    :class:`FileNotFoundError` naming the first missing run (ablate itself would train it)."""
+    schedule length; ``overrides`` are further TrainConfig fields. Rows that are a method's plain
+    variant (the full model, FAN w/o relation attention, …) share the folders of the method
+    notebooks (``<out_dir>/../<method>/<variant>``) when no override changes their schedule, so
+    those models are trained once. Reading fails with :class:`FileNotFoundError` naming the first
+    missing run (ablate itself would train it)."""
     plan = train_plan(profile, store.dataset.startswith("synth"))
+    shared = Path(out_dir).parent if epochs is None and not overrides.keys() - {"seed"} else None
     chosen = folds if folds is not None else plan.folds
     if not train:
         splits = plan_splits(next(iter(grid.values()))[0]["method"], store, profile)
@@ -351,7 +355,7 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
         if bad:
             raise ValueError(f"folds {bad} are not among the {len(splits)} folds (positions 0..{len(splits) - 1})")
         names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
-        return read_ablation(grid, out_dir, names)
+        return read_ablation(grid, out_dir, names, shared)
     kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
     return ablate(grid, store, out_dir, protocol=plan.protocol, profile=plan.model_profile, folds=chosen,
-                  protocol_kwargs=plan.protocol_kwargs, recipe=plan.recipe, **kw)
+                  protocol_kwargs=plan.protocol_kwargs, recipe=plan.recipe, shared_dir=shared, **kw)

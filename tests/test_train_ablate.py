@@ -39,3 +39,13 @@ def test_ablate_runs_each_row(tiny, tmp_path):
     assert (tmp_path / "abl" / "fan_variants" / "FAN_w_o_relation" / "fold01" / "metrics.json").is_file()
     assert (tmp_path / "abl" / "fan_variants" / "FAN" / "fold01" / "config.json").read_text().count('"lr": 0.01') == 1
     assert (tmp_path / "abl" / "ablation.csv").is_file()
+
+
+def test_plain_variant_rows_share_the_method_runs(tmp_path):
+    from ferlib.train.ablate import row_dir
+
+    full = {"label": "FAN", "method": "fan", "variant": "full"}
+    k5 = {"label": "K=5", "method": "fan", "variant": "full", "overrides": {"num_frames": 5}}
+    assert row_dir(tmp_path / "abl", "fan_variants", full, tmp_path) == tmp_path / "fan" / "full"
+    assert row_dir(tmp_path / "abl", "fan_k_segments", k5, tmp_path) == tmp_path / "abl" / "fan_k_segments" / "K=5"
+    assert row_dir(tmp_path / "abl", "fan_variants", full) == tmp_path / "abl" / "fan_variants" / "FAN"

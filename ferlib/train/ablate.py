@@ -70,13 +70,24 @@ def validate_grid(grid: dict[str, list[dict[str, Any]]]) -> None:
             seen.add(slug(row["label"]))
 
 
+def row_dir(out_dir: str | Path, table: str, row: dict[str, Any], shared_dir: str | Path | None = None) -> Path:
+    """Where one grid row's folds live: ``<shared_dir>/<method>/<variant>`` for a row without overrides
+    when ``shared_dir`` is given (the layout of the method notebooks' runs), else
+    ``<out_dir>/<table>/<label-slug>``."""
+    if shared_dir is not None and not row.get("overrides") and not row.get("model_overrides"):
+        return Path(shared_dir) / row["method"] / row.get("variant", "full")
+    return Path(out_dir) / table / slug(row["label"])
+
+
 def ablate(grid: dict[str, list[dict[str, Any]]] | str, store: ClipStore, out_dir: str | Path, protocol: str | None = None,
            profile: str = "demo", folds: Iterable[int | str] | None = None, protocol_kwargs: dict[str, Any] | None = None,
-           tables: Iterable[str] | None = None, **overrides: Any) -> pd.DataFrame:
+           tables: Iterable[str] | None = None, shared_dir: str | Path | None = None, **overrides: Any) -> pd.DataFrame:
     """Run every row of ``grid`` (or of ``PAPER_GRIDS[grid]`` when a name is given; ``tables``
     picks some) and return the ablation table. ``overrides`` (TrainConfig fields) apply to all
     rows; a row's own ``overrides`` win. ``protocol=None`` takes each method's recipe protocol for
-    the store's data set."""
+    the store's data set. With ``shared_dir``, a row that is a plain (method, variant) — no
+    overrides of its own — runs in ``shared_dir/<method>/<variant>`` (:func:`row_dir`), where the
+    method notebooks keep the same runs: a model is trained once."""
     if isinstance(grid, str):
         if grid not in PAPER_GRIDS:
             raise ValueError(f"unknown ablation grid {grid!r}; expected one of {sorted(PAPER_GRIDS)} or a dict")
@@ -93,7 +104,7 @@ def ablate(grid: dict[str, list[dict[str, Any]]] | str, store: ClipStore, out_di
     for table, rows in grid.items():
         for row in rows:
             kw = {**overrides, **row.get("overrides", {})}
-            res = cross_validate(row["method"], store, protocol, profile, out / table / slug(row["label"]), folds=folds,
+            res = cross_validate(row["method"], store, protocol, profile, row_dir(out, table, row, shared_dir), folds=folds,
                                  variant=row.get("variant", "full"), protocol_kwargs=protocol_kwargs,
                                  model_overrides=row.get("model_overrides"), **kw)
             records.append({
