@@ -1,5 +1,5 @@
 """Is the loader fast enough? Clips/s read from the store through the DataLoader vs clips/s a
-demo-profile model consumes in training (forward + backward + optimiser step), in one run.
+demo-size model consumes in training (forward + backward + optimiser step), in one run.
 
     python benchmarks/bench_loader.py [--method fer_gcn] [--workers 2] [--clips 210]
 
@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from ferlib.data.dataset import ClipDataset
 from ferlib.data.samplers import Sampler
 from ferlib.data.transforms import ClipTransform
-from ferlib.models.registry import build_model, get_profile
+from ferlib.models.registry import build_model, get_size
 from ferlib.synth import SynthConfig, generate
 
 
@@ -40,7 +40,7 @@ def main() -> None:
         per_1000 = store.size_bytes() / n * 1000 / 2**20
         print(f"generation: {n} clips in {gen_s:.1f} s = {n / gen_s:.1f} clips/s; store {per_1000:.0f} MiB per 1000 clips (16 frames, 64x64)")
 
-        prof = get_profile(args.method, "demo")
+        prof = get_size(args.method, "demo")
         ds = ClipDataset(store, store.index(), Sampler(prof.sampler, prof.num_frames), ClipTransform(prof.input_size, train=True))
         loader = DataLoader(ds, batch_size=args.batch, shuffle=True, num_workers=args.workers, persistent_workers=args.workers > 0)
         for _ in loader:  # warm-up: worker start, page cache

@@ -4,7 +4,7 @@
 
 Without ``--store`` it generates a small synth ``lab`` store (10 subjects × 7 classes, 16 frames,
 64 px; 112 px with ``--paper`` so the paper inputs are not upsampled from tiny frames) in a
-temporary folder. Each method trains ``--epochs`` epochs of its profile's schedule on fold 1
+temporary folder. Each method trains ``--epochs`` epochs of its size's schedule on fold 1
 (no per-epoch test evaluation) and the table prints clips/s and data-wait share.
 """
 
@@ -23,7 +23,7 @@ METHODS = ("fer_gcn", "fan", "kp_gcn_msa", "stgcn")
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--paper", action="store_true", help="paper profiles instead of demo")
+    p.add_argument("--paper", action="store_true", help="paper sizes instead of demo")
     p.add_argument("--store", default=None)
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--workers", type=int, default=0)
@@ -41,17 +41,17 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         from ferlib.synth import SynthConfig, generate
 
         store = generate(tmp / "store", SynthConfig(n_subjects=10, n_frames=16, size=112 if args.paper else 64, seed=0), progress=False)
-    profile = "paper" if args.paper else "demo"
+    model_size = "paper" if args.paper else "demo"
     rows = []
     for m in args.methods:
         over = dict(epochs=args.epochs, num_workers=args.workers, eval_test_each_epoch=False, progress=False)
         if args.batch_size:
             over["batch_size"] = args.batch_size
         t0 = time.perf_counter()
-        cross_validate(m, store, "subject_kfold", profile, tmp / m, folds=[0], **over)
+        cross_validate(m, store, "subject_kfold", model_size, tmp / m, folds=[0], **over)
         wall = time.perf_counter() - t0
         t = json.loads((tmp / m / "fold01" / "timing.json").read_text())
-        rows.append({"method": m, "profile": profile, "clips_per_s": t["clips_per_s"], "data_wait_share": t["data_wait_share"],
+        rows.append({"method": m, "size": model_size, "clips_per_s": t["clips_per_s"], "data_wait_share": t["data_wait_share"],
                      "train_s": t["train_s"], "wall_s": wall})
     df = pd.DataFrame(rows)
     print(df.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

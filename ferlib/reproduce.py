@@ -131,11 +131,11 @@ def time_one_step(cfg: TrainConfig, num_classes: int, side: int = 64) -> tuple[f
     ``cfg``'s model on one random clip, and how it was measured. Frames are ``side`` pixels and the
     time is scaled by the area to ``cfg.input_size`` (the per-frame CNN dominates): a planning
     estimate in seconds, not a benchmark."""
-    model = build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant,
+    model = build_model(cfg.method, cfg.size, num_classes=num_classes, variant=cfg.variant,
                         **{k: v for k, v in cfg.model_overrides.items() if k != "num_classes"})
     model.train()
     s = min(side, cfg.input_size) if cfg.input_size else 0
-    data = example_batch(cfg.method, cfg.profile, 2, num_frames=cfg.num_frames, size=s or None)
+    data = example_batch(cfg.method, cfg.size, 2, num_frames=cfg.num_frames, input_size=s or None)
     args = model_inputs(cfg.method, data, stgcn_normalise=cfg.stgcn_normalise)
     spent = 0.0
     for _ in range(2):  # the first step warms up (allocations, autograd); the second is timed
@@ -151,7 +151,7 @@ def time_one_step(cfg: TrainConfig, num_classes: int, side: int = 64) -> tuple[f
 def _trunk_line(cfg: TrainConfig) -> str:
     if not cfg.init_trunk:
         return "random initialisation (the recipe names no pretrained trunk)"
-    return describe_trunk(cfg.init_trunk, cfg.method, cfg.profile)
+    return describe_trunk(cfg.init_trunk, cfg.method, cfg.size)
 
 
 def _hms(seconds: float) -> str:
@@ -211,7 +211,7 @@ def plan_method(method: str, dataset: str, index: Any, runs_dir: Path, store_nam
         f"  folds      {len(splits)} run: {', '.join(s.name for s in splits[:6])}{' …' if len(splits) > 6 else ''}",
         f"  clips      {len(index)} in the data set; train {min(n_train)}–{max(n_train)}, test {min(n_test)}–{max(n_test)} "
         f"per fold (a validation split is carved by subject from train)",
-        f"  model      {method} ({cfg.profile} size, {cfg.input_size or 'landmarks'} px, {cfg.num_frames} frames "
+        f"  model      {method} ({cfg.size} size, {cfg.input_size or 'landmarks'} px, {cfg.num_frames} frames "
         f"{cfg.sampler} / test {cfg.test_sampler or cfg.sampler})",
         f"  schedule   {cfg.optimizer} lr {cfg.lr:g}, {cfg.schedule} {cfg.milestones or ''} ×{cfg.gamma:g}, "
         f"{cfg.epochs} epochs, batch {cfg.batch_size}, augmentation {cfg.augmentation if cfg.augment else 'none'}",
@@ -246,7 +246,7 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
     methods = methods_for(ds, smoke) if method == "all" else [method]
     for m in methods:
         get_recipe(m, ds, "demo" if smoke else recipe)
-    size = 64 if smoke else max(method_spec(m).profiles["paper"].input_size or 64 for m in methods)
+    size = 64 if smoke else max(method_spec(m).sizes["paper"].input_size or 64 for m in methods)
     ds, st, index = open_or_make_store(dataset, root, store, size, workers, options, dry_run, progress=not smoke)
     store_name = st.root.name if st is not None else Path(store or Path("data") / ds).name
     plans = []
@@ -266,7 +266,7 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
         raise ValueError(f"no clip store for {ds}")  # pragma: no cover - only dry runs lack one
     results: dict[str, Any] = {}
     for p in plans:
-        table = cross_validate(p.method, st, p.protocol, p.config.profile, p.out_dir, folds=p.folds,
+        table = cross_validate(p.method, st, p.protocol, p.config.size, p.out_dir, folds=p.folds,
                                protocol_kwargs=p.protocol_kwargs, recipe="demo" if smoke else recipe,
                                **{k: v for k, v in p.config.to_dict().items() if k in _RUN_FIELDS})
         results[p.method] = write_tables(p, table, ds, Path(figures_dir), echo)

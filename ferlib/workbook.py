@@ -70,11 +70,11 @@ SYNTH_SIZES = {
 
 @dataclass(frozen=True)
 class TrainPlan:
-    """How a notebook profile trains a method on a store: the model profile, the recipe's name, the
+    """How a notebook profile trains a method on a store: the model size, the recipe's name, the
     protocol and its kwargs (``None``: the recipe's), the folds (positions; ``None``: all) and
     TrainConfig overrides."""
 
-    model_profile: str
+    model_size: str
     recipe: str
     protocol: str | None
     protocol_kwargs: dict[str, Any]
@@ -99,7 +99,7 @@ def plan_splits(method: str, store: ClipStore, profile: str) -> list[Any]:
     plan = train_plan(profile, store.dataset.startswith("synth"))
     proto, kwargs = plan.protocol, plan.protocol_kwargs
     if proto is None:
-        cfg = resolve_config(method, plan.model_profile, dataset=store.dataset, recipe=plan.recipe)
+        cfg = resolve_config(method, plan.model_size, dataset=store.dataset, recipe=plan.recipe)
         proto, kwargs = recipe_protocol(cfg, store.dataset, kwargs)
     return get_protocol(proto, store.index(), **kwargs)
 
@@ -174,7 +174,7 @@ def run_method(method: str, store: ClipStore, profile: str, runs_dir: str | Path
             warn_small_test_fold(index, split)
         return collate(out, names)
     kw = {**plan.overrides, **overrides}
-    return cross_validate(method, store, plan.protocol, plan.model_profile, out, folds=chosen, variant=variant,
+    return cross_validate(method, store, plan.protocol, plan.model_size, out, folds=chosen, variant=variant,
                           protocol_kwargs=plan.protocol_kwargs, model_overrides=model_overrides, recipe=plan.recipe, **kw)
 
 
@@ -357,5 +357,5 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
         names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
         return read_ablation(grid, out_dir, names, shared)
     kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
-    return ablate(grid, store, out_dir, protocol=plan.protocol, profile=plan.model_profile, folds=chosen,
+    return ablate(grid, store, out_dir, protocol=plan.protocol, size=plan.model_size, folds=chosen,
                   protocol_kwargs=plan.protocol_kwargs, recipe=plan.recipe, shared_dir=shared, **kw)

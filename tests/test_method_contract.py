@@ -19,10 +19,10 @@ def test_method_contract(method, variant, size):
     torch.manual_seed(0)
     model = build_model(method, size, num_classes=3, variant=variant).train()
     assert getattr(model, "input_kind", "frames") == spec.inputs  # the class and its spec agree
-    prof = spec.profiles[size]
+    prof = spec.sizes[size]
     side = 32 if size == "paper" else None  # the paper's trunks at a small side keep the test fast
     frames = 16 if spec.inputs == "landmarks" else None  # ST-GCN takes any T: 16 instead of 45 keeps it quick
-    batch = example_batch(method, size, batch=2, size=side, num_frames=frames)
+    batch = example_batch(method, size, batch=2, input_size=side, num_frames=frames)
     logits, extras = model(*model_inputs(method, batch))
     assert logits.shape == (2, 3) and torch.isfinite(logits).all()
     missing = set(spec.byproducts) - set(extras)

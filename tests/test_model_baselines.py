@@ -10,7 +10,7 @@ import torch
 import torchvision
 
 from ferlib.models.baselines import R3D, FrameCNN, RecurrentCNN, fuse_frame_scores, r3d_18_reference
-from ferlib.models.registry import available_methods, build_model, get_profile
+from ferlib.models.registry import available_methods, build_model, get_size
 
 METHODS = ("cnn_mean", "cnn_score_fusion", "cnn_lstm", "cnn_gru", "r3d_18")
 TINY_2D = {"backbone": "small_cnn", "backbone_kwargs": {"width": 4, "depth": 2}}
@@ -22,13 +22,13 @@ def tiny(method: str, **kw: object) -> torch.nn.Module:
     return build_model(method, "demo", num_classes=3, **{**extra, **kw})
 
 
-def test_registered_with_both_profiles() -> None:
+def test_registered_with_both_sizes() -> None:
     assert set(METHODS) <= set(available_methods())
     for method in METHODS:
-        for profile in ("demo", "paper"):
-            assert get_profile(method, profile).num_frames == 16
+        for size in ("demo", "paper"):
+            assert get_size(method, size).num_frames == 16
         assert sum(p.numel() for p in build_model(method, "demo").parameters()) < 1_000_000
-    assert get_profile("r3d_18", "paper").input_size == 112
+    assert get_size("r3d_18", "paper").input_size == 112
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -70,7 +70,7 @@ def test_recurrent_readouts() -> None:
     assert model(torch.rand(2, 4, 3, 16, 16))[1]["embedding"].shape == (2, 6)
 
 
-def test_r3d_paper_profile_is_torchvisions_r3d_18() -> None:
+def test_r3d_paper_size_is_torchvisions_r3d_18() -> None:
     torch.manual_seed(0)
     model = build_model("r3d_18", "paper", num_classes=5)
     reference = r3d_18_reference(5)

@@ -1,5 +1,5 @@
 """FAN: shapes, the paper's formulas on a hand-computed example, the official evaluation option,
-the paper profile's parameter count, bad input."""
+the paper size's parameter count, bad input."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ferlib.models.fan import FAN
-from ferlib.models.registry import build_model, get_profile
+from ferlib.models.registry import build_model, get_size
 
 VARIANTS = ("full", "self_attention", "score_fusion", "full_official_eval")
 TINY = {"backbone": "small_cnn", "backbone_kwargs": {"width": 4, "depth": 2}}
@@ -34,8 +34,8 @@ def test_forward_backward_every_variant(variant: str, t: int) -> None:
     assert all(p.grad is not None for p in model.parameters())  # demo layout: no unused head
 
 
-def test_paper_profile_has_the_official_parameter_count() -> None:
-    paper = get_profile("fan", "paper")
+def test_paper_size_has_the_official_parameter_count() -> None:
+    paper = get_size("fan", "paper")
     assert (paper.input_size, paper.num_frames, paper.sampler) == (224, 3, "segments")
     for variant in ("full", "self_attention", "score_fusion"):
         model = build_model("fan", "paper", num_classes=7, variant=variant)
@@ -46,7 +46,7 @@ def test_paper_profile_has_the_official_parameter_count() -> None:
     assert logits.shape == (1, 7)
 
 
-def test_demo_profile_is_small() -> None:
+def test_demo_size_is_small() -> None:
     model = build_model("fan", "demo")
     assert sum(p.numel() for p in model.parameters()) < 1_000_000
 

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from ferlib.models.fer_gcn import FERGCN, GraphModule
-from ferlib.models.registry import build_model, get_profile
+from ferlib.models.registry import build_model, get_size
 
 VARIANTS = ("backbone", "gcn_x1", "gcn_x2", "gcn_x3", "full")
 TINY = {"backbone": "small_cnn", "backbone_kwargs": {"width": 4, "depth": 2}, "node_dim": 8}
@@ -34,8 +34,8 @@ def test_forward_backward_every_variant(variant: str, t: int) -> None:
     assert all(p.grad is not None for p in model.trunk.parameters())
 
 
-def test_registered_profiles() -> None:
-    demo, paper = get_profile("fer_gcn", "demo"), get_profile("fer_gcn", "paper")
+def test_registered_sizes() -> None:
+    demo, paper = get_size("fer_gcn", "demo"), get_size("fer_gcn", "paper")
     assert (paper.input_size, paper.num_frames, paper.sampler) == (224, 16, "chronological")
     assert paper.kwargs["backbone"] == "vgg16_bn" and paper.kwargs["node_dim"] == 256
     assert demo.kwargs["backbone"] == "small_cnn" and demo.num_frames == 16
@@ -133,7 +133,7 @@ def test_bad_input_errors() -> None:
         FERGCN(3, backbone="small_cnn", fusion="max")  # type: ignore[arg-type]
 
 
-def test_paper_profile_single_small_forward() -> None:
+def test_paper_size_single_small_forward() -> None:
     torch.manual_seed(0)
     model = build_model("fer_gcn", "paper", num_classes=7)
     assert isinstance(model.trunk, nn.Sequential) and model.num_frames == 16

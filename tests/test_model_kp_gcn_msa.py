@@ -19,7 +19,7 @@ from ferlib.models.kp_gcn_msa import (
     _torch_cls_attention,
     kp_gcn_msa_loss,
 )
-from ferlib.models.registry import build_model, get_profile
+from ferlib.models.registry import build_model, get_size
 
 
 def _inputs(b: int, t: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -313,11 +313,11 @@ def test_variant_forward_backward(variant: str, t: int) -> None:
     assert first_conv.weight.grad.abs().sum() > 0
 
 
-# ---------------------------------------------------------------- profiles
+# ---------------------------------------------------------------- sizes
 
 
-def test_demo_profile_is_small_with_an_8x8_map() -> None:
-    prof = get_profile("kp_gcn_msa", "demo")
+def test_demo_size_is_small_with_an_8x8_map() -> None:
+    prof = get_size("kp_gcn_msa", "demo")
     assert (prof.input_size, prof.num_frames) == (64, 8)
     model = build_model("kp_gcn_msa", "demo")
     assert model.local_pooling == "weighted"
@@ -325,8 +325,8 @@ def test_demo_profile_is_small_with_an_8x8_map() -> None:
     assert model.trunk(torch.rand(2, 3, 64, 64)).shape == (2, 64, 8, 8)
 
 
-def test_paper_profile_single_forward() -> None:
-    prof = get_profile("kp_gcn_msa", "paper")
+def test_paper_size_single_forward() -> None:
+    prof = get_size("kp_gcn_msa", "paper")
     assert (prof.input_size, prof.num_frames, prof.sampler) == (112, 16, "tsn")
     model = build_model("kp_gcn_msa", "paper").eval()
     assert model.local_pooling == "gap"  # eq. 2 as written

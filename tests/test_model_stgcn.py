@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.models.face_graph import face_graph
-from ferlib.models.registry import build_model, get_profile
+from ferlib.models.registry import build_model, get_size
 from ferlib.models.stgcn import (
     DEMO_BLOCKS,
     PAPER_BLOCKS,
@@ -39,7 +39,7 @@ def _temporal_lengths(model: STGCN, x: torch.Tensor) -> list[int]:
     return seen
 
 
-def test_paper_profile_parameters_and_strides():
+def test_paper_size_parameters_and_strides():
     torch.manual_seed(0)
     model = build_model("stgcn", "paper", num_classes=5)
     assert isinstance(model, STGCN)
@@ -51,8 +51,8 @@ def test_paper_profile_parameters_and_strides():
     assert logits.shape == (1, 5) and extras["embedding"].shape == (1, 256)
 
 
-def test_profiles():
-    demo, paper = get_profile("stgcn", "demo"), get_profile("stgcn", "paper")
+def test_sizes():
+    demo, paper = get_size("stgcn", "demo"), get_size("stgcn", "paper")
     assert (demo.num_frames, paper.num_frames) == (16, 45)
     assert demo.sampler == paper.sampler == "window"
     for variant in ("full", "multistream"):

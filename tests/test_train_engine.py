@@ -101,6 +101,16 @@ def test_config_errors_name_the_key():
         resolve_config("fan", "demo", optimizer="rmsprop")
 
 
+def test_older_config_json_with_a_profile_key_reads_as_the_model_size(tmp_path):
+    new = resolve_config("fan", "paper", recipe="demo")
+    assert new.size == "paper" and "size" in new.to_dict() and "profile" not in new.to_dict()
+    old = {k: v for k, v in new.to_dict().items() if k != "size"}
+    (tmp_path / "config.json").write_text(json.dumps({**old, "profile": "paper"}))
+    assert TrainConfig.load(tmp_path / "config.json") == new
+    with pytest.raises(ValueError, match=r"unknown config keys \['profile'\]"):  # both keys: the old one is not silently dropped
+        TrainConfig.from_dict({**old, "size": "paper", "profile": "demo"})
+
+
 def test_label_set_mismatch_is_refused(tiny, tmp_path):
     with pytest.raises(ValueError, match=r"num_classes=7 .* the data has 2 classes"):
         fit(fan_cfg(model_overrides={"num_classes": 7}), tiny, SPLIT, tmp_path / "x")

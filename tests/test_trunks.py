@@ -165,8 +165,8 @@ RESNET_METHODS = [("fan", "paper"), ("cnn_mean", "paper"), ("cnn_score_fusion", 
 def test_imagenet_resnet18_loads_into_every_resnet_method(hub, resnet_remote, resnet_state, monkeypatch):
     monkeypatch.setitem(trunks.IMAGENET_WEIGHTS, "resnet18", weights_enum(resnet_remote.as_uri()))
     reference = tv_backbone(resnet_state)
-    for method, profile in RESNET_METHODS:
-        model = build_model(method, profile, num_classes=7).eval()
+    for method, size in RESNET_METHODS:
+        model = build_model(method, size, num_classes=7).eval()
         report = load_trunk(model, "imagenet", progress=False)
         assert (report.kind, report.architecture, report.format) == ("imagenet", "resnet18", "torchvision"), method
         assert report.dropped == ["fc.bias", "fc.weight"] and report.missing == []
@@ -316,7 +316,7 @@ def test_what_does_not_fit_is_refused_by_name(tmp_path, resnet_state, tiny_frame
         load_trunk(fan, str(resolve_trunk_weights(SYNTH_FRAMES, progress=False)))
     with pytest.raises(FileNotFoundError, match="neither a named source .* nor an existing file"):
         load_trunk(fan, str(tmp_path / "typo.pth"))
-    with pytest.raises(ValueError, match="'synth-frames' is the demo profile's small_cnn pre-training"):
+    with pytest.raises(ValueError, match="'synth-frames' is the demo size's small_cnn pre-training"):
         load_trunk(fan, SYNTH_FRAMES)
     with pytest.raises(ValueError, match="torchvision ImageNet weights exist for"):
         load_trunk(build_model("fan", "demo", num_classes=7), "imagenet")
@@ -381,7 +381,7 @@ def test_describe_trunk_builds_and_loads_nothing(hub, monkeypatch, resnet_state,
 # --------------------------------------------------------------------------- training
 
 
-def test_paper_profiles_start_from_the_papers_trunks():
+def test_paper_sizes_start_from_the_papers_trunks():
     assert resolve_config("fer_gcn", "paper", dataset="ckplus").init_trunk == "imagenet"
     assert resolve_config("fan", "paper", dataset="afew").init_trunk == "emotion-fan"
     assert resolve_config("kp_gcn_msa", "paper", dataset="dfew").init_trunk == "imagenet"

@@ -194,7 +194,7 @@ def load_torchvision_weights(weights: str | WeightsEnum, progress: bool = True) 
 
 
 def small_cnn(width: int = 32, depth: int = 4, weights: str | Path | None = None, whole_map: int = 0) -> Backbone:
-    """A small VGG-style trunk for the CPU ``demo`` profile: ``depth`` blocks of
+    """A small VGG-style trunk for the CPU ``demo`` size: ``depth`` blocks of
     conv3×3-BN-ReLU-maxpool2, channels ``width·2^i`` capped at ``8·width``.
 
     ``whole_map`` > 0 appends a ``whole_map×whole_map`` convolution (no padding) + BN + ReLU that

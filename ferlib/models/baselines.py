@@ -1,6 +1,6 @@
 """Baselines of the papers' tables: per-frame CNNs, CNN + recurrent layer, and a 3D CNN.
 
-Registered methods (each with a ``demo`` and a ``paper`` profile):
+Registered methods (each with a ``demo`` and a ``paper`` size):
 
 * ``cnn_mean`` — per-frame CNN, global average pooling, **mean of the frame features**, linear
   classifier (FER-GCN Table V's "VGG16" row pools this way).
@@ -13,7 +13,7 @@ Registered methods (each with a ``demo`` and a ``paper`` profile):
   (FER-GCN Table VI's CNN-LSTM rows). Read-out: the last hidden state (both directions when
   bidirectional) or the mean over time steps (``readout="mean"``).
 * ``r3d_18`` — torchvision's 3D ResNet-18 (``width=64``, ``layers=(2, 2, 2, 2)``: the model of
-  ``torchvision.models.video.r3d_18`` itself). The ``demo`` profile narrows it (``width=8``) with the
+  ``torchvision.models.video.r3d_18`` itself). The ``demo`` size narrows it (``width=8``) with the
   same torchvision blocks so that it trains on a CPU; its state-dict layout stays torchvision's.
   Weights are ``None`` by default; ``weights="KINETICS400_V1"`` loads them from torch's hub cache
   only (never downloaded), drops Kinetics' classifier and normalises inputs with Kinetics' mean/std.
@@ -37,7 +37,7 @@ from torchvision.models.video.resnet import BasicBlock, Conv3DSimple
 
 from ferlib.models.backbones import build_backbone, load_torchvision_weights
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Profile, cite, register
+from ferlib.models.registry import DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Size, cite, register
 
 ScoreFusion = Literal["mean_probs", "mean_logits"]
 Pooling = Literal["mean", "score"]
@@ -266,10 +266,10 @@ _DEMO_2D = {"backbone": "small_cnn", "backbone_kwargs": {"width": 16}}
 _PAPER_2D = {"backbone": "resnet18"}
 
 
-def _profiles(demo: dict[str, Any], paper: dict[str, Any], paper_size: int = 224) -> dict[str, Profile]:
+def _sizes(demo: dict[str, Any], paper: dict[str, Any], paper_input_size: int = 224) -> dict[str, Size]:
     return {
-        "demo": Profile(kwargs=demo, input_size=64, num_frames=16, sampler="chronological"),
-        "paper": Profile(kwargs=paper, input_size=paper_size, num_frames=16, sampler="chronological"),
+        "demo": Size(kwargs=demo, input_size=64, num_frames=16, sampler="chronological"),
+        "paper": Size(kwargs=paper, input_size=paper_input_size, num_frames=16, sampler="chronological"),
     }
 
 
@@ -303,20 +303,20 @@ _R3D_RECIPES = {
 _PAPERS_2D = PaperRefs()
 
 
-def _spec(name: str, factory: Any, profiles: dict[str, Profile], recipes: dict[str, Any], description: str) -> MethodSpec:
-    return register(MethodSpec(name=name, factory=factory, profiles=profiles, inputs="frames", recipes=recipes,
+def _spec(name: str, factory: Any, sizes: dict[str, Size], recipes: dict[str, Any], description: str) -> MethodSpec:
+    return register(MethodSpec(name=name, factory=factory, sizes=sizes, inputs="frames", recipes=recipes,
                                description=description))
 
 
-_spec("cnn_mean", build_frame_cnn, _profiles({**_DEMO_2D, "pooling": "mean"}, {**_PAPER_2D, "pooling": "mean"}),
+_spec("cnn_mean", build_frame_cnn, _sizes({**_DEMO_2D, "pooling": "mean"}, {**_PAPER_2D, "pooling": "mean"}),
       _FRAME_RECIPES, "per-frame CNN, mean of the frame features")
-_spec("cnn_score_fusion", build_frame_cnn, _profiles({**_DEMO_2D, "pooling": "score"}, {**_PAPER_2D, "pooling": "score"}),
+_spec("cnn_score_fusion", build_frame_cnn, _sizes({**_DEMO_2D, "pooling": "score"}, {**_PAPER_2D, "pooling": "score"}),
       _FRAME_RECIPES, "per-frame CNN, fused frame scores")
 _spec("cnn_lstm", build_recurrent_cnn,
-      _profiles({**_DEMO_2D, "cell": "lstm", "hidden_size": 64}, {**_PAPER_2D, "cell": "lstm", "hidden_size": 512}),
+      _sizes({**_DEMO_2D, "cell": "lstm", "hidden_size": 64}, {**_PAPER_2D, "cell": "lstm", "hidden_size": 512}),
       _FRAME_RECIPES, "per-frame CNN + LSTM")
 _spec("cnn_gru", build_recurrent_cnn,
-      _profiles({**_DEMO_2D, "cell": "gru", "hidden_size": 64}, {**_PAPER_2D, "cell": "gru", "hidden_size": 512}),
+      _sizes({**_DEMO_2D, "cell": "gru", "hidden_size": 64}, {**_PAPER_2D, "cell": "gru", "hidden_size": 512}),
       _FRAME_RECIPES, "per-frame CNN + GRU")
-_spec("r3d_18", build_r3d, _profiles({"width": 8}, {"width": 64}, paper_size=112), _R3D_RECIPES,
+_spec("r3d_18", build_r3d, _sizes({"width": 8}, {"width": 64}, paper_input_size=112), _R3D_RECIPES,
       "torchvision-layout R3D-18 (the 3D-CNN row of the tables)")

@@ -2,7 +2,7 @@
 
 Pipeline, for a clip of N frames ``(B, N, C, H, W)``:
 
-1. **CNN feature extraction** — ``self.trunk`` (VGG16-BN in the paper profile) runs once on the
+1. **CNN feature extraction** — ``self.trunk`` (VGG16-BN in the paper size) runs once on the
    ``B·N`` frames; each ``(C', h, w)`` map becomes a d-dimensional node feature ``H_i``.
 2. **Graph-based modules** (Sec. III-A), ``num_modules`` of them stacked (2 in the paper). Each one
    is a GCN layer over the N frame nodes followed by a BiLSTM. The GCN layer implements eq. 1–4:
@@ -28,7 +28,7 @@ Choices the paper leaves open (each one a constructor parameter):
 * **Classifier**: ``Dropout(dropout)`` (0 by default: the paper names none) then ``Linear(d → C)``.
 * **Frame count**: A is N×N, so the model takes exactly ``num_frames`` frames (the
   ``chronological`` sampler reuses frames of short clips, as the paper does).
-* **Pretrained CNN**: the paper starts VGG16-BN from ImageNet. The paper profile keeps
+* **Pretrained CNN**: the paper starts VGG16-BN from ImageNet. The paper size keeps
   ``weights=None`` so that it builds on machines without the file; pass
   ``weights="IMAGENET1K_V1"`` when it is in torch's hub cache.
 * **Training recipe** (for the engine, not used here): input resized to 256, random crop 224, flip
@@ -54,7 +54,7 @@ from torch import nn
 
 from ferlib.models.backbones import build_backbone
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Profile, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Size, cite, register
 
 Fusion = Literal["weighted", "mean"]
 LSTMOutput = Literal["project", "concat"]
@@ -167,7 +167,7 @@ class FERGCN(FERModel):
             raise ValueError(
                 f"FERGCN was built for N={self.num_frames} frames (its adjacency is "
                 f"{self.num_frames}x{self.num_frames}), got clips with T={t}; sample clips with the "
-                "'chronological' sampler of the same profile or build the model with num_frames=T"
+                "'chronological' sampler of the same size or build the model with num_frames=T"
             )
         maps = self.trunk(clips.flatten(0, 1))  # (B·N, C', h, w), one pass over all frames
         nodes = self.embed(maps).unflatten(0, (b, t))  # (B, N, d)
@@ -202,14 +202,14 @@ SPEC = register(MethodSpec(
     description="FER-GCN (Liu, Zhang, Zhou): frame nodes, learnable shared adjacency, BiLSTM, intensity-weighted fusion",
     inputs="frames",
     byproducts=("embedding", "frame_weights", "intensity_weights"),
-    profiles={
-        "demo": Profile(
+    sizes={
+        "demo": Size(
             kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "num_frames": 16, "node_dim": 64},
             input_size=64,
             num_frames=16,
             sampler="chronological",
         ),
-        "paper": Profile(
+        "paper": Size(
             kwargs={"backbone": "vgg16_bn", "num_frames": 16, "node_dim": 256},
             input_size=224,
             num_frames=16,

@@ -39,10 +39,10 @@ Choices where the paper is silent or ambiguous (each a constructor argument)
   the 18 updated key-point nodes and the global node, giving 19 nodes of 128 (the text: "the
   concatenation of V_l and V_g ... reduced from 512 to 128"). ``A`` is the row-normalised
   key-point graph of :data:`ferlib.preprocess.keypoints.KEYPOINT_EDGES`, without self-loops.
-* **Eq. 2 pooling.** ``local_pooling="gap"`` divides ``Σ F·Aʲ`` by ``h·w`` as written (paper
-  profile); local vectors are then ~2πσ²/(h·w) times smaller than ``v_g`` (0.03 on 14×14, 0.1 on
+* **Eq. 2 pooling.** ``local_pooling="gap"`` divides ``Σ F·Aʲ`` by ``h·w`` as written (the paper
+  size); local vectors are then ~2πσ²/(h·w) times smaller than ``v_g`` (0.03 on 14×14, 0.1 on
   8×8), so f's bias dominates them at the start. ``"weighted"`` divides by ``Σ Aʲ`` (a
-  heat-map-weighted mean, same scale as ``v_g``; the demo profile). Measured on 48 synth clips,
+  heat-map-weighted mean, same scale as ``v_g``; the demo size). Measured on 48 synth clips,
   table9_A, 250 Adam steps at lr 1e-3: training-set accuracy 0.44 with ``"gap"``, 0.92 with
   ``"weighted"``. Variants ``pooling_gap`` / ``pooling_weighted``. Heat-map ``sigma`` = 1 cell.
 * **Fusion** "compared with the global vector" is read as concatenated (Sec. 4.4.3: "concatenated
@@ -51,8 +51,8 @@ Choices where the paper is silent or ambiguous (each a constructor argument)
   (``4·node_dim``-d, as large as the structure token).
 * **Triplet attention placement.** Eq. 1 writes ``Tri(ResNet(x))``; the official triplet-attention
   ResNet puts a block in every BasicBlock, which is what its published weights need:
-  ``triplet="blocks"`` (paper profile), ``"output"`` (one block on the trunk's output map: the
-  literal eq. 1, and the demo profile's small trunk), ``"none"``.
+  ``triplet="blocks"`` (paper size), ``"output"`` (one block on the trunk's output map: the
+  literal eq. 1, and the demo size's small trunk), ``"none"``.
 * **Temporal module.** Width = token width (512); MLP width 2× (1024) with GELU, no dropout:
   the sizes of Former-DFER's temporal transformer (dim 512, depth 3, 8 heads of 64, MLP 1024),
   which the paper's cls-token + positional-embedding + L = 3 / H = 8 design matches.
@@ -70,7 +70,7 @@ Choices where the paper is silent or ambiguous (each a constructor argument)
   everything after stay identical.
 * Pixels are used as given in [0, 1] (no mean/std normalisation, as in Former-DFER).
 
-Parameters (``paper`` profile, 7 classes): 17.83 M = ResNet-18 trunk 11.18 M (triplet
+Parameters (``paper`` size, 7 classes): 17.83 M = ResNet-18 trunk 11.18 M (triplet
 attention adds 2.4 k of it) + key-point GCN 0.33 M (``W_learn`` 512², f 512 → 128) + temporal
 module 6.32 M (three blocks of 2.10 M, class token, positional embedding, final LayerNorm) + two
 heads 7 k. The paper reports "about 17 M"; the 0.8 M gap sits within what the text leaves open:
@@ -90,7 +90,7 @@ from torch import nn
 
 from ferlib.models.backbones import build_backbone
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Profile, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Size, cite, register
 from ferlib.models.triplet_attention import TripletAttention, add_triplet_attention
 from ferlib.preprocess.keypoints import (
     CHEEK_TRIANGLES,
@@ -500,8 +500,8 @@ class KPGCNMSA(FERModel):
         return kp_gcn_msa_loss(logits, extras, targets, lam=self.loss_lambda)
 
 
-PROFILES = {
-    "paper": Profile(
+SIZES = {
+    "paper": Size(
         kwargs={
             "backbone": "resnet18",
             "backbone_kwargs": {"output_stride": 8},
@@ -516,7 +516,7 @@ PROFILES = {
         num_frames=16,
         sampler="tsn",
     ),
-    "demo": Profile(
+    "demo": Size(
         kwargs={
             "backbone": "small_cnn",
             "backbone_kwargs": {"width": 16, "depth": 3},  # 64 channels, 8×8 map at 64×64
@@ -574,7 +574,7 @@ SPEC = register(MethodSpec(
     factory=KPGCNMSA,
     description="Key-point GCN + temporal self-attention (Huang, Zhu, Li, Yang 2024)",
     inputs="frames+landmarks",
-    profiles=PROFILES,
+    sizes=SIZES,
     variants=VARIANTS,
     recipes={
         "dfew": {**_PAPER, **_FOLDS5},

@@ -1,8 +1,8 @@
-"""Frame-level pre-training of the demo profile's small CNN on generated faces of *other* subjects.
+"""Frame-level pre-training of the demo size's small CNN on generated faces of *other* subjects.
 
 Every paper here starts its per-frame CNN from weights trained on still images (FER-GCN: VGG16
 from ImageNet; FAN: ResNet-18 pre-trained on face data; KP-GCN-MSA: an ImageNet ResNet). The
-``demo`` profile has no such weights to start from, and trained from scratch its small CNN sits
+``demo`` size has no such weights to start from, and trained from scratch its small CNN sits
 at chance on a few hundred clips: the expression is a few pixels of motion under large identity
 changes (background, skin, hair), and clip-level labels carry little signal per frame. This
 module makes the demo's equivalent of those weights, locally and without network:
@@ -172,7 +172,7 @@ def default_cache_dir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m ferlib.models.pretrain [--cache DIR]``: make the default file now."""
-    p = argparse.ArgumentParser(description="frame-level pre-training of the demo profile's small CNN")
+    p = argparse.ArgumentParser(description="frame-level pre-training of the demo size's small CNN")
     p.add_argument("--cache", default=None, help="folder for the data and weights (default $FERLIB_CACHE or ~/.cache/ferlib)")
     a = p.parse_args(argv)
     print(frame_pretrained(Path(a.cache) if a.cache else default_cache_dir()))

@@ -49,7 +49,7 @@ from ferlib.preprocess.video import read_frames
 class PreprocessConfig:
     """Every setting of the preprocessing of one clip (all picklable, stored in each entry's meta).
 
-    size: side of the square crops (112 default; 224 for the paper profiles; 64 for synth-size runs).
+    size: side of the square crops (112 default; 224 for the paper sizes; 64 for synth-size runs).
     detect_every: run the detector on every k-th frame and propagate in between.
     extend, align, smooth, antialias, crop_box: see :func:`ferlib.preprocess.align.align_crop_clip`.
     threshold, ladder, detect_scale, detect_max_side, track_iou, predictor: see

@@ -1,6 +1,6 @@
 """The resolved configuration of one training run (what ``config.json`` holds).
 
-:func:`resolve_config` merges, in order: :class:`TrainConfig` defaults → the profile's data
+:func:`resolve_config` merges, in order: :class:`TrainConfig` defaults → the model size's data
 settings (``num_frames``, ``input_size``, ``sampler``, ``test_sampler``) → the recipe of the
 (method, data set) pair (:mod:`ferlib.train.recipes`) → the caller's overrides. Unknown keys raise
 a ``ValueError`` naming them, so a typo never silently trains with a default, and every value is
@@ -20,7 +20,7 @@ from typing import Any
 
 from ferlib.data.samplers import SAMPLERS
 from ferlib.data.transforms import AUGMENTATIONS
-from ferlib.models.registry import get_profile
+from ferlib.models.registry import get_size
 from ferlib.train.schedules import OPTIMIZERS, SCHEDULE_KINDS
 
 #: fields that may differ between a run and its resumption (they do not change the result)
@@ -32,7 +32,7 @@ class TrainConfig:
     """Everything that decides a run's result. Shapes: clips ``(B, T, 3, input_size, input_size)``."""
 
     method: str
-    profile: str = "demo"
+    size: str = "demo"  # the model size (ferlib.models.registry.SIZES)
     variant: str = "full"
     model_overrides: dict[str, Any] = field(default_factory=dict)
     dataset: str = ""
@@ -105,7 +105,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> "TrainConfig":
-        """Build from a dict; unknown keys raise naming them and ``source`` (e.g. the file)."""
+        """Build from a dict; unknown keys raise naming them and ``source`` (e.g. the file). The key
+        ``profile`` of older ``config.json`` files is read as ``size`` (its former name)."""
+        data = {("size" if k == "profile" and "size" not in data else k): v for k, v in data.items()}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -189,28 +191,28 @@ def check_field(name: str, value: Any) -> Any:
         raise ValueError(f"config field {name}={value!r} ({type(value).__name__}): expected {_type_name(tp)}") from None
 
 
-def resolve_config(method: str, profile: str = "demo", dataset: str | None = None, recipe: str | None = None,
+def resolve_config(method: str, size: str = "demo", dataset: str | None = None, recipe: str | None = None,
                    **overrides: Any) -> TrainConfig:
-    """Defaults → profile data settings → recipe → ``overrides`` (unknown keys raise).
+    """Defaults → the model size's data settings → recipe → ``overrides`` (unknown keys raise).
 
     The recipe is :func:`ferlib.train.recipes.get_recipe` of ``method`` on ``dataset`` (``"synth"``
     when no data set is named): ``recipe`` names it (``"paper"``, ``"official"``, ``"demo"``); by
-    default ``profile="demo"`` takes the demo recipe and ``profile="paper"`` the paper's text. The
-    recipe's ``size`` becomes the model profile unless ``profile`` was given as ``"paper"`` with
-    the demo recipe (then the paper model trains on the demo schedule)."""
+    default ``size="demo"`` takes the demo recipe and ``size="paper"`` the paper's text. The
+    recipe's ``size`` becomes the model size unless ``size`` was given as ``"paper"`` with the
+    demo recipe (then the paper model trains on the demo schedule)."""
     from ferlib.train.recipes import get_recipe  # late: recipes import TrainConfig to check their fields
 
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ValueError(f"unknown config keys {unknown}; expected some of {sorted(known)}")
-    name = recipe or ("demo" if profile == "demo" else "paper")
+    name = recipe or ("demo" if size == "demo" else "paper")
     rec = get_recipe(method, dataset or "synth", name)
-    size = rec.size if name != "demo" else profile
-    prof = get_profile(method, size)
-    data: dict[str, Any] = {"method": method, "profile": size, "dataset": dataset or "", "recipe": rec.key,
-                            "num_frames": prof.num_frames, "input_size": prof.input_size, "sampler": prof.sampler,
-                            "test_sampler": prof.test_sampler}
+    chosen = rec.size if name != "demo" else size
+    spec_size = get_size(method, chosen)
+    data: dict[str, Any] = {"method": method, "size": chosen, "dataset": dataset or "", "recipe": rec.key,
+                            "num_frames": spec_size.num_frames, "input_size": spec_size.input_size,
+                            "sampler": spec_size.sampler, "test_sampler": spec_size.test_sampler}
     data.update(rec.fields)
     data.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig.from_dict(data)

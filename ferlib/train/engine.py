@@ -307,15 +307,15 @@ def check_label_set(cfg: TrainConfig, classes: tuple[str, ...]) -> int:
 
 
 def build_run_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
-    """The model of ``cfg`` (method, profile, variant, overrides), initialised from ``cfg.seed``."""
+    """The model of ``cfg`` (method, size, variant, overrides), initialised from ``cfg.seed``."""
     seed_everything(cfg.seed, -1)
     overrides = {k: v for k, v in cfg.model_overrides.items() if k != "num_classes"}
     try:
-        return build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant, **overrides)
+        return build_model(cfg.method, cfg.size, num_classes=num_classes, variant=cfg.variant, **overrides)
     except TypeError as exc:  # a misspelt or mistyped --model-set key
         if not overrides:
             raise
-        raise ValueError(f"model arguments {overrides} do not fit {cfg.method}/{cfg.variant} ({cfg.profile}): {exc}") from exc
+        raise ValueError(f"model arguments {overrides} do not fit {cfg.method}/{cfg.variant} ({cfg.size}): {exc}") from exc
 
 
 def check_starting_points(cfg: TrainConfig, model: nn.Module) -> None:
@@ -323,7 +323,7 @@ def check_starting_points(cfg: TrainConfig, model: nn.Module) -> None:
     (``init_from``) cannot be had: a missing file, offline without a cached download, a source that
     does not fit the model (:func:`ferlib.models.trunks.trunk_plan`)."""
     if cfg.init_trunk:
-        plan = trunk_plan(cfg.init_trunk, model, cfg.profile)
+        plan = trunk_plan(cfg.init_trunk, model, cfg.size)
         if plan["status"] == "error":
             raise FileNotFoundError(f"init_trunk={cfg.init_trunk!r}: {plan['message']}")
     if cfg.init_from and not Path(cfg.init_from).is_file():
@@ -431,7 +431,7 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
     if ctx.is_main:
         write_json(out / "config.json", cfg.to_dict())
         write_json(out / STORE_RECORD, record)
-        print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.profile}) writing {out.resolve()}", flush=True)
+        print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.size}) writing {out.resolve()}", flush=True)
     device = choose_device(cfg)
     split = _split_indices(index, split, cfg)
     if ctx.is_main:  # rank 0 first: it makes / downloads the file once, the others then read it
@@ -542,7 +542,7 @@ def _finish(cfg: TrainConfig, store: ClipStore, index: ClipIndex, split: Split, 
     write_predictions(out, test_index, ev)
     metrics = summarize(ev.y_true, ev.y_pred, store.classes)
     metrics.update({
-        "method": cfg.method, "variant": cfg.variant, "profile": cfg.profile, "split": split.name,
+        "method": cfg.method, "variant": cfg.variant, "size": cfg.size, "split": split.name,
         "selection": "best validation epoch" if cfg.select == "val" else "last epoch",
         "selected_epoch": int(best["epoch"]),
         "val_accuracy_at_selected": best.get("val_accuracy"),

@@ -11,7 +11,7 @@ paper's text (file, section or table), the official code, or ``ferlib's choice``
     }
 
 Keys: ``protocol`` (a protocol of :mod:`ferlib.data.protocols` and its kwargs), ``size`` (the
-model profile: ``paper`` or ``demo``), ``paper_table`` (the paper's headline ``(table, column)``
+model size: ``paper`` or ``demo``), ``paper_table`` (the paper's headline ``(table, column)``
 for this data set; defaults to the spec's ``papers.main``) and any field of
 :class:`~ferlib.train.config.TrainConfig` that decides a result (optimiser, schedule, batch,
 epochs, sampler, test sampler, augmentation, trunk, ``init_from`` …).
@@ -50,10 +50,10 @@ DATASET_PROTOCOLS: dict[str, tuple[tuple[str, dict[str, Any]], str]] = {
 }
 #: names a user may type for a data set → its key
 ALIASES = {"ck+": "ckplus", "ck": "ckplus", "oulu-casia": "oulu", "afew8": "afew", "aff-wild2": "affwild2"}
-#: recipe keys that are not TrainConfig fields
+#: recipe keys that are not copied into TrainConfig fields (``size`` picks the model size, see resolve_config)
 META_KEYS = ("protocol", "size", "paper_table")
 #: TrainConfig fields a recipe may not set (they name the run, not its recipe)
-NOT_IN_RECIPES = ("method", "profile", "variant", "dataset", "experiment", "recipe", "num_workers", "device",
+NOT_IN_RECIPES = ("method", "size", "variant", "dataset", "experiment", "recipe", "num_workers", "device",
                   "progress")
 
 

@@ -18,7 +18,7 @@ __all__ = ["cost_figure"]
 
 def cost_figure(table: pd.DataFrame, title: str = "") -> Figure:
     """Four bar panels per method (seaborn ``barplot``, the :mod:`ferlib.viz.style` theme):
-    parameters and GFLOPs per clip (demo and paper profiles, log scales; published parameter
+    parameters and GFLOPs per clip (demo and paper sizes, log scales; published parameter
     counts as diamonds), inference clips/s, and training seconds per epoch read from the runs
     (methods without a run marked "no run")."""
     speed_cols = [c for c in table.columns if c.startswith("inference clips/s")]
@@ -30,14 +30,14 @@ def cost_figure(table: pd.DataFrame, title: str = "") -> Figure:
     fig, axes = plt.subplots(1, 4, figsize=(16, 0.45 * len(methods) + 2.2), sharey=True)
     for ax, col, label in ((axes[0], "params", "parameters (millions, log)"),
                            (axes[1], "GFLOPs/clip", "GFLOPs per clip (2 per multiply-add, log)")):
-        long = pd.DataFrame([{"method": m, "value": table.loc[m, f"{col} {prof} (M)" if col == "params" else f"{col} {prof}"],
-                              "profile": f"ours, {prof} profile"} for prof in ("demo", "paper") for m in methods])
-        sns.barplot(data=long, y="method", x="value", hue="profile", order=methods, orient="h", palette=colours[:2],
+        long = pd.DataFrame([{"method": m, "value": table.loc[m, f"{col} {size} (M)" if col == "params" else f"{col} {size}"],
+                              "size": f"ours, {size} size"} for size in ("demo", "paper") for m in methods])
+        sns.barplot(data=long, y="method", x="value", hue="size", order=methods, orient="h", palette=colours[:2],
                     errorbar=None, width=0.8, ax=ax)
         ax.set_xscale("log")  # after drawing: bars from 0 are clipped at the axis, not dropped
         ax.set_xlabel(label)
         ax.set_ylabel("")
-    # published counts beside the paper-profile bars (hue 2 of 2 sits at y + 0.2)
+    # published counts beside the paper-size bars (hue 2 of 2 sits at y + 0.2)
     axes[0].scatter(table["paper: params (M)"].to_numpy(float), y + 0.2, label="published", **PAPER_MARKER)
     axes[0].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
     axes[1].get_legend().remove()
