@@ -105,7 +105,7 @@ def test_progress_bars_stay_out_of_log_files(tiny, tmp_path):
 
 
 def test_bars_are_drawn_in_a_terminal_only():
-    from ferlib.train.progress import bars_visible
+    from ferlib.progress import bars_visible
 
     class Tty:
         def isatty(self):

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from tqdm.auto import tqdm
 
 from ferlib.data.adapters.london import ADAPTER, LONDON_CLASSES, london_index
 from ferlib.data.store import ClipStore
+from ferlib.progress import progress_iter
 from ferlib.synth.photo import (
     FacePhoto,
     Landmarker,
@@ -172,7 +172,7 @@ def build_london_store(
             raise got
         return got
 
-    for row in tqdm(todo.to_dict("records"), desc=f"London set -> {store.root}", disable=not progress):
+    for row in progress_iter(todo.to_dict("records"), desc=f"London set -> {store.root}", enabled=progress):
         rng = _clip_rng(seed, row["subject"], row["label"])
         happy = row["label_name"] == "happy"
         intensity = intensity_profile(profile, int(n_frames), rng) if happy else np.zeros(int(n_frames), np.float32)

@@ -43,6 +43,7 @@ from ferlib.preprocess.align import align_crop_clip
 from ferlib.preprocess.dlib_models import predictor_path
 from ferlib.preprocess.face import DEFAULT_LADDER, DetectorConfig, Rung, track_faces
 from ferlib.preprocess.video import read_frames
+from ferlib.progress import bars_visible, progress_bar
 
 
 @dataclass(frozen=True)
@@ -423,8 +424,6 @@ def _run_alone(row: dict[str, Any], config: PreprocessConfig, store_root: str, s
 
 
 def _progress_bar(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="preprocess", unit="clip")
+    if not enabled or total == 0 or not bars_visible():
+        return None  # a log file gets the summary, not carriage-return updates (ferlib.progress)
+    return progress_bar(total, "preprocess")

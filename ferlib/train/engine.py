@@ -65,7 +65,7 @@ from ferlib.train.classmap import Relabeled, match_classes, to_data_classes
 from ferlib.train.guards import (STORE_RECORD, RunDirError, check_out_path, check_store_record, store_record,
                                  warn_small_test_fold, write_json)
 from ferlib.train.metrics import summarize
-from ferlib.train.progress import progress_bar
+from ferlib.progress import progress_bar
 from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
 
 RUN_FILES = ("config.json", "store.json", "trunk.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt",
@@ -174,7 +174,7 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
     model.train()
     total_loss, correct, n = 0.0, 0, 0
     data_s, step_s = 0.0, 0.0
-    bar = progress_bar(len(loader), desc, progress)  # never tqdm(loader): see ferlib.train.progress
+    bar = progress_bar(len(loader), desc, progress)  # never tqdm(loader): see ferlib.progress
     t0 = time.perf_counter()
     for batch in loader:
         t1 = time.perf_counter()
@@ -221,7 +221,7 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, cfg: TrainConfig, devi
     model.eval()
     rows, ys, probs, losses = [], [], [], []
     extra_parts: dict[str, list[np.ndarray]] = {}
-    bar = progress_bar(len(loader), desc, progress)  # never tqdm(loader): see ferlib.train.progress
+    bar = progress_bar(len(loader), desc, progress)  # never tqdm(loader): see ferlib.progress
     for batch in loader:
         bar.update(1)
         y = batch["label"].to(device)

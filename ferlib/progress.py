@@ -1,4 +1,4 @@
-"""Progress bars for the training and evaluation loops.
+"""Progress bars for every long step (training, evaluation, generation, preprocessing).
 
 Two rules, each for a reason:
 
@@ -15,9 +15,11 @@ Two rules, each for a reason:
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Iterable, TextIO, TypeVar
 
 from tqdm.auto import tqdm
+
+T = TypeVar("T")
 
 
 def in_notebook() -> bool:
@@ -44,3 +46,10 @@ def progress_bar(total: int, desc: str, enabled: bool = True) -> tqdm:
     """A transient bar of ``total`` steps (call ``update(1)`` per batch and ``close()``), disabled
     unless ``enabled`` and :func:`bars_visible`."""
     return tqdm(total=total, desc=desc, leave=False, disable=not (enabled and bars_visible()))
+
+
+def progress_iter(iterable: Iterable[T], total: int | None = None, desc: str = "", enabled: bool = True,
+                  unit: str = "it") -> Iterable[T]:
+    """``iterable`` with a bar when :func:`bars_visible` (for plain iterables: lists, futures, ranges
+    — never a DataLoader, see the module docstring)."""
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not (enabled and bars_visible()))
