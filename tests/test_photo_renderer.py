@@ -81,12 +81,12 @@ def test_shapes_dtypes_and_determinism(drawn) -> None:
     np.testing.assert_array_equal(lm, lm2)
     other, _ = r.render(0, "happy", inten, np.random.default_rng(1))
     assert not np.array_equal(frames, other)  # another clip jitter
-    wrapped, _ = r.render(r.n_photos, "happy", inten, np.random.default_rng(0))  # subject index wraps
-    np.testing.assert_array_equal(frames, wrapped)
+    with pytest.raises(IndexError, match=r"subject 1 has no photo: the renderer holds 1 photos"):
+        r.render(r.n_photos, "happy", inten, np.random.default_rng(0))  # no silent reuse of a photo
 
 
 def test_intensity_zero_gives_the_neutral_crop(drawn) -> None:
-    r, _ = drawn()
+    r, _ = drawn(20.0)
     neutral, neutral_lm = r.neutral(0)
     frames, lm = r.render(0, "happy", np.zeros(3, np.float32), np.random.default_rng(0))
     assert np.abs(frames.astype(int) - neutral).max() <= 1
@@ -97,16 +97,16 @@ def test_intensity_zero_gives_the_neutral_crop(drawn) -> None:
     assert neutral_lm[36, 1] < 32 < neutral_lm[57, 1]
 
 
-@pytest.mark.parametrize("angle", [0.0, 20.0])
-def test_landmarks_move_by_the_offsets_rotated_with_the_face(drawn, angle: float) -> None:
-    r, _ = drawn(angle)
+@pytest.mark.parametrize("angle,align", [(0.0, True), (20.0, True), (20.0, False)])
+def test_landmarks_move_by_the_offsets_rotated_with_the_face(drawn, angle: float, align: bool) -> None:
+    r, _ = drawn(angle, align=align)
     frames, lm = r.render(0, "happy", np.array([0.0, 1.0], np.float32), np.random.default_rng(0))
-    a = math.radians(angle)
+    a = 0.0 if align else math.radians(angle)  # levelled crops show the face upright
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     iod = _iod(lm[0])
     expected = iod * (_smile("happy", np.ones(1))[0] @ rot.T)
     np.testing.assert_allclose(lm[1] - lm[0], expected, atol=0.05)
-    if angle == 0:
+    if a == 0:
         assert lm[1, 48, 0] < lm[0, 48, 0] and lm[1, 48, 1] < lm[0, 48, 1]  # left corner: out (left) and up
         assert lm[1, 54, 0] > lm[0, 54, 0] and lm[1, 54, 1] < lm[0, 54, 1]
 
@@ -185,3 +185,78 @@ def test_real_photos_smile_is_seen_by_dlib() -> None:
     assert width(lm[1]) > width(lm[0]) + 3 and corners_y(lm[1]) < corners_y(lm[0]) - 2
     assert width(seen[1]) > width(seen[0]) + 2  # the pixels show a wider mouth …
     assert corners_y(seen[1]) < corners_y(seen[0]) - 1  # … with raised corners
+
+
+# -- framing: generated faces are cropped as preprocessing crops real ones ---------------------------
+def _iod_width(lm: np.ndarray, width: int) -> float:
+    """Distance between the eye centres / frame width (the framing statistic)."""
+    from ferlib.preprocess.align import eye_centres
+
+    left, right = eye_centres(lm)
+    return float(np.linalg.norm(right - left)) / width
+
+
+def test_a_render_is_framed_as_preprocessing_crops_the_photo(drawn) -> None:
+    """Same box and landmarks → the renderer's neutral frame is the preprocessing's crop of the photo."""
+    from ferlib.preprocess.align import align_crop_clip
+
+    r, lm = drawn(12.0)
+    frame, frame_lm = r.neutral(0)
+    img, _ = _drawn_face(12.0)
+    box = np.array([[lm[:, 0].min(), lm[:, 1].min(), lm[:, 0].max(), lm[:, 1].max()]])
+    crops, crop_lm, _ = align_crop_clip(img[None], box, lm[None], size=64)
+    np.testing.assert_allclose(frame_lm, crop_lm[0], atol=0.02)
+    assert abs(frame_lm[36, 1] - frame_lm[45, 1]) < 0.05  # eyes levelled although the head is rolled 12°
+    assert np.abs(frame.astype(int) - crops[0]).mean() < 4  # the same pixels, up to resampling
+
+
+def test_framing_defaults_are_the_preprocessing_defaults() -> None:
+    from ferlib.preprocess.pipeline import PreprocessConfig
+    from ferlib.synth import SynthConfig
+    from ferlib.synth.framing import Framing
+
+    pre, f, cfg = PreprocessConfig(), Framing(), SynthConfig()
+    assert (f.extend, f.align, f.crop_box) == (pre.extend, pre.align, pre.crop_box)
+    assert cfg.framing == f
+    with pytest.raises(ValueError, match="crop_box must be one of"):
+        SynthConfig(crop_box="tight")
+
+
+def test_preprocess_cli_passes_every_crop_option(tmp_path: Path, monkeypatch) -> None:
+    import ferlib.preprocess.cli as pcli
+    from ferlib.cli import main as cli_main
+    from ferlib.data.index import ClipIndex
+
+    ClipIndex.from_records([{"clip_id": "a", "label_name": "happy", "subject": "s1", "source": "a.mp4", "split": ""}],
+                           ("happy",), "mine").to_csv(tmp_path / "index.csv")
+    seen: dict = {}
+
+    def fake(index, out, **kw):
+        seen.update(kw)
+        from ferlib.preprocess.pipeline import PreprocessSummary
+
+        return PreprocessSummary(Path(out), total=1, done=1)
+
+    monkeypatch.setattr(pcli, "preprocess_index", fake)
+    argv = ["preprocess", "--index", str(tmp_path / "index.csv"), "--out", str(tmp_path / "s"), "--workers", "1"]
+    assert cli_main(argv) == 0
+    assert (seen["crop_box"], seen["antialias"], seen["align"], seen["extend"]) == ("union", True, True, 0.25)
+    assert cli_main(argv + ["--crop-box", "detector", "--no-antialias", "--no-align", "--extend", "0.5", "--smooth", "3"]) == 0
+    assert (seen["crop_box"], seen["antialias"], seen["align"], seen["extend"], seen["smooth"]) == ("detector", False, False, 0.5, 3)
+
+
+@pytest.mark.fixtures
+def test_real_photo_and_its_render_have_the_same_framing(fixtures_dir: Path) -> None:
+    """Inter-ocular distance / frame width: the preprocessed photo and its render agree within 2 %."""
+    from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
+    from ferlib.synth.photo import list_photos
+
+    root = fixtures_dir / "london_frl_subset"
+    r = PhotoRenderer(root, size=64, pose_jitter=(0.0, 0.0, 0.0))
+    for i, photo in enumerate(list_photos(root)[:4]):
+        real = preprocess_clip(photo, PreprocessConfig(size=64))
+        _, lm = r.neutral(i)
+        rendered, _ = r.render(i, "happy", np.zeros(2, np.float32), np.random.default_rng(0))
+        a, b = _iod_width(real.landmarks[0], 64), _iod_width(lm, 64)
+        assert abs(a / b - 1) < 0.02, (photo.name, a, b)
+        assert np.abs(rendered[0].astype(int) - real.frames[0]).mean() < 6  # and the same pixels

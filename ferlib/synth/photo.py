@@ -3,21 +3,24 @@
 :class:`PhotoRenderer` turns a folder of frontal neutral photos (one person each, e.g. the Face
 Research Lab London Set's ``neutral_front/NNN_03.jpg``) into expression clips of those real people:
 
-1. dlib finds the face and its 68 landmarks on the photo (once per photo, cached; the photo is
-   area-downscaled once so that its face crop is about ``supersample × size`` pixels);
-2. the crop: the detector box grown by ``box_extend`` of its side on *every* side (FAN's 25 %
-   padding), square, optionally rotated so the eyes are level, plus a small random similarity per
-   clip (``pose_jitter``) drawn from the caller's ``rng``;
-3. per frame, target landmarks = photo landmarks + ``expression_offsets(class, intensity)`` (IOD
+1. the preprocessing's own detector and 68-point predictor (:func:`preprocess_landmarker`) find
+   the face on the photo (once per photo, cached); the photo is area-downscaled once so that its
+   face crop is about ``supersample × size`` pixels;
+2. per frame, target landmarks = photo landmarks + ``expression_offsets(class, intensity)`` (IOD
    units, see :mod:`ferlib.synth.expressions`) × the photo's outer inter-ocular distance
    ``|p45 − p36|``, rotated by the angle of the eye line, so an expression moves with the head;
-4. :func:`ferlib.synth.warp.piecewise_affine_warp` carries the photo's pixels to the targets; where
-   the inner lips (60–67) open wider than in the photo (AU26 in surprise and fear), the
-   inner-mouth polygon is darkened in proportion to the added opening, so an open mouth reads as
-   open rather than as stretched lip skin;
+3. the frame is cropped exactly as preprocessing crops a real face (:mod:`ferlib.synth.framing`:
+   dlib box ∪ the frame's landmarks, × 1.25, eyes level), plus a small random similarity per clip
+   (``pose_jitter``) drawn from the caller's ``rng``;
+4. :func:`ferlib.synth.warp.piecewise_affine_warp` carries the photo's pixels to the targets and
+   into the crop in one resampling; where the inner lips (60–67) open wider than in the photo
+   (AU26 in surprise and fear), the inner-mouth polygon is darkened in proportion to the added
+   opening, so an open mouth reads as open rather than as stretched lip skin;
 5. the frame is area-resized to ``size``; landmarks are returned in its pixel coordinates.
 
-Frames with equal intensity are rendered once. Everything is deterministic given ``rng``.
+One photo is one person: its identity (:func:`photo_identity`, the London set's face id) is the
+subject id the generator gives its clips, so subject-independent folds never put one person in
+two folds. Frames with equal intensity are rendered once. Everything is deterministic given ``rng``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 
+from ferlib.synth.framing import Framing
 from ferlib.synth.warp import piecewise_affine_warp
 
 __all__ = [
@@ -38,9 +42,12 @@ __all__ = [
     "Landmarker",
     "PhotoRenderer",
     "dlib_landmarker",
+    "downscale_face",
     "face_crop_matrix",
     "list_photos",
     "load_face_photo",
+    "photo_identity",
+    "preprocess_landmarker",
     "read_rgb",
     "similarity_jitter",
     "transform_points",
@@ -83,6 +90,36 @@ def dlib_landmarker(upsample: int = 1, predictor: str | None = None) -> Landmark
         return landmarks_in_box(image, box, predictor), tuple(float(v) for v in box)  # type: ignore[return-value]
 
     return run
+
+
+def preprocess_landmarker(config: "object | None" = None) -> Landmarker:
+    """The landmarker of :mod:`ferlib.preprocess`: :func:`ferlib.preprocess.face.detect_face` (its
+    detection ladder, threshold and scaling, ``config`` a
+    :class:`~ferlib.preprocess.face.DetectorConfig`, default the preprocessing's) + the 68-point
+    predictor, so a photo's box is the one preprocessing finds on it."""
+    from ferlib.preprocess.face import DetectorConfig, detect_face, predict_landmarks
+
+    cfg = config or DetectorConfig()
+
+    def run(image: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
+        found = detect_face(image, cfg)  # type: ignore[arg-type]
+        if found is None:
+            return None
+        box = np.asarray(found[0], dtype=np.float64)
+        return predict_landmarks(image, box, getattr(cfg, "predictor", None)), tuple(float(v) for v in box)  # type: ignore[return-value]
+
+    return run
+
+
+def photo_identity(path: str | Path) -> str:
+    """The person a photo shows, as a subject id: the London set's face id for its layout
+    (``neutral_front/001_03.jpg`` → ``"001"``), otherwise the file name without extension (one
+    photo, one person)."""
+    path = Path(path)
+    stem = path.stem
+    if path.parent.name == "neutral_front" and len(stem) > 3 and stem[-3] == "_" and stem[-2:].isdigit():
+        return stem[:-3]
+    return stem
 
 
 def list_photos(photos_dir: str | Path) -> list[Path]:
@@ -143,19 +180,26 @@ def load_face_photo(
     landmarks = np.asarray(landmarks, dtype=np.float32)
     if landmarks.shape != (68, 2):
         raise ValueError(f"landmarker returned landmarks of shape {landmarks.shape} for {path}; expected (68, 2)")
-    box_arr = np.asarray(box, dtype=np.float64)
+    face = FacePhoto(path, image, landmarks, tuple(float(v) for v in box))  # type: ignore[arg-type]
     if crop_pixels is not None:
+        box_arr = np.asarray(box, dtype=np.float64)
         side = max(box_arr[2] - box_arr[0], box_arr[3] - box_arr[1]) * (1 + 2 * box_extend)
-        f = crop_pixels / side
-        if f < 1.0:
-            h, w = image.shape[:2]
-            new_w, new_h = max(1, round(w * f)), max(1, round(h * f))
-            fx, fy = new_w / w, new_h / h
-            image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
-            # pixel centres: x' = (x + 0.5) f - 0.5
-            landmarks = ((landmarks + 0.5) * np.float32([fx, fy]) - 0.5).astype(np.float32)
-            box_arr = (box_arr + 0.5) * np.array([fx, fy, fx, fy]) - 0.5
-    return FacePhoto(path, image, landmarks, tuple(float(v) for v in box_arr))  # type: ignore[arg-type]
+        face = downscale_face(face, crop_pixels / side)
+    return face
+
+
+def downscale_face(face: FacePhoto, factor: float) -> FacePhoto:
+    """``face`` with its image area-downscaled by ``factor`` (< 1; ``factor >= 1`` returns it as
+    it is) and its landmarks and box moved with the pixels (pixel centres: ``x' = (x + 0.5) f − 0.5``)."""
+    if factor >= 1.0:
+        return face
+    h, w = face.image.shape[:2]
+    new_w, new_h = max(1, round(w * factor)), max(1, round(h * factor))
+    fx, fy = new_w / w, new_h / h
+    image = cv2.resize(face.image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    landmarks = ((face.landmarks + 0.5) * np.float32([fx, fy]) - 0.5).astype(np.float32)
+    box = (np.asarray(face.box, dtype=np.float64) + 0.5) * np.array([fx, fy, fx, fy]) - 0.5
+    return FacePhoto(face.path, image, landmarks, tuple(float(v) for v in box))  # type: ignore[arg-type]
 
 
 # -- crops as affine matrices -------------------------------------------------------------------
@@ -249,40 +293,57 @@ class PhotoRenderer:
     ----------
     photos_dir: folder of neutral photos, one person each (or a London-set root with ``neutral_front/``).
     size: side of the output frames in pixels.
-    box_extend: crop padding on each side of the detector box, as a fraction of its side (FAN: 0.25).
-    align_eyes: rotate the crop so the eyes are level (default ``False``: keep the photo's head roll;
-        the expression offsets are rotated with the face either way).
+    extend, align, crop_box: the preprocessing crop (:class:`ferlib.synth.framing.Framing`; defaults
+        are :class:`ferlib.preprocess.pipeline.PreprocessConfig`'s, so generated and preprocessed
+        real faces are framed alike).
     supersample: warp at ``supersample × size`` and area-resize, which anti-aliases the result.
-    pose_jitter: ``(rotation_deg, scale, shift)`` of a random similarity drawn once per clip.
+    pose_jitter: ``(rotation_deg, scale, shift)`` of a random similarity drawn once per clip (the
+        preprocessing's crop of a real video jitters as much with the detector).
     mouth_colour: RGB of the inner mouth painted where the lips part.
     mouth_opening_ref: added inner-lip area (in IOD²) at which the inner mouth is fully dark.
     offsets_fn: ``(class_name, intensity (T,)) -> (T, 68, 2)`` IOD-unit displacements; default
         :func:`ferlib.synth.expressions.expression_offsets`.
-    landmarker: ``image -> (landmarks, box) | None``; default dlib (:func:`dlib_landmarker`).
+    landmarker: ``image -> (landmarks, box) | None``; default :func:`preprocess_landmarker`.
+    photo_ids: keep only the photos of these identities (:func:`photo_identity`), in this order.
     """
 
     def __init__(
         self,
         photos_dir: str | Path,
         size: int = 64,
-        box_extend: float = 0.25,
-        align_eyes: bool = False,
+        extend: float = 0.25,
+        align: bool = True,
+        crop_box: str = "union",
         supersample: int = 2,
         pose_jitter: tuple[float, float, float] = (3.0, 0.03, 0.03),
         mouth_colour: tuple[int, int, int] = (48, 20, 24),
         mouth_opening_ref: float = 0.02,
         offsets_fn: OffsetsFn | None = None,
         landmarker: Landmarker | None = None,
+        photo_ids: Sequence[str] | None = None,
     ) -> None:
         if size < 16:
             raise ValueError(f"frame size must be at least 16 pixels, got {size}")
         if supersample < 1:
             raise ValueError(f"supersample must be >= 1, got {supersample}")
-        self.photos = list_photos(photos_dir)
+        photos = list_photos(photos_dir)
+        by_id: dict[str, Path] = {}
+        for p in photos:
+            pid = photo_identity(p)
+            if pid in by_id:
+                raise ValueError(f"photos {by_id[pid].name} and {p.name} in {p.parent} have the same identity {pid!r}; "
+                                 "expected one neutral photo per person")
+            by_id[pid] = p
+        if photo_ids is not None:
+            missing = [str(i) for i in photo_ids if str(i) not in by_id]
+            if missing:
+                raise ValueError(f"photo identities {missing} are not in {Path(photos_dir)} (it holds {sorted(by_id)[:10]} …)")
+            photos = [by_id[str(i)] for i in photo_ids]
+        self.photos = photos
+        self.ids = [photo_identity(p) for p in photos]
         self.size = int(size)
         self.supersample = int(supersample)
-        self.box_extend = float(box_extend)
-        self.align_eyes = bool(align_eyes)
+        self.framing = Framing(float(extend), bool(align), str(crop_box))
         self.pose_jitter = tuple(float(v) for v in pose_jitter)
         self.mouth_colour = tuple(mouth_colour)
         self.mouth_opening_ref = float(mouth_opening_ref)
@@ -298,20 +359,28 @@ class PhotoRenderer:
     def work_size(self) -> int:
         return self.size * self.supersample
 
+    def _index(self, subject_index: int) -> int:
+        i = int(subject_index)
+        if not 0 <= i < self.n_photos:
+            raise IndexError(f"subject {i} has no photo: the renderer holds {self.n_photos} photos (one person each), "
+                             f"subjects 0..{self.n_photos - 1}")
+        return i
+
     def face(self, subject_index: int) -> FacePhoto:
-        """The prepared photo of subject ``subject_index % n_photos`` (landmarks found once, then cached)."""
-        i = int(subject_index) % self.n_photos
+        """The prepared photo of subject ``subject_index`` (landmarks found once, then cached), downscaled
+        so that its preprocessing crop is about :attr:`work_size` pixels."""
+        i = self._index(subject_index)
         if i not in self._faces:
-            self._faces[i] = load_face_photo(self.photos[i], self.work_size, self.box_extend, self.landmarker)
+            face = load_face_photo(self.photos[i], None, 0.0, self.landmarker or preprocess_landmarker())
+            m = self.framing.matrices(np.asarray(face.box)[None], face.landmarks[None], self.work_size)[0]
+            self._faces[i] = downscale_face(face, float(np.sqrt(abs(np.linalg.det(m[:, :2])))))
         return self._faces[i]
 
-    def _crop(self, face: FacePhoto, jitter: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Crop at the working size: image ``(W, W, 3)`` and landmarks ``(68, 2)`` in its pixels."""
-        angle = face.eye_angle if self.align_eyes else 0.0
-        m = compose(jitter, face_crop_matrix(face.box, self.work_size, self.box_extend, angle))
-        w = self.work_size
-        crop = cv2.warpAffine(face.image, m, (w, w), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return crop, transform_points(m, face.landmarks)
+    def crop_matrices(self, face: FacePhoto, landmarks: np.ndarray) -> np.ndarray:
+        """The preprocessing crops ``(T, 2, 3)`` (photo pixels → working-size frame) of frames whose
+        landmarks are ``(T, 68, 2)`` (photo pixels), with the photo's detector box."""
+        boxes = np.repeat(np.asarray(face.box, dtype=np.float64)[None], len(landmarks), 0)
+        return self.framing.matrices(boxes, landmarks, self.work_size)
 
     def _finish(self, frame: np.ndarray) -> np.ndarray:
         if self.supersample == 1:
@@ -320,15 +389,23 @@ class PhotoRenderer:
 
     def neutral(self, subject_index: int) -> tuple[np.ndarray, np.ndarray]:
         """The subject's neutral crop without jitter: frame ``(size, size, 3)`` uint8, landmarks ``(68, 2)``."""
-        crop, lm = self._crop(self.face(subject_index), np.eye(3))
-        return self._finish(crop), downscale_points(lm, self.supersample)
+        face = self.face(subject_index)
+        m = self.crop_matrices(face, face.landmarks[None])[0]
+        w = self.work_size
+        crop = cv2.warpAffine(face.image, m, (w, w), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return self._finish(crop), downscale_points(transform_points(m, face.landmarks), self.supersample)
 
     def target_landmarks(self, landmarks: np.ndarray, class_name: str, intensity: np.ndarray) -> np.ndarray:
         """Targets ``(T, 68, 2)``: ``landmarks`` ``(68, 2)`` + offsets × IOD, rotated with the eye line."""
         offsets = (self.offsets_fn or _default_offsets)(class_name, intensity)
+        return self.displace(landmarks, offsets)
+
+    def displace(self, landmarks: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """``landmarks`` ``(68, 2)`` + ``offsets`` ``(T, 68, 2)`` (IOD units, face frame) scaled by the
+        outer inter-ocular distance and rotated with the eye line; returns ``(T, 68, 2)``."""
         offsets = np.asarray(offsets, dtype=np.float64)
-        if offsets.shape != (len(intensity), 68, 2):
-            raise ValueError(f"expression offsets for {class_name!r} have shape {offsets.shape}; expected ({len(intensity)}, 68, 2)")
+        if offsets.ndim != 3 or offsets.shape[1:] != (68, 2):
+            raise ValueError(f"expression offsets have shape {offsets.shape}; expected (T, 68, 2)")
         d = landmarks[45].astype(np.float64) - landmarks[36]
         iod, angle = float(np.hypot(*d)), math.atan2(d[1], d[0])
         c, s = math.cos(angle), math.sin(angle)
@@ -336,11 +413,14 @@ class PhotoRenderer:
         return (landmarks[None].astype(np.float64) + iod * offsets @ rot.T).astype(np.float32)
 
     def render(
-        self, subject_index: int, class_name: str, intensity: np.ndarray, rng: np.random.Generator
+        self, subject_index: int, class_name: str, intensity: np.ndarray, rng: np.random.Generator,
+        offsets: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """One clip of subject ``subject_index % n_photos`` showing ``class_name``.
+        """One clip of subject ``subject_index`` (its photo) showing ``class_name``.
 
         ``intensity`` ``(T,)`` per-frame expression intensity (0 = the neutral photo, 1 = apex).
+        ``offsets`` ``(T, 68, 2)`` (IOD units): the landmark displacements to render instead of the
+        class's at ``intensity`` (the generator passes its own, distractor bursts included).
         Returns frames ``(T, size, size, 3)`` uint8 RGB and landmarks ``(T, 68, 2)`` float32 in
         output pixels. ``rng`` draws the clip's pose jitter.
         """
@@ -351,15 +431,30 @@ class PhotoRenderer:
             raise ValueError(f"intensity must be a finite 1-D array (T,) with T >= 1, got shape {intensity.shape}")
         face = self.face(subject_index)
         jitter = similarity_jitter(rng, self.work_size, *self.pose_jitter)
-        crop, lm = self._crop(face, jitter)
-        values, inverse = np.unique(intensity, return_inverse=True)
-        targets = self.target_landmarks(lm, class_name, values)  # (U, 68, 2)
-        iod2 = float(np.sum((lm[45] - lm[36]) ** 2))
-        base_open = float(polygon_area(lm[INNER_LIP]))
-        frames = np.empty((len(values), self.size, self.size, 3), np.uint8)
-        for u in range(len(values)):  # rendering, one warp per distinct intensity
-            frame = piecewise_affine_warp(crop, lm, targets[u]) if values[u] != 0 else crop
+        if offsets is None:
+            values, inverse = np.unique(intensity, return_inverse=True)
+            targets = self.target_landmarks(face.landmarks, class_name, values)  # (U, 68, 2) photo pixels
+        else:
+            offsets = np.asarray(offsets, dtype=np.float32)
+            if offsets.shape != (len(intensity), 68, 2):
+                raise ValueError(f"offsets must be ({len(intensity)}, 68, 2) like the intensity, got {offsets.shape}")
+            flat, inverse = np.unique(offsets.reshape(len(offsets), -1), axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+            targets = self.displace(face.landmarks, flat.reshape(-1, 68, 2))
+        crops = np.stack([compose(jitter, m) for m in self.crop_matrices(face, targets)])  # (U, 2, 3)
+        w = self.work_size
+        frames = np.empty((len(targets), self.size, self.size, 3), np.uint8)
+        out_lm = np.empty((len(targets), 68, 2), np.float32)
+        base_open = float(polygon_area(face.landmarks[INNER_LIP]))
+        iod2 = float(np.sum((face.landmarks[45] - face.landmarks[36]) ** 2))
+        for u in range(len(targets)):  # rendering, one warp per distinct target shape
+            if np.array_equal(targets[u], face.landmarks):
+                frame = cv2.warpAffine(face.image, crops[u], (w, w), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            else:
+                frame = piecewise_affine_warp(face.image, face.landmarks, targets[u], out_transform=crops[u], out_size=(w, w))
+            lm = transform_points(crops[u], targets[u])
             opening = (float(polygon_area(targets[u][INNER_LIP])) - base_open) / (self.mouth_opening_ref * iod2)
-            frame = darken_polygon(frame, targets[u][INNER_LIP], opening, self.mouth_colour)
+            frame = darken_polygon(frame, lm[INNER_LIP], opening, self.mouth_colour)
             frames[u] = self._finish(frame)
-        return frames[inverse], downscale_points(targets[inverse], self.supersample)
+            out_lm[u] = downscale_points(lm, self.supersample)
+        return frames[inverse], out_lm[inverse]
