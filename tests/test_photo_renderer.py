@@ -61,6 +61,7 @@ def drawn(tmp_path: Path):
         folder.mkdir(exist_ok=True)
         cv2.imwrite(str(folder / "a.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         kw.setdefault("pose_jitter", (0.0, 0.0, 0.0))
+        kw.setdefault("appearance", False)  # geometry alone unless a test asks for the appearance
         return PhotoRenderer(folder, size=64, offsets_fn=offsets, landmarker=_landmarker_for(lm), **kw), lm
 
     return make
@@ -260,3 +261,95 @@ def test_real_photo_and_its_render_have_the_same_framing(fixtures_dir: Path) -> 
         a, b = _iod_width(real.landmarks[0], 64), _iod_width(lm, 64)
         assert abs(a / b - 1) < 0.02, (photo.name, a, b)
         assert np.abs(rendered[0].astype(int) - real.frames[0]).mean() < 6  # and the same pixels
+
+
+# -- appearance: what action units do to the skin, driven by their activation ------------------------
+def _centroid(diff: np.ndarray) -> np.ndarray:
+    ys, xs = np.mgrid[0:diff.shape[0], 0:diff.shape[1]]
+    return np.array([(diff * xs).sum(), (diff * ys).sum()]) / diff.sum()
+
+
+@pytest.mark.parametrize("au", [1, 4, 6, 9, 12, 15, 23])
+def test_each_action_unit_paints_its_own_region(au: int) -> None:
+    from ferlib.synth.appearance import paint_action_units
+
+    img, lm = _drawn_face()
+    img = cv2.GaussianBlur(img, (0, 0), 1.0)
+    diffs = {a: np.abs(paint_action_units(img, lm, {au: a}).astype(int) - img).sum(-1).astype(float) for a in (0.0, 0.5, 1.0)}
+    assert diffs[0.0].sum() == 0  # no activation, no change
+    assert diffs[0.5].sum() < diffs[1.0].sum()  # the effect grows with the activation
+    d = diffs[1.0]
+    assert d.sum() > 500
+    cx, cy = _centroid(d)
+    mid, iod = lm[27, 0], _iod(lm)
+    brow_y, eye_y, nose_y, mouth_y = lm[17:27, 1].mean(), lm[36:48, 1].mean(), lm[33, 1], lm[[48, 54], 1].mean()
+    where = {
+        1: cy < brow_y,  # forehead folds above the brows
+        4: abs(cx - mid) < 0.15 * iod and brow_y - 0.3 * iod < cy < eye_y + 0.1 * iod,  # between the brows
+        6: eye_y - 0.05 * iod < cy < nose_y,  # lower lids, crow's feet, cheek apples
+        9: d[int(lm[27, 1]):int(lm[30, 1]), int(mid - 0.15 * iod):int(mid + 0.15 * iod)].sum() > 0.15 * d.sum()
+        and nose_y - 0.3 * iod < cy < mouth_y,  # wrinkles across the nose bridge, the upper nasolabial folds
+        12: nose_y < cy < lm[8, 1] and d[:, np.abs(np.arange(d.shape[1]) - mid) > 0.3 * iod].sum() > 0.5 * d.sum(),
+        15: cy > mouth_y,  # below the mouth corners
+        23: lm[48:60, 0].min() < cx < lm[48:60, 0].max() and lm[48:60, 1].min() - 2 < cy < lm[48:60, 1].max() + 0.1 * iod,
+    }
+    assert where[au], (au, cx, cy)
+
+
+def test_one_sided_action_units_paint_one_side() -> None:
+    from ferlib.synth.appearance import paint_action_units
+
+    img, lm = _drawn_face()
+    d = np.abs(paint_action_units(img, lm, {12: 1.0, 14: 1.0}, sides=(0.0, 1.0)).astype(int) - img).sum(-1)
+    mid = int(round(lm[27, 0]))
+    assert d[:, mid:].sum() > 10 * d[:, :mid].sum()  # image right only (subject's left, landmark 54)
+
+
+def test_strong_smiles_part_the_lips_and_show_teeth(drawn) -> None:
+    r, _ = drawn(offsets=None, appearance=True, supersample=3)
+    frames, lm = r.render(0, "happy", np.array([0.0, 0.2, 1.0], np.float32), np.random.default_rng(0))
+    gap = np.linalg.norm(lm[:, 66] - lm[:, 62], axis=1)
+    assert gap[1] < gap[0] + 0.3 < gap[2] - 1.0  # a faint smile keeps the lips closed, a strong one parts them
+
+    def white_in_mouth(f: np.ndarray, p: np.ndarray) -> int:
+        mask = np.zeros(f.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(p[60:68]).astype(np.int32)], 1)
+        return int(((f.min(-1) > 170) & (mask > 0)).sum())
+
+    assert white_in_mouth(frames[2], lm[2]) >= 4 and white_in_mouth(frames[1], lm[1]) == 0
+    plain, _ = drawn(offsets=None, appearance=False)[0].render(0, "happy", np.array([1.0], np.float32), np.random.default_rng(0))
+    assert np.abs(plain[0].astype(int) - frames[2]).mean() > 0.5  # the appearance is not a no-op
+
+
+def test_an_open_mouth_shows_upper_teeth_over_a_dark_interior(drawn) -> None:
+    r, _ = drawn(offsets=_open_mouth, appearance=True)
+    frames, lm = r.render(0, "surprise", np.array([1.0], np.float32), np.random.default_rng(0))
+    f, p = frames[0].astype(float), lm[0]
+    top = p[62] + (p[66] - p[62]) * 0.15
+    bottom = p[62] + (p[66] - p[62]) * 0.75
+    assert f[int(round(top[1])), int(round(top[0]))].min() > 150  # teeth under the upper lip
+    assert f[int(round(bottom[1])), int(round(bottom[0]))].max() < 90  # dark mouth further down
+
+
+def test_no_exemplar_without_a_smiling_photo(drawn) -> None:
+    r, _ = drawn(appearance=True, exemplars=True)
+    assert r.exemplar(0) is None  # a plain folder of neutral photos: appearance is painted only
+
+
+@pytest.mark.fixtures
+def test_the_smiling_exemplar_changes_the_lower_face_of_happy_only(fixtures_dir: Path) -> None:
+    root = fixtures_dir / "london_frl_subset"
+    kw = dict(size=64, pose_jitter=(0.0, 0.0, 0.0), photo_ids=["005"])
+    with_ex, without = PhotoRenderer(root, exemplars=True, **kw), PhotoRenderer(root, exemplars=False, **kw)
+    assert with_ex.exemplar(0) is not None and with_ex.exemplar(0).face.path.name == "005_08.jpg"
+    inten = np.array([0.0, 1.0], np.float32)
+    a, lm = with_ex.render(0, "happy", inten, np.random.default_rng(0))
+    b, _ = without.render(0, "happy", inten, np.random.default_rng(0))
+    np.testing.assert_array_equal(a[0], b[0])  # the neutral frame is the neutral photo's
+    d = np.abs(a[1].astype(int) - b[1]).mean(-1)
+    eyes_y, mouth_y = int(lm[1, 36:48, 1].mean()), int(lm[1, 48:68, 1].mean())
+    assert d[mouth_y - 4:mouth_y + 5].mean() > 6  # the real smile's mouth and cheeks …
+    assert d[: max(1, eyes_y - 6)].mean() < 1.0  # … and nothing above the eyes
+    sad_a, _ = with_ex.render(0, "sad", inten, np.random.default_rng(0))
+    sad_b, _ = without.render(0, "sad", inten, np.random.default_rng(0))
+    np.testing.assert_array_equal(sad_a, sad_b)  # only happy (AU6 with AU12) uses the smiling photo

@@ -240,7 +240,9 @@ def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo
             aus[au] = aus.get(au, np.zeros(t, np.float32)) + act
         flags[start:stop] |= FLAG_DISTRACTOR
     if photo_renderer is not None:
-        frames, landmarks = photo_renderer.render(subject, class_name, intensity, rng, offsets=offsets)
+        rendered = photo_renderer.render_clip(subject, class_name, intensity, rng, offsets=offsets, aus=aus)
+        frames, landmarks = rendered.frames, rendered.landmarks
+        flags[rendered.occluded] |= FLAG_OCCLUDED
     else:
         identity = make_identity(cfg.seed, subject)
         landmarks = clip_landmarks(identity, offsets, cfg.size, rng, wild, cfg.framing)
