@@ -353,3 +353,68 @@ def test_the_smiling_exemplar_changes_the_lower_face_of_happy_only(fixtures_dir:
     sad_a, _ = with_ex.render(0, "sad", inten, np.random.default_rng(0))
     sad_b, _ = without.render(0, "sad", inten, np.random.default_rng(0))
     np.testing.assert_array_equal(sad_a, sad_b)  # only happy (AU6 with AU12) uses the smiling photo
+
+
+# -- domain randomisation ----------------------------------------------------------------------------
+def _nothing():
+    from ferlib.synth.randomise import Randomisation
+
+    return Randomisation(pose=(0.0, 0.0, 0.0), frame_jitter=(0.0, 0.0, 0.0), light=0.0, gain=(1.0, 1.0), colour=0.0,
+                         gamma=(1.0, 1.0), blur=0.0, noise=0.0, p_jpeg=0.0, p_background=0.0, p_occluder=0.0)
+
+
+def test_each_nuisance_does_its_job(drawn) -> None:
+    from dataclasses import replace
+
+    from ferlib.synth.photo import RenderedClip
+
+    inten = np.array([0.0, 0.0, 0.5, 1.0], np.float32)
+
+    def clip(randomise, seed: int = 0) -> RenderedClip:
+        r, _ = drawn(randomise=randomise, appearance=True)
+        return r.render_clip(0, "happy", inten, np.random.default_rng(seed))
+
+    clean = clip(None)
+    off = clip(_nothing())
+    np.testing.assert_array_equal(off.frames, clean.frames)  # every nuisance off = the clean render
+    np.testing.assert_allclose(off.landmarks, clean.landmarks, atol=1e-4)
+    nothing = _nothing()
+    corner = (slice(0, 6), slice(0, 6))
+    bg = clip(replace(nothing, p_background=1.0), seed=3).frames
+    assert np.abs(bg[:, corner[0], corner[1]].astype(int) - clean.frames[:, corner[0], corner[1]]).mean() > 5  # backdrop swapped
+    assert np.abs(bg[:, 28:36, 28:36].astype(int) - clean.frames[:, 28:36, 28:36]).mean() < 2  # the face kept
+    noisy = clip(replace(nothing, noise=8.0)).frames
+    assert not np.array_equal(noisy[0], noisy[1])  # new sensor noise in every frame of a still face
+    blurred = clip(replace(nothing, blur=1.1), seed=1).frames
+    lap = lambda f: float(np.var(cv2.Laplacian(f.mean(-1), cv2.CV_64F)))  # noqa: E731
+    assert lap(blurred[0]) < lap(clean.frames[0])
+    jpeg = clip(replace(nothing, p_jpeg=1.0, jpeg=(20, 20))).frames
+    assert 0 < np.abs(jpeg.astype(int) - clean.frames).mean() < 8
+    lit = clip(replace(nothing, light=0.45, gain=(0.7, 0.7)), seed=2).frames
+    assert lit.mean() < 0.85 * clean.frames.mean()
+    moved = clip(replace(nothing, pose=(6.0, 0.06, 0.05), frame_jitter=(0.8, 0.01, 0.008)), seed=5)
+    shift = np.linalg.norm(moved.landmarks - clean.landmarks, axis=-1).mean(-1)
+    assert shift.min() > 0.2 and np.ptp(shift) > 0  # per-clip pose plus per-frame jitter
+    covered = clip(replace(nothing, p_occluder=1.0), seed=4)
+    assert covered.occluded.any()
+    assert np.abs(covered.frames[covered.occluded].astype(int) - clean.frames[covered.occluded]).mean() > 3
+
+
+def test_randomised_clips_are_deterministic_and_default_to_the_wild_profile(drawn, tmp_path: Path) -> None:
+    from ferlib.synth import SynthConfig
+    from ferlib.synth.randomise import Randomisation
+
+    r, _ = drawn(randomise=Randomisation(), appearance=True)
+    inten = np.linspace(0, 1, 6).astype(np.float32)
+    a = r.render_clip(0, "surprise", inten, np.random.default_rng(11))
+    b = r.render_clip(0, "surprise", inten, np.random.default_rng(11))
+    np.testing.assert_array_equal(a.frames, b.frames)
+    assert not np.array_equal(a.frames, r.render_clip(0, "surprise", inten, np.random.default_rng(12)).frames)
+    photos = str(tmp_path)
+    assert SynthConfig(renderer="photo", photos_dir=photos, profile="wild").randomised
+    assert not SynthConfig(renderer="photo", photos_dir=photos, profile="lab").randomised
+    assert not SynthConfig(renderer="photo", photos_dir=photos, profile="lab-return").randomised
+    assert SynthConfig(renderer="photo", photos_dir=photos, profile="lab", randomise=True).randomised
+    assert not SynthConfig(renderer="photo", photos_dir=photos, profile="wild", randomise=False).randomised
+    with pytest.raises(ValueError, match="randomise applies to renderer='photo'"):
+        SynthConfig(randomise=True)

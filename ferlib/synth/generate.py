@@ -11,6 +11,10 @@ Framing: every frame is cropped as :mod:`ferlib.preprocess` crops a real face (d
 landmark box, × (1 + ``crop_extend``), eyes level; :mod:`ferlib.synth.framing`), so models trained
 on generated clips see faces at the scale and position of preprocessed real ones.
 
+Domain randomisation (``randomise``; default on for the photo renderer's ``wild`` profile, off for
+the ``lab`` profiles' clean pictures): pose and scale, background, lighting, occluders, blur,
+sensor noise and JPEG (:mod:`ferlib.synth.randomise`).
+
 Subjects: a procedural subject is a drawn identity (``S000`` …); a ``photo`` subject is the person
 of one photo, and its subject id is that person's (:func:`ferlib.synth.photo.photo_identity`, the
 London set's face id), so subject-independent folds keep each real person in one fold. Asking for
@@ -79,6 +83,7 @@ class SynthConfig:
     crop_extend: float = 0.25
     crop_align: bool = True
     crop_box: str = "union"
+    randomise: bool | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -98,6 +103,8 @@ class SynthConfig:
                 raise ValueError("photo_ids chooses photos for renderer='photo'; the procedural renderer has none")
             object.__setattr__(self, "photo_ids", tuple(str(i) for i in self.photo_ids))
         self.framing  # validates crop_extend and crop_box
+        if self.randomise and self.renderer != "photo":
+            raise ValueError("randomise applies to renderer='photo' (the procedural renderer has its own wild-profile nuisances)")
         canon = tuple(canonical_class(c) for c in self.classes)
         if self.include_neutral and NEUTRAL not in canon:
             canon = canon + (NEUTRAL,)
@@ -111,6 +118,14 @@ class SynthConfig:
     def framing(self) -> Framing:
         """The preprocessing crop the clips are framed with."""
         return Framing(float(self.crop_extend), bool(self.crop_align), str(self.crop_box))
+
+    @property
+    def randomised(self) -> bool:
+        """Whether the clips get domain randomisation: ``randomise``, or by default the photo
+        renderer's ``wild`` profile (``lab`` profiles render clean studio pictures)."""
+        if self.randomise is None:
+            return self.renderer == "photo" and self.profile == "wild"
+        return bool(self.randomise)
 
     def photo_renderer(self) -> "PhotoRenderer":
         """The :class:`~ferlib.synth.photo.PhotoRenderer` of a ``photo`` config, holding its
@@ -127,8 +142,10 @@ class SynthConfig:
                 f"n_subjects={self.n_subjects} but {self.photos_dir} holds {r.n_photos} photos"
                 f"{' of the chosen photo_ids' if self.photo_ids is not None else ''}: with renderer='photo' a subject is "
                 "the person of one photo, so at most one subject per photo (more clips per person: clips_per_subject)")
+        from ferlib.synth.randomise import Randomisation
+
         return PhotoRenderer(self.photos_dir, size=self.size, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
-                             photo_ids=r.ids[: self.n_subjects])
+                             photo_ids=r.ids[: self.n_subjects], randomise=Randomisation() if self.randomised else None)
 
 
 def _pose_matrix(angle: np.ndarray, scale: np.ndarray) -> np.ndarray:

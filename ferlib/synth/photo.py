@@ -44,12 +44,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import cv2
 import numpy as np
 
 from ferlib.synth.framing import Framing
+
+if TYPE_CHECKING:
+    from ferlib.synth.randomise import Randomisation
 from ferlib.synth.warp import piecewise_affine_warp
 
 __all__ = [
@@ -379,6 +382,8 @@ class PhotoRenderer:
         :func:`ferlib.synth.expressions.expression_offsets`.
     landmarker: ``image -> (landmarks, box) | None``; default :func:`preprocess_landmarker`.
     photo_ids: keep only the photos of these identities (:func:`photo_identity`), in this order.
+    randomise: domain randomisation (:class:`ferlib.synth.randomise.Randomisation`: pose and scale,
+        background, lighting, occluders, blur, noise, JPEG), drawn per clip; ``None``: clean studio frames.
     """
 
     def __init__(
@@ -397,6 +402,7 @@ class PhotoRenderer:
         offsets_fn: OffsetsFn | None = None,
         landmarker: Landmarker | None = None,
         photo_ids: Sequence[str] | None = None,
+        randomise: "Randomisation | None" = None,
     ) -> None:
         if size < 16:
             raise ValueError(f"frame size must be at least 16 pixels, got {size}")
@@ -429,6 +435,8 @@ class PhotoRenderer:
         self.landmarker = landmarker
         self._faces: dict[int, FacePhoto] = {}
         self._exemplars: dict[int, Exemplar | None] = {}
+        self._backdrops: dict[int, np.ndarray] = {}
+        self.randomise = randomise
 
     @property
     def n_photos(self) -> int:
@@ -472,6 +480,17 @@ class PhotoRenderer:
                 ex = Exemplar(smile, np.vstack([m, [0.0, 0.0, 1.0]]))
             self._exemplars[i] = ex
         return self._exemplars[i]
+
+    def backdrop(self, subject_index: int) -> np.ndarray:
+        """Where the subject's prepared photo shows its backdrop, ``(H, W)`` uint8 (255 = backdrop;
+        :func:`ferlib.synth.randomise.background_mask`, cached)."""
+        i = self._index(subject_index)
+        if i not in self._backdrops:
+            from ferlib.synth.randomise import background_mask
+
+            face = self.face(i)
+            self._backdrops[i] = np.round(background_mask(face.image, face.landmarks) * 255).astype(np.uint8)
+        return self._backdrops[i]
 
     def crop_matrices(self, face: FacePhoto, landmarks: np.ndarray) -> np.ndarray:
         """The preprocessing crops ``(T, 2, 3)`` (photo pixels → working-size frame) of frames whose
@@ -528,7 +547,7 @@ class PhotoRenderer:
         ``offsets`` ``(T, 68, 2)`` (IOD units) and ``aus`` (AU → activation ``(T,)``): the landmark
         displacements and action-unit activations to render instead of the class's at
         ``intensity`` (the generator passes its own, distractor bursts included). ``rng`` draws
-        the clip's pose jitter. Landmarks are in output pixels.
+        the clip's pose jitter (and, with ``randomise``, its nuisances). Landmarks are in output pixels.
         """
         from ferlib.synth.appearance import paint_action_units, paint_open_mouth
         from ferlib.synth.expressions import au_activations, au_offsets
@@ -556,11 +575,21 @@ class PhotoRenderer:
         face = self.face(subject_index)
         ex = self.exemplar(subject_index) if (self.exemplars and smile.max() > 0) else None
         jitter = similarity_jitter(rng, self.work_size, *self.pose_jitter)
-        key = np.concatenate([offsets.reshape(t, -1), au_mat], 1)
-        uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
+        nuisance = self.randomise.draw(rng, t, self.work_size) if self.randomise is not None else None
+        if nuisance is None:  # frames with equal landmarks and activations are rendered once
+            key = np.concatenate([offsets.reshape(t, -1), au_mat], 1)
+            _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+            inverse = inverse.ravel()
+        else:  # every frame has its own jitter
+            first, inverse = np.arange(t), np.arange(t)
         targets = self.displace(face.landmarks, offsets[first])  # (U, 68, 2) photo pixels
         crops = np.stack([compose(jitter, m) for m in self.crop_matrices(face, targets)])  # (U, 2, 3)
+        image = face.image
+        if nuisance is not None:
+            crops = np.stack([compose(nuisance.frame_jitter[tf] @ nuisance.pose, c) for tf, c in zip(first, crops)])
+            if nuisance.background is not None:
+                image = np.dstack([face.image, self.backdrop(subject_index)])  # the backdrop mask warps with the pixels
+        occluded = np.zeros(t, bool)
         w = self.work_size
         frames = np.empty((len(first), self.size, self.size, 3), np.uint8)
         out_lm = np.empty((len(first), 68, 2), np.float32)
@@ -568,9 +597,12 @@ class PhotoRenderer:
         iod_photo = float(np.linalg.norm(face.landmarks[45] - face.landmarks[36]))
         for u, tf in enumerate(first):  # rendering, one warp per distinct frame
             if np.array_equal(targets[u], face.landmarks):
-                frame = cv2.warpAffine(face.image, crops[u], (w, w), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                frame = cv2.warpAffine(image, crops[u], (w, w), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             else:
-                frame = piecewise_affine_warp(face.image, face.landmarks, targets[u], out_transform=crops[u], out_size=(w, w))
+                frame = piecewise_affine_warp(image, face.landmarks, targets[u], out_transform=crops[u], out_size=(w, w))
+            backdrop = None
+            if frame.shape[-1] == 4:
+                frame, backdrop = np.ascontiguousarray(frame[..., :3]), frame[..., 3].astype(np.float32) / 255.0
             lm = transform_points(crops[u], targets[u])
             opening = (float(polygon_area(targets[u][INNER_LIP])) - base_open) / (self.mouth_opening_ref * iod_photo ** 2)
             iod = float(np.linalg.norm(lm[45] - lm[36]))
@@ -588,6 +620,10 @@ class PhotoRenderer:
                                              out_transform=to_crop, out_size=(w, w))
                 m = _lower_face_mask(lm, w, iod) * float(smile[tf])
                 frame = np.clip(frame * (1 - m) + real * m + 0.5, 0, 255).astype(np.uint8)
+            if nuisance is not None:
+                frame = nuisance.scene(frame, backdrop)
             frames[u] = self._finish(frame)
             out_lm[u] = downscale_points(lm, self.supersample)
-        return RenderedClip(frames[inverse], out_lm[inverse], np.zeros(t, bool))
+            if nuisance is not None:
+                frames[u], occluded[tf] = nuisance.camera(frames[u], int(tf), out_lm[u])
+        return RenderedClip(frames[inverse], out_lm[inverse], occluded)
