@@ -157,3 +157,17 @@ def test_a_photo_is_one_subject_and_never_in_two_folds(fixtures_dir, tmp_path):
     assert len(seen) == 20 and all(len(v) == 1 for v in seen.values())
     with pytest.raises(ValueError, match=r"n_subjects=40 but .* holds 20 photos"):
         generate(tmp_path / "p40", SynthConfig(renderer="photo", photos_dir=str(root), n_subjects=40), progress=False)
+
+
+def test_a_store_from_an_earlier_generator_is_refused_with_a_clear_message(tmp_path):
+    import json
+
+    cfg = SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",))
+    generate(tmp_path / "s", cfg, progress=False)
+    manifest = tmp_path / "s" / "synth.json"
+    old = json.loads(manifest.read_text())
+    for key in ("crop_extend", "crop_align", "crop_box"):
+        old.pop(key)
+    manifest.write_text(json.dumps(old))
+    with pytest.raises(StoreError, match=r"made by an earlier ferlib .*crop_align.*delete the folder"):
+        generate(tmp_path / "s", cfg, progress=False)

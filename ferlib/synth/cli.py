@@ -28,6 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extend", type=float, default=0.25, help="crop side = face box side x (1 + extend), as preprocess")
     p.add_argument("--crop-box", choices=("union", "detector"), default="union", help="face box of the crop, as preprocess")
     p.add_argument("--no-align", action="store_true", help="do not rotate the eyes level, as preprocess --no-align")
+    p.add_argument("--no-appearance", action="store_true", help="photo renders: landmark warp only, no painted AU appearance")
+    p.add_argument("--no-exemplars", action="store_true", help="photo renders: never blend the person's smiling photo")
     p.add_argument("--randomise", choices=("auto", "on", "off"), default="auto",
                    help="domain randomisation of photo renders (auto: on for --profile wild, off for lab)")
     p.add_argument("--export", default=None, help="also write the clips as a data-set layout into this folder")
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         clips_per_subject=args.clips_per_subject, renderer=args.renderer, photos_dir=args.photos, photo_ids=photo_ids,
         crop_extend=args.extend, crop_box=args.crop_box, crop_align=not args.no_align,
         randomise={"auto": None, "on": True, "off": False}[args.randomise],
+        appearance=not args.no_appearance, exemplars=not args.no_exemplars,
     )
     t0 = time.perf_counter()
     store = generate(args.out, cfg)

@@ -67,7 +67,16 @@ _DEPTH[30] += 0.1
 
 @dataclass(frozen=True)
 class SynthConfig:
-    """What to generate. ``clips_per_subject`` = 0 means one clip per class (lab protocols)."""
+    """What to generate. ``clips_per_subject`` = 0 means one clip per class (lab protocols).
+
+    Photo renderer only: ``photos_dir``, ``photo_ids`` (which photos), ``appearance`` (paint what
+    the AUs do to the skin), ``exemplars`` (the person's smiling photo for happy frames),
+    ``randomise`` (domain randomisation; ``None``: on for ``wild``), ``frame_jitter`` (per-frame
+    similarity: rotation in degrees, scale, shift), ``landmarks`` (``"truth"`` or ``"dlib"``: the
+    predictor's landmarks on the rendered frames, as a real clip gets them); see
+    :class:`~ferlib.synth.photo.PhotoRenderer`. Both renderers: the crop
+    ``crop_extend``, ``crop_align``, ``crop_box`` (as :mod:`ferlib.preprocess`'s ``extend``,
+    ``align``, ``crop_box``)."""
 
     n_subjects: int = 30
     profile: str = "lab"
@@ -84,6 +93,10 @@ class SynthConfig:
     crop_align: bool = True
     crop_box: str = "union"
     randomise: bool | None = None
+    appearance: bool = True
+    exemplars: bool = True
+    frame_jitter: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    landmarks: str = "truth"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -103,6 +116,11 @@ class SynthConfig:
                 raise ValueError("photo_ids chooses photos for renderer='photo'; the procedural renderer has none")
             object.__setattr__(self, "photo_ids", tuple(str(i) for i in self.photo_ids))
         self.framing  # validates crop_extend and crop_box
+        object.__setattr__(self, "frame_jitter", tuple(float(v) for v in self.frame_jitter))
+        if self.landmarks not in ("truth", "dlib"):
+            raise ValueError(f"landmarks must be 'truth' or 'dlib', got {self.landmarks!r}")
+        if self.renderer != "photo" and (self.landmarks != "truth" or any(self.frame_jitter)):
+            raise ValueError("landmarks='dlib' and frame_jitter apply to renderer='photo'")
         if self.randomise and self.renderer != "photo":
             raise ValueError("randomise applies to renderer='photo' (the procedural renderer has its own wild-profile nuisances)")
         canon = tuple(canonical_class(c) for c in self.classes)
@@ -145,7 +163,9 @@ class SynthConfig:
         from ferlib.synth.randomise import Randomisation
 
         return PhotoRenderer(self.photos_dir, size=self.size, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
-                             photo_ids=r.ids[: self.n_subjects], randomise=Randomisation() if self.randomised else None)
+                             photo_ids=r.ids[: self.n_subjects], randomise=Randomisation() if self.randomised else None,
+                             appearance=self.appearance, exemplars=self.exemplars,
+                             frame_jitter=tuple(self.frame_jitter), landmarks=self.landmarks)
 
 
 def _pose_matrix(angle: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -319,6 +339,10 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
         previous = json.loads(manifest.read_text())
         if previous != json.loads(json.dumps(recorded)):
             diff = {k: (previous.get(k), v) for k, v in recorded.items() if previous.get(k) != json.loads(json.dumps(v))}
+            older = sorted(set(recorded) - set(previous))
+            if older:
+                raise StoreError(f"{out_dir} holds synth clips made by an earlier ferlib (its synth.json has no {older}; "
+                                 "the generator has changed since, e.g. its framing): delete the folder or choose another")
             raise StoreError(f"{out_dir} holds synth clips made with another config (differs in {diff}); choose another folder")
     else:
         tmp = manifest.with_suffix(f".tmp{os.getpid()}")

@@ -330,6 +330,7 @@ class Exemplar:
 
     face: FacePhoto
     to_neutral: np.ndarray
+    displacement: np.ndarray  #: (68, 2) the real smile's landmark displacement, IOD units, face frame
 
 
 @dataclass
@@ -342,14 +343,18 @@ class RenderedClip:
     occluded: np.ndarray
 
 
-def _lower_face_mask(lm: np.ndarray, size: int, iod: float) -> np.ndarray:
-    """Soft mask ``(size, size, 1)`` float32 of the lower face (cheeks, nasolabial folds, mouth,
-    chin; up to just under the eyes) of landmarks ``lm`` (68, 2)."""
+def _exemplar_mask(lm: np.ndarray, size: int, iod: float, region: str = "face") -> np.ndarray:
+    """Soft mask ``(size, size, 1)`` float32 of the face (``"face"``: inside the jaw line, up to
+    above the brows) or of the lower face (``"lower"``: cheeks, nasolabial folds, mouth, chin; up
+    to just under the eyes) of landmarks ``lm`` (68, 2)."""
     ex = (lm[45] - lm[36]) / (iod + 1e-9)
     dn = np.array([-ex[1], ex[0]])
-    top = [lm[45] + dn * 0.22 * iod, lm[46] + dn * 0.1 * iod, lm[47] + dn * 0.1 * iod, lm[42] + dn * 0.12 * iod,
-           lm[28], lm[39] + dn * 0.12 * iod, lm[40] + dn * 0.1 * iod, lm[41] + dn * 0.1 * iod, lm[36] + dn * 0.22 * iod]
-    poly = np.concatenate([lm[1:16], np.array(top)])
+    if region == "face":
+        top = list(lm[26:16:-1] - dn * 0.12 * iod)
+    else:
+        top = [lm[45] + dn * 0.22 * iod, lm[46] + dn * 0.1 * iod, lm[47] + dn * 0.1 * iod, lm[42] + dn * 0.12 * iod,
+               lm[28], lm[39] + dn * 0.12 * iod, lm[40] + dn * 0.1 * iod, lm[41] + dn * 0.1 * iod, lm[36] + dn * 0.22 * iod]
+    poly = np.concatenate([lm[0:17] if region == "face" else lm[1:16], np.array(top)])
     mask = np.zeros((size, size), np.uint8)
     cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
     mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.06 * iod))
@@ -370,14 +375,25 @@ class PhotoRenderer:
     supersample: warp at ``supersample × size`` and area-resize, which anti-aliases the result.
     pose_jitter: ``(rotation_deg, scale, shift)`` of a random similarity drawn once per clip (the
         preprocessing's crop of a real video jitters as much with the detector).
+    frame_jitter: ``(rotation_deg, scale, shift)`` of a random similarity drawn for every frame (a
+        head that is never quite still, a detector box that wobbles; the London test clips use
+        ``(1.5, 0.015, 0.015)``); zeros: none.
+    landmarks: the landmarks a clip stores: ``"truth"`` (the targets the pixels were warped to) or
+        ``"dlib"`` (what the preprocessing's 68-point predictor finds in each rendered frame, in
+        the photo's detector box moved with the crop — the landmarks a real clip gets, noise and
+        biases included).
     mouth_colour: RGB of the inner mouth painted where the lips part.
     mouth_opening_ref: added inner-lip area (in IOD²) at which the inner mouth is fully dark.
     appearance: paint what the action units do to the skin (:mod:`ferlib.synth.appearance`: folds,
         cheek raise, open mouth with teeth, lip press …) and part the lips of strong smiles (AU25
         from a happy intensity of 0.35 on, fully at 0.85) so their teeth show; ``False``: geometry only.
-    exemplars: for ``happy`` (AU6 and AU12 together), blend the same person's smiling photo
-        (:func:`smiling_photo`, when the folder has the London layout) into the lower face, warped
-        to the frame's landmarks, with weight ``min(AU6, AU12)`` — real teeth, cheeks and folds.
+    exemplars: for ``happy`` (AU6 and AU12 together), use the same person's smiling photo
+        (:func:`smiling_photo`, when the folder has the London layout): its landmark displacement
+        replaces the prototype's happy displacement, and its pixels, warped to the frame's
+        landmarks, are blended into the face with weight ``min(AU6, AU12)`` — real teeth, cheeks,
+        folds and eyes.
+    exemplar_region: where the smiling photo is blended: ``"face"`` (inside the jaw line up to
+        above the brows) or ``"lower"`` (cheeks, mouth and chin only).
     offsets_fn: ``(class_name, intensity (T,)) -> (T, 68, 2)`` IOD-unit displacements; default
         :func:`ferlib.synth.expressions.expression_offsets`.
     landmarker: ``image -> (landmarks, box) | None``; default :func:`preprocess_landmarker`.
@@ -395,10 +411,13 @@ class PhotoRenderer:
         crop_box: str = "union",
         supersample: int = 2,
         pose_jitter: tuple[float, float, float] = (3.0, 0.03, 0.03),
+        frame_jitter: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        landmarks: str = "truth",
         mouth_colour: tuple[int, int, int] = (48, 20, 24),
         mouth_opening_ref: float = 0.02,
         appearance: bool = True,
         exemplars: bool = True,
+        exemplar_region: str = "face",
         offsets_fn: OffsetsFn | None = None,
         landmarker: Landmarker | None = None,
         photo_ids: Sequence[str] | None = None,
@@ -427,10 +446,17 @@ class PhotoRenderer:
         self.supersample = int(supersample)
         self.framing = Framing(float(extend), bool(align), str(crop_box))
         self.pose_jitter = tuple(float(v) for v in pose_jitter)
+        self.frame_jitter = tuple(float(v) for v in frame_jitter)
+        if landmarks not in ("truth", "dlib"):
+            raise ValueError(f"landmarks must be 'truth' or 'dlib', got {landmarks!r}")
+        self.landmarks = landmarks
         self.mouth_colour = tuple(mouth_colour)
         self.mouth_opening_ref = float(mouth_opening_ref)
         self.appearance = bool(appearance)
         self.exemplars = bool(exemplars)
+        if exemplar_region not in ("face", "lower"):
+            raise ValueError(f"exemplar_region must be 'face' or 'lower', got {exemplar_region!r}")
+        self.exemplar_region = exemplar_region
         self.offsets_fn = offsets_fn
         self.landmarker = landmarker
         self._faces: dict[int, FacePhoto] = {}
@@ -476,8 +502,13 @@ class PhotoRenderer:
                 from ferlib.data.adapters.london import pair_alignment
 
                 smile = self._prepare(path)
-                m = pair_alignment(self.face(i).landmarks, smile.landmarks)
-                ex = Exemplar(smile, np.vstack([m, [0.0, 0.0, 1.0]]))
+                neutral = self.face(i).landmarks.astype(np.float64)
+                m = pair_alignment(neutral, smile.landmarks)
+                d = transform_points(m, smile.landmarks).astype(np.float64) - neutral  # neutral photo pixels
+                eye = neutral[45] - neutral[36]
+                c, s_ = eye / np.linalg.norm(eye)
+                rot = np.array([[c, -s_], [s_, c]])  # face frame -> image frame
+                ex = Exemplar(smile, np.vstack([m, [0.0, 0.0, 1.0]]), (d @ rot / np.linalg.norm(eye)).astype(np.float32))
             self._exemplars[i] = ex
         return self._exemplars[i]
 
@@ -491,6 +522,16 @@ class PhotoRenderer:
             face = self.face(i)
             self._backdrops[i] = np.round(background_mask(face.image, face.landmarks) * 255).astype(np.uint8)
         return self._backdrops[i]
+
+    def _predict(self, frame: np.ndarray, face: FacePhoto, crop: np.ndarray) -> np.ndarray:
+        """The preprocessing's 68-point predictor on a working-size frame, in the photo's detector box
+        carried into the frame by ``crop`` (its axis-aligned bounding box)."""
+        from ferlib.preprocess.face import predict_landmarks
+
+        x0, y0, x1, y1 = face.box
+        corners = transform_points(crop, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64))
+        box = np.concatenate([corners.min(0), corners.max(0)]).astype(np.float64)
+        return predict_landmarks(frame, box).astype(np.float32)
 
     def crop_matrices(self, face: FacePhoto, landmarks: np.ndarray) -> np.ndarray:
         """The preprocessing crops ``(T, 2, 3)`` (photo pixels → working-size frame) of frames whose
@@ -550,7 +591,7 @@ class PhotoRenderer:
         the clip's pose jitter (and, with ``randomise``, its nuisances). Landmarks are in output pixels.
         """
         from ferlib.synth.appearance import paint_action_units, paint_open_mouth
-        from ferlib.synth.expressions import au_activations, au_offsets
+        from ferlib.synth.expressions import au_activations, au_offsets, expression_offsets
 
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -564,19 +605,30 @@ class PhotoRenderer:
         if offsets.shape != (t, 68, 2):
             raise ValueError(f"expression offsets for {class_name!r} have shape {offsets.shape}; expected ({t}, 68, 2)")
         if aus is None:
-            aus = au_activations(class_name, intensity) if self.appearance else {}
+            aus = au_activations(class_name, intensity)
         au_keys = sorted(aus)
         au_mat = np.stack([np.broadcast_to(np.asarray(aus[k], np.float32), (t,)) for k in au_keys], 1) if au_keys else np.zeros((t, 0), np.float32)
         act = lambda k: au_mat[:, au_keys.index(k)] if k in au_keys else np.zeros(t, np.float32)  # noqa: E731
         smile = np.minimum(act(6), act(12))  # happy: cheek raise and lip-corner pull together
-        if self.appearance:  # strong smiles part the lips (AU25) so the teeth show
-            parting = np.clip((smile - 0.35) / 0.5, 0.0, 1.0)
-            offsets = offsets + parting[:, None, None] * au_offsets(25)[None]
         face = self.face(subject_index)
         ex = self.exemplar(subject_index) if (self.exemplars and smile.max() > 0) else None
+        opening_offsets = offsets
+        if ex is not None:  # the person's own smile replaces the prototype's happy displacement
+            happy = expression_offsets("happy", 1.0) - ex.displacement
+            opening_offsets = offsets - smile[:, None, None] * expression_offsets("happy", 1.0)[None]
+            offsets = offsets - smile[:, None, None] * happy[None]
+            painted = [k for k in au_keys if k not in (6, 12)]  # the real smile brings their appearance
+        else:
+            painted = list(au_keys)
+            if self.appearance:  # strong smiles part the lips (AU25) so the teeth show
+                parting = np.clip((smile - 0.35) / 0.5, 0.0, 1.0)
+                offsets = offsets + parting[:, None, None] * au_offsets(25)[None]
+                opening_offsets = offsets
         jitter = similarity_jitter(rng, self.work_size, *self.pose_jitter)
+        per_frame = any(self.frame_jitter)
+        wobble = np.stack([similarity_jitter(rng, self.work_size, *self.frame_jitter) for _ in range(t)]) if per_frame else None
         nuisance = self.randomise.draw(rng, t, self.work_size) if self.randomise is not None else None
-        if nuisance is None:  # frames with equal landmarks and activations are rendered once
+        if nuisance is None and not per_frame:  # frames with equal landmarks and activations are rendered once
             key = np.concatenate([offsets.reshape(t, -1), au_mat], 1)
             _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
             inverse = inverse.ravel()
@@ -585,6 +637,8 @@ class PhotoRenderer:
         targets = self.displace(face.landmarks, offsets[first])  # (U, 68, 2) photo pixels
         crops = np.stack([compose(jitter, m) for m in self.crop_matrices(face, targets)])  # (U, 2, 3)
         image = face.image
+        if wobble is not None:
+            crops = np.stack([compose(wobble[tf], c) for tf, c in zip(first, crops)])
         if nuisance is not None:
             crops = np.stack([compose(nuisance.frame_jitter[tf] @ nuisance.pose, c) for tf, c in zip(first, crops)])
             if nuisance.background is not None:
@@ -604,12 +658,13 @@ class PhotoRenderer:
             if frame.shape[-1] == 4:
                 frame, backdrop = np.ascontiguousarray(frame[..., :3]), frame[..., 3].astype(np.float32) / 255.0
             lm = transform_points(crops[u], targets[u])
-            opening = (float(polygon_area(targets[u][INNER_LIP])) - base_open) / (self.mouth_opening_ref * iod_photo ** 2)
+            opened = targets[u] if opening_offsets is offsets else self.displace(face.landmarks, opening_offsets[tf:tf + 1])[0]
+            opening = (float(polygon_area(opened[INNER_LIP])) - base_open) / (self.mouth_opening_ref * iod_photo ** 2)
             iod = float(np.linalg.norm(lm[45] - lm[36]))
             if self.appearance:
                 d = np.linalg.norm(offsets[tf, [48, 54]], axis=1)
                 sides = (float(d[0] / d.max()), float(d[1] / d.max())) if d.max() > 1e-6 else (1.0, 1.0)
-                frame = paint_action_units(frame, lm, {k: float(au_mat[tf, j]) for j, k in enumerate(au_keys)}, sides)
+                frame = paint_action_units(frame, lm, {k: float(au_mat[tf, au_keys.index(k)]) for k in painted}, sides)
                 frame = paint_open_mouth(frame, lm, opening, iod, self.mouth_colour)
             else:
                 frame = darken_polygon(frame, lm[INNER_LIP], opening, self.mouth_colour)
@@ -618,10 +673,12 @@ class PhotoRenderer:
                 back = np.linalg.inv(ex.to_neutral)[:2]
                 real = piecewise_affine_warp(ex.face.image, ex.face.landmarks, transform_points(back, targets[u]),
                                              out_transform=to_crop, out_size=(w, w))
-                m = _lower_face_mask(lm, w, iod) * float(smile[tf])
+                m = _exemplar_mask(lm, w, iod, self.exemplar_region) * float(smile[tf])
                 frame = np.clip(frame * (1 - m) + real * m + 0.5, 0, 255).astype(np.uint8)
             if nuisance is not None:
                 frame = nuisance.scene(frame, backdrop)
+            if self.landmarks == "dlib":  # what preprocessing would find in this frame
+                lm = self._predict(frame, face, crops[u])
             frames[u] = self._finish(frame)
             out_lm[u] = downscale_points(lm, self.supersample)
             if nuisance is not None:
