@@ -95,6 +95,7 @@ class SynthConfig:
     randomise: bool | None = None
     appearance: bool = True
     exemplars: bool = True
+    exemplar_region: str = "face"
     frame_jitter: tuple[float, float, float] = (0.0, 0.0, 0.0)
     landmarks: str = "truth"
     extra: dict = field(default_factory=dict)
@@ -164,7 +165,7 @@ class SynthConfig:
 
         return PhotoRenderer(self.photos_dir, size=self.size, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
                              photo_ids=r.ids[: self.n_subjects], randomise=Randomisation() if self.randomised else None,
-                             appearance=self.appearance, exemplars=self.exemplars,
+                             appearance=self.appearance, exemplars=self.exemplars, exemplar_region=self.exemplar_region,
                              frame_jitter=tuple(self.frame_jitter), landmarks=self.landmarks)
 
 

@@ -347,6 +347,8 @@ def _exemplar_mask(lm: np.ndarray, size: int, iod: float, region: str = "face") 
     """Soft mask ``(size, size, 1)`` float32 of the face (``"face"``: inside the jaw line, up to
     above the brows) or of the lower face (``"lower"``: cheeks, nasolabial folds, mouth, chin; up
     to just under the eyes) of landmarks ``lm`` (68, 2)."""
+    if region == "full":
+        return np.ones((size, size, 1), np.float32)
     ex = (lm[45] - lm[36]) / (iod + 1e-9)
     dn = np.array([-ex[1], ex[0]])
     if region == "face":
@@ -392,8 +394,9 @@ class PhotoRenderer:
         replaces the prototype's happy displacement, and its pixels, warped to the frame's
         landmarks, are blended into the face with weight ``min(AU6, AU12)`` — real teeth, cheeks,
         folds and eyes.
-    exemplar_region: where the smiling photo is blended: ``"face"`` (inside the jaw line up to
-        above the brows) or ``"lower"`` (cheeks, mouth and chin only).
+    exemplar_region: where the smiling photo is blended: ``"full"`` (the whole frame, a
+        cross-dissolve as the London morph makes it), ``"face"`` (inside the jaw line up to above
+        the brows) or ``"lower"`` (cheeks, mouth and chin only).
     offsets_fn: ``(class_name, intensity (T,)) -> (T, 68, 2)`` IOD-unit displacements; default
         :func:`ferlib.synth.expressions.expression_offsets`.
     landmarker: ``image -> (landmarks, box) | None``; default :func:`preprocess_landmarker`.
@@ -454,8 +457,8 @@ class PhotoRenderer:
         self.mouth_opening_ref = float(mouth_opening_ref)
         self.appearance = bool(appearance)
         self.exemplars = bool(exemplars)
-        if exemplar_region not in ("face", "lower"):
-            raise ValueError(f"exemplar_region must be 'face' or 'lower', got {exemplar_region!r}")
+        if exemplar_region not in ("full", "face", "lower"):
+            raise ValueError(f"exemplar_region must be 'full', 'face' or 'lower', got {exemplar_region!r}")
         self.exemplar_region = exemplar_region
         self.offsets_fn = offsets_fn
         self.landmarker = landmarker
