@@ -157,6 +157,8 @@ def test_bad_inputs_are_refused(drawn, tmp_path: Path) -> None:
     (empty / "notes.txt").write_text("x")
     with pytest.raises(FileNotFoundError, match=r"no photos .* in .*empty"):
         PhotoRenderer(empty)
+    with pytest.raises(ValueError, match="exemplar_region must be 'full', 'face' or 'lower'"):
+        drawn(exemplar_region="mouth")
 
 
 def test_a_photo_without_a_face_names_the_file(tmp_path: Path) -> None:
