@@ -35,8 +35,10 @@ Research Lab London Set's ``neutral_front/NNN_03.jpg``) into expression clips of
 One photo is one person: its identity (:func:`photo_identity`, the London set's face id) is the
 subject id the generator gives its clips, so subject-independent folds never put one person in
 two folds. Frames with equal landmarks and activations are rendered once. Everything is deterministic given
-``rng``. Speed (64 px, one core, ``bench_renderer``-style CPU time on a 2-core machine): about 200
-frames/s with appearance and exemplars (550 frames/s for the landmark warp alone, before them).
+``rng``. Speed (64 px, one core, CPU time on a 2-core machine): about 235 frames/s with
+appearance and exemplars (490 frames/s for the landmark warp alone, before them); 170 with
+``randomise``, 120 with ``frame_jitter`` and ``landmarks="dlib"`` (every frame warped and
+searched).
 """
 
 from __future__ import annotations
