@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -5,6 +6,7 @@ from ferlib.data.store import FLAG_DISTRACTOR, FLAG_OCCLUDED, ClipStore, StoreEr
 from ferlib.synth import SynthConfig, generate, generate_clip, intensity_profile
 from ferlib.synth.expressions import au_offsets, expression_offsets
 from ferlib.synth.export import export_layout
+from ferlib.synth.generate import clip_plan
 
 
 def test_profiles_shape_the_intensity():
@@ -93,3 +95,79 @@ def test_export_layouts(small_store, tmp_path):
     assert k == 60  # contempt has no AFEW folder
     assert {p.name for p in (tmp_path / "afew").iterdir()} == {"Train", "Val"}
     assert len(list((tmp_path / "afew").rglob("*.avi"))) == 60
+
+
+def test_procedural_faces_are_framed_like_preprocessed_real_faces(fixtures_dir):
+    """Eye-centre distance / frame width of generated neutral faces is that of the 20 real London
+    photos after preprocessing (it was 25 % smaller before the generator used the preprocessing crop)."""
+    from ferlib.preprocess.align import eye_centres
+    from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
+    from ferlib.synth.photo import list_photos
+
+    def stat(lm):
+        left, right = eye_centres(lm)
+        return float(np.linalg.norm(right - left)) / 64
+
+    real = [stat(preprocess_clip(p, PreprocessConfig(size=64)).landmarks[0]) for p in list_photos(fixtures_dir / "london_frl_subset")]
+    cfg = SynthConfig(size=64, n_frames=4)
+    gen = [stat(generate_clip(cfg, s, 0, "neutral")["landmarks"][0]) for s in range(20)]
+    assert abs(np.mean(gen) / np.mean(real) - 1) < 0.06, (np.mean(gen), np.mean(real))
+    lab = generate_clip(cfg, 3, 0, "happy")["landmarks"]
+    assert np.abs(lab[:, 36, 1] - lab[:, 45, 1]).max() < 1.0  # eyes level in every frame, as preprocessing makes them
+
+
+def test_more_photo_subjects_than_photos_is_refused_before_writing(tmp_path, capsys):
+    from ferlib.cli import main as cli_main
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("anna", "ben", "carl"):
+        cv2.imwrite(str(photos / f"{name}.png"), np.full((40, 40, 3), 128, np.uint8))
+    cfg = SynthConfig(renderer="photo", photos_dir=str(photos), n_subjects=5, n_frames=4, size=32)
+    with pytest.raises(ValueError, match=r"n_subjects=5 but .*photos holds 3 photos.*one subject per photo"):
+        generate(tmp_path / "out", cfg, progress=False)
+    assert not (tmp_path / "out").exists()  # nothing written
+    assert cli_main(["synth", "--out", str(tmp_path / "cli"), "--renderer", "photo", "--photos", str(photos), "--subjects", "5"]) == 2
+    assert "one subject per photo" in capsys.readouterr().err and not (tmp_path / "cli").exists()
+    with pytest.raises(ValueError, match=r"photo identities \['dora'\] are not in"):
+        SynthConfig(renderer="photo", photos_dir=str(photos), n_subjects=1, photo_ids=("dora",)).photo_renderer()
+    plan = clip_plan(SynthConfig(renderer="photo", photos_dir=str(photos), n_subjects=2, classes=("happy",)), ["anna", "ben"])
+    assert [r["subject"] for r in plan] == ["anna", "ben"] and plan[1]["clip_id"] == "lab_ben_00_happy"
+
+
+@pytest.mark.fixtures
+def test_a_photo_is_one_subject_and_never_in_two_folds(fixtures_dir, tmp_path):
+    """Photo subjects carry the photo's identity (the London face id), so subject_kfold keeps each
+    real person's clips in one fold."""
+    from ferlib.data.protocols import subject_kfold
+
+    root = fixtures_dir / "london_frl_subset"
+    cfg = SynthConfig(renderer="photo", photos_dir=str(root), n_subjects=20, n_frames=2, size=16,
+                      classes=("happy", "sad"), clips_per_subject=3)
+    store = generate(tmp_path / "photo", cfg, progress=False)
+    df = store.index().df
+    assert len(df) == 60 and df["subject"].nunique() == 20
+    assert (df["photo"].str[:3] == df["subject"]).all()  # 001_03.jpg -> subject "001"
+    folds = subject_kfold(store.index(), k=5)
+    seen: dict[str, set[int]] = {}
+    for f, split in enumerate(folds):
+        for photo in df["photo"].iloc[split.test]:
+            seen.setdefault(photo, set()).add(f)
+        assert not set(df["photo"].iloc[split.test]) & set(df["photo"].iloc[split.train])
+    assert len(seen) == 20 and all(len(v) == 1 for v in seen.values())
+    with pytest.raises(ValueError, match=r"n_subjects=40 but .* holds 20 photos"):
+        generate(tmp_path / "p40", SynthConfig(renderer="photo", photos_dir=str(root), n_subjects=40), progress=False)
+
+
+def test_a_store_from_an_earlier_generator_is_refused_with_a_clear_message(tmp_path):
+    import json
+
+    cfg = SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",))
+    generate(tmp_path / "s", cfg, progress=False)
+    manifest = tmp_path / "s" / "synth.json"
+    old = json.loads(manifest.read_text())
+    for key in ("crop_extend", "crop_align", "crop_box"):
+        old.pop(key)
+    manifest.write_text(json.dumps(old))
+    with pytest.raises(StoreError, match=r"made by an earlier ferlib .*crop_align.*delete the folder"):
+        generate(tmp_path / "s", cfg, progress=False)

@@ -32,8 +32,9 @@ import argparse
 import json
 import os
 import time
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -123,14 +124,33 @@ def train_frame_cnn(frames: np.ndarray, labels: np.ndarray, num_classes: int, wi
     return net.trunk, history
 
 
+def photo_frames(cache_dir: str | Path, photos_dir: str | Path, photo_ids: list[str], size: int = 64,
+                 clips_per_subject: int = 14, progress: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`expressive_frames` of ``lab`` photo renders (7 classes, domain-randomised) of the
+    people ``photo_ids`` of ``photos_dir``, generated into ``<cache_dir>/synth-pretrain-photo-…``."""
+    ids = sorted(str(i) for i in photo_ids)
+    key = zlib.crc32(",".join(ids).encode())
+    cfg = SynthConfig(profile="lab", renderer="photo", photos_dir=str(photos_dir), photo_ids=tuple(ids), n_subjects=len(ids),
+                      clips_per_subject=clips_per_subject, n_frames=16, size=size, seed=PRETRAIN_SEED, randomise=True)
+    store = generate(Path(cache_dir) / f"synth-pretrain-photo-s{size}-{key:08x}", cfg, progress=progress)
+    return expressive_frames(store)
+
+
 def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int = 4, whole_map: int = 4,
                      n_subjects: int = 100, epochs: int = 5, size: int = 64, val_subjects: int = 15,
-                     progress: bool = True) -> Path:
+                     progress: bool = True, photos_dir: str | Path | None = None,
+                     photo_ids: list[str] | None = None) -> Path:
     """The pre-trained ``small_cnn`` file ``<cache_dir>/pretrained/small_cnn_w{width}_d{depth}_m{whole_map}_s{size}.pt``,
     made first if missing from ``<cache_dir>/synth-pretrain-s{size}`` (``n_subjects`` generated with
     ``PRETRAIN_SEED``; the last ``val_subjects`` of them are held out to measure how well the
-    frames' expression transfers to unseen identities, stored in the file's ``meta``)."""
-    out = frame_pretrained_path(cache_dir, width, depth, whole_map, size)
+    frames' expression transfers to unseen identities, stored in the file's ``meta``).
+
+    ``photos_dir`` and ``photo_ids``: add photo renders of those real people
+    (:func:`photo_frames`) to the training frames, so the trunk sees real skin; the file name then
+    ends in ``_photo<crc of the ids>``. Name only people the models will never be tested on."""
+    if photos_dir is not None and not photo_ids:
+        raise ValueError("photos_dir needs photo_ids: the people whose renders the trunk may see (never a test person)")
+    out = frame_pretrained_path(cache_dir, width, depth, whole_map, size, photo_ids if photos_dir is not None else None)
     if out.is_file():
         return out
     if not 0 <= val_subjects < n_subjects:
@@ -139,13 +159,22 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     cfg = SynthConfig(profile="lab", n_subjects=n_subjects, n_frames=16, size=size, seed=PRETRAIN_SEED)
     store = generate(Path(cache_dir) / f"synth-pretrain-s{size}", cfg, progress=progress)
     frames, labels, subjects = expressive_frames(store)
-    held = np.isin(subjects, sorted(set(subjects))[n_subjects - val_subjects:])
+    n_photo = 0
+    if photos_dir is not None:
+        pf, pl, _ = photo_frames(cache_dir, photos_dir, list(photo_ids or []), size, progress=progress)
+        if len(store.classes) != 7 or pl.max() >= len(store.classes):
+            raise ValueError("photo frames must share the generated set's 7 classes")
+        n_photo = len(pf)
+        frames, labels = np.concatenate([frames, pf]), np.concatenate([labels, pl])
+        subjects = np.concatenate([subjects, np.array(["photo"] * n_photo)])
+    held = np.isin(subjects, sorted(set(subjects) - {"photo"})[n_subjects - val_subjects:])
     val = (frames[held], labels[held]) if held.any() else None
     trunk, history = train_frame_cnn(frames[~held], labels[~held], len(store.classes), width, depth, whole_map, epochs,
                                      val=val)
     meta = {"format": FORMAT, "width": width, "depth": depth, "whole_map": whole_map, "size": size,
             "classes": list(store.classes), "n_subjects": n_subjects, "val_subjects": val_subjects,
             "seed": PRETRAIN_SEED, "n_frames": int((~held).sum()), "epochs": epochs, "history": history,
+            "photo_ids": sorted(str(i) for i in photo_ids) if photos_dir is not None else [], "n_photo_frames": n_photo,
             "seconds": time.perf_counter() - t0}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".tmp{os.getpid()}")
@@ -159,9 +188,13 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     return out
 
 
-def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4, whole_map: int = 4, size: int = 64) -> Path:
+def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4, whole_map: int = 4, size: int = 64,
+                          photo_ids: Sequence[str] | None = None) -> Path:
     """The file :func:`frame_pretrained` makes (or returns) for these arguments; made or not."""
-    return Path(cache_dir) / "pretrained" / f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}.pt"
+    name = f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}"
+    if photo_ids:
+        name += f"_photo{zlib.crc32(','.join(sorted(str(i) for i in photo_ids)).encode()):08x}"
+    return Path(cache_dir) / "pretrained" / f"{name}.pt"
 
 
 def default_cache_dir() -> Path:

@@ -109,6 +109,43 @@ def warp_crop(frame: np.ndarray, m: np.ndarray, size: int, antialias: bool = Tru
     return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
 
 
+def crop_matrices(
+    boxes: np.ndarray,
+    landmarks: np.ndarray,
+    size: int = 112,
+    extend: float = 0.25,
+    align: bool = True,
+    smooth: int = 1,
+    crop_box: str = "union",
+) -> np.ndarray:
+    """The crop geometry of :func:`align_crop_clip`: transforms ``(T, 2, 3)`` from source pixels to
+    each frame's ``size x size`` crop, from boxes ``(T, 4)`` and landmarks ``(T, 68, 2)`` in source
+    pixels (see the module doc). The generated data set frames its faces with this same function."""
+    if size < 8:
+        raise ValueError(f"crop size must be >= 8 pixels, got {size}")
+    if extend <= -1:
+        raise ValueError(f"extend must be > -1 (the crop side is box side * (1 + extend)), got {extend}")
+    if smooth < 1:
+        raise ValueError(f"smooth must be >= 1 frame, got {smooth}")
+    if crop_box not in ("union", "detector"):
+        raise ValueError(f"crop_box must be 'union' or 'detector', got {crop_box!r}")
+    t = len(boxes)
+    if np.shape(boxes) != (t, 4) or np.shape(landmarks) != (t, 68, 2):
+        raise ValueError(f"expected boxes ({t}, 4) and landmarks ({t}, 68, 2), got {np.shape(boxes)} and {np.shape(landmarks)}")
+    centres, sides = box_centre_side(boxes)
+    angles = eye_angle(landmarks) if align else np.zeros(t)
+    if crop_box == "union":
+        centres, sides = union_box(centres, sides, angles, landmarks)
+    sides = sides * (1.0 + extend)
+    if smooth > 1:
+        from scipy.ndimage import uniform_filter1d
+
+        centres = uniform_filter1d(centres, smooth, axis=0, mode="nearest")
+        sides = uniform_filter1d(sides, smooth, axis=0, mode="nearest")
+        angles = uniform_filter1d(np.unwrap(angles), smooth, axis=0, mode="nearest")
+    return crop_transforms(centres, sides, angles, size)
+
+
 def align_crop_clip(
     frames: np.ndarray,
     boxes: np.ndarray,
@@ -127,30 +164,11 @@ def align_crop_clip(
     ``smooth``: length of a moving average over frames applied to the crop centre, side and angle
     (1 = per-frame crops as in FAN; 3-5 removes detector jitter in videos).
     Returns crops ``(T, size, size, 3)`` uint8, landmarks in crop pixels ``(T, 68, 2)`` float32
-    and the transforms ``(T, 2, 3)``.
+    and the transforms ``(T, 2, 3)`` (:func:`crop_matrices`).
     """
-    if size < 8:
-        raise ValueError(f"crop size must be >= 8 pixels, got {size}")
-    if extend <= -1:
-        raise ValueError(f"extend must be > -1 (the crop side is box side * (1 + extend)), got {extend}")
-    if smooth < 1:
-        raise ValueError(f"smooth must be >= 1 frame, got {smooth}")
-    if crop_box not in ("union", "detector"):
-        raise ValueError(f"crop_box must be 'union' or 'detector', got {crop_box!r}")
     t = frames.shape[0]
     if boxes.shape != (t, 4) or landmarks.shape != (t, 68, 2):
         raise ValueError(f"expected boxes ({t}, 4) and landmarks ({t}, 68, 2), got {boxes.shape} and {landmarks.shape}")
-    centres, sides = box_centre_side(boxes)
-    angles = eye_angle(landmarks) if align else np.zeros(t)
-    if crop_box == "union":
-        centres, sides = union_box(centres, sides, angles, landmarks)
-    sides = sides * (1.0 + extend)
-    if smooth > 1:
-        from scipy.ndimage import uniform_filter1d
-
-        centres = uniform_filter1d(centres, smooth, axis=0, mode="nearest")
-        sides = uniform_filter1d(sides, smooth, axis=0, mode="nearest")
-        angles = uniform_filter1d(np.unwrap(angles), smooth, axis=0, mode="nearest")
-    m = crop_transforms(centres, sides, angles, size)
+    m = crop_matrices(boxes, landmarks, size, extend, align, smooth, crop_box)
     crops = np.stack([warp_crop(frames[i], m[i], size, antialias) for i in range(t)])
     return crops, transform_points(m, landmarks), m

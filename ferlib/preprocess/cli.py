@@ -54,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also downscale so the longer side is at most this before detection (0: no limit)")
     parser.add_argument("--extend", type=float, default=d.extend, help="crop side = box side x (1 + extend)")
     parser.add_argument("--no-align", action="store_true", help="do not rotate the eyes level")
+    parser.add_argument("--crop-box", choices=("union", "detector"), default=d.crop_box,
+                        help="face box the crop is built on: detector box ∪ landmark box, or the detector box alone "
+                             "(default %(default)s)")
+    parser.add_argument("--no-antialias", action="store_true", help="plain bilinear crops (no block averaging when shrinking)")
     parser.add_argument("--smooth", type=int, default=d.smooth, help="moving average over frames of the crop geometry")
     parser.add_argument("--frame-step", type=int, default=d.frame_step, help="keep every n-th frame")
     parser.add_argument("--limit", type=int, help="only the first N clips of the index")
@@ -156,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
         extend=args.extend,
         align=not args.no_align,
         smooth=args.smooth,
+        crop_box=args.crop_box,
+        antialias=not args.no_antialias,
         frame_step=args.frame_step,
     )
     if args.quiet:

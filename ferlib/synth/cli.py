@@ -14,7 +14,8 @@ from ferlib.synth.profiles import PROFILES
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="clip store folder to create (or resume)")
     p.add_argument("--profile", default="lab", choices=PROFILES)
-    p.add_argument("--subjects", type=int, default=30)
+    p.add_argument("--subjects", type=int, default=None,
+                   help="subjects to generate (default 30; --renderer photo: one per photo, all of them)")
     p.add_argument("--frames", type=int, default=16)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
@@ -23,15 +24,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--neutral", action="store_true", help="add neutral as an extra class (DFEW-style label sets)")
     p.add_argument("--renderer", default="procedural", choices=RENDERERS)
     p.add_argument("--photos", default=None, help="folder of neutral face photos for --renderer photo")
+    p.add_argument("--photo-ids", default=None, help="comma-separated photo identities to render (default: all)")
+    p.add_argument("--extend", type=float, default=0.25, help="crop side = face box side x (1 + extend), as preprocess")
+    p.add_argument("--crop-box", choices=("union", "detector"), default="union", help="face box of the crop, as preprocess")
+    p.add_argument("--no-align", action="store_true", help="do not rotate the eyes level, as preprocess --no-align")
+    p.add_argument("--no-appearance", action="store_true", help="photo renders: landmark warp only, no painted AU appearance")
+    p.add_argument("--no-exemplars", action="store_true", help="photo renders: never blend the person's smiling photo")
+    p.add_argument("--randomise", choices=("auto", "on", "off"), default="auto",
+                   help="domain randomisation of photo renders (auto: on for --profile wild, off for lab)")
     p.add_argument("--export", default=None, help="also write the clips as a data-set layout into this folder")
     p.add_argument("--layout", default="ckplus", choices=LAYOUTS)
 
 
 def run(args: argparse.Namespace) -> int:
+    photo_ids = tuple(i for i in args.photo_ids.split(",") if i) if args.photo_ids else None
+    n_subjects = args.subjects
+    if n_subjects is None:
+        n_subjects = 30
+        if args.renderer == "photo" and args.photos:
+            from ferlib.synth.photo import list_photos
+
+            n_subjects = len(photo_ids) if photo_ids else len(list_photos(args.photos))
     cfg = SynthConfig(
-        n_subjects=args.subjects, profile=args.profile, classes=tuple(c for c in args.classes.split(",") if c),
+        n_subjects=n_subjects, profile=args.profile, classes=tuple(c for c in args.classes.split(",") if c),
         include_neutral=args.neutral, n_frames=args.frames, size=args.size, seed=args.seed,
-        clips_per_subject=args.clips_per_subject, renderer=args.renderer, photos_dir=args.photos,
+        clips_per_subject=args.clips_per_subject, renderer=args.renderer, photos_dir=args.photos, photo_ids=photo_ids,
+        crop_extend=args.extend, crop_box=args.crop_box, crop_align=not args.no_align,
+        randomise={"auto": None, "on": True, "off": False}[args.randomise],
+        appearance=not args.no_appearance, exemplars=not args.no_exemplars,
     )
     t0 = time.perf_counter()
     store = generate(args.out, cfg)

@@ -1,10 +1,24 @@
 """Generate the synthetic data set into a clip store.
 
-A clip is: an identity (:mod:`ferlib.synth.identity`), a class, an intensity profile
-(:mod:`ferlib.synth.profiles`), the identity's neutral shape deformed by the class's action units
-at that intensity (:mod:`ferlib.synth.expressions`), a head pose, a renderer, and — for the
-``wild`` profile — distractor frames, occlusion, pose drift, illumination changes and class
-imbalance. Every clip stores its ground-truth landmarks ``(T, 68, 2)`` and intensity ``(T,)``.
+A clip is: an identity (:mod:`ferlib.synth.identity`, or one real person's photo for the
+``photo`` renderer), a class, an intensity profile (:mod:`ferlib.synth.profiles`), the identity's
+neutral shape deformed by the class's action units at that intensity
+(:mod:`ferlib.synth.expressions`), a head pose, a renderer, and — for the ``wild`` profile —
+distractor frames, occlusion, pose drift, illumination changes and class imbalance. Every clip
+stores its ground-truth landmarks ``(T, 68, 2)`` and intensity ``(T,)``.
+
+Framing: every frame is cropped as :mod:`ferlib.preprocess` crops a real face (detector box ∪
+landmark box, × (1 + ``crop_extend``), eyes level; :mod:`ferlib.synth.framing`), so models trained
+on generated clips see faces at the scale and position of preprocessed real ones.
+
+Domain randomisation (``randomise``; default on for the photo renderer's ``wild`` profile, off for
+the ``lab`` profiles' clean pictures): pose and scale, background, lighting, occluders, blur,
+sensor noise and JPEG (:mod:`ferlib.synth.randomise`).
+
+Subjects: a procedural subject is a drawn identity (``S000`` …); a ``photo`` subject is the person
+of one photo, and its subject id is that person's (:func:`ferlib.synth.photo.photo_identity`, the
+London set's face id), so subject-independent folds keep each real person in one fold. Asking for
+more photo subjects than there are photos is refused (use ``clips_per_subject`` for more clips).
 
 Determinism: clip ``k`` of subject ``s`` is drawn from ``np.random.default_rng([seed, s, k])``, so
 a clip does not depend on what else was generated, and a second run into the same store skips the
@@ -17,18 +31,25 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from ferlib.data.index import safe_clip_id
 from ferlib.data.labels import BASIC7, NEUTRAL, canonical_class
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.data.store import FLAG_DISTRACTOR, FLAG_OCCLUDED, ClipStore, StoreError
+from ferlib.preprocess.align import transform_points
 from ferlib.synth.expressions import au_activations, expression_offsets
+from ferlib.synth.framing import Framing, detector_boxes
 from ferlib.synth.identity import Identity, make_identity
 from ferlib.synth.profiles import PROFILES, intensity_profile
 from ferlib.synth.render import ProceduralRenderer
+
+if TYPE_CHECKING:
+    from ferlib.synth.photo import PhotoRenderer
 
 RENDERERS = ("procedural", "photo")
 
@@ -46,7 +67,16 @@ _DEPTH[30] += 0.1
 
 @dataclass(frozen=True)
 class SynthConfig:
-    """What to generate. ``clips_per_subject`` = 0 means one clip per class (lab protocols)."""
+    """What to generate. ``clips_per_subject`` = 0 means one clip per class (lab protocols).
+
+    Photo renderer only: ``photos_dir``, ``photo_ids`` (which photos), ``appearance`` (paint what
+    the AUs do to the skin), ``exemplars`` (the person's smiling photo for happy frames),
+    ``randomise`` (domain randomisation; ``None``: on for ``wild``), ``frame_jitter`` (per-frame
+    similarity: rotation in degrees, scale, shift), ``landmarks`` (``"truth"`` or ``"dlib"``: the
+    predictor's landmarks on the rendered frames, as a real clip gets them); see
+    :class:`~ferlib.synth.photo.PhotoRenderer`. Both renderers: the crop
+    ``crop_extend``, ``crop_align``, ``crop_box`` (as :mod:`ferlib.preprocess`'s ``extend``,
+    ``align``, ``crop_box``)."""
 
     n_subjects: int = 30
     profile: str = "lab"
@@ -58,6 +88,16 @@ class SynthConfig:
     clips_per_subject: int = 0
     renderer: str = "procedural"
     photos_dir: str | None = None
+    photo_ids: tuple[str, ...] | None = None
+    crop_extend: float = 0.25
+    crop_align: bool = True
+    crop_box: str = "union"
+    randomise: bool | None = None
+    appearance: bool = True
+    exemplars: bool = True
+    exemplar_region: str = "face"
+    frame_jitter: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    landmarks: str = "truth"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -72,6 +112,18 @@ class SynthConfig:
         for name, value, low in (("n_subjects", self.n_subjects, 1), ("n_frames", self.n_frames, 2), ("size", self.size, 16)):
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.photo_ids is not None:
+            if self.renderer != "photo":
+                raise ValueError("photo_ids chooses photos for renderer='photo'; the procedural renderer has none")
+            object.__setattr__(self, "photo_ids", tuple(str(i) for i in self.photo_ids))
+        self.framing  # validates crop_extend and crop_box
+        object.__setattr__(self, "frame_jitter", tuple(float(v) for v in self.frame_jitter))
+        if self.landmarks not in ("truth", "dlib"):
+            raise ValueError(f"landmarks must be 'truth' or 'dlib', got {self.landmarks!r}")
+        if self.renderer != "photo" and (self.landmarks != "truth" or any(self.frame_jitter)):
+            raise ValueError("landmarks='dlib' and frame_jitter apply to renderer='photo'")
+        if self.randomise and self.renderer != "photo":
+            raise ValueError("randomise applies to renderer='photo' (the procedural renderer has its own wild-profile nuisances)")
         canon = tuple(canonical_class(c) for c in self.classes)
         if self.include_neutral and NEUTRAL not in canon:
             canon = canon + (NEUTRAL,)
@@ -81,6 +133,41 @@ class SynthConfig:
     def dataset(self) -> str:
         return f"synth-{self.profile}"
 
+    @property
+    def framing(self) -> Framing:
+        """The preprocessing crop the clips are framed with."""
+        return Framing(float(self.crop_extend), bool(self.crop_align), str(self.crop_box))
+
+    @property
+    def randomised(self) -> bool:
+        """Whether the clips get domain randomisation: ``randomise``, or by default the photo
+        renderer's ``wild`` profile (``lab`` profiles render clean studio pictures)."""
+        if self.randomise is None:
+            return self.renderer == "photo" and self.profile == "wild"
+        return bool(self.randomise)
+
+    def photo_renderer(self) -> "PhotoRenderer":
+        """The :class:`~ferlib.synth.photo.PhotoRenderer` of a ``photo`` config, holding its
+        ``n_subjects`` photos; raises when the folder has fewer photos than subjects asked for."""
+        from ferlib.synth.photo import PhotoRenderer
+
+        if self.renderer != "photo":
+            raise ValueError(f"renderer={self.renderer!r} has no photos")
+        f = self.framing
+        r = PhotoRenderer(self.photos_dir, size=self.size, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
+                          photo_ids=self.photo_ids)
+        if self.n_subjects > r.n_photos:
+            raise ValueError(
+                f"n_subjects={self.n_subjects} but {self.photos_dir} holds {r.n_photos} photos"
+                f"{' of the chosen photo_ids' if self.photo_ids is not None else ''}: with renderer='photo' a subject is "
+                "the person of one photo, so at most one subject per photo (more clips per person: clips_per_subject)")
+        from ferlib.synth.randomise import Randomisation
+
+        return PhotoRenderer(self.photos_dir, size=self.size, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
+                             photo_ids=r.ids[: self.n_subjects], randomise=Randomisation() if self.randomised else None,
+                             appearance=self.appearance, exemplars=self.exemplars, exemplar_region=self.exemplar_region,
+                             frame_jitter=tuple(self.frame_jitter), landmarks=self.landmarks)
+
 
 def _pose_matrix(angle: np.ndarray, scale: np.ndarray) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)
@@ -88,15 +175,27 @@ def _pose_matrix(angle: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 
 def clip_landmarks(
-    identity: Identity, offsets: np.ndarray, size: int, rng: np.random.Generator, wild: bool
+    identity: Identity, offsets: np.ndarray, size: int, rng: np.random.Generator, wild: bool,
+    framing: Framing | None = None,
 ) -> np.ndarray:
     """Pixel landmarks ``(T, 68, 2)``: neutral shape + expression ``offsets`` under a head pose.
 
     Pose = in-plane rotation, a pseudo-3D yaw (x shifted by depth · sin(yaw)), scale and
-    translation; small per-frame jitter in ``lab``, a slow random drift in ``wild``.
+    translation; small per-frame jitter in ``lab``, a slow random drift in ``wild``. With
+    ``framing``, each frame is then cropped as preprocessing crops a real face (the detector box
+    estimated from the frame's neutral landmarks, :mod:`ferlib.synth.framing`).
     """
-    t = offsets.shape[0]
-    shape = identity.shape[None] + offsets  # (T, 68, 2) IOD units
+    pose = _draw_pose(offsets.shape[0], size, rng, wild)
+    posed = _apply_pose(identity.shape[None] + offsets, pose, identity.iod_fraction * size, size)
+    if framing is None:
+        return posed
+    neutral = _apply_pose(np.broadcast_to(identity.shape, offsets.shape), pose, identity.iod_fraction * size, size)
+    m = framing.matrices(detector_boxes(neutral), posed, size)
+    return transform_points(m, posed)
+
+
+def _draw_pose(t: int, size: int, rng: np.random.Generator, wild: bool) -> dict[str, np.ndarray]:
+    """Per-frame head pose ``(T,)`` angle, yaw, scale and ``(T, 2)`` shift (pixels)."""
     if wild:
         angle = np.deg2rad(rng.uniform(-12, 12) + np.cumsum(rng.normal(0, 0.8, t)))
         yaw = rng.uniform(-0.35, 0.35) + np.cumsum(rng.normal(0, 0.02, t))
@@ -107,11 +206,16 @@ def clip_landmarks(
         yaw = np.full(t, rng.uniform(-0.08, 0.08))
         shift = rng.uniform(-0.02, 0.02, 2) * size + rng.normal(0, 0.003 * size, (t, 2))
         scale = np.full(t, rng.uniform(0.95, 1.05))
-    shape = shape.copy()
+    return {"angle": angle, "yaw": yaw, "shift": shift, "scale": scale}
+
+
+def _apply_pose(shape: np.ndarray, pose: dict[str, np.ndarray], iod_px: float, size: int) -> np.ndarray:
+    """Shapes ``(T, 68, 2)`` in IOD units → pixels under ``pose`` (yaw as a depth shift of x)."""
+    shape = np.array(shape, dtype=np.float64)
+    yaw = pose["yaw"]
     shape[..., 0] = shape[..., 0] * np.cos(yaw)[:, None] + _DEPTH[None] * np.sin(yaw)[:, None]
-    iod_px = identity.iod_fraction * size
-    centre = np.array([size / 2, size * 0.40]) + shift
-    rot = _pose_matrix(angle, scale * iod_px)
+    centre = np.array([size / 2, size * 0.40]) + pose["shift"]
+    rot = _pose_matrix(pose["angle"], pose["scale"] * iod_px)
     return (np.einsum("tij,tvj->tvi", rot, shape) + centre[:, None, :]).astype(np.float32)
 
 
@@ -151,7 +255,10 @@ def _occlude(frames: np.ndarray, landmarks: np.ndarray, flags: np.ndarray, rng: 
 
 
 def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo_renderer=None) -> dict:
-    """One clip as a dict of arrays: frames, landmarks, flags, intensity (+ bookkeeping)."""
+    """One clip as a dict of arrays: frames, landmarks, flags, intensity (+ bookkeeping).
+
+    ``subject``: the subject's number (for ``photo``, the position of its photo in
+    ``photo_renderer``, :meth:`SynthConfig.photo_renderer`)."""
     rng = np.random.default_rng([int(cfg.seed), int(subject), int(k)])
     wild = cfg.profile == "wild"
     t = cfg.n_frames
@@ -171,10 +278,12 @@ def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo
             aus[au] = aus.get(au, np.zeros(t, np.float32)) + act
         flags[start:stop] |= FLAG_DISTRACTOR
     if photo_renderer is not None:
-        frames, landmarks = photo_renderer.render(subject, class_name, intensity, rng)
+        rendered = photo_renderer.render_clip(subject, class_name, intensity, rng, offsets=offsets, aus=aus)
+        frames, landmarks = rendered.frames, rendered.landmarks
+        flags[rendered.occluded] |= FLAG_OCCLUDED
     else:
         identity = make_identity(cfg.seed, subject)
-        landmarks = clip_landmarks(identity, offsets, cfg.size, rng, wild)
+        landmarks = clip_landmarks(identity, offsets, cfg.size, rng, wild, cfg.framing)
         frames = ProceduralRenderer(cfg.size).render(identity, landmarks, aus)
     frames = _illumination(frames, rng, wild)
     if wild and rng.uniform() < 0.4:
@@ -182,10 +291,16 @@ def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo
     return {"frames": frames, "landmarks": landmarks, "flags": flags, "intensity": intensity}
 
 
-def clip_plan(cfg: SynthConfig) -> list[dict]:
-    """The rows (clip_id, subject, class, k) the config asks for, in a fixed order."""
+def clip_plan(cfg: SynthConfig, subject_ids: list[str] | None = None) -> list[dict]:
+    """The rows (clip_id, subject, class, k) the config asks for, in a fixed order.
+
+    ``subject_ids``: the subject id of each subject number (default ``S000``, ``S001`` …; the
+    ``photo`` renderer passes its photos' identities)."""
     rows = []
+    if subject_ids is not None and len(subject_ids) < cfg.n_subjects:
+        raise ValueError(f"{cfg.n_subjects} subjects need as many subject ids, got {len(subject_ids)}")
     for s in range(cfg.n_subjects):
+        sid = f"S{s:03d}" if subject_ids is None else safe_clip_id(subject_ids[s])
         if cfg.clips_per_subject == 0:
             classes = list(cfg.classes)
         else:
@@ -197,8 +312,8 @@ def clip_plan(cfg: SynthConfig) -> list[dict]:
             classes = list(rng.choice(cfg.classes, size=cfg.clips_per_subject, p=w / w.sum()))
         for k, c in enumerate(classes):
             rows.append({
-                "clip_id": f"{cfg.profile}_S{s:03d}_{k:02d}_{c}",
-                "subject": f"S{s:03d}",
+                "clip_id": f"{cfg.profile}_{sid}_{k:02d}_{c}",
+                "subject": sid,
                 "label": cfg.classes.index(c),
                 "label_name": c,
                 "source": f"synth:{cfg.profile}:seed{cfg.seed}",
@@ -217,6 +332,7 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
     another config is refused rather than mixed.
     """
     cfg = cfg or SynthConfig(**kwargs)
+    photo = cfg.photo_renderer() if cfg.renderer == "photo" else None  # refuses too few photos before writing
     store = ClipStore.create(out_dir, cfg.dataset, cfg.classes)
     manifest = Path(out_dir) / "synth.json"
     recorded = {**asdict(cfg), "classes": list(cfg.classes)}
@@ -224,18 +340,21 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
         previous = json.loads(manifest.read_text())
         if previous != json.loads(json.dumps(recorded)):
             diff = {k: (previous.get(k), v) for k, v in recorded.items() if previous.get(k) != json.loads(json.dumps(v))}
+            older = sorted(set(recorded) - set(previous))
+            if older:
+                raise StoreError(f"{out_dir} holds synth clips made by an earlier ferlib (its synth.json has no {older}; "
+                                 "the generator has changed since, e.g. its framing): delete the folder or choose another")
             raise StoreError(f"{out_dir} holds synth clips made with another config (differs in {diff}); choose another folder")
     else:
         tmp = manifest.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(recorded, indent=1))
         os.replace(tmp, manifest)
     store.remove_stale_tmp()
-    photo = None
-    if cfg.renderer == "photo":
-        from ferlib.synth.photo import PhotoRenderer
-
-        photo = PhotoRenderer(cfg.photos_dir, size=cfg.size)
-    todo = [r for r in clip_plan(cfg) if not store.has(r["clip_id"])]
+    plan = clip_plan(cfg, photo.ids if photo is not None else None)
+    if photo is not None:
+        for row in plan:
+            row["photo"] = photo.photos[row["_subject"]].name
+    todo = [r for r in plan if not store.has(r["clip_id"])]
     for row in tqdm(todo, desc=f"synth {cfg.profile}", disable=not progress, unit="clip"):
         clip = generate_clip(cfg, row["_subject"], row["_k"], row["label_name"], photo)
         meta = {k: v for k, v in row.items() if not k.startswith("_")}

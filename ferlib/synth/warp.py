@@ -66,20 +66,27 @@ def piecewise_affine_maps(
     dst: np.ndarray,
     shape: tuple[int, int],
     anchors_per_side: int = 4,
+    out_transform: np.ndarray | None = None,
+    out_shape: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inverse maps ``(map_x, map_y)`` for ``cv2.remap``: output pixel ``(x, y)`` samples the input at ``(map_x, map_y)``.
 
     ``src``, ``dst``: ``(K, 2)`` points; the warp carries ``src[k]`` to ``dst[k]``. ``shape``: the
-    ``(height, width)`` of the output (and of the input). Border anchors (see :func:`border_anchors`)
-    are added to both point sets and stay fixed. Returns two ``(H, W)`` float32 arrays.
+    ``(height, width)`` of the input, whose border anchors (see :func:`border_anchors`) are added to
+    both point sets and stay fixed. Returns two float32 arrays of the output's shape.
 
     Inside each triangle ``(d0, d1, d2)`` of the Delaunay triangulation of the ``dst`` points, the
     pixel ``p = b0 d0 + b1 d1 + b2 d2`` (barycentric ``b``, ``sum b = 1``) maps to
     ``b0 s0 + b1 s1 + b2 s2``: the affine transform fixed by the three corner pairs. A pixel outside
     every triangle (only possible when points leave the image) keeps its own position.
+
+    ``out_transform`` ``(2, 3)`` (optional): an affine from the input/``dst`` frame to the output's
+    pixels (a crop), so that warp and crop take one resampling: output pixel ``q`` of an output of
+    ``out_shape`` (default ``shape``) is first carried back to ``p = out_transform⁻¹ q``.
     """
     src, dst = _check_points(src, dst)
     h, w = int(shape[0]), int(shape[1])
+    oh, ow = (h, w) if out_shape is None else (int(out_shape[0]), int(out_shape[1]))
     anchors = border_anchors(h, w, anchors_per_side)
     pts_src = np.concatenate([src, anchors])
     pts_dst = np.concatenate([dst, anchors])
@@ -95,9 +102,13 @@ def piecewise_affine_maps(
     identity = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
     coef[~np.isfinite(coef).all(1)] = identity  # a degenerate (zero-area) dst triangle covers no pixel centre
     coef = np.concatenate([coef, identity[None]]).astype(np.float32)  # row -1: identity
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    ys, xs = np.mgrid[0:oh, 0:ow].astype(np.float32)
+    if out_transform is not None:
+        a = np.vstack([np.asarray(out_transform, dtype=np.float64)[:2], [0.0, 0.0, 1.0]])
+        inv = np.linalg.inv(a)[:2].astype(np.float32)
+        xs, ys = inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2], inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2]
     simplex = tri.find_simplex(np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64))
-    c = coef[simplex].reshape(h, w, 6)  # simplex -1 (outside every triangle) picks the identity row
+    c = coef[simplex].reshape(oh, ow, 6)  # simplex -1 (outside every triangle) picks the identity row
     map_x = c[..., 0] * xs + c[..., 1] * ys + c[..., 4]
     map_y = c[..., 2] * xs + c[..., 3] * ys + c[..., 5]
     return map_x, map_y
@@ -110,19 +121,22 @@ def piecewise_affine_warp(
     anchors_per_side: int = 4,
     interpolation: int = cv2.INTER_LINEAR,
     border_mode: int = cv2.BORDER_REPLICATE,
+    out_transform: np.ndarray | None = None,
+    out_size: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Warp ``image`` ``(H, W)`` or ``(H, W, C)`` so that the points ``src`` ``(K, 2)`` move to ``dst`` ``(K, 2)``.
 
-    The output has the input's shape and dtype; the image border is fixed (see
-    :func:`piecewise_affine_maps`). ``interpolation`` and ``border_mode`` are OpenCV's flags for
-    ``cv2.remap``.
+    The output has the input's shape and dtype (or ``out_size`` = ``(height, width)`` with
+    ``out_transform``, the crop of the warped image that affine takes to the output: see
+    :func:`piecewise_affine_maps`); the image border is fixed. ``interpolation`` and
+    ``border_mode`` are OpenCV's flags for ``cv2.remap``.
     """
     image = np.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError(f"image must be (H, W) or (H, W, C), got shape {image.shape}")
-    map_x, map_y = piecewise_affine_maps(src, dst, image.shape[:2], anchors_per_side)
+    map_x, map_y = piecewise_affine_maps(src, dst, image.shape[:2], anchors_per_side, out_transform, out_size)
     out = cv2.remap(np.ascontiguousarray(image), map_x, map_y, interpolation, borderMode=border_mode)
-    return out.reshape(image.shape)
+    return out.reshape(map_x.shape + image.shape[2:])
 
 
 # -- benchmark: the two textbook alternatives, for the record ------------------------------------

@@ -1,0 +1,377 @@
+"""Does a model trained on generated clips only recognise real faces? A measured transfer check.
+
+The London-set subset (:mod:`ferlib.data.adapters.london`) has, for each of its 20 people, a real
+neutral and a real smiling photo: a real two-class temporal task (``neutral`` vs ``happy``) with a
+known per-frame intensity (the neutral → smile morph weight). :func:`transfer_check`:
+
+1. splits the face ids (:func:`split_identities`): the *rendered* ids may be used by the
+   generator, the *held-out* ids are the real test people; the two sets never share a person
+   (the check raises if they do), so the test never sees a face whose photo the renderer used;
+2. generates the training clips (:func:`training_store`) with the ``photo`` renderer from the
+   rendered ids' photos only, or with the ``procedural`` renderer (drawn faces, no real person);
+3. makes the real test clips (:func:`real_store`): the London morph clips of the held-out ids,
+   rendered at 3x the size and then passed through the real preprocessing
+   (:func:`ferlib.preprocess.pipeline.preprocess_clip`: dlib detection, 68 landmarks, eye-level
+   crop), exactly as a user's real videos would be;
+4. trains the method on generated clips only (:func:`ferlib.train.engine.fit`, the method's
+   ``demo`` (or ``paper``) schedule, model selection on generated clips of other subjects);
+5. tests on the real clips and reports (:class:`TransferResult`): neutral-vs-happy accuracy (the
+   model's own arg-max over the classes it was trained on, and restricted to neutral/happy when it
+   knows more classes), the prediction distribution (true class × predicted class), and
+   Spearman's ρ between the method's frame weights (FAN's α, eq. 1; FER-GCN's intensity weights,
+   eq. 7) and the real morph's known intensity — per happy clip (mean over clips; a neutral clip's
+   intensity is constant, ρ is undefined there) and pooled over every frame of every clip.
+
+FAN is tested on all frames of a clip (FAN Table 1; its α is then a curve over the whole clip);
+the other methods keep their own test sampling. Everything is cached under ``out_dir`` (the
+generated set, the real clips, the run) and resumes; :data:`TRANSFER_SIZES` sizes the check per
+notebook profile (``smoke``: seconds, for tests).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from ferlib.data.labels import NEUTRAL
+from ferlib.data.protocols import Split
+from ferlib.data.store import ClipStore
+
+__all__ = ["PHOTO_SYNTH", "TRANSFER_SIZES", "TransferResult", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
+           "split_identities", "training_store", "transfer_check", "transfer_table"]
+
+#: the real task's classes (London adapter: ``neutral``, ``happy``)
+REAL_CLASSES = ("neutral", "happy")
+
+#: photo-renderer settings of the check by default: what the real test clips go through too — a head
+#: that is never still (the London morph's per-frame jitter, ``morph_clip``) and the landmarks the
+#: preprocessing's predictor finds in the frames (not the warp's targets)
+PHOTO_SYNTH: dict[str, Any] = {"frame_jitter": (1.5, 0.015, 0.015), "landmarks": "dlib"}
+
+#: check sizes per notebook profile: rendered and tested identities (None: all the others), clips,
+#: frames, pixels, epochs (None: the method's schedule), TrainConfig overrides (smoke: no frame
+#: pre-training, as the notebooks' smoke profile)
+TRANSFER_SIZES: dict[str, dict[str, Any]] = {
+    "smoke": dict(n_rendered=3, n_test=2, clips_per_subject=4, procedural_subjects=4, n_frames=6, size=32, repeats=1,
+                  epochs=1, model_profile="demo", overrides={"init_trunk": ""}),
+    "demo": dict(n_rendered=10, n_test=None, clips_per_subject=20, procedural_subjects=30, n_frames=16, size=64, repeats=2,
+                 epochs=None, model_profile="demo"),
+    "paper": dict(n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, size=224, repeats=4,
+                  epochs=None, model_profile="paper"),
+}
+
+
+# -- identities -----------------------------------------------------------------------------------
+def split_identities(ids: Sequence[str], n_rendered: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    """``(rendered, held_out)``: a seeded random choice of ``n_rendered`` of ``ids`` for the
+    generator, the rest for the real test (both sorted); raises unless both are non-empty."""
+    ids = sorted(str(i) for i in ids)
+    if not 0 < n_rendered < len(ids):
+        raise ValueError(f"n_rendered must leave at least one identity on each side: got {n_rendered} of {len(ids)} ({ids[:5]} …)")
+    order = np.random.default_rng([int(seed), 7]).permutation(len(ids))
+    rendered = sorted(ids[i] for i in order[:n_rendered])
+    return rendered, sorted(set(ids) - set(rendered))
+
+
+# -- the two data sets ----------------------------------------------------------------------------
+def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path, rendered_ids: Sequence[str],
+                   classes: Sequence[str] = ("happy",), n_frames: int = 16, size: int = 64, clips_per_subject: int = 20,
+                   procedural_subjects: int = 30, seed: int = 0, progress: bool = True, **synth: Any) -> ClipStore:
+    """The generated training clips (``lab`` profile, ``classes`` + neutral): ``photo`` renders of
+    ``rendered_ids``' photos only, or ``procedural_subjects`` drawn faces. ``synth``: other
+    :class:`~ferlib.synth.generate.SynthConfig` fields (e.g. ``randomise``)."""
+    from ferlib.synth import SynthConfig, generate
+
+    common = dict(profile="lab", classes=tuple(classes), include_neutral=True, n_frames=n_frames, size=size,
+                  seed=seed, clips_per_subject=clips_per_subject, **synth)
+    if renderer == "photo":
+        cfg = SynthConfig(renderer="photo", photos_dir=str(photos_root), photo_ids=tuple(rendered_ids),
+                          n_subjects=len(rendered_ids), **common)
+    elif renderer == "procedural":
+        cfg = SynthConfig(renderer="procedural", n_subjects=procedural_subjects, **common)
+    else:
+        raise ValueError(f"renderer must be 'photo' or 'procedural', got {renderer!r}")
+    return generate(out_dir, cfg, progress=progress)
+
+
+def real_store(photos_root: str | Path, out_dir: str | Path, face_ids: Sequence[str], classes: Sequence[str],
+               n_frames: int = 16, size: int = 64, repeats: int = 1, seed: int = 0, profile: str = "lab",
+               progress: bool = True) -> ClipStore:
+    """The real test clips of ``face_ids``: London-set morph clips (``repeats`` draws of jitter and
+    intensity course per person and class) rendered at 3x ``size`` with a wide margin, then
+    preprocessed as real video is (:func:`~ferlib.preprocess.pipeline.preprocess_clip` on the
+    frames written as images) to ``size``. Labels index ``classes`` (which must hold neutral and
+    happy: the label space of the model under test). Each clip keeps its morph intensity."""
+    from ferlib.data.adapters.london import build_london_store
+    from ferlib.preprocess.face import NoFaceError
+    from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
+    from ferlib.preprocess.video import VideoReadError
+
+    classes = tuple(classes)
+    missing = [c for c in REAL_CLASSES if c not in classes]
+    if missing:
+        raise ValueError(f"the real clips are {REAL_CLASSES}; the label space {classes} lacks {missing}")
+    out = Path(out_dir)
+    store = ClipStore.create(out, "london", classes)
+    config = PreprocessConfig(size=size)
+    for r in range(repeats):
+        morph = build_london_store(photos_root, out.parent / f"{out.name}-morph{r}", n_frames, 3 * size, profile,
+                                   seed * 1000 + r, subjects=list(face_ids), box_extend=0.5, progress=False)
+        for clip_id in morph.clip_ids():
+            cid = f"{clip_id}_r{r}"
+            if store.has(cid):
+                continue
+            rec = morph.read(clip_id, mmap=False)
+            folder = out.parent / f".{out.name}-frames" / cid
+            folder.mkdir(parents=True, exist_ok=True)
+            for t, frame in enumerate(rec.frames):
+                cv2.imwrite(str(folder / f"{t:04d}.png"), np.ascontiguousarray(frame[..., ::-1]))
+            try:
+                clip = preprocess_clip(folder, config)
+            except (NoFaceError, VideoReadError) as exc:  # recorded, the other clips go on
+                store.record_failure(cid, str(rec.meta.get("source", "")), str(exc))
+                continue
+            finally:
+                shutil.rmtree(folder)
+            meta = {k: rec.meta[k] for k in ("subject", "label_name", "source", "split", "profile") if k in rec.meta}
+            meta.update(clip_id=cid, label=classes.index(meta["label_name"]), repeat=r)
+            store.write(meta, clip.frames, clip.landmarks, clip.flags, rec.intensity, extra=config.as_dict())
+        if progress:
+            print(f"ferlib: real test clips (repeat {r + 1}/{repeats}) in {out}", flush=True)
+    return store
+
+
+# -- the result -----------------------------------------------------------------------------------
+def frame_weight_key(method: str) -> str | None:
+    """The by-product holding a method's frame weights: FAN ``alpha`` (eq. 1), FER-GCN
+    ``intensity_weights`` (eq. 7); ``None`` for methods without frame weights (ST-GCN)."""
+    return {"fan": "alpha", "fer_gcn": "intensity_weights"}.get(method)
+
+
+@dataclass
+class TransferResult:
+    """What :func:`transfer_check` measured. ``predictions``: one row per real clip (clip_id,
+    subject, label_name, pred_name, prob_<class>); ``distribution``: true class × predicted class
+    counts; ``rho_*``: Spearman ρ of frame weights vs the real intensity (NaN without weights);
+    ``frame_weights`` and ``intensity``: ``(n_clips, T)`` in the rows of ``predictions`` (the
+    sampled frames' weights, ``None`` without weights, and their morph intensity)."""
+
+    method: str
+    renderer: str
+    rendered_ids: list[str]
+    test_ids: list[str]
+    classes: list[str]
+    accuracy: float
+    accuracy_2way: float
+    rho_per_clip_mean: float
+    rho_per_clip_std: float
+    rho_pooled: float
+    n_rho_clips: int
+    generated_val_accuracy: float
+    run_dir: str
+    predictions: pd.DataFrame = field(repr=False)
+    distribution: pd.DataFrame = field(repr=False)
+    frame_weights: np.ndarray | None = field(default=None, repr=False)
+    intensity: np.ndarray | None = field(default=None, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """The scalar fields (what :func:`transfer_table` tabulates)."""
+        arrays = ("predictions", "distribution", "frame_weights", "intensity")
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in arrays}
+        d["predicted_happy_share"] = float((self.predictions["pred_name"] == "happy").mean())
+        return d
+
+
+def _rho(weights: np.ndarray, intensity: np.ndarray, happy: np.ndarray) -> tuple[float, float, float, int]:
+    per_clip = []
+    for w, g in zip(weights[happy], intensity[happy]):
+        if np.ptp(w) > 0 and np.ptp(g) > 0:
+            per_clip.append(float(spearmanr(w, g).statistic))
+    pooled = float(spearmanr(weights.ravel(), intensity.ravel()).statistic) if np.ptp(weights) > 0 else float("nan")
+    if not per_clip:
+        return float("nan"), float("nan"), pooled, 0
+    return float(np.mean(per_clip)), float(np.std(per_clip)), pooled, len(per_clip)
+
+
+def load_run(run: str | Path) -> tuple[Any, Any, tuple[str, ...]]:
+    """The selected model (``best.pt``, eval mode) of a finished run folder, its
+    :class:`~ferlib.train.config.TrainConfig` and its classes."""
+    from ferlib.train.checkpoint import load_checkpoint
+    from ferlib.train.config import TrainConfig
+    from ferlib.train.engine import build_run_model
+
+    ckpt = load_checkpoint(Path(run) / "best.pt")
+    cfg = TrainConfig.from_dict(ckpt["config"], str(Path(run) / "best.pt"))
+    cfg.progress = False
+    model = build_run_model(cfg, len(ckpt["classes"]))
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), cfg, tuple(ckpt["classes"])
+
+
+def _evaluate_real(run: Path, store: ClipStore, method: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Predictions and by-products of the run's selected model on every clip of ``store``."""
+    from ferlib.train.engine import choose_device, evaluate_loader, make_dataset, make_loader
+
+    model, cfg, classes = load_run(run)
+    if tuple(classes) != tuple(store.classes):
+        raise ValueError(f"{run} was trained on classes {classes}, the real clips are labelled {store.classes}")
+    if method == "fan":
+        cfg.sampler = "all"  # FAN is tested on every frame of a clip (FAN Table 1)
+    device = choose_device(cfg)
+    model.to(device)
+    index = store.index()
+    ev = evaluate_loader(model, make_loader(make_dataset(store, index, cfg, False), cfg, False), cfg, device,
+                         collect=True, progress=False)
+    sub = index.df.iloc[ev.rows]
+    classes = list(store.classes)
+    df = pd.DataFrame({"clip_id": sub["clip_id"].to_numpy(), "subject": sub["subject"].to_numpy(),
+                       "label_name": [classes[i] for i in ev.y_true], "pred_name": [classes[i] for i in ev.y_pred]})
+    for j, c in enumerate(classes):
+        df[f"prob_{c}"] = ev.probs[:, j]
+    return df, ev.byproducts
+
+
+def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, renderer: str = "photo",
+                   profile: str = "demo", seed: int = 0, classes: Sequence[str] = ("happy",),
+                   rendered_ids: Sequence[str] | None = None, synth: dict[str, Any] | None = None,
+                   train_store: ClipStore | None = None, name: str = "", photo_pretrain: bool | None = None,
+                   train: bool = True, progress: bool = True, **overrides: Any) -> TransferResult:
+    """Train ``method`` on generated clips only and test it on real London-set clips of people the
+    renderer never used (see the module doc). ``profile``: a key of :data:`TRANSFER_SIZES`;
+    ``classes``: the generated expression classes (neutral is always added); ``rendered_ids``:
+    the face ids the generator may use (default: a seeded half of the set); ``synth``: extra
+    :class:`~ferlib.synth.generate.SynthConfig` fields (default for ``photo``: :data:`PHOTO_SYNTH`);
+    ``train_store``: train on this generated
+    store instead (its renderer must not have used a held-out person); ``name``: a variant's name
+    for its generated set and run folders (one per ``synth``/``overrides`` choice); ``photo_pretrain``:
+    start the demo trunk from frame pre-training that also saw photo renders of the *rendered*
+    people (:func:`ferlib.train.pretrain.frame_pretrained`, never a test person; default: for the
+    ``photo`` renderer at ``demo`` size); ``train=False``: only read a
+    finished run (a missing one raises naming its folder); ``overrides``: TrainConfig fields
+    (``epochs``, ``lr`` …). Results are cached under ``out_dir`` and the call resumes."""
+    from ferlib.data.adapters.london import london_index
+    from ferlib.data.protocols import with_validation
+    from ferlib.train.config import resolve_config
+    from ferlib.train.engine import fit
+
+    if profile not in TRANSFER_SIZES:
+        raise ValueError(f"unknown transfer profile {profile!r}; expected one of {tuple(TRANSFER_SIZES)}")
+    size = TRANSFER_SIZES[profile]
+    if synth is None:
+        synth = dict(PHOTO_SYNTH) if renderer == "photo" else {}
+    if photo_pretrain is None:
+        photo_pretrain = renderer == "photo" and profile == "demo"
+    all_ids = sorted(set(london_index(photos_root).df["subject"]))
+    if rendered_ids is None:
+        rendered, held_out = split_identities(all_ids, size["n_rendered"], seed)
+    else:
+        rendered = sorted(str(i) for i in rendered_ids)
+        unknown = sorted(set(rendered) - set(all_ids))
+        if unknown:
+            raise ValueError(f"rendered_ids {unknown} are not London-set face ids under {photos_root}")
+        held_out = sorted(set(all_ids) - set(rendered))
+    if size["n_test"] is not None:
+        held_out = held_out[: size["n_test"]]
+    if set(rendered) & set(held_out) or not held_out:
+        raise ValueError(f"the real test needs people the renderer never used: rendered {rendered}, held out {held_out}")
+    out = Path(out_dir)
+    tag = f"{profile}-s{seed}"
+    variant = f"{renderer}-{tag}" + (f"-{name}" if name else "")
+    trunk = "-photo-pretrained" if photo_pretrain and method != "stgcn" else ""
+    run = out / "runs" / ((variant if train_store is None else Path(train_store.root).name) + trunk) / method
+    if not train and not (run / "metrics.json").is_file():
+        raise FileNotFoundError(f"no finished transfer run in {run}: run with train=True first")
+    if train_store is None:
+        gen = training_store(out / "data" / variant, renderer, photos_root, rendered, classes, size["n_frames"],
+                             size["size"], size["clips_per_subject"], size["procedural_subjects"], seed, progress, **synth)
+    else:
+        gen = train_store
+        used = set(gen.index().df["subject"].astype(str)) & set(held_out)
+        if used and renderer == "photo":
+            raise ValueError(f"train_store {gen.root} holds clips of held-out people {sorted(used)}")
+    ids_key = zlib.crc32(",".join(held_out + ["|"] + list(gen.classes)).encode())
+    real = real_store(photos_root, out / "data" / f"real-{tag}-{ids_key:08x}", held_out, gen.classes,
+                      size["n_frames"], size["size"], size["repeats"], seed, progress=progress)
+    index = gen.index()
+    split = with_validation(index, Split("generated", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=seed)
+    split = Split("generated", split.train, split.val, split.val)  # the test rows = generated clips of held-out subjects
+    settings = {"progress": progress, **({"epochs": size["epochs"]} if size["epochs"] else {}),
+                **size.get("overrides", {}), **overrides}
+    if photo_pretrain and size["model_profile"] == "demo" and method != "stgcn":
+        from ferlib.train.pretrain import default_cache_dir, frame_pretrained
+
+        tiny = {"n_subjects": 4, "val_subjects": 1, "epochs": 1} if profile == "smoke" else {}
+        settings["init_trunk"] = str(frame_pretrained(default_cache_dir(), size=size["size"], progress=progress,
+                                                      photos_dir=photos_root, photo_ids=rendered, **tiny))
+    cfg = resolve_config(method, size["model_profile"], dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
+    metrics = fit(cfg, gen, split, run, index=index)
+    preds, byproducts = _evaluate_real(run, real, method)
+    labels = preds["label_name"].to_numpy()
+    acc = float((preds["pred_name"] == preds["label_name"]).mean())
+    two = np.where(preds["prob_happy"] > preds[f"prob_{NEUTRAL}"], "happy", NEUTRAL)
+    dist = pd.crosstab(pd.Categorical(labels, REAL_CLASSES), pd.Categorical(preds["pred_name"], list(gen.classes)),
+                       rownames=["true"], colnames=["predicted"], dropna=False)
+    key = frame_weight_key(method)
+    rho = (float("nan"), float("nan"), float("nan"), 0)
+    weights = None
+    intensity = np.asarray(byproducts["gt_intensity"], np.float64)
+    if key is not None and key in byproducts:
+        weights = np.asarray(byproducts[key], np.float64)
+        rho = _rho(weights, intensity, labels == "happy")
+    result = TransferResult(method, renderer, rendered, held_out, list(gen.classes), acc, float((two == labels).mean()),
+                            rho[0], rho[1], rho[2], rho[3], float(metrics.get("accuracy", float("nan"))), str(run),
+                            preds, dist, weights, intensity)
+    (run / "transfer.json").write_text(json.dumps(result.summary(), indent=1, default=float))
+    preds.to_csv(run / "transfer_predictions.csv", index=False)
+    return result
+
+
+def probabilities_over_time(run: str | Path, frames: np.ndarray, landmarks: np.ndarray, window: int = 16,
+                            stride: int = 2) -> pd.DataFrame:
+    """A trained run's class probabilities along a preprocessed video: one row per window of
+    ``window`` frames (every ``stride`` frames; the whole video when it is shorter), with the
+    window's first, centre and last frame and ``prob_<class>``. ``frames`` ``(T, S, S, 3)`` uint8
+    and ``landmarks`` ``(T, 68, 2)`` as preprocessing writes them; each window is sampled as the
+    run's method samples a test clip (FAN: every frame)."""
+    import torch
+
+    from ferlib.data.samplers import Sampler
+    from ferlib.data.transforms import ClipTransform
+    from ferlib.train.engine import choose_device, forward_batch
+
+    model, cfg, classes = load_run(run)
+    frames, landmarks = np.asarray(frames), np.asarray(landmarks, np.float32)
+    if frames.ndim != 4 or landmarks.shape != (len(frames), 68, 2):
+        raise ValueError(f"expected frames (T, S, S, 3) and landmarks (T, 68, 2), got {frames.shape} and {landmarks.shape}")
+    t = len(frames)
+    window = min(int(window), t)
+    sampler = Sampler("all" if cfg.method == "fan" else cfg.sampler, cfg.num_frames, cfg.span)
+    transform = ClipTransform(size=cfg.input_size or frames.shape[1], train=False)
+    device = choose_device(cfg)
+    model.to(device)
+    rows = []
+    with torch.no_grad():
+        for start in range(0, t - window + 1, max(1, int(stride))):
+            idx = start + sampler(window, False)
+            clip, lm = transform(frames[idx], landmarks[idx])
+            logits, _ = forward_batch(model, {"frames": clip[None], "landmarks": lm[None]}, device, cfg)
+            p = torch.softmax(logits.float(), 1)[0].cpu().numpy()
+            rows.append({"start": start, "centre": start + (window - 1) / 2, "stop": start + window - 1,
+                         **{f"prob_{c}": float(v) for c, v in zip(classes, p)}})
+    return pd.DataFrame(rows)
+
+
+def transfer_table(results: Sequence[TransferResult]) -> pd.DataFrame:
+    """One row per result: method, renderer, accuracies, predicted-happy share and ρ."""
+    cols = ["method", "renderer", "accuracy", "accuracy_2way", "predicted_happy_share", "rho_per_clip_mean",
+            "rho_per_clip_std", "rho_pooled", "n_rho_clips", "generated_val_accuracy"]
+    return pd.DataFrame([{c: r.summary()[c] for c in cols} for r in results]).round(3)
