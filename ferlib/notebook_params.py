@@ -159,6 +159,15 @@ def existing_or_empty(name: str, value: Any) -> str:
     return value
 
 
+def existing(hint: str = "") -> Rule:
+    """The rule of a path parameter that must exist (a file or a folder)."""
+    def rule(name: str, value: Any) -> str:
+        value = text(name, value)
+        check_path(name, value, hint)
+        return value
+    return rule
+
+
 def choice(*allowed: Any) -> Rule:
     """The rule of a parameter that takes one of ``allowed``."""
     def rule(name: str, value: Any) -> Any:
@@ -199,6 +208,9 @@ PARAMETERS: dict[str, Rule] = {
     "workers": at_least(1),
     "heatmap_grid": at_least(2),
     "heatmap_sigma": number_at_least(0, strict=True),
+    "renderer": choice("photo", "procedural"),
+    "photos_dir": existing("Point it at the London-set subset (../shared/fixtures/london_frl_subset)."),
+    "video": existing("Point it at a face video (../shared/fixtures/videos/single_face.mp4)."),
 }
 
 

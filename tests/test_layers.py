@@ -29,9 +29,7 @@ graph = _load_graph()
 LATE_IMPORTS = {
     ("ferlib/models/registry.py", "ferlib.models"): "importing the package registers every model file (a plug-in load)",
     ("ferlib/train/config.py", "ferlib.train.recipes"): "recipes import TrainConfig to check their fields (a cycle inside train)",
-    ("ferlib/synth/generate.py", "ferlib.synth.photo"): "synth: being reworked in parallel",
-    ("ferlib/synth/photo.py", "ferlib.synth.expressions"): "synth: being reworked in parallel",
-    ("ferlib/synth/photo.py", "ferlib.preprocess.dlib_models"): "synth: being reworked in parallel",
+    ("ferlib/synth/randomise.py", "ferlib.synth.photo"): "a cycle inside synth: photo randomises, randomise jitters with photo's similarity",
 }
 
 

@@ -71,7 +71,7 @@ def test_a_rendered_person_is_never_a_test_person(fixtures_dir: Path, tmp_path: 
 def test_frame_pretraining_can_add_photo_renders_of_named_people(fixtures_dir: Path, tmp_path: Path) -> None:
     import torch
 
-    from ferlib.train.pretrain import frame_pretrained
+    from ferlib.models.pretrain import frame_pretrained
 
     root = fixtures_dir / "london_frl_subset"
     plain = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False)

@@ -42,9 +42,21 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from ferlib.data.adapters.london import london_index
 from ferlib.data.labels import NEUTRAL
-from ferlib.data.protocols import Split
+from ferlib.data.protocols import Split, with_validation
+from ferlib.data.samplers import Sampler
 from ferlib.data.store import ClipStore
+from ferlib.data.transforms import ClipTransform
+from ferlib.models.pretrain import default_cache_dir, frame_pretrained
+from ferlib.preprocess.face import NoFaceError
+from ferlib.preprocess.london import build_london_store
+from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
+from ferlib.preprocess.video import VideoReadError
+from ferlib.synth import SynthConfig, generate
+from ferlib.train.checkpoint import load_checkpoint
+from ferlib.train.config import TrainConfig, resolve_config
+from ferlib.train.engine import build_run_model, choose_device, evaluate_loader, fit, forward_batch, make_dataset, make_loader
 
 __all__ = ["PHOTO_SYNTH", "TRANSFER_SIZES", "TransferResult", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
            "split_identities", "training_store", "transfer_check", "transfer_table"]
@@ -62,11 +74,11 @@ PHOTO_SYNTH: dict[str, Any] = {"frame_jitter": (1.5, 0.015, 0.015), "landmarks":
 #: pre-training, as the notebooks' smoke profile)
 TRANSFER_SIZES: dict[str, dict[str, Any]] = {
     "smoke": dict(n_rendered=3, n_test=2, clips_per_subject=4, procedural_subjects=4, n_frames=6, size=32, repeats=1,
-                  epochs=1, model_profile="demo", overrides={"init_trunk": ""}),
+                  epochs=1, model_size="demo", overrides={"init_trunk": ""}),
     "demo": dict(n_rendered=10, n_test=None, clips_per_subject=20, procedural_subjects=30, n_frames=16, size=64, repeats=2,
-                 epochs=None, model_profile="demo"),
+                 epochs=None, model_size="demo"),
     "paper": dict(n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, size=224, repeats=4,
-                  epochs=None, model_profile="paper"),
+                  epochs=None, model_size="paper"),
 }
 
 
@@ -89,7 +101,6 @@ def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path, 
     """The generated training clips (``lab`` profile, ``classes`` + neutral): ``photo`` renders of
     ``rendered_ids``' photos only, or ``procedural_subjects`` drawn faces. ``synth``: other
     :class:`~ferlib.synth.generate.SynthConfig` fields (e.g. ``randomise``)."""
-    from ferlib.synth import SynthConfig, generate
 
     common = dict(profile="lab", classes=tuple(classes), include_neutral=True, n_frames=n_frames, size=size,
                   seed=seed, clips_per_subject=clips_per_subject, **synth)
@@ -111,10 +122,6 @@ def real_store(photos_root: str | Path, out_dir: str | Path, face_ids: Sequence[
     preprocessed as real video is (:func:`~ferlib.preprocess.pipeline.preprocess_clip` on the
     frames written as images) to ``size``. Labels index ``classes`` (which must hold neutral and
     happy: the label space of the model under test). Each clip keeps its morph intensity."""
-    from ferlib.data.adapters.london import build_london_store
-    from ferlib.preprocess.face import NoFaceError
-    from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
-    from ferlib.preprocess.video import VideoReadError
 
     classes = tuple(classes)
     missing = [c for c in REAL_CLASSES if c not in classes]
@@ -205,9 +212,6 @@ def _rho(weights: np.ndarray, intensity: np.ndarray, happy: np.ndarray) -> tuple
 def load_run(run: str | Path) -> tuple[Any, Any, tuple[str, ...]]:
     """The selected model (``best.pt``, eval mode) of a finished run folder, its
     :class:`~ferlib.train.config.TrainConfig` and its classes."""
-    from ferlib.train.checkpoint import load_checkpoint
-    from ferlib.train.config import TrainConfig
-    from ferlib.train.engine import build_run_model
 
     ckpt = load_checkpoint(Path(run) / "best.pt")
     cfg = TrainConfig.from_dict(ckpt["config"], str(Path(run) / "best.pt"))
@@ -219,7 +223,6 @@ def load_run(run: str | Path) -> tuple[Any, Any, tuple[str, ...]]:
 
 def _evaluate_real(run: Path, store: ClipStore, method: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Predictions and by-products of the run's selected model on every clip of ``store``."""
-    from ferlib.train.engine import choose_device, evaluate_loader, make_dataset, make_loader
 
     model, cfg, classes = load_run(run)
     if tuple(classes) != tuple(store.classes):
@@ -258,29 +261,25 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     ``photo`` renderer at ``demo`` size); ``train=False``: only read a
     finished run (a missing one raises naming its folder); ``overrides``: TrainConfig fields
     (``epochs``, ``lr`` …). Results are cached under ``out_dir`` and the call resumes."""
-    from ferlib.data.adapters.london import london_index
-    from ferlib.data.protocols import with_validation
-    from ferlib.train.config import resolve_config
-    from ferlib.train.engine import fit
 
     if profile not in TRANSFER_SIZES:
         raise ValueError(f"unknown transfer profile {profile!r}; expected one of {tuple(TRANSFER_SIZES)}")
-    size = TRANSFER_SIZES[profile]
+    scale = TRANSFER_SIZES[profile]
     if synth is None:
         synth = dict(PHOTO_SYNTH) if renderer == "photo" else {}
     if photo_pretrain is None:
         photo_pretrain = renderer == "photo" and profile == "demo"
     all_ids = sorted(set(london_index(photos_root).df["subject"]))
     if rendered_ids is None:
-        rendered, held_out = split_identities(all_ids, size["n_rendered"], seed)
+        rendered, held_out = split_identities(all_ids, scale["n_rendered"], seed)
     else:
         rendered = sorted(str(i) for i in rendered_ids)
         unknown = sorted(set(rendered) - set(all_ids))
         if unknown:
             raise ValueError(f"rendered_ids {unknown} are not London-set face ids under {photos_root}")
         held_out = sorted(set(all_ids) - set(rendered))
-    if size["n_test"] is not None:
-        held_out = held_out[: size["n_test"]]
+    if scale["n_test"] is not None:
+        held_out = held_out[: scale["n_test"]]
     if set(rendered) & set(held_out) or not held_out:
         raise ValueError(f"the real test needs people the renderer never used: rendered {rendered}, held out {held_out}")
     out = Path(out_dir)
@@ -291,8 +290,8 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     if not train and not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"no finished transfer run in {run}: run with train=True first")
     if train_store is None:
-        gen = training_store(out / "data" / variant, renderer, photos_root, rendered, classes, size["n_frames"],
-                             size["size"], size["clips_per_subject"], size["procedural_subjects"], seed, progress, **synth)
+        gen = training_store(out / "data" / variant, renderer, photos_root, rendered, classes, scale["n_frames"],
+                             scale["size"], scale["clips_per_subject"], scale["procedural_subjects"], seed, progress, **synth)
     else:
         gen = train_store
         used = set(gen.index().df["subject"].astype(str)) & set(held_out)
@@ -300,19 +299,17 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
             raise ValueError(f"train_store {gen.root} holds clips of held-out people {sorted(used)}")
     ids_key = zlib.crc32(",".join(held_out + ["|"] + list(gen.classes)).encode())
     real = real_store(photos_root, out / "data" / f"real-{tag}-{ids_key:08x}", held_out, gen.classes,
-                      size["n_frames"], size["size"], size["repeats"], seed, progress=progress)
+                      scale["n_frames"], scale["size"], scale["repeats"], seed, progress=progress)
     index = gen.index()
     split = with_validation(index, Split("generated", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=seed)
     split = Split("generated", split.train, split.val, split.val)  # the test rows = generated clips of held-out subjects
-    settings = {"progress": progress, **({"epochs": size["epochs"]} if size["epochs"] else {}),
-                **size.get("overrides", {}), **overrides}
-    if photo_pretrain and size["model_profile"] == "demo" and method != "stgcn":
-        from ferlib.train.pretrain import default_cache_dir, frame_pretrained
-
+    settings = {"progress": progress, **({"epochs": scale["epochs"]} if scale["epochs"] else {}),
+                **scale.get("overrides", {}), **overrides}
+    if photo_pretrain and scale["model_size"] == "demo" and method != "stgcn":
         tiny = {"n_subjects": 4, "val_subjects": 1, "epochs": 1} if profile == "smoke" else {}
-        settings["init_trunk"] = str(frame_pretrained(default_cache_dir(), size=size["size"], progress=progress,
+        settings["init_trunk"] = str(frame_pretrained(default_cache_dir(), size=scale["size"], progress=progress,
                                                       photos_dir=photos_root, photo_ids=rendered, **tiny))
-    cfg = resolve_config(method, size["model_profile"], dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
+    cfg = resolve_config(method, scale["model_size"], dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
     metrics = fit(cfg, gen, split, run, index=index)
     preds, byproducts = _evaluate_real(run, real, method)
     labels = preds["label_name"].to_numpy()
@@ -344,9 +341,6 @@ def probabilities_over_time(run: str | Path, frames: np.ndarray, landmarks: np.n
     run's method samples a test clip (FAN: every frame)."""
     import torch
 
-    from ferlib.data.samplers import Sampler
-    from ferlib.data.transforms import ClipTransform
-    from ferlib.train.engine import choose_device, forward_batch
 
     model, cfg, classes = load_run(run)
     frames, landmarks = np.asarray(frames), np.asarray(landmarks, np.float32)

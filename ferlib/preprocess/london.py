@@ -32,6 +32,7 @@ from ferlib.data.adapters.london import ADAPTER, LONDON_CLASSES, london_index
 from ferlib.data.store import ClipStore
 from ferlib.progress import progress_iter
 from ferlib.synth.photo import (
+    RIGID_POINTS,
     FacePhoto,
     Landmarker,
     compose,
@@ -39,6 +40,7 @@ from ferlib.synth.photo import (
     downscale_points,
     face_crop_matrix,
     load_face_photo,
+    pair_alignment,
     similarity_jitter,
     transform_points,
 )
@@ -47,23 +49,7 @@ from ferlib.synth.warp import piecewise_affine_warp
 
 __all__ = ["RIGID_POINTS", "build_london_store", "morph_clip", "pair_alignment"]
 
-#: landmarks that a smile barely moves: jaw ends at the ears, nose bridge, eye corners
-RIGID_POINTS: tuple[int, ...] = (0, 16, 27, 28, 29, 30, 36, 39, 42, 45)
-
-
 # -- morphing -------------------------------------------------------------------------------------
-def pair_alignment(neutral_landmarks: np.ndarray, smile_landmarks: np.ndarray, points: tuple[int, ...] = RIGID_POINTS) -> np.ndarray:
-    """``(2, 3)`` similarity (rotation, scale, shift) from smiling-photo pixels to neutral-photo pixels,
-    least-squares on the landmarks ``points`` (OpenCV ``estimateAffinePartial2D``, LMedS)."""
-    idx = list(points)
-    m, _ = cv2.estimateAffinePartial2D(
-        smile_landmarks[idx].astype(np.float32), neutral_landmarks[idx].astype(np.float32), method=cv2.LMEDS
-    )
-    if m is None:
-        raise ValueError("could not fit a similarity between the neutral and smiling landmarks (degenerate points)")
-    return m.astype(np.float64)
-
-
 def morph_clip(
     neutral: FacePhoto,
     smile: FacePhoto | None,

@@ -8,6 +8,7 @@ import time
 from ferlib.data.labels import BASIC7
 from ferlib.synth.export import LAYOUTS, export_layout
 from ferlib.synth.generate import RENDERERS, SynthConfig, generate
+from ferlib.synth.photo import list_photos
 from ferlib.synth.profiles import PROFILES
 
 
@@ -42,8 +43,6 @@ def run(args: argparse.Namespace) -> int:
     if n_subjects is None:
         n_subjects = 30
         if args.renderer == "photo" and args.photos:
-            from ferlib.synth.photo import list_photos
-
             n_subjects = len(photo_ids) if photo_ids else len(list_photos(args.photos))
     cfg = SynthConfig(
         n_subjects=n_subjects, profile=args.profile, classes=tuple(c for c in args.classes.split(",") if c),

@@ -31,7 +31,6 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -47,9 +46,8 @@ from ferlib.synth.framing import Framing, detector_boxes
 from ferlib.synth.identity import Identity, make_identity
 from ferlib.synth.profiles import PROFILES, intensity_profile
 from ferlib.synth.render import ProceduralRenderer
-
-if TYPE_CHECKING:
-    from ferlib.synth.photo import PhotoRenderer
+from ferlib.synth.photo import PhotoRenderer
+from ferlib.synth.randomise import Randomisation
 
 RENDERERS = ("procedural", "photo")
 
@@ -149,8 +147,6 @@ class SynthConfig:
     def photo_renderer(self) -> "PhotoRenderer":
         """The :class:`~ferlib.synth.photo.PhotoRenderer` of a ``photo`` config, holding its
         ``n_subjects`` photos; raises when the folder has fewer photos than subjects asked for."""
-        from ferlib.synth.photo import PhotoRenderer
-
         if self.renderer != "photo":
             raise ValueError(f"renderer={self.renderer!r} has no photos")
         f = self.framing
@@ -161,8 +157,6 @@ class SynthConfig:
                 f"n_subjects={self.n_subjects} but {self.photos_dir} holds {r.n_photos} photos"
                 f"{' of the chosen photo_ids' if self.photo_ids is not None else ''}: with renderer='photo' a subject is "
                 "the person of one photo, so at most one subject per photo (more clips per person: clips_per_subject)")
-        from ferlib.synth.randomise import Randomisation
-
         return PhotoRenderer(self.photos_dir, size=self.size, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
                              photo_ids=r.ids[: self.n_subjects], randomise=Randomisation() if self.randomised else None,
                              appearance=self.appearance, exemplars=self.exemplars, exemplar_region=self.exemplar_region,

@@ -46,15 +46,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
 
+from ferlib.preprocess.dlib_models import detect_faces, landmarks_in_box
+from ferlib.preprocess.face import DetectorConfig, detect_face, predict_landmarks
+from ferlib.synth.appearance import paint_action_units, paint_open_mouth
+from ferlib.synth.expressions import au_activations, au_offsets, expression_offsets
 from ferlib.synth.framing import Framing
-
-if TYPE_CHECKING:
-    from ferlib.synth.randomise import Randomisation
+from ferlib.synth.randomise import Randomisation, background_mask
 from ferlib.synth.warp import piecewise_affine_warp
 
 __all__ = [
@@ -90,6 +92,22 @@ class FaceNotFoundError(ValueError):
 
 
 # -- photos and faces ---------------------------------------------------------------------------
+#: landmarks that a smile barely moves: jaw ends at the ears, nose bridge, eye corners
+RIGID_POINTS: tuple[int, ...] = (0, 16, 27, 28, 29, 30, 36, 39, 42, 45)
+
+
+def pair_alignment(neutral_landmarks: np.ndarray, smile_landmarks: np.ndarray, points: tuple[int, ...] = RIGID_POINTS) -> np.ndarray:
+    """``(2, 3)`` similarity (rotation, scale, shift) from smiling-photo pixels to neutral-photo pixels,
+    least-squares on the landmarks ``points`` (OpenCV ``estimateAffinePartial2D``, LMedS)."""
+    idx = list(points)
+    m, _ = cv2.estimateAffinePartial2D(
+        smile_landmarks[idx].astype(np.float32), neutral_landmarks[idx].astype(np.float32), method=cv2.LMEDS
+    )
+    if m is None:
+        raise ValueError("could not fit a similarity between the neutral and smiling landmarks (degenerate points)")
+    return m.astype(np.float64)
+
+
 def read_rgb(path: str | Path) -> np.ndarray:
     """An image file as RGB uint8 ``(H, W, 3)``; an unreadable file raises naming it."""
     path = Path(path)
@@ -103,8 +121,6 @@ def read_rgb(path: str | Path) -> np.ndarray:
 
 def dlib_landmarker(upsample: int = 1, predictor: str | None = None) -> Landmarker:
     """The default landmarker: dlib's HOG detector (best-scoring face) + the 68-point predictor."""
-    from ferlib.preprocess.dlib_models import detect_faces, landmarks_in_box
-
     def run(image: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
         faces = detect_faces(image, upsample)
         if not faces:
@@ -120,8 +136,6 @@ def preprocess_landmarker(config: "object | None" = None) -> Landmarker:
     detection ladder, threshold and scaling, ``config`` a
     :class:`~ferlib.preprocess.face.DetectorConfig`, default the preprocessing's) + the 68-point
     predictor, so a photo's box is the one preprocessing finds on it."""
-    from ferlib.preprocess.face import DetectorConfig, detect_face, predict_landmarks
-
     cfg = config or DetectorConfig()
 
     def run(image: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
@@ -303,8 +317,6 @@ def darken_polygon(image: np.ndarray, polygon: np.ndarray, alpha: float, colour:
 
 
 def _default_offsets(class_name: str, intensity: np.ndarray) -> np.ndarray:
-    from ferlib.synth.expressions import expression_offsets
-
     return expression_offsets(class_name, intensity)
 
 
@@ -328,7 +340,7 @@ def smiling_photo(neutral_photo: str | Path) -> Path | None:
 class Exemplar:
     """A smiling photo of a rendered person, prepared for blending: ``face`` (downscaled like the
     neutral photo) and ``to_neutral`` ``(3, 3)``, the similarity from its pixels to the neutral
-    photo's (fitted on landmarks a smile barely moves, :func:`ferlib.data.adapters.london.pair_alignment`)."""
+    photo's (fitted on landmarks a smile barely moves, :func:`pair_alignment`)."""
 
     face: FacePhoto
     to_neutral: np.ndarray
@@ -504,8 +516,6 @@ class PhotoRenderer:
             path = smiling_photo(self.photos[i]) if self.exemplars else None
             ex = None
             if path is not None:
-                from ferlib.data.adapters.london import pair_alignment
-
                 smile = self._prepare(path)
                 neutral = self.face(i).landmarks.astype(np.float64)
                 m = pair_alignment(neutral, smile.landmarks)
@@ -522,8 +532,6 @@ class PhotoRenderer:
         :func:`ferlib.synth.randomise.background_mask`, cached)."""
         i = self._index(subject_index)
         if i not in self._backdrops:
-            from ferlib.synth.randomise import background_mask
-
             face = self.face(i)
             self._backdrops[i] = np.round(background_mask(face.image, face.landmarks) * 255).astype(np.uint8)
         return self._backdrops[i]
@@ -531,8 +539,6 @@ class PhotoRenderer:
     def _predict(self, frame: np.ndarray, face: FacePhoto, crop: np.ndarray) -> np.ndarray:
         """The preprocessing's 68-point predictor on a working-size frame, in the photo's detector box
         carried into the frame by ``crop`` (its axis-aligned bounding box)."""
-        from ferlib.preprocess.face import predict_landmarks
-
         x0, y0, x1, y1 = face.box
         corners = transform_points(crop, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64))
         box = np.concatenate([corners.min(0), corners.max(0)]).astype(np.float64)
@@ -595,9 +601,6 @@ class PhotoRenderer:
         ``intensity`` (the generator passes its own, distractor bursts included). ``rng`` draws
         the clip's pose jitter (and, with ``randomise``, its nuisances). Landmarks are in output pixels.
         """
-        from ferlib.synth.appearance import paint_action_units, paint_open_mouth
-        from ferlib.synth.expressions import au_activations, au_offsets, expression_offsets
-
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         intensity = np.asarray(intensity, dtype=np.float32)
