@@ -127,3 +127,28 @@ def test_starting_from_another_runs_checkpoint_maps_classes_by_name(tmp_path):
     cfg = resolve_config("fan", "demo", init_trunk="emotion-fan")  # a ResNet-18 file for the demo's small CNN
     with pytest.raises(FileNotFoundError, match="init_trunk='emotion-fan'"):
         check_starting_points(cfg, build_model("fan", "demo", num_classes=3))
+
+
+def test_fan_tests_every_frame_of_clips_of_different_lengths(tmp_path):
+    """Clips of 3, 5 and 5 frames: each is predicted on all its frames; same-length clips share a
+    batch; per-frame by-products are padded with NaN (−1 for frame indices) to the longest clip."""
+    from ferlib.data.landmarks68 import MEAN_SHAPE
+    from ferlib.data.store import ClipStore
+    from ferlib.train.engine import evaluate_loader, make_dataset, make_loader, same_length_batches
+
+    store = ClipStore.create(tmp_path / "s", "synth-lab", ("happy", "sad"))
+    rng = np.random.default_rng(0)
+    for i, t in enumerate((5, 3, 5)):
+        lm = np.repeat((MEAN_SHAPE * 10 + 16)[None].astype(np.float32), t, 0)
+        store.write({"clip_id": f"c{i}", "source": "x", "label": i % 2, "subject": f"s{i}", "split": ""},
+                    rng.integers(0, 255, (t, 32, 32, 3), dtype=np.uint8), lm)
+    cfg = resolve_config("fan", "demo", input_size=32, init_trunk="")
+    ds = make_dataset(store, store.index(), cfg, train=False)
+    assert same_length_batches(ds, 8) == [[1], [0, 2]]
+    torch.manual_seed(0)
+    model = build_model("fan", "demo", num_classes=2)
+    ev = evaluate_loader(model, make_loader(ds, cfg, False), cfg, torch.device("cpu"), collect=True, progress=False)
+    assert sorted(ev.rows.tolist()) == [0, 1, 2]
+    short = int(np.where(ev.rows == 1)[0][0])
+    assert ev.byproducts["frame_idx"][short].tolist() == [0, 1, 2, -1, -1]
+    assert np.isnan(ev.byproducts["alpha"][short, 3:]).all() and np.isfinite(ev.byproducts["alpha"][short, :3]).all()

@@ -23,9 +23,9 @@ finished epoch and ends with the same ``metrics.json`` as an uninterrupted run.
 
 The batch → model call is the method's own (``MethodSpec.batch_inputs``, via
 :func:`ferlib.models.registry.model_inputs`): frames, frames + landmarks, or ST-GCN's landmark
-tensor. Test and validation clips are sampled with ``cfg.test_sampler`` (FAN: every frame; such
-clips of different lengths are evaluated one at a time, and per-frame by-products are padded with
-NaN to the longest clip). The loss is the model's own ``loss`` method when
+tensor. Test and validation clips are sampled with ``cfg.test_sampler`` (FAN: every frame; clips
+are then batched with others of the same length, and per-frame by-products are padded with NaN to
+the longest clip). The loss is the model's own ``loss`` method when
 it has one (KP-GCN-MSA: eq. 13, L = λL_S + (1 − λ)L_T), otherwise cross-entropy.
 Mixed precision: bf16 autocast on CUDA only.
 """
@@ -127,7 +127,8 @@ def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, 
     g = torch.Generator()
     g.manual_seed(int(cfg.seed) * 1000003 + int(epoch))
     if not train and (cfg.test_sampler or cfg.sampler) == "all":
-        batch_size = 1  # every frame of clips of different lengths: one clip a batch
+        return DataLoader(ds, batch_sampler=same_length_batches(ds, batch_size or cfg.batch_size),
+                          num_workers=cfg.num_workers, worker_init_fn=_worker_init, persistent_workers=False)
     return DataLoader(
         ds,
         batch_size=batch_size or cfg.batch_size,
@@ -139,6 +140,16 @@ def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, 
         persistent_workers=False,
         drop_last=False,
     )
+
+
+def same_length_batches(ds: Any, batch_size: int) -> list[list[int]]:
+    """Batches of clips with the same frame count (for samplers that take every frame): the rows
+    of each length in order, ``batch_size`` at a time."""
+    base = getattr(ds, "ds", ds)  # a relabelled view keeps its clips
+    by_length: dict[int, list[int]] = {}
+    for i, clip_id in enumerate(base.index.clip_ids):
+        by_length.setdefault(int(base.store.meta(clip_id)["n_frames"]), []).append(i)
+    return [rows[j:j + batch_size] for _, rows in sorted(by_length.items()) for j in range(0, len(rows), batch_size)]
 
 
 def unwrap(model: nn.Module) -> nn.Module:
