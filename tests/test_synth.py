@@ -114,6 +114,9 @@ def test_procedural_faces_are_framed_like_preprocessed_real_faces(fixtures_dir):
     assert abs(np.mean(gen) / np.mean(real) - 1) < 0.06, (np.mean(gen), np.mean(real))
     lab = generate_clip(cfg, 3, 0, "happy")["landmarks"]
     assert np.abs(lab[:, 36, 1] - lab[:, 45, 1]).max() < 1.0  # eyes level in every frame, as preprocessing makes them
+    still = generate_clip(cfg, 3, 1, "neutral")["landmarks"]
+    wobble = np.linalg.norm(np.diff(still, axis=0), axis=-1).mean(-1)
+    assert (wobble > 0.02).all() and wobble.max() < 1.5  # the detector box wobbles a little, as a real one does
 
 
 def test_more_photo_subjects_than_photos_is_refused_before_writing(tmp_path, capsys):

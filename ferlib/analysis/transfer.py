@@ -8,7 +8,11 @@ known per-frame intensity (the neutral → smile morph weight). :func:`transfer_
    generator, the *held-out* ids are the real test people; the two sets never share a person
    (the check raises if they do), so the test never sees a face whose photo the renderer used;
 2. generates the training clips (:func:`training_store`) with the ``photo`` renderer from the
-   rendered ids' photos only, or with the ``procedural`` renderer (drawn faces, no real person);
+   rendered ids' photos only (their happy clips use the same person's smiling photo, see
+   :class:`ferlib.synth.photo.PhotoRenderer`; :data:`PHOTO_SYNTH` adds the per-frame jitter and
+   predictor landmarks the real clips have), or with the ``procedural`` renderer (drawn faces);
+   at ``demo`` size the photo runs start from frame pre-training that also saw photo renders of
+   the rendered people (:func:`ferlib.train.pretrain.frame_pretrained`);
 3. makes the real test clips (:func:`real_store`): the London morph clips of the held-out ids,
    rendered at 3x the size and then passed through the real preprocessing
    (:func:`ferlib.preprocess.pipeline.preprocess_clip`: dlib detection, 68 landmarks, eye-level
@@ -26,6 +30,11 @@ FAN is tested on all frames of a clip (FAN Table 1; its α is then a curve over 
 the other methods keep their own test sampling. Everything is cached under ``out_dir`` (the
 generated set, the real clips, the run) and resumes; :data:`TRANSFER_SIZES` sizes the check per
 notebook profile (``smoke``: seconds, for tests).
+
+Measured (demo size, seed-0 split: 10 rendered, 10 real test people, 40 real clips, one run each,
+so ±8 % is noise): trained on photo renders, FER-GCN 92.5 %, FAN 67.5 % (α vs intensity ρ = 0.86
+per clip), ST-GCN 55 %; on procedural faces all three 50-55 %. Before the renderer's framing,
+appearance and exemplars: FER-GCN 87.5 %, FAN 60 % (ρ = 0.75), ST-GCN 47.5 %.
 """
 
 from __future__ import annotations

@@ -176,15 +176,20 @@ def clip_landmarks(
 
     Pose = in-plane rotation, a pseudo-3D yaw (x shifted by depth · sin(yaw)), scale and
     translation; small per-frame jitter in ``lab``, a slow random drift in ``wild``. With
-    ``framing``, each frame is then cropped as preprocessing crops a real face (the detector box
-    estimated from the frame's neutral landmarks, :mod:`ferlib.synth.framing`).
+    ``framing``, each frame is then cropped as preprocessing crops a real face: the detector box is
+    estimated from the frame's neutral landmarks (:mod:`ferlib.synth.framing`) and, as a real
+    detector's box does from frame to frame, wobbles (Gaussian, 1 % of the box side per edge in
+    ``lab``, 2 % in ``wild``), so a still face is not perfectly still in its crop.
     """
     pose = _draw_pose(offsets.shape[0], size, rng, wild)
     posed = _apply_pose(identity.shape[None] + offsets, pose, identity.iod_fraction * size, size)
     if framing is None:
         return posed
     neutral = _apply_pose(np.broadcast_to(identity.shape, offsets.shape), pose, identity.iod_fraction * size, size)
-    m = framing.matrices(detector_boxes(neutral), posed, size)
+    boxes = detector_boxes(neutral)
+    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    boxes = boxes + rng.normal(0.0, 0.02 if wild else 0.01, boxes.shape) * side[:, None]
+    m = framing.matrices(boxes, posed, size)
     return transform_points(m, posed)
 
 
