@@ -31,8 +31,8 @@ test-fast: $(STAMP)
 ## the generated data sets the notebooks use, and the demo CNN's frame-level pre-training (made once, cached)
 data: $(STAMP)
 	$(BIN)/python -m ferlib.models.pretrain
-	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-demo --profile lab --subjects 30 --frames 16
-	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-return-demo --profile lab-return --subjects 30 --frames 16
+	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-demo --course lab --subjects 30 --frames 16
+	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-return-demo --course lab-return --subjects 30 --frames 16
 
 ## redraw every figure from existing runs (no training; fails naming a missing run)
 figures: $(STAMP)

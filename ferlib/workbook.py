@@ -114,7 +114,7 @@ def open_dataset(dataset: str, profile: str, data_dir: str | Path = "data", seed
     if dataset in SYNTH_DATASETS:
         name = SYNTH_DATASETS[dataset]
         wild = name == "wild"
-        cfg = SynthConfig(profile=name, seed=seed, clips_per_subject=5 if wild else 0, include_neutral=wild,
+        cfg = SynthConfig(course=name, seed=seed, clips_per_subject=5 if wild else 0, include_neutral=wild,
                           **SYNTH_SIZES[profile])
         return generate(Path(data_dir) / dataset_folder_name(dataset, profile), cfg)
     path = Path(dataset)

@@ -22,9 +22,14 @@ def tiny_frame_pretraining(tmp_path_factory):
     run their real code path in the tests (and subprocesses) without the minute-long default."""
     from ferlib.models.pretrain import frame_pretrained
 
+    import shutil
+
+    from ferlib.models.pretrain import frame_pretrained_path
+
     cache = tmp_path_factory.mktemp("ferlib-cache")
     os.environ["FERLIB_CACHE"] = str(cache)
-    frame_pretrained(cache, n_subjects=4, val_subjects=1, epochs=1, progress=False)
+    tiny = frame_pretrained(cache, n_subjects=4, val_subjects=1, epochs=1, progress=False)
+    shutil.copy(tiny, frame_pretrained_path(cache))  # stands in for the default file
     return cache
 
 

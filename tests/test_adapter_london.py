@@ -121,7 +121,7 @@ def test_store_of_drawn_faces_morphs_resumes_and_records_failures(tmp_path: Path
     assert rel_h[-1] - rel_h[0] > 0.15 * s[-1]
     assert np.ptp(rel_n) < 0.01
     assert not np.array_equal(neutral.frames[0], neutral.frames[1])  # jittered, not a static clip
-    assert store.meta("london_001_happy")["profile"] == "lab"
+    assert store.meta("london_001_happy")["course"] == "lab"
 
     # resume: a second run writes nothing new; a removed clip is re-made identically
     before = store.read("london_002_happy", mmap=False)
@@ -138,8 +138,8 @@ def test_store_of_drawn_faces_morphs_resumes_and_records_failures(tmp_path: Path
 
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     _fake_set(tmp_path / "set", ("001",))
-    with pytest.raises(ValueError, match="unknown intensity profile 'slow'"):
-        build_london_store(tmp_path / "set", tmp_path / "s1", profile="slow", progress=False)
+    with pytest.raises(ValueError, match="unknown intensity course 'slow'"):
+        build_london_store(tmp_path / "set", tmp_path / "s1", course="slow", progress=False)
     with pytest.raises(ValueError, match=r"face ids \['999'\] are not in the London set"):
         build_london_store(tmp_path / "set", tmp_path / "s2", subjects=["999"], progress=False)
 
@@ -160,11 +160,11 @@ def test_real_store_landmarks_match_the_pixels(tmp_path: Path) -> None:
         pytest.skip(f"real-face fixtures not found at {FIXTURES.resolve()}")
     from ferlib.preprocess.dlib_models import landmarks_in_box
 
-    store = build_london_store(FIXTURES, tmp_path / "store", n_frames=3, size=96, profile="lab-return",
+    store = build_london_store(FIXTURES, tmp_path / "store", n_frames=3, size=96, course="lab-return",
                                subjects=["002", "004"], progress=False)
     assert isinstance(store, ClipStore) and len(store.clip_ids()) == 4 and store.failures().empty
     clip = store.read("london_004_happy")
-    assert clip.meta["profile"] == "lab-return" and clip.intensity[1] > 0.5 > clip.intensity[0]
+    assert clip.meta["course"] == "lab-return" and clip.intensity[1] > 0.5 > clip.intensity[0]
     lm = clip.landmarks[1]
     box = (int(lm[:, 0].min()), int(lm[:, 1].min()), int(lm[:, 0].max()), int(lm[:, 1].max()))
     seen = landmarks_in_box(np.asarray(clip.frames[1]), box)

@@ -11,6 +11,12 @@ def test_synth_cli_writes_a_store_and_reports_bad_values(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "ferlib", "synth", "--out", str(tmp_path / "t"), "--classes", "happy,grumpy"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown class name 'grumpy'" in bad.stderr
+    renamed = subprocess.run([sys.executable, "-m", "ferlib", "synth", "--out", str(tmp_path / "r"), "--profile", "lab"],
+                             capture_output=True, text=True)
+    assert renamed.returncode == 2 and "--profile is now --course" in renamed.stderr and not (tmp_path / "r").exists()
+    course = subprocess.run([sys.executable, "-m", "ferlib", "synth", "--out", str(tmp_path / "c"), "--course", "slow"],
+                            capture_output=True, text=True)
+    assert course.returncode == 2 and "invalid choice: 'slow'" in course.stderr
 
 
 # --------------------------------------------------------------------------- one dialect, one contract

@@ -407,7 +407,7 @@ def test_each_nuisance_does_its_job(drawn) -> None:
     assert np.abs(covered.frames[covered.occluded].astype(int) - clean.frames[covered.occluded]).mean() > 3
 
 
-def test_randomised_clips_are_deterministic_and_default_to_the_wild_profile(drawn, tmp_path: Path) -> None:
+def test_randomised_clips_are_deterministic_and_default_to_the_wild_course(drawn, tmp_path: Path) -> None:
     from ferlib.synth import SynthConfig
     from ferlib.synth.randomise import Randomisation
 
@@ -418,11 +418,11 @@ def test_randomised_clips_are_deterministic_and_default_to_the_wild_profile(draw
     np.testing.assert_array_equal(a.frames, b.frames)
     assert not np.array_equal(a.frames, r.render_clip(0, "surprise", inten, np.random.default_rng(12)).frames)
     photos = str(tmp_path)
-    assert SynthConfig(renderer="photo", photos_dir=photos, profile="wild").randomised
-    assert not SynthConfig(renderer="photo", photos_dir=photos, profile="lab").randomised
-    assert not SynthConfig(renderer="photo", photos_dir=photos, profile="lab-return").randomised
-    assert SynthConfig(renderer="photo", photos_dir=photos, profile="lab", randomise=True).randomised
-    assert not SynthConfig(renderer="photo", photos_dir=photos, profile="wild", randomise=False).randomised
+    assert SynthConfig(renderer="photo", photos_dir=photos, course="wild").randomised
+    assert not SynthConfig(renderer="photo", photos_dir=photos, course="lab").randomised
+    assert not SynthConfig(renderer="photo", photos_dir=photos, course="lab-return").randomised
+    assert SynthConfig(renderer="photo", photos_dir=photos, course="lab", randomise=True).randomised
+    assert not SynthConfig(renderer="photo", photos_dir=photos, course="wild", randomise=False).randomised
     with pytest.raises(ValueError, match="randomise applies to renderer='photo'"):
         SynthConfig(randomise=True)
 

@@ -71,3 +71,28 @@ def test_trunk_learns_at_a_fraction_of_the_head_lr():
     assert n == sum(p.numel() for p in model.parameters())
     one = build_optimizer(param_groups(model, resolve_config("fan", "demo", trunk_lr_scale=1.0)), cfg)
     assert len(one.param_groups) == 1
+
+
+def test_a_pretrained_file_is_only_reused_for_the_settings_and_generator_that_made_it(tmp_path, monkeypatch):
+    import ferlib.models.pretrain as pretrain
+    from ferlib.data.store import StoreError
+    from ferlib.synth import SynthConfig, generate
+
+    tiny = pretrain.frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False)
+    assert tiny == pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=1)
+    assert tiny != pretrain.frame_pretrained_path(tmp_path, size=32)  # the default settings name another file
+    assert tiny != pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=2)
+    assert torch.load(tiny, weights_only=True)["meta"]["generator"] == pretrain.GENERATOR_VERSION
+    monkeypatch.setattr(pretrain, "GENERATOR_VERSION", pretrain.GENERATOR_VERSION + 1)
+    assert tiny != pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=1)
+    # a store of another generator version is refused, naming both versions
+    import importlib
+
+    gen = importlib.import_module("ferlib.synth.generate")  # the module (the package exports a function of that name)
+
+    cfg = SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",))
+    generate(tmp_path / "s", cfg, progress=False)
+    monkeypatch.setattr(gen, "GENERATOR_VERSION", gen.GENERATOR_VERSION + 1)
+    with pytest.raises(StoreError, match=rf"generator version {gen.GENERATOR_VERSION - 1}, this ferlib renders version "
+                                         rf"{gen.GENERATOR_VERSION}: delete the folder"):
+        generate(tmp_path / "s", cfg, progress=False)

@@ -3,22 +3,22 @@ import numpy as np
 import pytest
 
 from ferlib.data.store import FLAG_DISTRACTOR, FLAG_OCCLUDED, ClipStore, StoreError
-from ferlib.synth import SynthConfig, generate, generate_clip, intensity_profile
+from ferlib.synth import SynthConfig, generate, generate_clip, intensity_course
 from ferlib.synth.expressions import au_offsets, expression_offsets
 from ferlib.synth.export import export_layout
 from ferlib.synth.generate import clip_plan
 
 
-def test_profiles_shape_the_intensity():
+def test_courses_shape_the_intensity():
     rng = np.random.default_rng(0)
     for _ in range(10):
-        lab = intensity_profile("lab", 20, rng)
+        lab = intensity_course("lab", 20, rng)
         assert lab[0] < 0.05 and lab[-1] > 0.7 and lab.argmax() >= 14  # neutral -> apex, held
-        ret = intensity_profile("lab-return", 20, rng)
+        ret = intensity_course("lab-return", 20, rng)
         assert ret[0] < 0.05 and ret[-1] < 0.3 and 5 <= ret.argmax() <= 14  # neutral -> apex -> neutral
-        wild = intensity_profile("wild", 30, rng)
+        wild = intensity_course("wild", 30, rng)
         assert wild.min() >= 0 and wild.max() <= 1
-    peaks = [intensity_profile("wild", 30, rng).argmax() for _ in range(40)]
+    peaks = [intensity_course("wild", 30, rng).argmax() for _ in range(40)]
     assert np.std(peaks) > 3  # the peak moves around in the wild
 
 
@@ -50,15 +50,15 @@ def test_generation_is_deterministic_and_carries_ground_truth():
     assert not np.array_equal(a["frames"], c["frames"])
 
 
-def test_wild_profile_adds_distractors_and_occlusion():
-    cfg = SynthConfig(n_frames=16, size=32, profile="wild", seed=0)
+def test_wild_course_adds_distractors_and_occlusion():
+    cfg = SynthConfig(n_frames=16, size=32, course="wild", seed=0)
     flags = np.concatenate([generate_clip(cfg, s, 0, "happy")["flags"] for s in range(12)])
     assert (flags & FLAG_DISTRACTOR).any() and (flags & FLAG_OCCLUDED).any()
 
 
 def test_bad_config_values():
-    with pytest.raises(ValueError, match="unknown profile 'studio'"):
-        SynthConfig(profile="studio")
+    with pytest.raises(ValueError, match="unknown intensity course 'studio'"):
+        SynthConfig(course="studio")
     with pytest.raises(ValueError, match="unknown class name 'grumpy'"):
         SynthConfig(classes=("happy", "grumpy"))
     with pytest.raises(TypeError, match="seed must be an integer, got 1.5"):
@@ -174,3 +174,18 @@ def test_a_store_from_an_earlier_generator_is_refused_with_a_clear_message(tmp_p
     manifest.write_text(json.dumps(old))
     with pytest.raises(StoreError, match=r"made by an earlier ferlib .*crop_align.*delete the folder"):
         generate(tmp_path / "s", cfg, progress=False)
+
+
+def test_a_store_written_before_the_course_rename_is_still_read(tmp_path):
+    import json
+
+    cfg = SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",), course="lab-return")
+    generate(tmp_path / "s", cfg, progress=False)
+    manifest = tmp_path / "s" / "synth.json"
+    old = json.loads(manifest.read_text())
+    old["profile"] = old.pop("course")
+    manifest.write_text(json.dumps(old))
+    assert generate(tmp_path / "s", cfg, progress=False).clip_ids() == ["lab-return_S000_00_happy"]
+    with pytest.raises(StoreError, match=r"differs in \{'seed': \(0, 1\)\}"):  # only what really differs
+        generate(tmp_path / "s", SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",), course="lab-return",
+                                             seed=1), progress=False)

@@ -1,4 +1,4 @@
-"""ferlib.viz.overview: class balance and intensity profiles of a store (notebook 00)."""
+"""ferlib.viz.overview: class balance and intensity courses of a store (notebook 00)."""
 
 import matplotlib
 
@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from ferlib.analysis.overview import class_balance_table  # noqa: E402
-from ferlib.viz.overview import class_balance_figure, intensity_profiles_figure  # noqa: E402
+from ferlib.viz.overview import class_balance_figure, intensity_courses_figure  # noqa: E402
 
 
 def test_class_balance_bars_are_the_clip_counts(small_store):
@@ -24,9 +24,9 @@ def test_class_balance_bars_are_the_clip_counts(small_store):
     plt.close(fig)
 
 
-def test_intensity_profiles_are_the_class_mean_with_a_10_90_band(small_store):
+def test_intensity_courses_are_the_class_mean_with_a_10_90_band(small_store):
     index = small_store.index()
-    fig = intensity_profiles_figure(small_store, index)
+    fig = intensity_courses_figure(small_store, index)
     ax = fig.axes[0]
     curves_drawn = [ln for ln in ax.lines if len(ln.get_xdata())]  # seaborn adds empty legend proxies
     assert len(curves_drawn) == len(index.classes) and len(ax.collections) == len(index.classes)  # line + band each

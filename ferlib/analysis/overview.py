@@ -1,6 +1,6 @@
 """Numbers of a data set's overview (notebook 00): clips and subjects per class.
 
-:mod:`ferlib.viz.overview` draws the class balance, sample clips and intensity profiles.
+:mod:`ferlib.viz.overview` draws the class balance, sample clips and intensity courses.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from ferlib.train.checkpoint import load_checkpoint
 from ferlib.train.config import TrainConfig
 from ferlib.train.engine import build_run_model
 
-#: the generated data sets the notebooks name, and the synth intensity profile each is made with
+#: the generated data sets the notebooks name, and the synth intensity course each is made with
 SYNTH_DATASETS = {"synth-lab": "lab", "synth-lab-return": "lab-return", "synth-wild": "wild"}
 
 

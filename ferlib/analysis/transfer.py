@@ -12,7 +12,7 @@ known per-frame intensity (the neutral → smile morph weight). :func:`transfer_
    :class:`ferlib.synth.photo.PhotoRenderer`; :data:`PHOTO_SYNTH` adds the per-frame jitter and
    predictor landmarks the real clips have), or with the ``procedural`` renderer (drawn faces);
    at ``demo`` size the photo runs start from frame pre-training that also saw photo renders of
-   the rendered people (:func:`ferlib.train.pretrain.frame_pretrained`);
+   the rendered people (:func:`ferlib.models.pretrain.frame_pretrained`);
 3. makes the real test clips (:func:`real_store`): the London morph clips of the held-out ids,
    rendered at 3x the size and then passed through the real preprocessing
    (:func:`ferlib.preprocess.pipeline.preprocess_clip`: dlib detection, 68 landmarks, eye-level
@@ -67,7 +67,7 @@ from ferlib.train.checkpoint import load_checkpoint
 from ferlib.train.config import TrainConfig, resolve_config
 from ferlib.train.engine import build_run_model, choose_device, evaluate_loader, fit, forward_batch, make_dataset, make_loader
 
-__all__ = ["PHOTO_SYNTH", "TRANSFER_SIZES", "TransferResult", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
+__all__ = ["PHOTO_SYNTH", "TRANSFER_SIZES", "TransferResult", "evaluate_run", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
            "split_identities", "training_store", "transfer_check", "transfer_table"]
 
 #: the real task's classes (London adapter: ``neutral``, ``happy``)
@@ -107,11 +107,11 @@ def split_identities(ids: Sequence[str], n_rendered: int, seed: int = 0) -> tupl
 def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path, rendered_ids: Sequence[str],
                    classes: Sequence[str] = ("happy",), n_frames: int = 16, size: int = 64, clips_per_subject: int = 20,
                    procedural_subjects: int = 30, seed: int = 0, progress: bool = True, **synth: Any) -> ClipStore:
-    """The generated training clips (``lab`` profile, ``classes`` + neutral): ``photo`` renders of
+    """The generated training clips (``lab`` course, ``classes`` + neutral): ``photo`` renders of
     ``rendered_ids``' photos only, or ``procedural_subjects`` drawn faces. ``synth``: other
     :class:`~ferlib.synth.generate.SynthConfig` fields (e.g. ``randomise``)."""
 
-    common = dict(profile="lab", classes=tuple(classes), include_neutral=True, n_frames=n_frames, size=size,
+    common = dict(course="lab", classes=tuple(classes), include_neutral=True, n_frames=n_frames, size=size,
                   seed=seed, clips_per_subject=clips_per_subject, **synth)
     if renderer == "photo":
         cfg = SynthConfig(renderer="photo", photos_dir=str(photos_root), photo_ids=tuple(rendered_ids),
@@ -124,7 +124,7 @@ def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path, 
 
 
 def real_store(photos_root: str | Path, out_dir: str | Path, face_ids: Sequence[str], classes: Sequence[str],
-               n_frames: int = 16, size: int = 64, repeats: int = 1, seed: int = 0, profile: str = "lab",
+               n_frames: int = 16, size: int = 64, repeats: int = 1, seed: int = 0, course: str = "lab",
                progress: bool = True) -> ClipStore:
     """The real test clips of ``face_ids``: London-set morph clips (``repeats`` draws of jitter and
     intensity course per person and class) rendered at 3x ``size`` with a wide margin, then
@@ -140,7 +140,7 @@ def real_store(photos_root: str | Path, out_dir: str | Path, face_ids: Sequence[
     store = ClipStore.create(out, "london", classes)
     config = PreprocessConfig(size=size)
     for r in range(repeats):
-        morph = build_london_store(photos_root, out.parent / f"{out.name}-morph{r}", n_frames, 3 * size, profile,
+        morph = build_london_store(photos_root, out.parent / f"{out.name}-morph{r}", n_frames, 3 * size, course,
                                    seed * 1000 + r, subjects=list(face_ids), box_extend=0.5, progress=False)
         for clip_id in morph.clip_ids():
             cid = f"{clip_id}_r{r}"
@@ -158,7 +158,7 @@ def real_store(photos_root: str | Path, out_dir: str | Path, face_ids: Sequence[
                 continue
             finally:
                 shutil.rmtree(folder)
-            meta = {k: rec.meta[k] for k in ("subject", "label_name", "source", "split", "profile") if k in rec.meta}
+            meta = {k: rec.meta[k] for k in ("subject", "label_name", "source", "split", "course") if k in rec.meta}
             meta.update(clip_id=cid, label=classes.index(meta["label_name"]), repeat=r)
             store.write(meta, clip.frames, clip.landmarks, clip.flags, rec.intensity, extra=config.as_dict())
         if progress:
@@ -178,6 +178,7 @@ class TransferResult:
     """What :func:`transfer_check` measured. ``predictions``: one row per real clip (clip_id,
     subject, label_name, pred_name, prob_<class>); ``distribution``: true class × predicted class
     counts; ``rho_*``: Spearman ρ of frame weights vs the real intensity (NaN without weights);
+    ``run_dir``: the trained run; ``real_dir``: the clip store of the real test clips;
     ``frame_weights`` and ``intensity``: ``(n_clips, T)`` in the rows of ``predictions`` (the
     sampled frames' weights, ``None`` without weights, and their morph intensity)."""
 
@@ -194,6 +195,7 @@ class TransferResult:
     n_rho_clips: int
     generated_val_accuracy: float
     run_dir: str
+    real_dir: str
     predictions: pd.DataFrame = field(repr=False)
     distribution: pd.DataFrame = field(repr=False)
     frame_weights: np.ndarray | None = field(default=None, repr=False)
@@ -230,8 +232,10 @@ def load_run(run: str | Path) -> tuple[Any, Any, tuple[str, ...]]:
     return model.eval(), cfg, tuple(ckpt["classes"])
 
 
-def _evaluate_real(run: Path, store: ClipStore, method: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Predictions and by-products of the run's selected model on every clip of ``store``."""
+def evaluate_run(run: Path, store: ClipStore, method: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Predictions (one row per clip: clip_id, subject, label_name, pred_name, prob_<class>) and
+    by-products of a finished run's selected model on every clip of ``store`` (labelled with the
+    run's classes); FAN on every frame."""
 
     model, cfg, classes = load_run(run)
     if tuple(classes) != tuple(store.classes):
@@ -266,7 +270,7 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     store instead (its renderer must not have used a held-out person); ``name``: a variant's name
     for its generated set and run folders (one per ``synth``/``overrides`` choice); ``photo_pretrain``:
     start the demo trunk from frame pre-training that also saw photo renders of the *rendered*
-    people (:func:`ferlib.train.pretrain.frame_pretrained`, never a test person; default: for the
+    people (:func:`ferlib.models.pretrain.frame_pretrained`, never a test person; default: for the
     ``photo`` renderer at ``demo`` size); ``train=False``: only read a
     finished run (a missing one raises naming its folder); ``overrides``: TrainConfig fields
     (``epochs``, ``lr`` …). Results are cached under ``out_dir`` and the call resumes."""
@@ -320,7 +324,7 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
                                                       photos_dir=photos_root, photo_ids=rendered, **tiny))
     cfg = resolve_config(method, scale["model_size"], dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
     metrics = fit(cfg, gen, split, run, index=index)
-    preds, byproducts = _evaluate_real(run, real, method)
+    preds, byproducts = evaluate_run(run, real, method)
     labels = preds["label_name"].to_numpy()
     acc = float((preds["pred_name"] == preds["label_name"]).mean())
     two = np.where(preds["prob_happy"] > preds[f"prob_{NEUTRAL}"], "happy", NEUTRAL)
@@ -335,7 +339,7 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
         rho = _rho(weights, intensity, labels == "happy")
     result = TransferResult(method, renderer, rendered, held_out, list(gen.classes), acc, float((two == labels).mean()),
                             rho[0], rho[1], rho[2], rho[3], float(metrics.get("accuracy", float("nan"))), str(run),
-                            preds, dist, weights, intensity)
+                            str(real.root), preds, dist, weights, intensity)
     (run / "transfer.json").write_text(json.dumps(result.summary(), indent=1, default=float))
     preds.to_csv(run / "transfer_predictions.csv", index=False)
     return result

@@ -12,7 +12,7 @@ split         str      official split when the data set has one (``train``/``val
 ============  =======  =====================================================================
 
 Optional columns pass through untouched (``fold`` for official fold files, ``scene`` for FERV39k,
-``profile`` for synth, ``n_frames`` …). The index is a thin wrapper over a pandas DataFrame
+``course`` for synth, ``n_frames`` …). The index is a thin wrapper over a pandas DataFrame
 (``index.df``): filter it with pandas and wrap the result with :meth:`ClipIndex.subset`.
 """
 

@@ -42,6 +42,7 @@ from torch import nn
 
 from ferlib.models.backbones import ferlib_cache_dir, small_cnn
 from ferlib.synth import SynthConfig, generate
+from ferlib.synth.generate import GENERATOR_VERSION
 
 PRETRAIN_SEED = 1_000_003
 FORMAT = "ferlib-small-cnn-frame-pretrained/1"
@@ -130,9 +131,9 @@ def photo_frames(cache_dir: str | Path, photos_dir: str | Path, photo_ids: list[
     people ``photo_ids`` of ``photos_dir``, generated into ``<cache_dir>/synth-pretrain-photo-…``."""
     ids = sorted(str(i) for i in photo_ids)
     key = zlib.crc32(",".join(ids).encode())
-    cfg = SynthConfig(profile="lab", renderer="photo", photos_dir=str(photos_dir), photo_ids=tuple(ids), n_subjects=len(ids),
+    cfg = SynthConfig(course="lab", renderer="photo", photos_dir=str(photos_dir), photo_ids=tuple(ids), n_subjects=len(ids),
                       clips_per_subject=clips_per_subject, n_frames=16, size=size, seed=PRETRAIN_SEED, randomise=True)
-    store = generate(Path(cache_dir) / f"synth-pretrain-photo-s{size}-{key:08x}", cfg, progress=progress)
+    store = generate(Path(cache_dir) / f"synth-pretrain-photo-s{size}-{key:08x}-g{GENERATOR_VERSION}", cfg, progress=progress)
     return expressive_frames(store)
 
 
@@ -140,24 +141,27 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
                      n_subjects: int = 100, epochs: int = 5, size: int = 64, val_subjects: int = 15,
                      progress: bool = True, photos_dir: str | Path | None = None,
                      photo_ids: list[str] | None = None) -> Path:
-    """The pre-trained ``small_cnn`` file ``<cache_dir>/pretrained/small_cnn_w{width}_d{depth}_m{whole_map}_s{size}.pt``,
-    made first if missing from ``<cache_dir>/synth-pretrain-s{size}`` (``n_subjects`` generated with
-    ``PRETRAIN_SEED``; the last ``val_subjects`` of them are held out to measure how well the
-    frames' expression transfers to unseen identities, stored in the file's ``meta``).
+    """The pre-trained ``small_cnn`` file :func:`frame_pretrained_path` (``<cache_dir>/pretrained/…``),
+    made first if missing from ``<cache_dir>/synth-pretrain-s{size}-n{n_subjects}-g<generator version>``
+    (``n_subjects`` generated with ``PRETRAIN_SEED``; the last ``val_subjects`` of them are held out
+    to measure how well the frames' expression transfers to unseen identities, stored in the file's
+    ``meta``). The file's name holds every setting it depends on and the generator's version, so a
+    file made otherwise is never returned.
 
     ``photos_dir`` and ``photo_ids``: add photo renders of those real people
-    (:func:`photo_frames`) to the training frames, so the trunk sees real skin; the file name then
-    ends in ``_photo<crc of the ids>``. Name only people the models will never be tested on."""
+    (:func:`photo_frames`) to the training frames, so the trunk sees real skin (the name then holds
+    ``_photo``). Name only people the models will never be tested on."""
     if photos_dir is not None and not photo_ids:
         raise ValueError("photos_dir needs photo_ids: the people whose renders the trunk may see (never a test person)")
-    out = frame_pretrained_path(cache_dir, width, depth, whole_map, size, photo_ids if photos_dir is not None else None)
+    out = frame_pretrained_path(cache_dir, width, depth, whole_map, size, photo_ids if photos_dir is not None else None,
+                                n_subjects=n_subjects, epochs=epochs, val_subjects=val_subjects)
     if out.is_file():
         return out
     if not 0 <= val_subjects < n_subjects:
         raise ValueError(f"val_subjects must be in [0, n_subjects), got {val_subjects} of {n_subjects}")
     t0 = time.perf_counter()
-    cfg = SynthConfig(profile="lab", n_subjects=n_subjects, n_frames=16, size=size, seed=PRETRAIN_SEED)
-    store = generate(Path(cache_dir) / f"synth-pretrain-s{size}", cfg, progress=progress)
+    cfg = SynthConfig(course="lab", n_subjects=n_subjects, n_frames=16, size=size, seed=PRETRAIN_SEED)
+    store = generate(Path(cache_dir) / f"synth-pretrain-s{size}-n{n_subjects}-g{GENERATOR_VERSION}", cfg, progress=progress)
     frames, labels, subjects = expressive_frames(store)
     n_photo = 0
     if photos_dir is not None:
@@ -173,7 +177,8 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
                                      val=val)
     meta = {"format": FORMAT, "width": width, "depth": depth, "whole_map": whole_map, "size": size,
             "classes": list(store.classes), "n_subjects": n_subjects, "val_subjects": val_subjects,
-            "seed": PRETRAIN_SEED, "n_frames": int((~held).sum()), "epochs": epochs, "history": history,
+            "seed": PRETRAIN_SEED, "generator": GENERATOR_VERSION, "n_frames": int((~held).sum()), "epochs": epochs,
+            "history": history,
             "photo_ids": sorted(str(i) for i in photo_ids) if photos_dir is not None else [], "n_photo_frames": n_photo,
             "seconds": time.perf_counter() - t0}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -189,11 +194,15 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
 
 
 def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4, whole_map: int = 4, size: int = 64,
-                          photo_ids: Sequence[str] | None = None) -> Path:
-    """The file :func:`frame_pretrained` makes (or returns) for these arguments; made or not."""
-    name = f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}"
-    if photo_ids:
-        name += f"_photo{zlib.crc32(','.join(sorted(str(i) for i in photo_ids)).encode()):08x}"
+                          photo_ids: Sequence[str] | None = None, n_subjects: int = 100, epochs: int = 5,
+                          val_subjects: int = 15) -> Path:
+    """The file :func:`frame_pretrained` makes (or returns) for these arguments, made or not:
+    ``small_cnn_w{width}_d{depth}_m{whole_map}_s{size}[_photo]_<crc of the other settings and the
+    generator's version>.pt``."""
+    settings = {"generator": GENERATOR_VERSION, "seed": PRETRAIN_SEED, "n_subjects": int(n_subjects), "epochs": int(epochs),
+                "val_subjects": int(val_subjects), "photo_ids": sorted(str(i) for i in photo_ids or [])}
+    key = zlib.crc32(json.dumps(settings, sort_keys=True).encode())
+    name = f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}{'_photo' if photo_ids else ''}_{key:08x}"
     return Path(cache_dir) / "pretrained" / f"{name}.pt"
 
 

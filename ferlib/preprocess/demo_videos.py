@@ -50,7 +50,7 @@ def write_no_face_video(path: str | Path, n_frames: int = 8, size: int = 128, fp
 
 def make_demo_videos(
     out_dir: str | Path,
-    synth_profile: str = "lab",
+    synth_course: str = "lab",
     n_subjects: int = 3,
     classes: Sequence[str] = ("happy",),
     n_frames: int = 8,
@@ -72,7 +72,7 @@ def make_demo_videos(
     if unknown:
         raise ValueError(f"classes {unknown} have no AFEW folder; choose among {sorted(AFEW_FOLDERS)}")
     out = Path(out_dir)
-    cfg = SynthConfig(n_subjects=n_subjects, profile=synth_profile, classes=tuple(classes), n_frames=n_frames,
+    cfg = SynthConfig(n_subjects=n_subjects, course=synth_course, classes=tuple(classes), n_frames=n_frames,
                       size=size, seed=seed)
     truth = generate(out / "truth", cfg, progress=False)
     layout = out / "afew"

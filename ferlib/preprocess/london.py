@@ -3,7 +3,7 @@
 The Face Research Lab London Set (:mod:`ferlib.data.adapters.london`) holds photos, not videos;
 :func:`build_london_store` turns each person into two clips with known per-frame intensity s:
 
-* ``happy``: s follows an intensity profile of :mod:`ferlib.synth.profiles` (``lab``: neutral →
+* ``happy``: s follows an intensity course of :mod:`ferlib.synth.courses` (``lab``: neutral →
   apex, held; ``lab-return``: neutral → apex → neutral). Frame t shows the morph at s = s_t:
   target landmarks L = (1 − s)·L_neutral + s·L_smile; both photos are warped to L with
   :func:`ferlib.synth.warp.piecewise_affine_warp` and cross-dissolved with weight s.
@@ -44,7 +44,7 @@ from ferlib.synth.photo import (
     similarity_jitter,
     transform_points,
 )
-from ferlib.synth.profiles import PROFILES, intensity_profile
+from ferlib.synth.courses import COURSES, intensity_course
 from ferlib.synth.warp import piecewise_affine_warp
 
 __all__ = ["RIGID_POINTS", "build_london_store", "morph_clip", "pair_alignment"]
@@ -109,7 +109,7 @@ def build_london_store(
     store_dir: str | Path,
     n_frames: int = 16,
     size: int = 64,
-    profile: str = "lab",
+    course: str = "lab",
     seed: int = 0,
     *,
     subjects: list[str] | None = None,
@@ -122,14 +122,14 @@ def build_london_store(
 ) -> ClipStore:
     """Render the London-set clips (see the module docstring) into a clip store at ``store_dir``.
 
-    ``profile``: the happy clips' intensity profile (``lab`` or ``lab-return``; ``wild`` works too).
+    ``course``: the happy clips' intensity course (``lab`` or ``lab-return``; ``wild`` works too).
     ``subjects``: restrict to these face ids. Clips already in the store are skipped (resume); a
     photo without a detectable face is recorded in the store's ``failures.csv`` and the other
     clips go on (the file is rewritten from the store at the end: one line a clip not stored).
     Deterministic from ``seed``.
     """
-    if profile not in PROFILES:
-        raise ValueError(f"unknown intensity profile {profile!r}; expected one of {PROFILES}")
+    if course not in COURSES:
+        raise ValueError(f"unknown intensity course {course!r}; expected one of {COURSES}")
     if not isinstance(n_frames, (int, np.integer)) or n_frames < 2:
         raise ValueError(f"n_frames must be an integer >= 2, got {n_frames!r}")
     index = london_index(photos_root)
@@ -161,7 +161,7 @@ def build_london_store(
     for row in progress_iter(todo.to_dict("records"), desc=f"London set -> {store.root}", enabled=progress):
         rng = _clip_rng(seed, row["subject"], row["label"])
         happy = row["label_name"] == "happy"
-        intensity = intensity_profile(profile, int(n_frames), rng) if happy else np.zeros(int(n_frames), np.float32)
+        intensity = intensity_course(course, int(n_frames), rng) if happy else np.zeros(int(n_frames), np.float32)
         try:
             neutral = photo(row["neutral_photo"])
             smile = photo(row["smile_photo"]) if happy else None
@@ -169,6 +169,6 @@ def build_london_store(
             store.record_failure(row["clip_id"], row["source"], str(exc))
             continue
         frames, landmarks = morph_clip(neutral, smile, intensity, size, rng, box_extend, supersample, jitter, align_pair)
-        store.write({**row, "profile": profile if happy else "static", "seed": int(seed)}, frames, landmarks, intensity=intensity)
+        store.write({**row, "course": course if happy else "static", "seed": int(seed)}, frames, landmarks, intensity=intensity)
     store.settle_failures()
     return store

@@ -9,12 +9,22 @@ from ferlib.data.labels import BASIC7
 from ferlib.synth.export import LAYOUTS, export_layout
 from ferlib.synth.generate import RENDERERS, SynthConfig, generate
 from ferlib.synth.photo import list_photos
-from ferlib.synth.profiles import PROFILES
+from ferlib.synth.courses import COURSES
+
+
+class _Renamed(argparse.Action):
+    """``--profile``, the option's former name: refused with its new name (``profile`` is the notebook tier)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        parser.error(f"{option_string} is now --course (the intensity course: {', '.join(COURSES)}); "
+                     "'profile' names the notebook tier (smoke, demo, paper)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="clip store folder to create (or resume)")
-    p.add_argument("--profile", default="lab", choices=PROFILES)
+    p.add_argument("--course", default="lab", choices=COURSES,
+                   help="the intensity course of the clips: lab (neutral → apex, held), lab-return (and back), wild")
+    p.add_argument("--profile", action=_Renamed, help=argparse.SUPPRESS)
     p.add_argument("--subjects", type=int, default=None,
                    help="subjects to generate (default 30; --renderer photo: one per photo, all of them)")
     p.add_argument("--frames", type=int, default=16)
@@ -32,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-appearance", action="store_true", help="photo renders: landmark warp only, no painted AU appearance")
     p.add_argument("--no-exemplars", action="store_true", help="photo renders: never blend the person's smiling photo")
     p.add_argument("--randomise", choices=("auto", "on", "off"), default="auto",
-                   help="domain randomisation of photo renders (auto: on for --profile wild, off for lab)")
+                   help="domain randomisation of photo renders (auto: on for --course wild, off for lab)")
     p.add_argument("--export", default=None, help="also write the clips as a data-set layout into this folder")
     p.add_argument("--layout", default="ckplus", choices=LAYOUTS)
 
@@ -45,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         if args.renderer == "photo" and args.photos:
             n_subjects = len(photo_ids) if photo_ids else len(list_photos(args.photos))
     cfg = SynthConfig(
-        n_subjects=n_subjects, profile=args.profile, classes=tuple(c for c in args.classes.split(",") if c),
+        n_subjects=n_subjects, course=args.course, classes=tuple(c for c in args.classes.split(",") if c),
         include_neutral=args.neutral, n_frames=args.frames, size=args.size, seed=args.seed,
         clips_per_subject=args.clips_per_subject, renderer=args.renderer, photos_dir=args.photos, photo_ids=photo_ids,
         crop_extend=args.extend, crop_box=args.crop_box, crop_align=not args.no_align,

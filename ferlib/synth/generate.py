@@ -1,9 +1,9 @@
 """Generate the synthetic data set into a clip store.
 
 A clip is: an identity (:mod:`ferlib.synth.identity`, or one real person's photo for the
-``photo`` renderer), a class, an intensity profile (:mod:`ferlib.synth.profiles`), the identity's
+``photo`` renderer), a class, an intensity course (:mod:`ferlib.synth.courses`), the identity's
 neutral shape deformed by the class's action units at that intensity
-(:mod:`ferlib.synth.expressions`), a head pose, a renderer, and — for the ``wild`` profile —
+(:mod:`ferlib.synth.expressions`), a head pose, a renderer, and — for the ``wild`` course —
 distractor frames, occlusion, pose drift, illumination changes and class imbalance. Every clip
 stores its ground-truth landmarks ``(T, 68, 2)`` and intensity ``(T,)``.
 
@@ -11,8 +11,8 @@ Framing: every frame is cropped as :mod:`ferlib.preprocess` crops a real face (d
 landmark box, × (1 + ``crop_extend``), eyes level; :mod:`ferlib.synth.framing`), so models trained
 on generated clips see faces at the scale and position of preprocessed real ones.
 
-Domain randomisation (``randomise``; default on for the photo renderer's ``wild`` profile, off for
-the ``lab`` profiles' clean pictures): pose and scale, background, lighting, occluders, blur,
+Domain randomisation (``randomise``; default on for the photo renderer's ``wild`` course, off for
+the ``lab`` courses' clean pictures): pose and scale, background, lighting, occluders, blur,
 sensor noise and JPEG (:mod:`ferlib.synth.randomise`).
 
 Subjects: a procedural subject is a drawn identity (``S000`` …); a ``photo`` subject is the person
@@ -34,24 +34,29 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from tqdm.auto import tqdm
 
 from ferlib.data.index import safe_clip_id
 from ferlib.data.labels import BASIC7, NEUTRAL, canonical_class
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.data.store import FLAG_DISTRACTOR, FLAG_OCCLUDED, ClipStore, StoreError
 from ferlib.preprocess.align import transform_points
+from ferlib.progress import progress_iter
 from ferlib.synth.expressions import au_activations, expression_offsets
 from ferlib.synth.framing import Framing, detector_boxes
 from ferlib.synth.identity import Identity, make_identity
-from ferlib.synth.profiles import PROFILES, intensity_profile
+from ferlib.synth.courses import COURSES, intensity_course
 from ferlib.synth.render import ProceduralRenderer
 from ferlib.synth.photo import PhotoRenderer
 from ferlib.synth.randomise import Randomisation
 
 RENDERERS = ("procedural", "photo")
 
-#: class frequencies of the ``wild`` profile (DFEW-like imbalance: happy and sad common, disgust rare)
+#: the generator's version: recorded in every store's ``synth.json`` and in the names of the files made
+#: from generated clips (:mod:`ferlib.models.pretrain`), so that nothing made by another version is
+#: reused. Raise it whenever the same :class:`SynthConfig` would render different clips.
+GENERATOR_VERSION = 1
+
+#: class frequencies of the ``wild`` course (DFEW-like imbalance: happy and sad common, disgust rare)
 WILD_CLASS_WEIGHTS = {
     "anger": 0.17, "contempt": 0.03, "disgust": 0.03, "fear": 0.07, "happy": 0.27, "sad": 0.18,
     "surprise": 0.1, "neutral": 0.15,
@@ -77,7 +82,7 @@ class SynthConfig:
     ``align``, ``crop_box``)."""
 
     n_subjects: int = 30
-    profile: str = "lab"
+    course: str = "lab"
     classes: tuple[str, ...] = BASIC7
     include_neutral: bool = False
     n_frames: int = 16
@@ -101,8 +106,8 @@ class SynthConfig:
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
             raise TypeError(f"seed must be an integer, got {self.seed!r} ({type(self.seed).__name__})")
-        if self.profile not in PROFILES:
-            raise ValueError(f"unknown profile {self.profile!r}; expected one of {PROFILES}")
+        if self.course not in COURSES:
+            raise ValueError(f"unknown intensity course {self.course!r}; expected one of {COURSES}")
         if self.renderer not in RENDERERS:
             raise ValueError(f"unknown renderer {self.renderer!r}; expected one of {RENDERERS}")
         if self.renderer == "photo" and not self.photos_dir:
@@ -121,7 +126,7 @@ class SynthConfig:
         if self.renderer != "photo" and (self.landmarks != "truth" or any(self.frame_jitter)):
             raise ValueError("landmarks='dlib' and frame_jitter apply to renderer='photo'")
         if self.randomise and self.renderer != "photo":
-            raise ValueError("randomise applies to renderer='photo' (the procedural renderer has its own wild-profile nuisances)")
+            raise ValueError("randomise applies to renderer='photo' (the procedural renderer has its own wild-course nuisances)")
         canon = tuple(canonical_class(c) for c in self.classes)
         if self.include_neutral and NEUTRAL not in canon:
             canon = canon + (NEUTRAL,)
@@ -129,7 +134,7 @@ class SynthConfig:
 
     @property
     def dataset(self) -> str:
-        return f"synth-{self.profile}"
+        return f"synth-{self.course}"
 
     @property
     def framing(self) -> Framing:
@@ -139,9 +144,9 @@ class SynthConfig:
     @property
     def randomised(self) -> bool:
         """Whether the clips get domain randomisation: ``randomise``, or by default the photo
-        renderer's ``wild`` profile (``lab`` profiles render clean studio pictures)."""
+        renderer's ``wild`` course (``lab`` courses render clean studio pictures)."""
         if self.randomise is None:
-            return self.renderer == "photo" and self.profile == "wild"
+            return self.renderer == "photo" and self.course == "wild"
         return bool(self.randomise)
 
     def photo_renderer(self) -> "PhotoRenderer":
@@ -259,9 +264,9 @@ def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo
     ``subject``: the subject's number (for ``photo``, the position of its photo in
     ``photo_renderer``, :meth:`SynthConfig.photo_renderer`)."""
     rng = np.random.default_rng([int(cfg.seed), int(subject), int(k)])
-    wild = cfg.profile == "wild"
+    wild = cfg.course == "wild"
     t = cfg.n_frames
-    intensity = np.zeros(t, np.float32) if class_name == NEUTRAL else intensity_profile(cfg.profile, t, rng)
+    intensity = np.zeros(t, np.float32) if class_name == NEUTRAL else intensity_course(cfg.course, t, rng)
     flags = np.zeros(t, np.uint8)
     offsets = expression_offsets(class_name, intensity)
     aus = au_activations(class_name, intensity)
@@ -304,20 +309,20 @@ def clip_plan(cfg: SynthConfig, subject_ids: list[str] | None = None) -> list[di
             classes = list(cfg.classes)
         else:
             rng = np.random.default_rng([int(cfg.seed), s, 999_999])
-            if cfg.profile == "wild":
+            if cfg.course == "wild":
                 w = np.array([WILD_CLASS_WEIGHTS.get(c, 0.1) for c in cfg.classes])
             else:
                 w = np.ones(len(cfg.classes))
             classes = list(rng.choice(cfg.classes, size=cfg.clips_per_subject, p=w / w.sum()))
         for k, c in enumerate(classes):
             rows.append({
-                "clip_id": f"{cfg.profile}_{sid}_{k:02d}_{c}",
+                "clip_id": f"{cfg.course}_{sid}_{k:02d}_{c}",
                 "subject": sid,
                 "label": cfg.classes.index(c),
                 "label_name": c,
-                "source": f"synth:{cfg.profile}:seed{cfg.seed}",
+                "source": f"synth:{cfg.course}:seed{cfg.seed}",
                 "split": "",
-                "profile": cfg.profile,
+                "course": cfg.course,
                 "_subject": s,
                 "_k": k,
             })
@@ -334,9 +339,15 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
     photo = cfg.photo_renderer() if cfg.renderer == "photo" else None  # refuses too few photos before writing
     store = ClipStore.create(out_dir, cfg.dataset, cfg.classes)
     manifest = Path(out_dir) / "synth.json"
-    recorded = {**asdict(cfg), "classes": list(cfg.classes)}
+    recorded = {**asdict(cfg), "classes": list(cfg.classes), "generator": GENERATOR_VERSION}
     if manifest.is_file():
         previous = json.loads(manifest.read_text())
+        if "profile" in previous and "course" not in previous:  # the same clips, written before the field's rename
+            previous["course"] = previous.pop("profile")
+        previous.setdefault("generator", 1)  # version 1 predates the stamp
+        if previous["generator"] != GENERATOR_VERSION:
+            raise StoreError(f"{out_dir} holds synth clips of generator version {previous['generator']}, this ferlib "
+                             f"renders version {GENERATOR_VERSION}: delete the folder or choose another")
         if previous != json.loads(json.dumps(recorded)):
             diff = {k: (previous.get(k), v) for k, v in recorded.items() if previous.get(k) != json.loads(json.dumps(v))}
             older = sorted(set(recorded) - set(previous))
@@ -354,7 +365,7 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
         for row in plan:
             row["photo"] = photo.photos[row["_subject"]].name
     todo = [r for r in plan if not store.has(r["clip_id"])]
-    for row in tqdm(todo, desc=f"synth {cfg.profile}", disable=not progress, unit="clip"):
+    for row in progress_iter(todo, desc=f"synth {cfg.course}", enabled=progress, unit="clip"):
         clip = generate_clip(cfg, row["_subject"], row["_k"], row["label_name"], photo)
         meta = {k: v for k, v in row.items() if not k.startswith("_")}
         store.write(meta, clip["frames"], clip["landmarks"], clip["flags"], clip["intensity"], extra={"seed": cfg.seed})

@@ -18,8 +18,8 @@ the photo renderer (:class:`ferlib.synth.photo.PhotoRenderer`) applies it to eve
   compression** (per-clip quality, ``p_jpeg``), at the output size.
 
 All draws come from the clip's ``numpy`` generator, so a clip stays deterministic. The ``lab``
-profiles render clean pictures (no randomisation) unless asked; the photo renderer's ``wild``
-profile randomises by default (:class:`ferlib.synth.generate.SynthConfig` ``randomise``).
+courses render clean pictures (no randomisation) unless asked; the photo renderer's ``wild``
+course randomises by default (:class:`ferlib.synth.generate.SynthConfig` ``randomise``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Data-set overview figures: class balance, sample clips, intensity profiles (seaborn, the
+"""Data-set overview figures: class balance, sample clips, intensity courses (seaborn, the
 :mod:`ferlib.viz.style` theme); the class balance as a table is :mod:`ferlib.analysis.overview`."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def sample_clips_figure(store: ClipStore, index: ClipIndex, per_class: int = 1, 
     return clip_strips(clips, titles)
 
 
-def intensity_profiles_figure(store: ClipStore, index: ClipIndex) -> Figure:
+def intensity_courses_figure(store: ClipStore, index: ClipIndex) -> Figure:
     """Ground-truth intensity over normalised clip time, per class: the mean and the 10–90 %
     band over the clips (seaborn ``lineplot``, ``errorbar=("pi", 80)``)."""
     fig, ax = plt.subplots(figsize=(6, 3.4))
@@ -75,6 +75,6 @@ def intensity_profiles_figure(store: ClipStore, index: ClipIndex) -> Figure:
     ax.set_xlabel("normalised time in clip")
     ax.set_ylabel("ground-truth intensity")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"{index.dataset}: intensity profiles (mean, 10–90 % band)", fontsize=10)
+    ax.set_title(f"{index.dataset}: intensity courses (mean, 10–90 % band)", fontsize=10)
     fig.tight_layout()
     return fig

@@ -1,4 +1,4 @@
-"""Per-frame intensity profiles of the generated clips.
+"""Per-frame intensity courses of the generated clips.
 
 * ``lab`` — neutral → apex and held, like CK+ and Oulu-CASIA sequences (which end at the apex).
 * ``lab-return`` — neutral → apex → neutral, like MMI.
@@ -6,14 +6,14 @@
   jitter, like in-the-wild clips (DFEW, AFEW); the generator adds distractors, occlusion, pose
   and illumination changes on top.
 
-Every profile returns intensity ``(T,)`` in [0, 1]; it is the ground truth stored with the clip.
+Every course returns intensity ``(T,)`` in [0, 1]; it is the ground truth stored with the clip.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-PROFILES = ("lab", "lab-return", "wild")
+COURSES = ("lab", "lab-return", "wild")
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -21,19 +21,19 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3 - 2 * x)
 
 
-def intensity_profile(profile: str, n_frames: int, rng: np.random.Generator) -> np.ndarray:
-    """Intensity ``(n_frames,)`` in [0, 1] for one clip of the given profile."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown intensity profile {profile!r}; expected one of {PROFILES}")
+def intensity_course(course: str, n_frames: int, rng: np.random.Generator) -> np.ndarray:
+    """Intensity ``(n_frames,)`` in [0, 1] for one clip of the given course."""
+    if course not in COURSES:
+        raise ValueError(f"unknown intensity course {course!r}; expected one of {COURSES}")
     if not isinstance(n_frames, (int, np.integer)) or n_frames < 2:
         raise ValueError(f"n_frames must be an integer >= 2, got {n_frames!r}")
     t = np.arange(n_frames, dtype=np.float64) / (n_frames - 1)
     amp = rng.uniform(0.8, 1.0)
-    if profile == "lab":
+    if course == "lab":
         onset = rng.uniform(0.05, 0.3)
         apex = rng.uniform(0.75, 1.0)
         y = amp * _smoothstep((t - onset) / (apex - onset))
-    elif profile == "lab-return":
+    elif course == "lab-return":
         onset = rng.uniform(0.0, 0.15)
         apex = rng.uniform(0.4, 0.6)
         hold = rng.uniform(0.0, 0.1)
