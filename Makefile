@@ -30,7 +30,7 @@ test-fast: $(STAMP)
 
 ## the generated data sets the notebooks use, and the demo CNN's frame-level pre-training (made once, cached)
 data: $(STAMP)
-	$(BIN)/python -m ferlib.models.pretrain
+	$(BIN)/python -m ferlib pretrain
 	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-demo --course lab --subjects 30 --frames 16
 	$(BIN)/python -m ferlib synth --out $(DATA)/synth-lab-return-demo --course lab-return --subjects 30 --frames 16
 

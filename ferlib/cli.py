@@ -23,6 +23,7 @@ from types import ModuleType
 
 COMMANDS = {
     "synth": ("ferlib.synth.cli", "generate the synthetic data set into a clip store (or as videos)"),
+    "pretrain": ("ferlib.models.pretrain", "make the demo small CNN's frame-level pre-training (cached; made on first use otherwise)"),
     "preprocess": ("ferlib.preprocess.cli", "decode, detect faces and landmarks, crop, and fill a clip store"),
     "check-store": ("ferlib.data.check", "check a clip store entry by entry and its failures.csv (exit 1 on problems)"),
     "train": ("ferlib.train.cli", "train one method on one split"),

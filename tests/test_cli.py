@@ -120,3 +120,10 @@ def test_a_missing_command_module_is_an_error_not_a_hidden_command(capsys, tmp_p
     (tmp_path / "brokencommand.py").write_text("import no_such_dependency_xyz\n")
     with pytest.raises(ModuleNotFoundError, match="no_such_dependency_xyz"):  # a broken import is not 'missing'
         build_parser({"broken": ("brokencommand", "h")})
+
+
+def test_pretrain_command_prints_the_default_file(tiny_frame_pretraining, capsys):
+    from ferlib.models.pretrain import frame_pretrained_path
+
+    assert main(["pretrain"]) == 0  # the session's stand-in for the default file: found, not remade
+    assert capsys.readouterr().out.strip() == str(frame_pretrained_path(tiny_frame_pretraining))

@@ -23,7 +23,7 @@ only tensors and plain types (``torch.load(weights_only=True)``).
 
 It lives with the models, not with :mod:`ferlib.train`: it is where the ``"synth-frames"`` trunk
 source comes from (:mod:`ferlib.models.trunks` resolves it here), and its small training loop
-needs nothing of the clip-level engine. ``python -m ferlib.models.pretrain`` makes the default file.
+needs nothing of the clip-level engine. ``python -m ferlib pretrain`` makes the default file.
 """
 
 from __future__ import annotations
@@ -212,14 +212,12 @@ def default_cache_dir() -> Path:
     return ferlib_cache_dir()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m ferlib.models.pretrain [--cache DIR]``: make the default file now."""
-    p = argparse.ArgumentParser(description="frame-level pre-training of the demo size's small CNN")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``python -m ferlib pretrain``'s options (:mod:`ferlib.cli`'s contract)."""
     p.add_argument("--cache", default=None, help="folder for the data and weights (default $FERLIB_CACHE or ~/.cache/ferlib)")
-    a = p.parse_args(argv)
-    print(frame_pretrained(Path(a.cache) if a.cache else default_cache_dir()))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Make the default file now (the demo schedules would make it on first use) and print its path."""
+    print(frame_pretrained(Path(args.cache) if args.cache else default_cache_dir()))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
