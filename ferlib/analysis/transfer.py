@@ -84,7 +84,7 @@ PHOTO_SYNTH: dict[str, Any] = {"frame_jitter": (1.5, 0.015, 0.015), "landmarks":
 TRANSFER_SIZES: dict[str, dict[str, Any]] = {
     "smoke": dict(n_rendered=3, n_test=2, clips_per_subject=4, procedural_subjects=4, n_frames=6, size=32, repeats=1,
                   epochs=1, model_size="demo", overrides={"init_trunk": ""}),
-    "demo": dict(n_rendered=10, n_test=None, clips_per_subject=20, procedural_subjects=30, n_frames=16, size=64, repeats=2,
+    "demo": dict(n_rendered=10, n_test=None, clips_per_subject=14, procedural_subjects=30, n_frames=16, size=64, repeats=2,
                  epochs=None, model_size="demo"),
     "paper": dict(n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, size=224, repeats=4,
                   epochs=None, model_size="paper"),

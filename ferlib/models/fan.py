@@ -232,7 +232,9 @@ SPEC = register(MethodSpec(
                 {"label": "FAN", "variant": "full"},
             ],
             "fan_k_segments": [
-                {"label": f"K={k}" + (" (default)" if k == 3 else ""), "variant": "full", "overrides": {"num_frames": k}}
+                # K=3 is the recipe's own num_frames: no override, so it shares the method notebook's full run
+                {"label": f"K={k}", "variant": "full", "overrides": {"num_frames": k}} if k != 3
+                else {"label": "K=3 (default)", "variant": "full"}
                 for k in (2, 3, 5, 8)
             ],
         },
