@@ -7,7 +7,8 @@ The London subset's 20 people are split as the transfer check splits them
 photo renders of the rendered people (``lab`` course, the seven expressions and neutral, with the
 per-frame jitter and predictor landmarks real clips have: ``PHOTO_SYNTH``), starting from the demo
 trunk pre-trained with photo renders of the same people, and is tested on photo renders of the
-held-out people (one clip per class each). Each ``--setting`` adds a row of TrainConfig fields on
+held-out people (one clip per class each); ``--blends N`` adds N blends of two rendered people as
+further training identities (:mod:`ferlib.synth.blend`). Each ``--setting`` adds a row of TrainConfig fields on
 top of the demo recipe (``demo`` itself always runs). Prints accuracy per method and setting.
 """
 
@@ -26,6 +27,8 @@ from ferlib.data.labels import BASIC7
 from ferlib.data.protocols import Split, with_validation
 from ferlib.models.pretrain import default_cache_dir, frame_pretrained
 from ferlib.options import parse_key_value
+from ferlib.synth.blend import blend_identities
+from ferlib.synth.photo import list_photos, photo_identity
 from ferlib.train.config import resolve_config
 from ferlib.train.engine import fit
 
@@ -38,6 +41,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     p.add_argument("--methods", nargs="*", default=["fan", "fer_gcn"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--clips-per-subject", type=int, default=16, help="training clips per rendered person")
+    p.add_argument("--blends", type=int, default=0,
+                   help="also render this many blends of two rendered people (ferlib.synth.blend) as further identities")
     p.add_argument("--setting", action="append", default=[],
                    help="NAME:key=value,key=value — TrainConfig fields over the demo recipe, e.g. full-lr:trunk_lr_scale=1")
     p.add_argument("--out", default=None, help="work folder (default: a temporary one)")
@@ -50,7 +55,11 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     out = Path(args.out or tempfile.mkdtemp(prefix="ferlib-photo-"))
     ids = sorted(set(london_index(args.photos).df["subject"].astype(str)))
     rendered, held_out = split_identities(ids, len(ids) // 2, args.seed)
-    train = training_store(out / "train", "photo", args.photos, rendered, BASIC7, clips_per_subject=args.clips_per_subject,
+    source, identities = args.photos, rendered
+    if args.blends:
+        source = blend_identities(args.photos, out / "blended", rendered, args.blends, seed=args.seed)
+        identities = sorted(photo_identity(p) for p in list_photos(source))
+    train = training_store(out / "train", "photo", source, identities, BASIC7, clips_per_subject=args.clips_per_subject,
                            seed=args.seed, progress=False, **PHOTO_SYNTH)
     test = training_store(out / "test", "photo", args.photos, held_out, BASIC7, clips_per_subject=0,
                           seed=args.seed + 1, progress=False, **PHOTO_SYNTH)
@@ -58,14 +67,14 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     index = train.index()
     split = with_validation(index, Split("photo", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=args.seed)
     split = Split("photo", split.train, split.val, split.val)
-    print(f"train: {len(split.train)} clips of {len(rendered)} people (val {len(split.val)}); "
+    print(f"train: {len(split.train)} clips of {len(rendered)} people and {args.blends} blends (val {len(split.val)}); "
           f"test: {len(test.index())} clips of {len(held_out)} other people; classes {list(train.classes)}")
     rows = []
     for method in args.methods:
         for name, fields in settings.items():
             trunk_init = {} if method == "stgcn" else {"init_trunk": str(trunk)}
-            cfg = resolve_config(method, "demo", dataset=train.dataset, progress=False, seed=args.seed,
-                                 **{**trunk_init, **fields})
+            cfg = resolve_config(method, "demo", dataset=train.dataset, **{"progress": False, "seed": args.seed, **trunk_init,
+                                                                          **fields})
             run = out / "runs" / name / method
             metrics = fit(cfg, train, split, run, index=index)
             preds, _ = evaluate_run(run, test, method)
