@@ -31,10 +31,13 @@ the other methods keep their own test sampling. Everything is cached under ``out
 generated set, the real clips, the run) and resumes; :data:`TRANSFER_SIZES` sizes the check per
 notebook profile (``smoke``: seconds, for tests).
 
-Measured (demo size, seed-0 split: 10 rendered, 10 real test people, 40 real clips, one run each,
-so ±8 % is noise): trained on photo renders, FER-GCN 92.5 %, FAN 67.5 % (α vs intensity ρ = 0.86
-per clip), ST-GCN 55 %; on procedural faces all three 50-55 %. Before the renderer's framing,
-appearance and exemplars: FER-GCN 87.5 %, FAN 60 % (ρ = 0.75), ST-GCN 47.5 %.
+Measured (demo size, seed-0 split: 10 rendered, 10 real test people, 40 real clips, one training
+run each): with 14 training clips per rendered person (the demo's size) FAN 55 % (it calls 95 % of
+the clips happy; α vs intensity ρ = 0.73 per clip), FER-GCN 90 % (ρ = 0.98, by frame position),
+ST-GCN 52.5 %; with 20 clips per person FAN 75 % (ρ = 0.80), FER-GCN 95 %, ST-GCN 77.5 %. Swings
+of 20 points between the two say how little one run on 40 real clips settles. Before the
+renderer's framing, appearance and exemplars (20 clips per person): FER-GCN 87.5 %, FAN 60 %
+(ρ = 0.75), ST-GCN 47.5 %.
 """
 
 from __future__ import annotations
