@@ -196,3 +196,14 @@ def test_claim_rows_line_up_the_rows_each_claim_needs():
     with pytest.raises(KeyError, match="rho_mean"):
         claim_rows(table.drop(columns=["rho_mean"]), "synth-lab")
 
+
+
+def test_spearman_pooled_ranks_every_frame_of_every_clip_together():
+    from scipy.stats import spearmanr
+
+    from ferlib.analysis.weights import spearman_pooled
+
+    w = np.array([[0.1, 0.2, 0.3], [0.9, 0.5, 0.4]])
+    g = np.array([[0.0, 0.5, 1.0], [0.2, 0.1, 0.0]])
+    assert spearman_pooled(w, g) == pytest.approx(spearmanr(w.ravel(), g.ravel()).statistic)
+    assert np.isnan(spearman_pooled(np.ones((2, 3)), g))  # constant weights: undefined

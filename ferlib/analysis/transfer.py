@@ -52,8 +52,8 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
+from ferlib.analysis.weights import spearman_per_clip, spearman_pooled, summarize_rho
 from ferlib.data.adapters.london import london_index
 from ferlib.data.labels import NEUTRAL
 from ferlib.data.protocols import Split, with_validation
@@ -213,14 +213,9 @@ class TransferResult:
 
 
 def _rho(weights: np.ndarray, intensity: np.ndarray, happy: np.ndarray) -> tuple[float, float, float, int]:
-    per_clip = []
-    for w, g in zip(weights[happy], intensity[happy]):
-        if np.ptp(w) > 0 and np.ptp(g) > 0:
-            per_clip.append(float(spearmanr(w, g).statistic))
-    pooled = float(spearmanr(weights.ravel(), intensity.ravel()).statistic) if np.ptp(weights) > 0 else float("nan")
-    if not per_clip:
-        return float("nan"), float("nan"), pooled, 0
-    return float(np.mean(per_clip)), float(np.std(per_clip)), pooled, len(per_clip)
+    """(mean, std of per-clip ρ over the happy clips, ρ pooled over every clip, clips with a defined ρ)."""
+    s = summarize_rho(spearman_per_clip(weights[happy], intensity[happy]) if happy.any() else np.array([]))
+    return s["rho_mean"], s["rho_std"], spearman_pooled(weights, intensity), s["n_defined"]
 
 
 def load_run(run: str | Path) -> tuple[Any, Any, tuple[str, ...]]:

@@ -15,7 +15,7 @@ The papers show learned frame weights qualitatively:
 On the generated data every frame has a known intensity, so the qualitative claims become
 numbers: :func:`spearman_per_clip` (rank correlation between a clip's weights and its
 ground-truth intensity, :func:`scipy.stats.spearmanr`), :func:`summarize_rho` (mean ± std, share of
-clips with ρ > 0), :func:`peak_position` (where the largest weight and the intensity apex fall,
+clips with ρ > 0), :func:`spearman_pooled` (every frame of every clip at once), :func:`peak_position` (where the largest weight and the intensity apex fall,
 as a fraction of the clip), gathered per method by :func:`weight_rows` into
 :func:`correlation_table`, said in words by :func:`verdicts` and lined up against each paper claim
 by :func:`claim_rows`. :mod:`ferlib.viz.weights` draws them.
@@ -37,6 +37,7 @@ __all__ = [
     "check_weights",
     "spearman_per_clip",
     "summarize_rho",
+    "spearman_pooled",
     "peak_position",
     "relative_spread",
     "fer_gcn_fig4_weights",
@@ -96,6 +97,16 @@ def summarize_rho(rho: np.ndarray) -> dict[str, float]:
         return {"n_clips": len(r), "n_defined": 0, "rho_mean": np.nan, "rho_std": np.nan, "frac_rho_pos": np.nan}
     return {"n_clips": len(r), "n_defined": len(ok), "rho_mean": float(ok.mean()), "rho_std": float(ok.std()),
             "frac_rho_pos": float((ok > 0).mean())}
+
+
+def spearman_pooled(weights: np.ndarray, gt: np.ndarray) -> float:
+    """Spearman's ρ over every frame of every clip (``(n, T)`` each, flattened together); NaN when
+    the weights or the intensity are constant throughout."""
+    w, g = check_weights(weights, gt)
+    assert g is not None
+    if np.ptp(w) == 0 or np.ptp(g) == 0:
+        return float("nan")
+    return float(spearmanr(w.ravel(), g.ravel()).statistic)
 
 
 def relative_spread(weights: np.ndarray) -> np.ndarray:

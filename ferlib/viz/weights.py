@@ -9,9 +9,7 @@
 
 The numbers come from :mod:`ferlib.analysis.weights` (ρ, peak positions, the correlation table)
 and the weights of trained models from :mod:`ferlib.analysis.inference`.
-
-Shapes: weights and intensities are ``(n_clips, T)`` arrays (one row per clip); positions are in
-[0, 1] (0 = first frame of the clip, 1 = last).
+Shapes as in :mod:`ferlib.analysis.weights`.
 """
 
 from __future__ import annotations
@@ -23,9 +21,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from scipy.stats import spearmanr
 
-from ferlib.analysis.weights import check_weights, spearman_per_clip, summarize_rho
+from ferlib.analysis.weights import check_weights, spearman_per_clip, spearman_pooled, summarize_rho
 from ferlib.viz.style import OURS_COLOR, palette
 
 __all__ = [
@@ -185,7 +182,7 @@ def weight_intensity_figure(weights: Mapping[str, np.ndarray], gt: Mapping[str, 
         top = w.max(axis=1, keepdims=True)
         w = np.divide(w, top, out=np.zeros_like(w), where=top > 0)
         s = summarize_rho(spearman_per_clip(w, g))
-        pooled = float(spearmanr(g.ravel(), w.ravel()).statistic) if np.ptp(g) > 0 and np.ptp(w) > 0 else np.nan
+        pooled = spearman_pooled(w, g)
         show = rng.permutation(w.size)[:max_points]
         colour = palette(len(weights))[j]
         sns.regplot(x=g.ravel()[show], y=w.ravel()[show], ax=ax, color=colour, n_boot=200, seed=seed, truncate=True,
