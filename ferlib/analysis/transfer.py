@@ -52,6 +52,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 import pandas as pd
+import torch
 
 from ferlib.analysis.weights import spearman_per_clip, spearman_pooled, summarize_rho
 from ferlib.data.adapters.london import london_index
@@ -344,15 +345,13 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
 
 
 def probabilities_over_time(run: str | Path, frames: np.ndarray, landmarks: np.ndarray, window: int = 16,
-                            stride: int = 2) -> pd.DataFrame:
+                            stride: int = 2, batch_size: int = 16) -> pd.DataFrame:
     """A trained run's class probabilities along a preprocessed video: one row per window of
     ``window`` frames (every ``stride`` frames; the whole video when it is shorter), with the
     window's first, centre and last frame and ``prob_<class>``. ``frames`` ``(T, S, S, 3)`` uint8
     and ``landmarks`` ``(T, 68, 2)`` as preprocessing writes them; each window is sampled as the
-    run's method samples a test clip (FAN: every frame)."""
-    import torch
-
-
+    run's method samples a test clip (FAN: every frame); the windows go through the model in batches
+    of ``batch_size``."""
     model, cfg, classes = load_run(run)
     frames, landmarks = np.asarray(frames), np.asarray(landmarks, np.float32)
     if frames.ndim != 4 or landmarks.shape != (len(frames), 68, 2):
@@ -363,15 +362,18 @@ def probabilities_over_time(run: str | Path, frames: np.ndarray, landmarks: np.n
     transform = ClipTransform(size=cfg.input_size or frames.shape[1], train=False)
     device = choose_device(cfg)
     model.to(device)
-    rows = []
+    starts = list(range(0, t - window + 1, max(1, int(stride))))
+    windows = [transform(frames[idx], landmarks[idx]) for idx in (s + sampler(window, False) for s in starts)]
+    probs = []
     with torch.no_grad():
-        for start in range(0, t - window + 1, max(1, int(stride))):
-            idx = start + sampler(window, False)
-            clip, lm = transform(frames[idx], landmarks[idx])
-            logits, _ = forward_batch(model, {"frames": clip[None], "landmarks": lm[None]}, device, cfg)
-            p = torch.softmax(logits.float(), 1)[0].cpu().numpy()
-            rows.append({"start": start, "centre": start + (window - 1) / 2, "stop": start + window - 1,
-                         **{f"prob_{c}": float(v) for c, v in zip(classes, p)}})
+        for i in range(0, len(windows), batch_size):
+            chunk = windows[i:i + batch_size]
+            batch = {"frames": torch.stack([c for c, _ in chunk]), "landmarks": torch.stack([lm for _, lm in chunk])}
+            logits, _ = forward_batch(model, batch, device, cfg)
+            probs.append(torch.softmax(logits.float(), 1).cpu().numpy())
+    p = np.concatenate(probs)
+    rows = [{"start": s, "centre": s + (window - 1) / 2, "stop": s + window - 1,
+             **{f"prob_{c}": float(v) for c, v in zip(classes, p[k])}} for k, s in enumerate(starts)]
     return pd.DataFrame(rows)
 
 
