@@ -49,3 +49,11 @@ def test_plain_variant_rows_share_the_method_runs(tmp_path):
     assert row_dir(tmp_path / "abl", "fan_variants", full, tmp_path) == tmp_path / "fan" / "full"
     assert row_dir(tmp_path / "abl", "fan_k_segments", k5, tmp_path) == tmp_path / "abl" / "fan_k_segments" / "K=5"
     assert row_dir(tmp_path / "abl", "fan_variants", full) == tmp_path / "abl" / "fan_variants" / "FAN"
+
+
+def test_a_grid_of_shared_rows_still_writes_its_table(tiny, tmp_path):
+    grid = {"fan_variants": [{"label": "FAN", "method": "fan", "variant": "full"}]}
+    df = ablate(grid, tiny, tmp_path / "abl", protocol_kwargs={"k": 3}, folds=[0], epochs=1, batch_size=2, input_size=32,
+                shared_dir=tmp_path / "runs", progress=False)
+    assert (tmp_path / "runs" / "fan" / "full" / "fold01" / "metrics.json").is_file()
+    assert (tmp_path / "abl" / "ablation.csv").is_file() and list(df["label"]) == ["FAN"]

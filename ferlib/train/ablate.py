@@ -114,5 +114,6 @@ def ablate(grid: dict[str, list[dict[str, Any]]] | str, store: ClipStore, out_di
                 "best_test_accuracy_leaky": res.loc["mean", "best_test_accuracy_leaky"], "folds": len(res) - 2,
             })
     df = pd.DataFrame(records)
+    out.mkdir(parents=True, exist_ok=True)  # not made by the rows when every one runs in shared_dir
     df.to_csv(out / "ablation.csv", index=False)
     return df
