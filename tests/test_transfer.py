@@ -81,10 +81,16 @@ def test_frame_pretraining_can_add_photo_renders_of_named_people(fixtures_dir: P
     meta = torch.load(photo, weights_only=True)["meta"]
     assert meta["photo_ids"] == ["002", "004"] and meta["n_photo_frames"] > 0
     assert torch.load(plain, weights_only=True)["meta"]["n_photo_frames"] == 0
+    fewer = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False,
+                             photos_dir=root, photo_ids=["004", "002"], photo_clips_per_subject=2)
+    assert fewer != photo and torch.load(fewer, weights_only=True)["meta"]["n_photo_frames"] == 2 * 2 * 4  # 4 apex frames a clip
     renders = [p for p in tmp_path.iterdir() if p.name.startswith("synth-pretrain-photo")]
     from ferlib.data.store import ClipStore
 
-    assert len(renders) == 1 and set(ClipStore.open(renders[0]).index().df["subject"]) == {"002", "004"}
+    assert len(renders) == 2 and all(set(ClipStore.open(r).index().df["subject"]) == {"002", "004"} for r in renders)
+    with pytest.raises(ValueError, match="photo_clips_per_subject must be an integer >= 1, got 0"):
+        frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False, photos_dir=root,
+                         photo_ids=["004"], photo_clips_per_subject=0)
     with pytest.raises(ValueError, match="photos_dir needs photo_ids"):
         frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False, photos_dir=root)
 
@@ -97,7 +103,12 @@ def test_photo_pretraining_in_the_check_sees_only_rendered_people(fixtures_dir: 
 
     r = transfer_check("fan", fixtures_dir / "london_frl_subset", tmp_path, profile="smoke", seed=2, photo_pretrain=True,
                        progress=False)
-    assert r.run_dir.endswith("-photo-pretrained/fan")
     trunk = json.loads((Path(r.run_dir) / "config.json").read_text())["init_trunk"]
+    assert Path(r.run_dir).parent.name.endswith("-" + Path(trunk).stem)  # the run's folder names its trunk file
     meta = torch.load(trunk, weights_only=True)["meta"]
     assert meta["photo_ids"] == r.rendered_ids and not set(meta["photo_ids"]) & set(r.test_ids)
+    other = transfer_check("fan", fixtures_dir / "london_frl_subset", tmp_path, profile="smoke", seed=2, photo_pretrain=True,
+                           progress=False, pretrain={"photo_clips_per_subject": 1})
+    other_trunk = json.loads((Path(other.run_dir) / "config.json").read_text())["init_trunk"]
+    assert other.run_dir != r.run_dir and other_trunk != trunk  # another pre-training: another trunk and run, none reused
+    assert torch.load(other_trunk, weights_only=True)["meta"]["n_photo_frames"] == len(r.rendered_ids) * 4

@@ -61,7 +61,7 @@ from ferlib.data.protocols import Split, with_validation
 from ferlib.data.samplers import Sampler
 from ferlib.data.store import ClipStore
 from ferlib.data.transforms import ClipTransform
-from ferlib.models.pretrain import default_cache_dir, frame_pretrained
+from ferlib.models.pretrain import default_cache_dir, frame_pretrained, frame_pretrained_path
 from ferlib.preprocess.face import NoFaceError
 from ferlib.preprocess.london import build_london_store
 from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
@@ -259,7 +259,8 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
                    profile: str = "demo", seed: int = 0, classes: Sequence[str] = ("happy",),
                    rendered_ids: Sequence[str] | None = None, synth: dict[str, Any] | None = None,
                    train_store: ClipStore | None = None, name: str = "", photo_pretrain: bool | None = None,
-                   train: bool = True, progress: bool = True, **overrides: Any) -> TransferResult:
+                   train: bool = True, progress: bool = True, pretrain: dict[str, Any] | None = None,
+                   **overrides: Any) -> TransferResult:
     """Train ``method`` on generated clips only and test it on real London-set clips of people the
     renderer never used (see the module doc). ``profile``: a key of :data:`TRANSFER_SIZES`;
     ``classes``: the generated expression classes (neutral is always added); ``rendered_ids``:
@@ -270,7 +271,8 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     for its generated set and run folders (one per ``synth``/``overrides`` choice); ``photo_pretrain``:
     start the demo trunk from frame pre-training that also saw photo renders of the *rendered*
     people (:func:`ferlib.models.pretrain.frame_pretrained`, never a test person; default: for the
-    ``photo`` renderer at ``demo`` size); ``train=False``: only read a
+    ``photo`` renderer at ``demo`` size; ``pretrain``: its :func:`~ferlib.models.pretrain.frame_pretrained`
+    arguments, e.g. ``photo_clips_per_subject``, over the profile's); ``train=False``: only read a
     finished run (a missing one raises naming its folder); ``overrides``: TrainConfig fields
     (``epochs``, ``lr`` …). Results are cached under ``out_dir`` and the call resumes."""
 
@@ -297,7 +299,12 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     out = Path(out_dir)
     tag = f"{profile}-s{seed}"
     variant = f"{renderer}-{tag}" + (f"-{name}" if name else "")
-    trunk = "-photo-pretrained" if photo_pretrain and method != "stgcn" else ""
+    photo_trunk = photo_pretrain and scale["model_size"] == "demo" and method != "stgcn"
+    pretrain_args = {**({"n_subjects": 4, "val_subjects": 1, "epochs": 1} if profile == "smoke" else {}),
+                     **scale.get("pretrain", {}), **(pretrain or {})}
+    trunk = ""
+    if photo_trunk:  # the trunk file's name holds every setting it was made with: so does the run's folder
+        trunk = "-" + frame_pretrained_path(default_cache_dir(), size=scale["size"], photo_ids=rendered, **pretrain_args).stem
     run = out / "runs" / ((variant if train_store is None else Path(train_store.root).name) + trunk) / method
     if not train and not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"no finished transfer run in {run}: run with train=True first")
@@ -317,10 +324,9 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     split = Split("generated", split.train, split.val, split.val)  # the test rows = generated clips of held-out subjects
     settings = {"progress": progress, **({"epochs": scale["epochs"]} if scale["epochs"] else {}),
                 **scale.get("overrides", {}), **overrides}
-    if photo_pretrain and scale["model_size"] == "demo" and method != "stgcn":
-        tiny = {"n_subjects": 4, "val_subjects": 1, "epochs": 1} if profile == "smoke" else {}
+    if photo_trunk:
         settings["init_trunk"] = str(frame_pretrained(default_cache_dir(), size=scale["size"], progress=progress,
-                                                      photos_dir=photos_root, photo_ids=rendered, **tiny))
+                                                      photos_dir=photos_root, photo_ids=rendered, **pretrain_args))
     cfg = resolve_config(method, scale["model_size"], dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
     metrics = fit(cfg, gen, split, run, index=index)
     preds, byproducts = evaluate_run(run, real, method)

@@ -133,14 +133,14 @@ def photo_frames(cache_dir: str | Path, photos_dir: str | Path, photo_ids: list[
     key = zlib.crc32(",".join(ids).encode())
     cfg = SynthConfig(course="lab", renderer="photo", photos_dir=str(photos_dir), photo_ids=tuple(ids), n_subjects=len(ids),
                       clips_per_subject=clips_per_subject, n_frames=16, size=size, seed=PRETRAIN_SEED, randomise=True)
-    store = generate(Path(cache_dir) / f"synth-pretrain-photo-s{size}-{key:08x}-g{GENERATOR_VERSION}", cfg, progress=progress)
+    store = generate(Path(cache_dir) / f"synth-pretrain-photo-s{size}-c{clips_per_subject}-{key:08x}-g{GENERATOR_VERSION}", cfg, progress=progress)
     return expressive_frames(store)
 
 
 def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int = 4, whole_map: int = 4,
                      n_subjects: int = 100, epochs: int = 5, size: int = 64, val_subjects: int = 15,
                      progress: bool = True, photos_dir: str | Path | None = None,
-                     photo_ids: list[str] | None = None) -> Path:
+                     photo_ids: list[str] | None = None, photo_clips_per_subject: int = 14) -> Path:
     """The pre-trained ``small_cnn`` file :func:`frame_pretrained_path` (``<cache_dir>/pretrained/…``),
     made first if missing from ``<cache_dir>/synth-pretrain-s{size}-n{n_subjects}-g<generator version>``
     (``n_subjects`` generated with ``PRETRAIN_SEED``; the last ``val_subjects`` of them are held out
@@ -149,12 +149,17 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     file made otherwise is never returned.
 
     ``photos_dir`` and ``photo_ids``: add photo renders of those real people
-    (:func:`photo_frames`) to the training frames, so the trunk sees real skin (the name then holds
-    ``_photo``). Name only people the models will never be tested on."""
+    (:func:`photo_frames`, ``photo_clips_per_subject`` clips each) to the training frames, so the
+    trunk sees real skin (the name then holds ``_photo``). Name only people the models will never
+    be tested on."""
     if photos_dir is not None and not photo_ids:
         raise ValueError("photos_dir needs photo_ids: the people whose renders the trunk may see (never a test person)")
+    if photos_dir is not None and (isinstance(photo_clips_per_subject, bool) or not isinstance(photo_clips_per_subject, int)
+                                   or photo_clips_per_subject < 1):
+        raise ValueError(f"photo_clips_per_subject must be an integer >= 1, got {photo_clips_per_subject!r}")
     out = frame_pretrained_path(cache_dir, width, depth, whole_map, size, photo_ids if photos_dir is not None else None,
-                                n_subjects=n_subjects, epochs=epochs, val_subjects=val_subjects)
+                                n_subjects=n_subjects, epochs=epochs, val_subjects=val_subjects,
+                                photo_clips_per_subject=photo_clips_per_subject)
     if out.is_file():
         return out
     if not 0 <= val_subjects < n_subjects:
@@ -165,7 +170,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     frames, labels, subjects = expressive_frames(store)
     n_photo = 0
     if photos_dir is not None:
-        pf, pl, _ = photo_frames(cache_dir, photos_dir, list(photo_ids or []), size, progress=progress)
+        pf, pl, _ = photo_frames(cache_dir, photos_dir, list(photo_ids or []), size, photo_clips_per_subject, progress=progress)
         if len(store.classes) != 7 or pl.max() >= len(store.classes):
             raise ValueError("photo frames must share the generated set's 7 classes")
         n_photo = len(pf)
@@ -180,6 +185,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
             "seed": PRETRAIN_SEED, "generator": GENERATOR_VERSION, "n_frames": int((~held).sum()), "epochs": epochs,
             "history": history,
             "photo_ids": sorted(str(i) for i in photo_ids) if photos_dir is not None else [], "n_photo_frames": n_photo,
+            "photo_clips_per_subject": photo_clips_per_subject if photos_dir is not None else 0,
             "seconds": time.perf_counter() - t0}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".tmp{os.getpid()}")
@@ -195,12 +201,14 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
 
 def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4, whole_map: int = 4, size: int = 64,
                           photo_ids: Sequence[str] | None = None, n_subjects: int = 100, epochs: int = 5,
-                          val_subjects: int = 15) -> Path:
+                          val_subjects: int = 15, photo_clips_per_subject: int = 14) -> Path:
     """The file :func:`frame_pretrained` makes (or returns) for these arguments, made or not:
     ``small_cnn_w{width}_d{depth}_m{whole_map}_s{size}[_photo]_<crc of the other settings and the
     generator's version>.pt``."""
     settings = {"generator": GENERATOR_VERSION, "seed": PRETRAIN_SEED, "n_subjects": int(n_subjects), "epochs": int(epochs),
                 "val_subjects": int(val_subjects), "photo_ids": sorted(str(i) for i in photo_ids or [])}
+    if photo_ids and photo_clips_per_subject != 14:  # files made before the option keep their names
+        settings["photo_clips_per_subject"] = int(photo_clips_per_subject)
     key = zlib.crc32(json.dumps(settings, sort_keys=True).encode())
     name = f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}{'_photo' if photo_ids else ''}_{key:08x}"
     return Path(cache_dir) / "pretrained" / f"{name}.pt"
