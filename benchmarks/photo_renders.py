@@ -50,7 +50,7 @@ from ferlib.analysis.transfer import PHOTO_SYNTH, evaluate_run, split_identities
 from ferlib.data.adapters.london import london_index
 from ferlib.data.labels import BASIC7
 from ferlib.data.protocols import Split, with_validation
-from ferlib.models.pretrain import default_cache_dir, frame_pretrained
+from ferlib.models.pretrain import PHOTO_PRETRAIN, default_cache_dir, frame_pretrained
 from ferlib.options import parse_key_value
 from ferlib.synth.blend import blend_identities
 from ferlib.synth.photo import list_photos, photo_identity
@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                    help="NAME:key=value,key=value — TrainConfig fields over the demo recipe, e.g. full-lr:trunk_lr_scale=1")
     p.add_argument("--synth", action="append", default=[],
                    help="key=value — a SynthConfig field of both the training and the test renders, e.g. exemplars=false")
-    p.add_argument("--pretrain-clips", type=int, default=40, help="photo clips per rendered person in the trunk's frame pre-training")
-    p.add_argument("--pretrain-epochs", type=int, default=10, help="epochs of the trunk's frame pre-training")
+    p.add_argument("--pretrain-clips", type=int, default=PHOTO_PRETRAIN["photo_clips_per_subject"], help="photo clips per rendered person in the trunk's frame pre-training")
+    p.add_argument("--pretrain-epochs", type=int, default=PHOTO_PRETRAIN["epochs"], help="epochs of the trunk's frame pre-training")
     p.add_argument("--out", default=None, help="work folder (default: a temporary one)")
     args = p.parse_args(argv)
 

@@ -1,0 +1,57 @@
+"""The transfer check over several identity splits: how much of its number is the split.
+
+    python benchmarks/transfer_seeds.py [--seeds 0 1 2] [--methods fan fer_gcn stgcn] [--profile demo]
+
+One :func:`ferlib.analysis.transfer.transfer_check` per method and seed (each seed renders another
+half of the London people and tests on the other half, as notebook 11 does for its one seed).
+Prints every run's row and, per method, the mean and standard deviation over the seeds of
+neutral-vs-happy accuracy and of FAN's / FER-GCN's per-clip ρ between frame weights and the real
+intensity. ``--pretrain`` changes the demo trunk's photo pre-training. Runs are kept under ``--out`` (default
+``runs/transfer-seeds``) and resume. What it measured is in :mod:`ferlib.analysis.transfer`'s docstring
+(3 seeds × 3 methods: about 10 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from ferlib.analysis.transfer import transfer_check, transfer_table
+from ferlib.options import parse_key_value
+
+PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "london_frl_subset"
+
+
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--photos", default=str(PHOTOS), help="a London-layout folder (neutral_front/, smiling_front/)")
+    p.add_argument("--methods", nargs="*", default=["fan", "fer_gcn", "stgcn"])
+    p.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
+    p.add_argument("--profile", default="demo", help="a key of ferlib.analysis.transfer.TRANSFER_SIZES")
+    p.add_argument("--renderer", default="photo", choices=["photo", "procedural"])
+    p.add_argument("--pretrain", action="append", default=[],
+                   help="key=value — an argument of the demo trunk's frame pre-training, e.g. photo_clips_per_subject=40")
+    p.add_argument("--out", default="runs/transfer-seeds")
+    args = p.parse_args(argv)
+
+    pretrain = dict(parse_key_value(f) for f in args.pretrain)
+    rows = []
+    for seed in args.seeds:
+        for method in args.methods:
+            r = transfer_check(method, args.photos, Path(args.out), renderer=args.renderer, profile=args.profile, seed=seed,
+                               progress=False, pretrain=pretrain)
+            row = transfer_table([r]).iloc[0].to_dict()
+            rows.append({"seed": seed, **row})
+            print({k: rows[-1][k] for k in ("seed", "method", "accuracy", "predicted_happy_share", "rho_per_clip_mean")},
+                  flush=True)
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False))
+    summary = table.groupby("method")[["accuracy", "rho_per_clip_mean", "rho_pooled"]].agg(["mean", "std", "count"])
+    print(f"\nover seeds {args.seeds}:\n{summary.round(3).to_string()}")
+    return table
+
+
+if __name__ == "__main__":
+    main()
