@@ -8,7 +8,8 @@ The London subset's 20 people are split as the transfer check splits them
 photo renders of the rendered people (``lab`` course, the seven expressions and neutral, with the
 per-frame jitter and predictor landmarks real clips have: ``PHOTO_SYNTH``; ``--synth`` changes a
 SynthConfig field of both sets), starting from the demo trunk pre-trained with photo renders of the
-same people (``--pretrain-clips`` clips each, ``--pretrain-epochs``), and is tested on photo renders
+same people (``--pretrain-clips`` clips each, ``--pretrain-epochs`` of joint training, or
+``--photo-epochs`` of fine-tuning as :data:`ferlib.models.pretrain.PHOTO_PRETRAIN`), and is tested on photo renders
 of the held-out people (one clip per class each, 80 clips); ``--blends N`` adds N blends of two
 rendered people as further training identities (:mod:`ferlib.synth.blend`). Each ``--setting`` adds
 a row of TrainConfig fields on top of the demo recipe (``demo`` itself always runs; ``select=last``
@@ -26,7 +27,8 @@ training data / trunk pre-training                FAN        FER-GCN
 40 / 40, 10, ``--synth exemplars=false``          85.0 %     97.5 %
 ================================================  =========  =======
 
-(The first row: FAN over 3 training seeds, FER-GCN one run.) What held them back: too few clips a person
+(The first row: FAN over 3 training seeds, FER-GCN one run; all rows measured while the trunk's
+photo frames came from whole rendered clips, now only the kept frames are rendered: other draws.) What held them back: too few clips a person
 (the val carve leaves 8 people) and a trunk that had seen few photo frames; then the London set's
 real smiles, which the ``happy`` exemplars put on the rendered people: most are mild, closed-mouth
 smiles, and with exemplars FAN calls 5 of the 10 unseen people's happy clips contempt or neutral
@@ -50,7 +52,7 @@ from ferlib.analysis.transfer import PHOTO_SYNTH, evaluate_run, split_identities
 from ferlib.data.adapters.london import london_index
 from ferlib.data.labels import BASIC7
 from ferlib.data.protocols import Split, with_validation
-from ferlib.models.pretrain import PHOTO_PRETRAIN, default_cache_dir, frame_pretrained
+from ferlib.models.pretrain import default_cache_dir, frame_pretrained
 from ferlib.options import parse_key_value
 from ferlib.synth.blend import blend_identities
 from ferlib.synth.photo import list_photos, photo_identity
@@ -72,8 +74,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                    help="NAME:key=value,key=value — TrainConfig fields over the demo recipe, e.g. full-lr:trunk_lr_scale=1")
     p.add_argument("--synth", action="append", default=[],
                    help="key=value — a SynthConfig field of both the training and the test renders, e.g. exemplars=false")
-    p.add_argument("--pretrain-clips", type=int, default=PHOTO_PRETRAIN["photo_clips_per_subject"], help="photo clips per rendered person in the trunk's frame pre-training")
-    p.add_argument("--pretrain-epochs", type=int, default=PHOTO_PRETRAIN["epochs"], help="epochs of the trunk's frame pre-training")
+    p.add_argument("--pretrain-clips", type=int, default=40, help="photo clips per rendered person in the trunk's frame pre-training")
+    p.add_argument("--pretrain-epochs", type=int, default=10, help="epochs of the trunk's joint frame pre-training (drawn + photo frames)")
+    p.add_argument("--photo-epochs", type=int, default=None,
+                   help="fine-tune the plain demo trunk this many epochs on the photo frames instead (as PHOTO_PRETRAIN does)")
     p.add_argument("--out", default=None, help="work folder (default: a temporary one)")
     args = p.parse_args(argv)
 
@@ -93,8 +97,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                            seed=args.seed, progress=False, **synth)
     test = training_store(out / "test", "photo", args.photos, held_out, BASIC7, clips_per_subject=0,
                           seed=args.seed + 1, progress=False, **synth)
+    # fine-tuning starts from the plain demo trunk (5 epochs); joint training runs --pretrain-epochs
     trunk = frame_pretrained(default_cache_dir(), size=64, photos_dir=args.photos, photo_ids=rendered, progress=False,
-                             photo_clips_per_subject=args.pretrain_clips, epochs=args.pretrain_epochs)
+                             photo_clips_per_subject=args.pretrain_clips, photo_epochs=args.photo_epochs,
+                             epochs=5 if args.photo_epochs else args.pretrain_epochs)
     index = train.index()
     split = with_validation(index, Split("photo", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=args.seed)
     split = Split("photo", split.train, split.val, split.val)

@@ -50,6 +50,20 @@ def test_generation_is_deterministic_and_carries_ground_truth():
     assert not np.array_equal(a["frames"], c["frames"])
 
 
+@pytest.mark.parametrize("course", ["lab", "lab-return"])
+def test_apex_frames_renders_only_the_most_intense_frames(course):
+    cfg = SynthConfig(n_subjects=1, course=course, n_frames=12, size=32, seed=3)
+    whole = generate_clip(cfg, 0, 1, "surprise")
+    apex = generate_clip(cfg, 0, 1, "surprise", apex_frames=4)
+    keep = np.sort(np.argsort(whole["intensity"], kind="stable")[-4:])
+    assert apex["frames"].shape == (4, 32, 32, 3) and apex["landmarks"].shape == (4, 68, 2)
+    np.testing.assert_array_equal(apex["intensity"], whole["intensity"][keep])  # the same course, its top 4 in time order
+    assert apex["intensity"].min() >= np.sort(whole["intensity"])[-4]
+    # the expression is the whole clip's at those frames: mouth opening as in the kept frames (pose draws differ)
+    gap = lambda lm: (lm[:, 66, 1] - lm[:, 62, 1]) / np.linalg.norm(lm[:, 45] - lm[:, 36], axis=1)  # noqa: E731
+    np.testing.assert_allclose(gap(apex["landmarks"]), gap(whole["landmarks"][keep]), atol=0.03)
+
+
 def test_wild_course_adds_distractors_and_occlusion():
     cfg = SynthConfig(n_frames=16, size=32, course="wild", seed=0)
     flags = np.concatenate([generate_clip(cfg, s, 0, "happy")["flags"] for s in range(12)])

@@ -96,7 +96,8 @@ PHOTO_SYNTH: dict[str, Any] = {"frame_jitter": (1.5, 0.015, 0.015), "landmarks":
 #: pre-training, as the notebooks' smoke profile), the photo trunk's frame_pretrained arguments
 TRANSFER_SIZES: dict[str, dict[str, Any]] = {
     "smoke": dict(n_rendered=3, n_test=2, clips_per_subject=4, procedural_subjects=4, n_frames=6, size=32, repeats=1,
-                  epochs=1, model_size="demo", overrides={"init_trunk": ""}),
+                  epochs=1, model_size="demo", overrides={"init_trunk": ""},
+                  pretrain={"n_subjects": 4, "val_subjects": 1, "epochs": 1, "photo_clips_per_subject": 2, "photo_epochs": 1}),
     "demo": dict(n_rendered=10, n_test=None, clips_per_subject=14, procedural_subjects=30, n_frames=16, size=64, repeats=2,
                  epochs=None, model_size="demo", pretrain=PHOTO_PRETRAIN),
     "paper": dict(n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, size=224, repeats=4,
@@ -309,8 +310,7 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     tag = f"{profile}-s{seed}"
     variant = f"{renderer}-{tag}" + (f"-{name}" if name else "")
     photo_trunk = photo_pretrain and scale["model_size"] == "demo" and method != "stgcn"
-    pretrain_args = {**({"n_subjects": 4, "val_subjects": 1, "epochs": 1} if profile == "smoke" else {}),
-                     **scale.get("pretrain", {}), **(pretrain or {})}
+    pretrain_args = {**scale.get("pretrain", {}), **(pretrain or {})}
     trunk = ""
     if photo_trunk:  # the trunk file's name holds every setting it was made with: so does the run's folder
         trunk = "-" + frame_pretrained_path(default_cache_dir(), size=scale["size"], photo_ids=rendered, **pretrain_args).stem

@@ -40,17 +40,19 @@ import numpy as np
 import torch
 from torch import nn
 
+from ferlib.data.labels import BASIC7
 from ferlib.models.backbones import ferlib_cache_dir, small_cnn
+from ferlib.progress import progress_iter
 from ferlib.synth import SynthConfig, generate
-from ferlib.synth.generate import GENERATOR_VERSION
+from ferlib.synth.generate import GENERATOR_VERSION, clip_plan, generate_clip
 
 PRETRAIN_SEED = 1_000_003
 FORMAT = "ferlib-small-cnn-frame-pretrained/1"
-#: frame_pretrained arguments of a trunk that also sees photo renders (the transfer check's demo size,
-#: benchmarks/photo_renders.py): 40 photo clips a person and 10 epochs rather than 14 and 5 took FAN on
-#: real held-out people from 69 to 78 % neutral-vs-happy and its α-vs-intensity ρ from 0.71 to 0.89
-#: (means over three identity splits, benchmarks/transfer_seeds.py), for about a minute more
-PHOTO_PRETRAIN: dict[str, int] = {"photo_clips_per_subject": 40, "epochs": 10}
+#: frame_pretrained arguments of the trunk that also sees photo renders (the transfer check's demo
+#: size): the plain demo trunk fine-tuned 6 epochs on 40 photo clips a person (see the measured table in
+#: ferlib.analysis.transfer; joint training with 14 clips for 5 epochs, the earlier default, left FAN
+#: at 69 % on real held-out people)
+PHOTO_PRETRAIN: dict[str, int] = {"photo_clips_per_subject": 40, "photo_epochs": 6}
 
 
 def expressive_frames(store: Any, per_clip: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -87,15 +89,17 @@ def augment(x: torch.Tensor, gen: torch.Generator, shift: int = 4, jitter: float
 
 def train_frame_cnn(frames: np.ndarray, labels: np.ndarray, num_classes: int, width: int = 16, depth: int = 4,
                     whole_map: int = 4, epochs: int = 8, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
-                    val: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[nn.Sequential, list[dict[str, float]]]:
+                    val: tuple[np.ndarray, np.ndarray] | None = None,
+                    init: str | Path | None = None) -> tuple[nn.Sequential, list[dict[str, float]]]:
     """Train ``small_cnn(width, depth, whole_map=whole_map)`` + GAP + linear on single frames
     ``(N, S, S, 3)`` uint8 with :func:`augment`; returns the trunk and the per-epoch history (loss,
-    accuracy, and ``val_accuracy`` on ``val = (frames, labels)`` when given)."""
+    accuracy, and ``val_accuracy`` on ``val = (frames, labels)`` when given). ``init``: a file of
+    :func:`frame_pretrained` whose trunk the training starts from (the linear layer starts afresh)."""
     if len(frames) != len(labels) or len(frames) == 0:
         raise ValueError(f"need as many labels as frames (> 0), got {len(frames)} frames and {len(labels)} labels")
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    net = small_cnn(width=width, depth=depth, whole_map=whole_map)
+    net = small_cnn(width=width, depth=depth, whole_map=whole_map, weights=init)
     model = nn.Sequential(net.trunk, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(net.out_channels, num_classes))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
@@ -130,22 +134,30 @@ def train_frame_cnn(frames: np.ndarray, labels: np.ndarray, num_classes: int, wi
     return net.trunk, history
 
 
-def photo_frames(cache_dir: str | Path, photos_dir: str | Path, photo_ids: list[str], size: int = 64,
-                 clips_per_subject: int = 14, progress: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`expressive_frames` of ``lab`` photo renders (7 classes, domain-randomised) of the
-    people ``photo_ids`` of ``photos_dir``, generated into ``<cache_dir>/synth-pretrain-photo-…``."""
+def photo_frames(photos_dir: str | Path, photo_ids: Sequence[str], size: int = 64, clips_per_subject: int = 40,
+                 per_clip: int = 4, progress: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``per_clip`` most intense frames (as :func:`expressive_frames` keeps them) of
+    ``clips_per_subject`` ``lab`` photo renders a person (7 classes, domain-randomised, 16-frame
+    courses) of the people ``photo_ids`` of ``photos_dir``: frames ``(N, S, S, 3)`` uint8, labels,
+    subject ids. Only the kept frames are rendered (``generate_clip(apex_frames=…)``)."""
     ids = sorted(str(i) for i in photo_ids)
-    key = zlib.crc32(",".join(ids).encode())
     cfg = SynthConfig(course="lab", renderer="photo", photos_dir=str(photos_dir), photo_ids=tuple(ids), n_subjects=len(ids),
                       clips_per_subject=clips_per_subject, n_frames=16, size=size, seed=PRETRAIN_SEED, randomise=True)
-    store = generate(Path(cache_dir) / f"synth-pretrain-photo-s{size}-c{clips_per_subject}-{key:08x}-g{GENERATOR_VERSION}", cfg, progress=progress)
-    return expressive_frames(store)
+    renderer = cfg.photo_renderer()
+    frames, labels, subjects = [], [], []
+    for row in progress_iter(clip_plan(cfg, renderer.ids), desc="photo frames", enabled=progress, unit="clip"):
+        clip = generate_clip(cfg, row["_subject"], row["_k"], row["label_name"], renderer, apex_frames=per_clip)
+        frames.append(clip["frames"])
+        labels += [int(row["label"])] * per_clip
+        subjects += [str(row["subject"])] * per_clip
+    return np.concatenate(frames), np.asarray(labels), np.asarray(subjects)
 
 
 def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int = 4, whole_map: int = 4,
                      n_subjects: int = 100, epochs: int = 5, size: int = 64, val_subjects: int = 15,
                      progress: bool = True, photos_dir: str | Path | None = None,
-                     photo_ids: list[str] | None = None, photo_clips_per_subject: int = 14) -> Path:
+                     photo_ids: list[str] | None = None, photo_clips_per_subject: int = 40,
+                     photo_epochs: int | None = None) -> Path:
     """The pre-trained ``small_cnn`` file :func:`frame_pretrained_path` (``<cache_dir>/pretrained/…``),
     made first if missing from ``<cache_dir>/synth-pretrain-s{size}-n{n_subjects}-g<generator version>``
     (``n_subjects`` generated with ``PRETRAIN_SEED``; the last ``val_subjects`` of them are held out
@@ -153,44 +165,57 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     ``meta``). The file's name holds every setting it depends on and the generator's version, so a
     file made otherwise is never returned.
 
-    ``photos_dir`` and ``photo_ids``: add photo renders of those real people
-    (:func:`photo_frames`, ``photo_clips_per_subject`` clips each) to the training frames, so the
-    trunk sees real skin (the name then holds ``_photo``). Name only people the models will never
-    be tested on."""
-    if photos_dir is not None and not photo_ids:
+    ``photos_dir`` and ``photo_ids``: the trunk also learns from photo renders of those real people
+    (:func:`photo_frames`, ``photo_clips_per_subject`` clips each), so it sees real skin (the name
+    then holds ``_photo``). Name only people the models will never be tested on. ``photo_epochs``
+    = N: the file without photos (same other arguments) is made or taken first and its trunk
+    trained N more epochs on the photo frames alone (a fine-tuning: its held-out accuracy on drawn
+    faces is no longer measured); ``None``: the photo frames join the drawn ones in one training of
+    ``epochs`` epochs."""
+    photo = photos_dir is not None
+    if photo and not photo_ids:
         raise ValueError("photos_dir needs photo_ids: the people whose renders the trunk may see (never a test person)")
-    if photos_dir is not None and (isinstance(photo_clips_per_subject, bool) or not isinstance(photo_clips_per_subject, int)
-                                   or photo_clips_per_subject < 1):
-        raise ValueError(f"photo_clips_per_subject must be an integer >= 1, got {photo_clips_per_subject!r}")
-    out = frame_pretrained_path(cache_dir, width, depth, whole_map, size, photo_ids if photos_dir is not None else None,
+    for name, value in (("photo_clips_per_subject", photo_clips_per_subject), ("photo_epochs", photo_epochs)):
+        if photo and not (value is None and name == "photo_epochs") and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    out = frame_pretrained_path(cache_dir, width, depth, whole_map, size, photo_ids if photo else None,
                                 n_subjects=n_subjects, epochs=epochs, val_subjects=val_subjects,
-                                photo_clips_per_subject=photo_clips_per_subject)
+                                photo_clips_per_subject=photo_clips_per_subject, photo_epochs=photo_epochs)
     if out.is_file():
         return out
     if not 0 <= val_subjects < n_subjects:
         raise ValueError(f"val_subjects must be in [0, n_subjects), got {val_subjects} of {n_subjects}")
     t0 = time.perf_counter()
-    cfg = SynthConfig(course="lab", n_subjects=n_subjects, n_frames=16, size=size, seed=PRETRAIN_SEED)
-    store = generate(Path(cache_dir) / f"synth-pretrain-s{size}-n{n_subjects}-g{GENERATOR_VERSION}", cfg, progress=progress)
-    frames, labels, subjects = expressive_frames(store)
-    n_photo = 0
-    if photos_dir is not None:
-        pf, pl, _ = photo_frames(cache_dir, photos_dir, list(photo_ids or []), size, photo_clips_per_subject, progress=progress)
-        if len(store.classes) != 7 or pl.max() >= len(store.classes):
-            raise ValueError("photo frames must share the generated set's 7 classes")
-        n_photo = len(pf)
-        frames, labels = np.concatenate([frames, pf]), np.concatenate([labels, pl])
-        subjects = np.concatenate([subjects, np.array(["photo"] * n_photo)])
-    held = np.isin(subjects, sorted(set(subjects) - {"photo"})[n_subjects - val_subjects:])
-    val = (frames[held], labels[held]) if held.any() else None
-    trunk, history = train_frame_cnn(frames[~held], labels[~held], len(store.classes), width, depth, whole_map, epochs,
-                                     val=val)
+    classes = BASIC7  # the classes of the drawn set and of the photo renders
+    base = None
+    if photo and photo_epochs is not None:  # fine-tune the plain trunk on photo frames
+        base = frame_pretrained(cache_dir, width, depth, whole_map, n_subjects, epochs, size, val_subjects, progress)
+        frames, labels, _ = photo_frames(photos_dir, list(photo_ids or []), size, photo_clips_per_subject, progress=progress)
+        n_photo, n_train, val = len(frames), len(frames), None
+        trunk, history = train_frame_cnn(frames, labels, len(classes), width, depth, whole_map, photo_epochs, init=base)
+    else:
+        cfg = SynthConfig(course="lab", n_subjects=n_subjects, n_frames=16, size=size, seed=PRETRAIN_SEED)
+        store = generate(Path(cache_dir) / f"synth-pretrain-s{size}-n{n_subjects}-g{GENERATOR_VERSION}", cfg, progress=progress)
+        frames, labels, subjects = expressive_frames(store)
+        n_photo = 0
+        if photo:
+            pf, pl, _ = photo_frames(photos_dir, list(photo_ids or []), size, photo_clips_per_subject, progress=progress)
+            n_photo = len(pf)
+            frames, labels = np.concatenate([frames, pf]), np.concatenate([labels, pl])
+            subjects = np.concatenate([subjects, np.array(["photo"] * n_photo)])
+        held = np.isin(subjects, sorted(set(subjects) - {"photo"})[n_subjects - val_subjects:])
+        val = (frames[held], labels[held]) if held.any() else None
+        n_train = int((~held).sum())
+        trunk, history = train_frame_cnn(frames[~held], labels[~held], len(classes), width, depth, whole_map, epochs,
+                                         val=val)
     meta = {"format": FORMAT, "width": width, "depth": depth, "whole_map": whole_map, "size": size,
-            "classes": list(store.classes), "n_subjects": n_subjects, "val_subjects": val_subjects,
-            "seed": PRETRAIN_SEED, "generator": GENERATOR_VERSION, "n_frames": int((~held).sum()), "epochs": epochs,
+            "classes": list(classes), "n_subjects": n_subjects, "val_subjects": val_subjects,
+            "seed": PRETRAIN_SEED, "generator": GENERATOR_VERSION, "n_frames": n_train, "epochs": epochs,
             "history": history,
-            "photo_ids": sorted(str(i) for i in photo_ids) if photos_dir is not None else [], "n_photo_frames": n_photo,
-            "photo_clips_per_subject": photo_clips_per_subject if photos_dir is not None else 0,
+            "photo_ids": sorted(str(i) for i in photo_ids) if photo else [], "n_photo_frames": n_photo,
+            "photo_clips_per_subject": photo_clips_per_subject if photo else 0,
+            "photo_epochs": photo_epochs if photo else None, "init": Path(base).name if base is not None else None,
             "seconds": time.perf_counter() - t0}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".tmp{os.getpid()}")
@@ -198,22 +223,26 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     os.replace(tmp, out)
     if progress:
         last = history[-1]
-        print(f"ferlib: pre-trained small_cnn on {meta['n_frames']} frames of {n_subjects - val_subjects} generated "
-              f"subjects in {meta['seconds']:.0f} s: train accuracy {last['accuracy']:.3f}, held-out subjects "
-              f"{last.get('val_accuracy', float('nan')):.3f} -> {out}", flush=True)
+        what = (f"{n_train} photo frames, from {meta['init']}" if base is not None
+                else f"{n_train} frames of {n_subjects - val_subjects} generated subjects")
+        print(f"ferlib: pre-trained small_cnn on {what} in {meta['seconds']:.0f} s: train accuracy {last['accuracy']:.3f}"
+              + (f", held-out subjects {last['val_accuracy']:.3f}" if "val_accuracy" in last else "") + f" -> {out}",
+              flush=True)
     return out
 
 
 def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4, whole_map: int = 4, size: int = 64,
                           photo_ids: Sequence[str] | None = None, n_subjects: int = 100, epochs: int = 5,
-                          val_subjects: int = 15, photo_clips_per_subject: int = 14) -> Path:
+                          val_subjects: int = 15, photo_clips_per_subject: int = 40, photo_epochs: int | None = None) -> Path:
     """The file :func:`frame_pretrained` makes (or returns) for these arguments, made or not:
     ``small_cnn_w{width}_d{depth}_m{whole_map}_s{size}[_photo]_<crc of the other settings and the
     generator's version>.pt``."""
     settings = {"generator": GENERATOR_VERSION, "seed": PRETRAIN_SEED, "n_subjects": int(n_subjects), "epochs": int(epochs),
                 "val_subjects": int(val_subjects), "photo_ids": sorted(str(i) for i in photo_ids or [])}
-    if photo_ids and photo_clips_per_subject != 14:  # files made before the option keep their names
+    if photo_ids:
         settings["photo_clips_per_subject"] = int(photo_clips_per_subject)
+        if photo_epochs is not None:
+            settings["photo_epochs"] = int(photo_epochs)
     key = zlib.crc32(json.dumps(settings, sort_keys=True).encode())
     name = f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}{'_photo' if photo_ids else ''}_{key:08x}"
     return Path(cache_dir) / "pretrained" / f"{name}.pt"

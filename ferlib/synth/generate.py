@@ -258,11 +258,15 @@ def _occlude(frames: np.ndarray, landmarks: np.ndarray, flags: np.ndarray, rng: 
     flags[start:stop] |= FLAG_OCCLUDED
 
 
-def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo_renderer=None) -> dict:
+def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo_renderer=None,
+                  apex_frames: int = 0) -> dict:
     """One clip as a dict of arrays: frames, landmarks, flags, intensity (+ bookkeeping).
 
     ``subject``: the subject's number (for ``photo``, the position of its photo in
-    ``photo_renderer``, :meth:`SynthConfig.photo_renderer`)."""
+    ``photo_renderer``, :meth:`SynthConfig.photo_renderer`). ``apex_frames`` > 0: render only the
+    clip's ``apex_frames`` most intense frames, in time order (still images for frame
+    pre-training, without rendering the frames it would drop; the random draws after the
+    intensity course then differ from the whole clip's)."""
     rng = np.random.default_rng([int(cfg.seed), int(subject), int(k)])
     wild = cfg.course == "wild"
     t = cfg.n_frames
@@ -281,6 +285,10 @@ def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo
         for au, act in au_activations(other, burst).items():
             aus[au] = aus.get(au, np.zeros(t, np.float32)) + act
         flags[start:stop] |= FLAG_DISTRACTOR
+    if apex_frames:
+        keep = np.sort(np.argsort(intensity, kind="stable")[-int(apex_frames):])
+        intensity, offsets, flags = intensity[keep], offsets[keep], flags[keep]
+        aus = {au: np.broadcast_to(act, (t,))[keep] for au, act in aus.items()}
     if photo_renderer is not None:
         rendered = photo_renderer.render_clip(subject, class_name, intensity, rng, offsets=offsets, aus=aus)
         frames, landmarks = rendered.frames, rendered.landmarks
