@@ -49,9 +49,9 @@ from ferlib.synth.generate import GENERATOR_VERSION, clip_plan, generate_clip
 PRETRAIN_SEED = 1_000_003
 FORMAT = "ferlib-small-cnn-frame-pretrained/1"
 #: frame_pretrained arguments of the trunk that also sees photo renders (the transfer check's demo
-#: size): the plain demo trunk fine-tuned 6 epochs on 40 photo clips a person (see the measured table in
-#: ferlib.analysis.transfer; joint training with 14 clips for 5 epochs, the earlier default, left FAN
-#: at 69 % on real held-out people)
+#: size): the plain demo trunk fine-tuned 6 epochs on 40 photo clips a person, chosen for its cost
+#: (about a third of joint training on 40 clips for 10 epochs); what it gives on real held-out people
+#: is the table in ferlib.analysis.transfer
 PHOTO_PRETRAIN: dict[str, int] = {"photo_clips_per_subject": 40, "photo_epochs": 6}
 
 
