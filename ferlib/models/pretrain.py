@@ -175,9 +175,11 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     photo = photos_dir is not None
     if photo and not photo_ids:
         raise ValueError("photos_dir needs photo_ids: the people whose renders the trunk may see (never a test person)")
-    for name, value in (("photo_clips_per_subject", photo_clips_per_subject), ("photo_epochs", photo_epochs)):
-        if photo and not (value is None and name == "photo_epochs") and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1):
+    counts = {"photo_clips_per_subject": photo_clips_per_subject} if photo else {}
+    if photo and photo_epochs is not None:  # None: joint training
+        counts["photo_epochs"] = photo_epochs
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     out = frame_pretrained_path(cache_dir, width, depth, whole_map, size, photo_ids if photo else None,
                                 n_subjects=n_subjects, epochs=epochs, val_subjects=val_subjects,
@@ -192,7 +194,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     if photo and photo_epochs is not None:  # fine-tune the plain trunk on photo frames
         base = frame_pretrained(cache_dir, width, depth, whole_map, n_subjects, epochs, size, val_subjects, progress)
         frames, labels, _ = photo_frames(photos_dir, list(photo_ids or []), size, photo_clips_per_subject, progress=progress)
-        n_photo, n_train, val = len(frames), len(frames), None
+        n_photo = n_train = len(frames)
         trunk, history = train_frame_cnn(frames, labels, len(classes), width, depth, whole_map, photo_epochs, init=base)
     else:
         cfg = SynthConfig(course="lab", n_subjects=n_subjects, n_frames=16, size=size, seed=PRETRAIN_SEED)
