@@ -37,7 +37,7 @@ pull of about 2.5 pixels at 64 px, beside real neutral faces that are not symmet
 per-frame CNN trained from scratch on the 4 most intense frames of the same 40 clips a person
 recognises 87 % (exemplars) / 90 % (without) of the unseen people's frames. FAN with 20 epochs
 83.8 %, with ``select=last`` (all 10 people train) 80.0 %: within a run's spread.
-""""""
+"""
 
 from __future__ import annotations
 
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
             rows.append({"method": method, "setting": name, "epochs": cfg.epochs, "val_accuracy": metrics.get("accuracy"),
                          "test_accuracy_other_people": acc})
             print(rows[-1], flush=True)
+            print(pd.crosstab(preds["label_name"], preds["pred_name"]).to_string(), flush=True)
     table = pd.DataFrame(rows)
     print(table.round(3).to_string(index=False))
     return table
