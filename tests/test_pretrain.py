@@ -83,6 +83,12 @@ def test_a_pretrained_file_is_only_reused_for_the_settings_and_generator_that_ma
     assert tiny != pretrain.frame_pretrained_path(tmp_path, size=32)  # the default settings name another file
     assert tiny != pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=2)
     assert torch.load(tiny, weights_only=True)["meta"]["generator"] == pretrain.GENERATOR_VERSION
+    # a new photo renderer renames the photo-trained files only
+    photo = pretrain.frame_pretrained_path(tmp_path, size=32, photo_ids=["001"])
+    with monkeypatch.context() as m:
+        m.setattr(pretrain, "PHOTO_RENDERER_VERSION", pretrain.PHOTO_RENDERER_VERSION + 1)
+        assert pretrain.frame_pretrained_path(tmp_path, size=32, photo_ids=["001"]) != photo
+        assert pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=1) == tiny
     monkeypatch.setattr(pretrain, "GENERATOR_VERSION", pretrain.GENERATOR_VERSION + 1)
     assert tiny != pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=1)
     # a store of another generator version is refused, naming both versions

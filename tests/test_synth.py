@@ -203,3 +203,28 @@ def test_a_store_written_before_the_course_rename_is_still_read(tmp_path):
     with pytest.raises(StoreError, match=r"differs in \{'seed': \(0, 1\)\}"):  # only what really differs
         generate(tmp_path / "s", SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",), course="lab-return",
                                              seed=1), progress=False)
+
+
+@pytest.mark.fixtures
+def test_photo_renders_of_an_earlier_photo_renderer_are_refused_and_drawn_stores_are_not(fixtures_dir, tmp_path, monkeypatch):
+    """Photo stores carry the photo renderer's version (a store without one predates the stamp:
+    version 1); drawn stores do not, so a photo-only change leaves them valid."""
+    import importlib
+    import json
+
+    gen = importlib.import_module("ferlib.synth.generate")
+    cfg = SynthConfig(renderer="photo", photos_dir=str(fixtures_dir / "london_frl_subset"), n_subjects=1, n_frames=2,
+                      size=16, classes=("happy",), clips_per_subject=1)
+    generate(tmp_path / "photo", cfg, progress=False)
+    manifest = tmp_path / "photo" / "synth.json"
+    old = json.loads(manifest.read_text())
+    assert old["photo_renderer"] == gen.PHOTO_RENDERER_VERSION
+    del old["photo_renderer"]
+    manifest.write_text(json.dumps(old))
+    with pytest.raises(StoreError, match=rf"photo renderer version 1, this ferlib renders version {gen.PHOTO_RENDERER_VERSION}"):
+        generate(tmp_path / "photo", cfg, progress=False)
+    drawn = SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",))
+    n = len(generate(tmp_path / "drawn", drawn, progress=False).index())
+    assert "photo_renderer" not in json.loads((tmp_path / "drawn" / "synth.json").read_text())
+    monkeypatch.setattr(gen, "PHOTO_RENDERER_VERSION", gen.PHOTO_RENDERER_VERSION + 1)
+    assert len(generate(tmp_path / "drawn", drawn, progress=False).index()) == n  # resumed, not refused

@@ -31,7 +31,10 @@ def test_transfer_check_at_smoke_size(fixtures_dir: Path, tmp_path: Path) -> Non
     r = transfer_check("fan", root, tmp_path, profile="smoke", seed=1, progress=False)
     assert len(r.rendered_ids) == 3 and len(r.test_ids) == 2 and not set(r.rendered_ids) & set(r.test_ids)
     assert r.classes == ["happy", "neutral"]
-    gen = ClipStore.open(tmp_path / "data" / "photo-smoke-s1")
+    from ferlib.synth.generate import PHOTO_RENDERER_VERSION
+
+    # the folder names the photo renderer's version: renders of another version are never met there
+    gen = ClipStore.open(tmp_path / "data" / f"photo-r{PHOTO_RENDERER_VERSION}-smoke-s1")
     assert set(gen.index().df["subject"]) == set(r.rendered_ids)  # the renderer used the rendered people only
     assert set(r.predictions["subject"]) == set(r.test_ids)  # and only the others were tested
     assert len(r.predictions) == 4 and set(r.predictions["label_name"]) == {"neutral", "happy"}

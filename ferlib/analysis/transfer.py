@@ -46,6 +46,8 @@ fine-tuned, 40 clips, 6 epochs, whole clips    86.7 ± 7.6 %    90.0 ± 5.0 %
 rendered (a prototype)                         (0.89)          (0.97)
 fine-tuned, 40 clips, 6 epochs, kept frames    69.2 ± 8.0 %    86.7 ± 8.0 %
 rendered (PHOTO_PRETRAIN, the default)         (0.82 ± 0.05)   (0.97)
+the same, photo renderer 2 (AU14's crease)     72.5 ± 0.0 %    82.5 ± 9.0 %    60.8 ± 12.3 %
+                                               (0.83 ± 0.05)   (0.95)
 =============================================  ==============  ==============  =============
 
 The last two rows differ only in the random draws of the trunk's photo frames, and FAN moves by 17
@@ -83,6 +85,7 @@ from ferlib.preprocess.london import build_london_store
 from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
 from ferlib.preprocess.video import VideoReadError
 from ferlib.synth import SynthConfig, generate
+from ferlib.synth.generate import PHOTO_RENDERER_VERSION
 from ferlib.train.checkpoint import load_checkpoint
 from ferlib.train.config import TrainConfig, resolve_config
 from ferlib.train.engine import build_run_model, choose_device, evaluate_loader, fit, forward_batch, make_dataset, make_loader
@@ -315,7 +318,8 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
         raise ValueError(f"the real test needs people the renderer never used: rendered {rendered}, held out {held_out}")
     out = Path(out_dir)
     tag = f"{profile}-s{seed}"
-    variant = f"{renderer}-{tag}" + (f"-{name}" if name else "")
+    # photo renders of another photo renderer version live in another folder (never refused, never mixed)
+    variant = f"{renderer}{f'-r{PHOTO_RENDERER_VERSION}' if renderer == 'photo' else ''}-{tag}" + (f"-{name}" if name else "")
     photo_trunk = photo_pretrain and scale["model_size"] == "demo" and method != "stgcn"
     pretrain_args = {**scale.get("pretrain", {}), **(pretrain or {})}
     trunk = ""

@@ -44,7 +44,7 @@ from ferlib.data.labels import BASIC7
 from ferlib.models.backbones import ferlib_cache_dir, small_cnn
 from ferlib.progress import progress_iter
 from ferlib.synth import SynthConfig, generate
-from ferlib.synth.generate import GENERATOR_VERSION, clip_plan, generate_clip
+from ferlib.synth.generate import GENERATOR_VERSION, PHOTO_RENDERER_VERSION, clip_plan, generate_clip
 
 PRETRAIN_SEED = 1_000_003
 FORMAT = "ferlib-small-cnn-frame-pretrained/1"
@@ -163,7 +163,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     (``n_subjects`` generated with ``PRETRAIN_SEED``; the last ``val_subjects`` of them are held out
     to measure how well the frames' expression transfers to unseen identities, stored in the file's
     ``meta``). The file's name holds every setting it depends on and the generator's version, so a
-    file made otherwise is never returned.
+    file made otherwise is never returned (with photos, the photo renderer's version too).
 
     ``photos_dir`` and ``photo_ids``: the trunk also learns from photo renders of those real people
     (:func:`photo_frames`, ``photo_clips_per_subject`` clips each), so it sees real skin (the name
@@ -216,6 +216,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
             "seed": PRETRAIN_SEED, "generator": GENERATOR_VERSION, "n_frames": n_train, "epochs": epochs,
             "history": history,
             "photo_ids": sorted(str(i) for i in photo_ids) if photo else [], "n_photo_frames": n_photo,
+            "photo_renderer": PHOTO_RENDERER_VERSION if photo else None,
             "photo_clips_per_subject": photo_clips_per_subject if photo else 0,
             "photo_epochs": photo_epochs if photo else None, "init": Path(base).name if base is not None else None,
             "seconds": time.perf_counter() - t0}
@@ -238,10 +239,11 @@ def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4
                           val_subjects: int = 15, photo_clips_per_subject: int = 40, photo_epochs: int | None = None) -> Path:
     """The file :func:`frame_pretrained` makes (or returns) for these arguments, made or not:
     ``small_cnn_w{width}_d{depth}_m{whole_map}_s{size}[_photo]_<crc of the other settings and the
-    generator's version>.pt``."""
+    generator's (and photo renderer's) version>.pt``."""
     settings = {"generator": GENERATOR_VERSION, "seed": PRETRAIN_SEED, "n_subjects": int(n_subjects), "epochs": int(epochs),
                 "val_subjects": int(val_subjects), "photo_ids": sorted(str(i) for i in photo_ids or [])}
     if photo_ids:
+        settings["photo_renderer"] = PHOTO_RENDERER_VERSION
         settings["photo_clips_per_subject"] = int(photo_clips_per_subject)
         if photo_epochs is not None:
             settings["photo_epochs"] = int(photo_epochs)

@@ -18,7 +18,8 @@ AU            appearance painted (strength ∝ activation)
 9             wrinkles across the nose bridge; the upper nasolabial fold
 12            nasolabial folds from the nose wings past the mouth corners (per side, with a
               light band on the cheek side), shadows at the corners
-14            a dimple beside the corner (per side)
+14            dimpler: a crease curving round the tightened corner, the lit bulge beyond
+              it, a shadow in the corner (per side)
 15            lines from the corners down (marionette lines)
 20            stretch lines beyond the corners
 23, 24        lip press: a darker lip line, lips paler (blended towards the cheek's colour),
@@ -203,7 +204,14 @@ def paint_action_units(frame: np.ndarray, lm: np.ndarray, aus: Mapping[int, floa
     # AU14: dimples
     if g(14) > 0:
         for corner, sgn, side in ((48, -1.0, sides[0]), (54, 1.0, sides[1])):
-            _ellipse(shade, p[corner] + ex * sgn * 0.07 * iod, (0.025 * iod, 0.04 * iod), 0.0, 0.4 * min(1.0, g(14)) * side)
+            a = min(1.0, g(14)) * side
+            c = p[corner]
+            # the dimple crease curving round the tightened corner, the bulge of skin beyond it
+            crease = _bezier(c + ex * sgn * 0.05 * iod - dn * 0.06 * iod, c + ex * sgn * 0.11 * iod,
+                             c + ex * sgn * 0.05 * iod + dn * 0.07 * iod)
+            _stroke(shade, crease, 0.4 * a, lw * 1.4)
+            _stroke(light, crease + ex * sgn * 0.05 * iod, 0.14 * a, lw * 1.6)
+            _ellipse(shade, c + ex * sgn * 0.02 * iod, (0.035 * iod, 0.03 * iod), 0.0, 0.35 * a)
     # AU15: marionette lines
     if g(15) > 0:
         for corner, sgn in ((48, -1.0), (54, 1.0)):

@@ -56,6 +56,11 @@ RENDERERS = ("procedural", "photo")
 #: reused. Raise it whenever the same :class:`SynthConfig` would render different clips.
 GENERATOR_VERSION = 1
 
+#: the photo renderer's version, recorded beside :data:`GENERATOR_VERSION` for ``photo`` stores and
+#: photo-trained trunks: raise it when photo renders change while drawn ones do not (2: AU14's
+#: dimple crease, :mod:`ferlib.synth.appearance`)
+PHOTO_RENDERER_VERSION = 2
+
 #: class frequencies of the ``wild`` course (DFEW-like imbalance: happy and sad common, disgust rare)
 WILD_CLASS_WEIGHTS = {
     "anger": 0.17, "contempt": 0.03, "disgust": 0.03, "fear": 0.07, "happy": 0.27, "sad": 0.18,
@@ -348,6 +353,8 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
     store = ClipStore.create(out_dir, cfg.dataset, cfg.classes)
     manifest = Path(out_dir) / "synth.json"
     recorded = {**asdict(cfg), "classes": list(cfg.classes), "generator": GENERATOR_VERSION}
+    if photo is not None:
+        recorded["photo_renderer"] = PHOTO_RENDERER_VERSION
     if manifest.is_file():
         previous = json.loads(manifest.read_text())
         if "profile" in previous and "course" not in previous:  # the same clips, written before the field's rename
@@ -356,6 +363,9 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
         if previous["generator"] != GENERATOR_VERSION:
             raise StoreError(f"{out_dir} holds synth clips of generator version {previous['generator']}, this ferlib "
                              f"renders version {GENERATOR_VERSION}: delete the folder or choose another")
+        if photo is not None and previous.setdefault("photo_renderer", 1) != PHOTO_RENDERER_VERSION:  # 1 predates the stamp
+            raise StoreError(f"{out_dir} holds photo renders of photo renderer version {previous['photo_renderer']}, this "
+                             f"ferlib renders version {PHOTO_RENDERER_VERSION}: delete the folder or choose another")
         if previous != json.loads(json.dumps(recorded)):
             diff = {k: (previous.get(k), v) for k, v in recorded.items() if previous.get(k) != json.loads(json.dumps(v))}
             older = sorted(set(recorded) - set(previous))
