@@ -201,7 +201,7 @@ def paint_action_units(frame: np.ndarray, lm: np.ndarray, aus: Mapping[int, floa
             _stroke(light, curve + ex * sgn * 0.06 * iod, 0.12 * a, lw * 1.5)
             if g(12) > 0:
                 _ellipse(shade, p[corner] + ex * sgn * 0.03 * iod, (0.03 * iod, 0.03 * iod), 0.0, 0.30 * min(1.0, g(12)) * side)
-    # AU14: dimples
+    # AU14: dimpler
     if g(14) > 0:
         for corner, sgn, side in ((48, -1.0, sides[0]), (54, 1.0, sides[1])):
             a = min(1.0, g(14)) * side

@@ -53,7 +53,8 @@ RENDERERS = ("procedural", "photo")
 
 #: the generator's version: recorded in every store's ``synth.json`` and in the names of the files made
 #: from generated clips (:mod:`ferlib.models.pretrain`), so that nothing made by another version is
-#: reused. Raise it whenever the same :class:`SynthConfig` would render different clips.
+#: reused. Raise it whenever the same :class:`SynthConfig` would render different clips (when only
+#: photo renders change, raise :data:`PHOTO_RENDERER_VERSION` instead).
 GENERATOR_VERSION = 1
 
 #: the photo renderer's version, recorded beside :data:`GENERATOR_VERSION` for ``photo`` stores and
