@@ -109,10 +109,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                            seed=args.seed, progress=False, **synth)
     test = training_store(out / "test", "photo", args.photos, held_out, BASIC7, clips_per_subject=0,
                           seed=args.seed + 1, progress=False, **synth)
-    # fine-tuning starts from the plain demo trunk (5 epochs); joint training runs --pretrain-epochs
+    # fine-tuning starts from the plain demo trunk (its default epochs); joint training runs --pretrain-epochs
+    joint = {} if args.photo_epochs else {"epochs": args.pretrain_epochs}
     trunk = frame_pretrained(default_cache_dir(), size=64, photos_dir=args.photos, photo_ids=rendered, progress=False,
-                             photo_clips_per_subject=args.pretrain_clips, photo_epochs=args.photo_epochs or None,
-                             epochs=5 if args.photo_epochs else args.pretrain_epochs)
+                             photo_clips_per_subject=args.pretrain_clips, photo_epochs=args.photo_epochs or None, **joint)
     index = train.index()
     split = with_validation(index, Split("photo", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=args.seed)
     split = Split("photo", split.train, split.val, split.val)

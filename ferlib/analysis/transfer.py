@@ -319,7 +319,8 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     out = Path(out_dir)
     tag = f"{profile}-s{seed}"
     # photo renders of another photo renderer version live in another folder (never refused, never mixed)
-    variant = f"{renderer}{f'-r{PHOTO_RENDERER_VERSION}' if renderer == 'photo' else ''}-{tag}" + (f"-{name}" if name else "")
+    version = f"-r{PHOTO_RENDERER_VERSION}" if renderer == "photo" else ""
+    variant = f"{renderer}{version}-{tag}" + (f"-{name}" if name else "")
     photo_trunk = photo_pretrain and scale["model_size"] == "demo" and method != "stgcn"
     pretrain_args = {**scale.get("pretrain", {}), **(pretrain or {})}
     trunk = ""

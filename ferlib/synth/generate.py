@@ -353,20 +353,17 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
     photo = cfg.photo_renderer() if cfg.renderer == "photo" else None  # refuses too few photos before writing
     store = ClipStore.create(out_dir, cfg.dataset, cfg.classes)
     manifest = Path(out_dir) / "synth.json"
-    recorded = {**asdict(cfg), "classes": list(cfg.classes), "generator": GENERATOR_VERSION}
-    if photo is not None:
-        recorded["photo_renderer"] = PHOTO_RENDERER_VERSION
+    versions = {"generator": GENERATOR_VERSION, **({"photo_renderer": PHOTO_RENDERER_VERSION} if photo is not None else {})}
+    recorded = {**asdict(cfg), "classes": list(cfg.classes), **versions}
     if manifest.is_file():
         previous = json.loads(manifest.read_text())
         if "profile" in previous and "course" not in previous:  # the same clips, written before the field's rename
             previous["course"] = previous.pop("profile")
-        previous.setdefault("generator", 1)  # version 1 predates the stamp
-        if previous["generator"] != GENERATOR_VERSION:
-            raise StoreError(f"{out_dir} holds synth clips of generator version {previous['generator']}, this ferlib "
-                             f"renders version {GENERATOR_VERSION}: delete the folder or choose another")
-        if photo is not None and previous.setdefault("photo_renderer", 1) != PHOTO_RENDERER_VERSION:  # 1 predates the stamp
-            raise StoreError(f"{out_dir} holds photo renders of photo renderer version {previous['photo_renderer']}, this "
-                             f"ferlib renders version {PHOTO_RENDERER_VERSION}: delete the folder or choose another")
+        for key, version in versions.items():
+            was = previous.setdefault(key, 1)  # version 1 predates the stamp
+            if was != version:
+                raise StoreError(f"{out_dir} holds synth clips of {key.replace('_', ' ')} version {was}, this ferlib "
+                                 f"renders version {version}: delete the folder or choose another")
         if previous != json.loads(json.dumps(recorded)):
             diff = {k: (previous.get(k), v) for k, v in recorded.items() if previous.get(k) != json.loads(json.dumps(v))}
             older = sorted(set(recorded) - set(previous))
