@@ -8,7 +8,7 @@
 3. the speed-up of :func:`preprocess_index` from 1 to 2 worker processes on a small index of
    windows cut from the same videos.
 
-    python benchmarks/bench_preprocess.py [--size 112] [--every 2 4 8] [--fixtures ../shared/fixtures]
+    python benchmarks/bench_preprocess.py [--size 112] [--every 2 4 8] [--videos assets/videos]
 
 Timings depend on the machine and its load; compare only ratios from one run.
 """
@@ -105,15 +105,15 @@ def _cpu_seconds() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fixtures", type=Path, default=ROOT / ".." / "shared" / "fixtures")
+    parser.add_argument("--videos", type=Path, default=ROOT / "assets" / "videos", help="a folder holding single_face.mp4 and face_noface.mov")
     parser.add_argument("--size", type=int, default=112)
     parser.add_argument("--every", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--window", type=int, default=24, help="frames per clip in the workers benchmark")
     parser.add_argument("--repeats", type=int, default=2, help="copies of each window in the workers benchmark")
     args = parser.parse_args(argv)
-    videos_dir = args.fixtures / "videos"
+    videos_dir = args.videos
     if not videos_dir.is_dir():
-        print(f"fixture videos not found in {videos_dir.resolve()}; pass --fixtures")
+        print(f"fixture videos not found in {videos_dir.resolve()}; pass --videos")
         return 1
     videos = [videos_dir / "single_face.mp4", videos_dir / "face_noface.mov"]
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

@@ -60,6 +60,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ferlib.assets import ASSETS, LONDON
 from ferlib.analysis.transfer import PHOTO_SYNTH, evaluate_run, split_identities, training_store
 from ferlib.data.adapters.london import london_index
 from ferlib.data.labels import BASIC7
@@ -71,7 +72,7 @@ from ferlib.synth.photo import list_photos, photo_identity
 from ferlib.train.config import resolve_config
 from ferlib.train.engine import fit
 
-PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "london_frl_subset"
+PHOTOS = ASSETS / LONDON
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ferlib.assets import ASSETS, LONDON
 from ferlib.analysis.transfer import transfer_check, transfer_table
 from ferlib.options import parse_key_value
 
-PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "london_frl_subset"
+PHOTOS = ASSETS / LONDON
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:

@@ -209,8 +209,8 @@ PARAMETERS: dict[str, Rule] = {
     "heatmap_grid": at_least(2),
     "heatmap_sigma": number_at_least(0, strict=True),
     "renderer": choice("photo", "procedural"),
-    "photos_dir": existing("Point it at the London-set subset (../shared/fixtures/london_frl_subset)."),
-    "video": existing("Point it at a face video (../shared/fixtures/videos/single_face.mp4)."),
+    "photos_dir": existing("Point it at a folder in the London-set layout, e.g. assets/london_frl_subset."),
+    "video": existing("Point it at a face video, e.g. assets/videos/single_face.mp4."),
 }
 
 

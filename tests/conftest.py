@@ -1,4 +1,4 @@
-"""Shared test helpers: small synthetic stores and the real-data fixture folder."""
+"""Shared test helpers: small synthetic stores and the real-face material (``assets/``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ["FERLIB_OFFLINE"] = "1"  # tests never download; those of the download path unset it and use file:// URLs
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = REPO / "assets"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,9 +35,7 @@ def tiny_frame_pretraining(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    """``../shared/fixtures`` (real faces and videos); skips the test when it is absent."""
-    if not FIXTURES.is_dir():
-        pytest.skip(f"real-data fixtures not found at {FIXTURES} (they ship beside the repository, not in it)")
+    """``assets/`` (real faces and videos; they ship in the repository)."""
     return FIXTURES
 
 

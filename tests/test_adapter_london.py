@@ -9,13 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
+from ferlib.assets import ASSETS
 from ferlib.data.adapters.base import LayoutError
 from ferlib.data.adapters.london import LONDON_CLASSES, london_index
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.data.store import ClipStore
 from ferlib.preprocess.london import build_london_store, pair_alignment
 
-FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "london_frl_subset"
+FIXTURES = ASSETS / "london_frl_subset"
 SIDE = 160
 IOD = 50.0
 
@@ -146,8 +147,6 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
 
 @pytest.mark.fixtures
 def test_real_set_index() -> None:
-    if not (FIXTURES / "neutral_front").is_dir():
-        pytest.skip(f"real-face fixtures not found at {FIXTURES.resolve()}")
     index = london_index(FIXTURES)
     assert len(index) == 40 and len(set(index.subjects)) == 20
     assert index.class_counts().tolist() == [20, 20]
@@ -156,8 +155,6 @@ def test_real_set_index() -> None:
 
 @pytest.mark.fixtures
 def test_real_store_landmarks_match_the_pixels(tmp_path: Path) -> None:
-    if not (FIXTURES / "neutral_front").is_dir():
-        pytest.skip(f"real-face fixtures not found at {FIXTURES.resolve()}")
     from ferlib.preprocess.dlib_models import landmarks_in_box
 
     store = build_london_store(FIXTURES, tmp_path / "store", n_frames=3, size=96, course="lab-return",

@@ -9,7 +9,6 @@ import pytest
 from ferlib.run_notebooks import notebooks
 
 NOTEBOOKS = notebooks()
-REAL_FACES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"  # notebook 11's default photos and video
 
 
 def test_notebooks_are_committed_clean_and_parameterised():
@@ -37,8 +36,6 @@ def smoke_parameters(nb: Path, shared: Path, figures: Path, **extra) -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_in_smoke_profile(nb, tmp_path, shared):
-    if nb.name.startswith("11") and not (REAL_FACES / "london_frl_subset").is_dir():
-        pytest.skip(f"notebook 11 needs the real-face fixtures at {REAL_FACES}")
     figures = tmp_path / "figures"
     pm.execute_notebook(str(nb), str(tmp_path / nb.name), cwd=str(nb.parent.parent), progress_bar=False,
                         parameters=smoke_parameters(nb, shared, figures))

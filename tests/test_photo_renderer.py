@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
+from ferlib.assets import ASSETS
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.synth.photo import FaceNotFoundError, PhotoRenderer, polygon_area
 
-FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "london_frl_subset"
+FIXTURES = ASSETS / "london_frl_subset"
 PHOTO = 200  # side of the drawn photos
 IOD = 60.0  # inter-ocular distance of the drawn face, photo pixels
 
@@ -173,8 +174,6 @@ def test_a_photo_without_a_face_names_the_file(tmp_path: Path) -> None:
 @pytest.mark.fixtures
 def test_real_photos_smile_is_seen_by_dlib() -> None:
     """On a real London-set photo, dlib's landmarks on the rendered smile move like the targets."""
-    if not (FIXTURES / "neutral_front").is_dir():
-        pytest.skip(f"real-face fixtures not found at {FIXTURES.resolve()}")
     from ferlib.preprocess.dlib_models import landmarks_in_box
 
     r = PhotoRenderer(FIXTURES, size=128, pose_jitter=(0.0, 0.0, 0.0))

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from ferlib.assets import ASSETS
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.data.store import FLAG_INTERPOLATED, FLAG_NO_FACE
 from ferlib.preprocess.align import (
@@ -31,14 +32,14 @@ from ferlib.preprocess.face import (
     track_faces,
 )
 
-FIXTURES = Path(__file__).parents[1] / ".." / "shared" / "fixtures"
+FIXTURES = ASSETS
 LONDON = FIXTURES / "london_frl_subset"
 VIDEOS = FIXTURES / "videos"
 
 
 def _needs(path: Path) -> None:
     if not path.exists():
-        pytest.skip(f"real-data fixtures not found at {path.resolve()}")
+        raise FileNotFoundError(f"{path} is missing: the real-face material ships in assets/")
 
 
 def _rotate(points: np.ndarray, degrees: float, centre=(0.0, 0.0)) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ferlib.assets import ASSETS
 from ferlib.cli import main as cli_main
 from ferlib.data.index import ClipIndex
 from ferlib.data.landmarks68 import MEAN_SHAPE, inter_ocular
@@ -17,14 +18,14 @@ from ferlib.preprocess.align import transform_points
 from ferlib.preprocess.face import NoFaceError
 from ferlib.preprocess.pipeline import PreprocessConfig, ProcessedClip, preprocess_clip, preprocess_index
 
-FIXTURES = Path(__file__).parents[1] / ".." / "shared" / "fixtures"
+FIXTURES = ASSETS
 VIDEOS = FIXTURES / "videos"
 CLASSES = ("happy", "sad")
 
 
 def _needs(path: Path) -> None:
     if not path.exists():
-        pytest.skip(f"real-data fixtures not found at {path.resolve()}")
+        raise FileNotFoundError(f"{path} is missing: the real-face material ships in assets/")
 
 
 def _index(rows: list[dict], dataset: str = "toy") -> ClipIndex:

@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from ferlib.assets import ASSETS
 from ferlib.preprocess.video import VideoReadError, natural_key, read_frames
 
-FIXTURES = Path(__file__).parents[1] / ".." / "shared" / "fixtures"
+FIXTURES = ASSETS
 VIDEOS = FIXTURES / "videos"
 
 
@@ -126,8 +127,6 @@ def test_written_video_round_trips_with_ranges(tmp_path):
 
 @pytest.mark.fixtures
 def test_fixture_video_decodes_to_its_frame_count():
-    if not VIDEOS.is_dir():
-        pytest.skip(f"real-data fixtures not found at {VIDEOS.resolve()}")
     frames = read_frames(VIDEOS / "single_face.mp4")
     assert frames.shape == (72, 360, 640, 3)
     window = read_frames(VIDEOS / "single_face.mp4", 40, 45)
