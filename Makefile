@@ -7,7 +7,7 @@ STAMP := $(VENV)/.ferlib-installed
 DATA ?= data
 PROFILE ?= demo
 
-.PHONY: install test test-fast demo data figures notebooks bench lab clean-runs
+.PHONY: install test test-fast demo data figures notebooks check-outputs bench lab clean-runs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,20 +39,29 @@ figures: $(STAMP)
 	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
 	$(BIN)/python -m ferlib.run_notebooks --profile $(PROFILE) --data $(DATA) --figures figures --no-train
 
-## run every notebook headlessly (papermill); executed copies go to notebooks/_executed
+## run every notebook headlessly (papermill); the demo profile executes them in place (the committed
+## notebooks carry the demo's outputs), other profiles write to notebooks/_executed
 notebooks: $(STAMP)
 	$(BIN)/python -m ferlib.run_notebooks --profile $(PROFILE) --data $(DATA) --figures figures
+
+## are the committed notebooks' outputs and the README's results those of this code and figures/?
+check-outputs: $(STAMP)
+	$(BIN)/python -m ferlib.run_notebooks --check
+	$(BIN)/python -m ferlib.readme_results --check
 
 ## the main job on the embedded default: data, then every notebook (training what is missing)
 demo: data notebooks
 	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
+	$(BIN)/python -m ferlib.readme_results
 
 ## JupyterLab on the notebooks (settings in jupyter_lab_config.py: the repository is served, the notebooks
 ## run on this environment's Python, started in the repository root); on a machine without a browser:
 ##   make lab LAB_ARGS="--no-browser"   (then open the printed http://127.0.0.1:8888/lab?token=… URL)
 LAB_ARGS ?=
+## as root (usual in containers) JupyterLab needs --allow-root: added, with a line saying so
 lab: $(STAMP)
-	$(BIN)/python -m jupyter lab --config="$(CURDIR)/jupyter_lab_config.py" $(LAB_ARGS)
+	@if [ "$$(id -u)" = 0 ]; then echo "make lab: running as root, so JupyterLab is started with --allow-root"; fi
+	$(BIN)/python -m jupyter lab --config="$(CURDIR)/jupyter_lab_config.py" $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 ## benchmarks (print ratios measured in one run)
 bench: $(STAMP)

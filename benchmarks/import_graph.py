@@ -31,12 +31,13 @@ LAYER_ORDER: dict[str, int] = {
     "workbook": 7,
     "reproduce": 8,
     "run_notebooks": 8,
+    "readme_results": 8,
     "cli": 8,
     "__main__": 8,
 }
 #: modules that import nothing of ferlib, which every layer may import: the papers' numbers (data),
-#: the command line's key=value dialect, the package's own ``__init__`` (its version)
-ANYONE_MAY_IMPORT = {"paper_numbers", "options", "progress", "__init__"}
+#: the command line's key=value dialect, the real-face material's paths, the package's own ``__init__`` (its version)
+ANYONE_MAY_IMPORT = {"paper_numbers", "options", "progress", "assets", "__init__"}
 
 
 def layer_of(path: Path, root: Path) -> str:

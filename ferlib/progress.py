@@ -10,10 +10,13 @@ Two rules, each for a reason:
 * Bars are drawn in a terminal (stderr is a TTY) and in Jupyter (``tqdm.auto`` gives the widget
   there). When stderr is a file or a pipe (``make demo > log``) they are off: a text bar there is
   a carriage-return update every 0.1 s. The per-epoch summary lines are printed either way.
+  ``FERLIB_BARS=0`` turns them off everywhere (executed notebooks that are kept: a saved widget
+  is noise).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Iterable, TextIO, TypeVar
 
@@ -34,6 +37,8 @@ def in_notebook() -> bool:
 def bars_visible(stream: TextIO | None = None) -> bool:
     """Whether a bar would be seen as a bar: in Jupyter, or ``stream`` (default stderr) is a TTY."""
     stream = sys.stderr if stream is None else stream
+    if os.environ.get("FERLIB_BARS") == "0":
+        return False
     if in_notebook():
         return True
     try:

@@ -1,24 +1,43 @@
 """Run the workbook's notebooks in order with papermill and print the wall time of each.
 
-    python -m ferlib.run_notebooks --profile demo [--only 00] [--out notebooks/_executed] [--no-train]
+    python -m ferlib.run_notebooks --profile demo [--only 00] [--out DIR] [--no-train]
+    python -m ferlib.run_notebooks --check      # are the committed outputs those of this code?
 
-Each notebook gets those of the parameters ``profile``, ``figures_dir``, ``data_dir``, ``runs_dir``
-and ``train`` that its ``parameters`` cell declares; executed copies go to ``--out`` (the committed
-notebooks stay output-free). ``--no-train`` (``make figures``) redraws from existing runs and fails
-in the first cell that needs a missing run.
+In the ``demo`` profile (``make demo``) each notebook is executed **in place**: the committed notebooks carry
+the outputs of the demo run, so a reader sees them in JupyterLab or on a code host's web view
+without running anything. Each executed notebook is stamped (``metadata.ferlib``) with its profile
+and two digests: of its own cells' sources and of the ``ferlib`` package's sources. ``--check``
+recomputes both and names every notebook whose outputs came from other code (exit 1); the tests
+check the first digest, which goes stale only when a notebook is edited. Other profiles write
+their executed copies to ``notebooks/_executed/`` (``--out`` chooses), never over the demo's.
+
+Each notebook gets those of the parameters ``profile``, ``figures_dir``, ``data_dir``,
+``runs_dir`` and ``train`` that its ``parameters`` cell declares and whose value differs from the
+declared default (so a demo run in place injects no cell). ``--no-train`` (``make figures``)
+redraws from existing runs and fails in the first cell that needs a missing run. Progress bars
+are off in executed copies (``FERLIB_BARS=0``): a saved widget is noise; the per-epoch lines stay.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import csv
+import hashlib
+import json
+import os
 import time
 from pathlib import Path
 
 import papermill as pm
 
 from ferlib.notebook_params import PROFILES
+from ferlib.readme_results import TIMES
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+PACKAGE_DIR = ROOT / "ferlib"
+STAMP = "ferlib"  # the notebook-metadata key of the stamp
 
 
 def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -29,39 +48,148 @@ def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOK_DIR) -> lis
     return found
 
 
-def run_all(profile: str, out: Path, figures_dir: Path, data_dir: Path, only: list[str] | None = None,
+def cells_digest(nb: dict) -> str:
+    """sha256 of a notebook's cell types and sources (papermill's injected cell left out)."""
+    cells = [(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
+             for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def code_digest(package: Path = PACKAGE_DIR) -> str:
+    """sha256 of every ``.py`` file of the package (relative path and bytes, in sorted order)."""
+    h = hashlib.sha256()
+    for p in sorted(package.rglob("*.py")):
+        h.update(str(p.relative_to(package)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def _portable(value: str) -> str:
+    """A path inside the repository as a path relative to it (executed copies carry no home folder)."""
+    p = Path(value).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
+
+
+def stamp(path: Path, profile: str) -> None:
+    """Write the stamp into an executed notebook and make papermill's recorded paths relative."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    meta = nb.setdefault("metadata", {})
+    pmeta = meta.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if pmeta.get(key):
+            pmeta[key] = _portable(pmeta[key])
+    pmeta["parameters"] = {k: _portable(v) if isinstance(v, str) and os.sep in v else v
+                           for k, v in pmeta.get("parameters", {}).items()}
+    meta[STAMP] = {"profile": profile, "cells": cells_digest(nb), "code": code_digest()}
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def stale(paths: list[Path], code: bool = True) -> list[str]:
+    """One line per notebook whose outputs are not those of the current code: never executed by
+    :func:`run_all`, executed in another profile than ``demo``, its cells edited since, or (with
+    ``code``) the ``ferlib`` sources changed since."""
+    problems, now = [], code_digest() if code else None
+    for path in paths:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        s = nb.get("metadata", {}).get(STAMP)
+        if s is None:
+            problems.append(f"{path.name}: has no outputs of `make demo` (no metadata.{STAMP} stamp)")
+        elif s.get("profile") != "demo":
+            problems.append(f"{path.name}: its outputs are of the {s.get('profile')!r} profile, not 'demo'")
+        elif s.get("cells") != cells_digest(nb):
+            problems.append(f"{path.name}: its cells changed after it ran: run `make demo` (or its notebook) again")
+        elif code and s.get("code") != now:
+            problems.append(f"{path.name}: ferlib's sources changed after it ran: run `make demo` again")
+    return problems
+
+
+def _differing(nb: Path, offered: dict) -> dict:
+    """The entries of ``offered`` that ``nb`` declares with another default."""
+    out = {}
+    for name, info in pm.inspect_notebook(str(nb)).items():
+        if name not in offered:
+            continue
+        try:
+            default = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
+            default = object()
+        if default != offered[name]:
+            out[name] = offered[name]
+    return out
+
+
+def run_all(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, only: list[str] | None = None,
             runs_dir: Path = Path("runs"), train: bool = True) -> dict[str, float]:
-    """Execute the notebooks; returns wall seconds per notebook."""
+    """Execute the notebooks (``out`` None: in place for ``demo``, else into ``notebooks/_executed``);
+    returns wall seconds per notebook."""
     if profile not in PROFILES:
         raise ValueError(f"profile {profile!r} is not one of {PROFILES}")
-    out.mkdir(parents=True, exist_ok=True)
+    if out is None and profile != "demo":
+        out = NOTEBOOK_DIR / "_executed"
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    bars = os.environ.get("FERLIB_BARS")
+    os.environ["FERLIB_BARS"] = "0"  # the kernels inherit it
+    try:
+        return _run(profile, out, figures_dir, data_dir, only, runs_dir, train)
+    finally:
+        if bars is None:
+            os.environ.pop("FERLIB_BARS")
+        else:
+            os.environ["FERLIB_BARS"] = bars
+
+
+def _run(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, only: list[str] | None,
+         runs_dir: Path, train: bool) -> dict[str, float]:
     times: dict[str, float] = {}
     for nb in notebooks(only):
-        offered = {"profile": profile, "figures_dir": str(figures_dir.resolve()), "data_dir": str(data_dir.resolve()),
-                   "runs_dir": str(runs_dir.resolve()), "train": train}
-        declared = pm.inspect_notebook(str(nb))
+        offered = {"profile": profile, "figures_dir": _portable(str(figures_dir)), "data_dir": _portable(str(data_dir)),
+                   "runs_dir": _portable(str(runs_dir)), "train": train}
+        target = nb if out is None else out / nb.name
         t0 = time.perf_counter()
-        pm.execute_notebook(
-            str(nb), str(out / nb.name), cwd=str(nb.parent.parent), progress_bar=False,
-            parameters={k: v for k, v in offered.items() if k in declared},
-        )
+        pm.execute_notebook(str(nb), str(target), cwd=str(ROOT), progress_bar=False,
+                            parameters=_differing(nb, offered))
+        stamp(target, profile)
         times[nb.name] = time.perf_counter() - t0
-        print(f"{nb.name}: {times[nb.name]:.1f} s -> {out / nb.name}", flush=True)
+        print(f"{nb.name}: {times[nb.name]:.1f} s -> {target}", flush=True)
     print(f"total: {sum(times.values()):.1f} s for {len(times)} notebooks; figures in {figures_dir}")
+    if profile == "demo" and train:
+        record_times(times, figures_dir / TIMES)
     return times
+
+
+def record_times(times: dict[str, float], path: Path) -> None:
+    """Merge the wall seconds of the notebooks just run into ``path`` (notebook, seconds, cpus):
+    the cost line of the README's results block."""
+    rows = {}
+    if path.is_file():
+        with path.open(encoding="utf-8") as f:
+            rows = {r["notebook"]: r for r in csv.DictReader(f)}
+    for name, seconds in times.items():
+        rows[name] = {"notebook": name, "seconds": f"{seconds:.1f}", "cpus": str(os.cpu_count())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=["notebook", "seconds", "cpus"])
+        w.writeheader()
+        w.writerows(rows[k] for k in sorted(rows))
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--profile", default="demo", choices=PROFILES)
-    p.add_argument("--out", default="notebooks/_executed")
+    p.add_argument("--out", default=None, help="write executed copies here (default: in place for demo, notebooks/_executed for other profiles)")
     p.add_argument("--figures", default="figures")
     p.add_argument("--data", default="data")
     p.add_argument("--runs", default="runs", help="where training runs are written and read")
     p.add_argument("--no-train", action="store_true", help="only read existing runs (redraw the figures)")
     p.add_argument("--only", nargs="*", help="notebook numbers to run, e.g. 00 01")
+    p.add_argument("--check", action="store_true",
+                   help="run nothing: exit 1 naming each notebook whose outputs are not those of the current code")
     a = p.parse_args(argv)
-    run_all(a.profile, Path(a.out), Path(a.figures), Path(a.data), a.only, Path(a.runs), not a.no_train)
+    if a.check:
+        problems = stale(notebooks(a.only))
+        print("\n".join(problems) if problems else f"the outputs of {len(notebooks(a.only))} notebooks are those of this code")
+        return 1 if problems else 0
+    run_all(a.profile, Path(a.out) if a.out else None, Path(a.figures), Path(a.data), a.only, Path(a.runs), not a.no_train)
     return 0
 
 

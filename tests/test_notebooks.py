@@ -6,17 +6,36 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from ferlib.run_notebooks import notebooks
+from ferlib.run_notebooks import notebooks, stale, stamp
 
 NOTEBOOKS = notebooks()
 
 
-def test_notebooks_are_committed_clean_and_parameterised():
+def test_notebooks_are_parameterised_and_carry_the_outputs_of_their_cells():
+    """The committed notebooks hold the demo's outputs, made from their committed cells
+    (``make demo`` stamps them; ``python -m ferlib.run_notebooks --check`` also compares ferlib's sources)."""
     assert NOTEBOOKS, "no notebooks found"
     for nb in NOTEBOOKS:
         cells = json.loads(nb.read_text())["cells"]
-        assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{nb.name} has outputs"
         assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells), f"{nb.name} has no parameters cell"
+        assert any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{nb.name} shows no outputs"
+    assert stale(NOTEBOOKS, code=False) == []
+
+
+def test_the_stamp_goes_stale_when_a_cell_or_the_code_changes(tmp_path):
+    nb = tmp_path / NOTEBOOKS[0].name
+    nb.write_text(NOTEBOOKS[0].read_text())
+    stamp(nb, "demo")
+    assert stale([nb]) == []
+    data = json.loads(nb.read_text())
+    data["metadata"]["ferlib"]["code"] = "0" * 64
+    nb.write_text(json.dumps(data))
+    assert stale([nb], code=False) == [] and "ferlib's sources changed" in stale([nb])[0]
+    data["cells"][0]["source"] = ["edited"]
+    nb.write_text(json.dumps(data))
+    assert "its cells changed" in stale([nb], code=False)[0]
+    stamp(nb, "smoke")
+    assert "'smoke' profile" in stale([nb], code=False)[0]
 
 
 @pytest.fixture(scope="module")

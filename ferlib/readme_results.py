@@ -1,0 +1,100 @@
+"""The README's results block, written from the result files ``make demo`` leaves in ``figures/``.
+
+    python -m ferlib.readme_results            # rewrite the block between the markers
+    python -m ferlib.readme_results --check    # exit 1 when the README's block is stale
+
+The block sits between :data:`START` and :data:`END` in ``README.md``. It holds each method
+notebook's cross-validated result (``figures/NN_<method>_results.csv``: the mean over the folds
+run, ± their standard deviation when more than one ran), the transfer check's real-face numbers
+(``figures/11_transfer_photo.csv``) and the wall time of every notebook of the last demo run
+(``figures/demo_times.csv``). The test suite checks that the README shows what the files hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+FIGURES = ROOT / "figures"
+START = "<!-- results: written by `python -m ferlib.readme_results` from figures/; do not edit -->"
+END = "<!-- end of results -->"
+TIMES = "demo_times.csv"  # written by ferlib.run_notebooks
+
+
+def _mean_sd(frame: pd.DataFrame, column: str) -> str:
+    folds = frame[frame["fold"].astype(str).str.startswith("fold")][column].astype(float)
+    if folds.empty:
+        return "–"
+    return f"{folds.mean():.1f}" if len(folds) == 1 else f"{folds.mean():.1f} ± {folds.std(ddof=1):.1f}"
+
+
+def _data_label(figures: Path, stem: str) -> str:
+    """'synth-lab-demo, 1 of 5 folds' from the paper table's column header, where it says so."""
+    table = figures / f"{stem}_vs_paper.csv"
+    if table.is_file():
+        m = re.search(r"on (\S+) \((\d+ of \d+ folds?)\)", table.read_text(encoding="utf-8").splitlines()[0])
+        if m:
+            return f"{m.group(1)}, {m.group(2)}"
+    return "–"
+
+
+def render(figures: Path = FIGURES) -> str:
+    """The Markdown of the block (markers included) from the result files in ``figures``."""
+    lines = [START, "", "**Generated data** (the demo's methods trained and tested on `synth`; "
+             "never a result on a real data set):", "",
+             "| method | data, folds run | accuracy = WAR (%) | UAR (%) |", "|---|---|---|---|"]
+    for path in sorted(figures.glob("[0-9][0-9]_*_results.csv")):
+        frame = pd.read_csv(path)
+        stem = path.name[: -len("_results.csv")]
+        method = stem[3:]
+        lines.append(f"| `{method}` | {_data_label(figures, stem)} | {_mean_sd(frame, 'accuracy = WAR (%)')} "
+                     f"| {_mean_sd(frame, 'UAR (%)')} |")
+    transfer = figures / "11_transfer_photo.csv"
+    if transfer.is_file():
+        t = pd.read_csv(transfer)
+        lines += ["", "**Real faces** (notebook 11: trained on generated clips only, tested on real London-set "
+                  "neutral → smile clips of people the generator never used):", "",
+                  "| method | real neutral-vs-happy accuracy (%) | frame weights vs real intensity, Spearman ρ per clip |",
+                  "|---|---|---|"]
+        for _, r in t.iterrows():
+            rho = "–" if pd.isna(r["rho_per_clip_mean"]) else f"{r['rho_per_clip_mean']:.2f} ± {r['rho_per_clip_std']:.2f}"
+            lines.append(f"| `{r['method']}` | {100 * r['accuracy']:.1f} | {rho} |")
+    times = figures / TIMES
+    if times.is_file():
+        d = pd.read_csv(times)
+        cells = ", ".join(f"{n[:2]} {s / 60:.1f}" for n, s in zip(d["notebook"], d["seconds"]))
+        lines += ["", f"**Cost**: the last `make demo` ran its notebooks in {d['seconds'].sum() / 60:.1f} min "
+                  f"(per notebook, min: {cells}), on {d['cpus'].iloc[0]} CPU cores."]
+    return "\n".join([*lines, "", END])
+
+
+def block_of(text: str) -> str:
+    """The block (markers included) in ``text``; raises ``ValueError`` when the markers are missing."""
+    try:
+        i, j = text.index(START), text.index(END) + len(END)
+    except ValueError:
+        raise ValueError(f"{README.name} has no results block (the line {START!r} … {END!r})") from None
+    return text[i:j]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true", help="exit 1 when the README's block is not what figures/ holds")
+    a = p.parse_args(argv)
+    text, new = README.read_text(encoding="utf-8"), render()
+    old = block_of(text)
+    if a.check:
+        print("README results are current" if old == new else "README results are stale: run python -m ferlib.readme_results")
+        return 0 if old == new else 1
+    README.write_text(text.replace(old, new), encoding="utf-8")
+    print(f"wrote the results block of {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""The README's results block is what the result files in figures/ hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ferlib.readme_results import END, README, START, block_of, render
+
+
+def test_the_readme_shows_the_committed_results() -> None:
+    assert block_of(README.read_text(encoding="utf-8")) == render(), \
+        "README results are stale: run python -m ferlib.readme_results (make demo does)"
+
+
+def test_the_block_reads_mean_and_spread_of_the_folds_and_the_transfer_check(tmp_path: Path) -> None:
+    (tmp_path / "02_toy_results.csv").write_text(
+        "fold,accuracy = WAR (%),UAR (%)\nfold01,80.0,70.0\nfold02,90.0,90.0\nmean,85.0,80.0\n")
+    (tmp_path / "02_toy_vs_paper.csv").write_text("row,ferlib on synth-lab-demo (2 of 5 folds): accuracy\n")
+    (tmp_path / "11_transfer_photo.csv").write_text(
+        ",method,accuracy,rho_per_clip_mean,rho_per_clip_std\n0,toy,0.725,0.85,0.1\n1,other,0.5,,\n")
+    (tmp_path / "demo_times.csv").write_text("notebook,seconds,cpus\n00_a.ipynb,60.0,2\n01_b.ipynb,120.0,2\n")
+    text = render(tmp_path)
+    assert text.startswith(START) and text.endswith(END)
+    assert "| `toy` | synth-lab-demo, 2 of 5 folds | 85.0 ± 7.1 | 80.0 ± 14.1 |" in text
+    assert "| `toy` | 72.5 | 0.85 ± 0.10 |" in text and "| `other` | 50.0 | – |" in text
+    assert "in 3.0 min (per notebook, min: 00 1.0, 01 2.0), on 2 CPU cores" in text
+
+
+def test_a_readme_without_the_markers_is_named() -> None:
+    with pytest.raises(ValueError, match="no results block"):
+        block_of("# a readme\n")
