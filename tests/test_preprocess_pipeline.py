@@ -216,7 +216,7 @@ def synth_videos(tmp_path_factory):
     truth = generate.generate(root / "truth", generate.SynthConfig(n_subjects=3, n_frames=6, size=64, classes=CLASSES),
                               progress=False)
     export.export_layout(truth, root / "afew", "afew")
-    videos = {p.stem: p for p in (root / "afew").rglob("*.avi")}
+    videos = {clip: root / "afew" / media for media, clip in export.exported_ids(root / "afew").items()}
     index = truth.index()
     index.df["source"] = [str(videos[c]) for c in index.df["clip_id"]]
     return truth, index, root

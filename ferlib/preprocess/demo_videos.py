@@ -1,8 +1,8 @@
 """Videos to run the preprocessing on when no licensed data set is at hand (notebook 01, tests).
 
 :func:`make_demo_videos` writes generated clips as an AFEW-style copy
-(``Train|Val/<Emotion>/<clip>.avi``, MJPG-compressed) with their ground truth kept aside in a
-clip store, plus a corrupt file (:data:`CORRUPT_VIDEO`) and a valid video without a face
+(``Train_AFEW|Val_AFEW/<Emotion>/<clip>.avi``, MJPG-compressed; :mod:`ferlib.synth.export`) with
+their ground truth kept aside in a clip store, plus a corrupt file (:data:`CORRUPT_VIDEO`) and a valid video without a face
 (:data:`NO_FACE_VIDEO`, :func:`write_no_face_video`), so that the failures report is never empty.
 The AFEW adapter then indexes the copy exactly as a real one.
 """
@@ -22,8 +22,8 @@ from ferlib.synth.generate import SynthConfig, generate
 __all__ = ["CORRUPT_VIDEO", "NO_FACE_VIDEO", "write_no_face_video", "make_demo_videos"]
 
 #: file names (inside the AFEW-style copy) of the two bad videos :func:`make_demo_videos` adds
-CORRUPT_VIDEO = Path("Train") / "Happy" / "corrupt_video.avi"
-NO_FACE_VIDEO = Path("Train") / "Neutral" / "no_face_video.avi"
+CORRUPT_VIDEO = Path("Train_AFEW") / "Happy" / "corrupt_video.avi"
+NO_FACE_VIDEO = Path("Train_AFEW") / "Neutral" / "no_face_video.avi"
 
 
 def write_no_face_video(path: str | Path, n_frames: int = 8, size: int = 128, fps: int = 25) -> Path:
@@ -60,8 +60,8 @@ def make_demo_videos(
     """Generated clips written as a real data set's videos, with their ground truth.
 
     Writes ``<out_dir>/truth`` (a generated clip store: frames, landmarks ``(T, 68, 2)`` and
-    intensity per clip) and ``<out_dir>/afew`` (the same clips as ``Train|Val/<Emotion>/<clip_id>.avi``,
-    the AFEW layout, subjects split 80/20), then adds :data:`CORRUPT_VIDEO` (bytes that are not a
+    intensity per clip) and ``<out_dir>/afew`` (the same clips in the AFEW layout, subjects split 80/20; its
+    ``export.csv`` names each video's generated clip), then adds :data:`CORRUPT_VIDEO` (bytes that are not a
     video) and :data:`NO_FACE_VIDEO` (:func:`write_no_face_video`). ``n_subjects >= 3`` so that the
     Val split is not empty. Returns the ground-truth store and the layout's root, which
     ``ferlib.data.adapters.load_index("afew", root)`` indexes like a real copy of AFEW.

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ferlib.data.labels import BASIC7
-from ferlib.synth.export import LAYOUTS, export_layout
+from ferlib.synth.export import LAYOUTS, check_export, export_layout
 from ferlib.synth.generate import RENDERERS, SynthConfig, generate
 from ferlib.synth.photo import list_photos
 from ferlib.synth.courses import COURSES
@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         randomise={"auto": None, "on": True, "off": False}[args.randomise],
         appearance=not args.no_appearance, exemplars=not args.no_exemplars,
     )
+    if args.export:
+        check_export(args.export, args.layout)
     t0 = time.perf_counter()
     store = generate(args.out, cfg)
     dt = time.perf_counter() - t0
