@@ -48,11 +48,13 @@ notebooks: $(STAMP)
 check-outputs: $(STAMP)
 	$(BIN)/python -m ferlib.run_notebooks --check
 	$(BIN)/python -m ferlib.readme_results --check
+	$(BIN)/python -m ferlib.gallery --check
 
 ## the main job on the embedded default: data, then every notebook (training what is missing)
 demo: data notebooks
 	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
 	$(BIN)/python -m ferlib.readme_results
+	$(BIN)/python -m ferlib.gallery
 
 ## JupyterLab on the notebooks (settings in jupyter_lab_config.py: the repository is served, the notebooks
 ## run on this environment's Python, started in the repository root); on a machine without a browser:

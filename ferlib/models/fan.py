@@ -63,7 +63,7 @@ from torch import nn
 from ferlib.models.backbones import build_backbone
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.baselines import ScoreFusion, frame_features, fuse_frame_scores
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Size, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, Size, cite, register
 
 Attention = Literal["relation", "self", "score_fusion"]
 ATTENTIONS = ("relation", "self", "score_fusion")
@@ -166,6 +166,20 @@ def build_fan(num_classes: int = 7, **kwargs: Any) -> FAN:
 
 # --------------------------------------------------------------------------- the method
 
+#: the FAN paper's tables and figures, and what regenerates each (the gallery's list)
+PAPER_ITEMS = (
+    PaperItem("Table 1", "CK+ accuracy beside earlier methods, with FAN's variants (and the K sweep of Sec. 3.4)",
+              "table", "notebook 03, *Beside the paper*; notebook 06, *FAN variants* and *the number of segments K*",
+              ("03_fan_vs_paper.csv", "03_fan_vs_paper.md", "06_fan_variants.csv", "06_fan_variants.md",
+               "06_fan_variants.png", "06_fan_k_segments.csv", "06_fan_k_segments.md", "06_fan_k_segments.png")),
+    PaperItem("Table 2", "AFEW 8.0 Train → Val beside earlier methods", "table", "notebook 03 on an AFEW store",
+              needs="a clip store in AFEW's layout (`reproduce fan --dataset afew`)"),
+    PaperItem("Fig. 1", "architecture", "diagram"),
+    PaperItem("Fig. 2", "self-attention α and final αβ per frame", "figure", "notebook 07, *FAN Fig. 2*",
+              ("07_fan_alpha.png", "07_fan_alpha_self_attention.png")),
+    PaperItem("Fig. 3", "VGGFace and ResNet backbones under training strategies", "no numbers"),
+)
+
 _TEXT = "paper 004 §3.1"
 _CODE = "official Emotion-FAN code"
 _PAPER = {
@@ -224,6 +238,7 @@ SPEC = register(MethodSpec(
         "demo": {**DEMO_DEFAULTS, **DEMO_PRETRAINED, **cite(DEMO_CHOICE + ": 95 % on synth lab fold 1", lr=2e-3, epochs=10)},
     },
     papers=PaperRefs(
+        paper='Frame Attention Networks (Meng, Peng, Wang, Qiao, ICIP 2019)', items=PAPER_ITEMS,
         main={"ckplus": ("fan_table1", "CK+"), "afew": ("fan_table2", "AFEW 8.0")},
         ablations={
             "fan_variants": [

@@ -54,7 +54,7 @@ from torch import nn
 
 from ferlib.models.backbones import build_backbone
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Size, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, Size, cite, register
 
 Fusion = Literal["weighted", "mean"]
 LSTMOutput = Literal["project", "concat"]
@@ -186,6 +186,30 @@ def build_fer_gcn(num_classes: int = 7, **kwargs: Any) -> FERGCN:
 
 # --------------------------------------------------------------------------- the method
 
+#: the FER-GCN paper's tables and figures, and what regenerates each (the gallery's list)
+PAPER_ITEMS = (
+    PaperItem("Table I", "accuracy on CK+, Oulu-CASIA and MMI beside earlier methods", "table",
+              "notebook 02, *Beside the paper*", ("02_fer_gcn_vs_paper.csv", "02_fer_gcn_vs_paper.md")),
+    PaperItem("Table II", "CK+ per-class accuracy (confusion matrix)", "table", "notebook 02, *Confusion matrix*",
+              ("02_fer_gcn_per_class_vs_paper.csv", "02_fer_gcn_per_class_vs_paper.md", "02_fer_gcn_confusion.png")),
+    PaperItem("Table III", "Oulu-CASIA per-class accuracy", "table", "notebook 02 on an Oulu-CASIA store",
+              needs="a clip store in Oulu-CASIA's layout (`reproduce fer_gcn --dataset oulu`)"),
+    PaperItem("Table IV", "MMI per-class accuracy", "table", "notebook 02 on an MMI store",
+              needs="a clip store in MMI's layout (`reproduce fer_gcn --dataset mmi`)"),
+    PaperItem("Table V", "ablation: graph modules and weighted fusion", "table", "notebook 06, *FER-GCN Table V*",
+              ("06_fer_gcn_table5.csv", "06_fer_gcn_table5.md", "06_fer_gcn_table5.png")),
+    PaperItem("Table VI", "AFEW 8.0 Train → Val beside earlier methods", "table", "notebook 02 on an AFEW store",
+              needs="a clip store in AFEW's layout (`reproduce fer_gcn --dataset afew`)"),
+    PaperItem("Fig. 1", "a clip's frames, their CNN features and their GCN features as heat-maps", "figure",
+              "notebook 00 (frames only)", needs="the features as heat-maps: not drawn yet"),
+    PaperItem("Fig. 2", "architecture", "diagram"),
+    PaperItem("Fig. 3", "features of a clip's frames before and after the GCN layer", "figure",
+              "notebook 08, *FER-GCN Fig. 3* (as similarity to the apex frame, not heat-maps)",
+              ("08_fer_gcn_fig3.png", "08_fer_gcn_fig3_similarity.csv", "08_fer_gcn_fig3_similarity.md")),
+    PaperItem("Fig. 4", "expression-intensity weights over 16 frames", "figure", "notebook 07, *FER-GCN Fig. 4*",
+              ("07_fer_gcn_intensity.png", "07_weight_correlations.csv", "07_weight_correlations.md")),
+)
+
 _TEXT = "paper 000 §IV-B"
 _PAPER = {
     **cite(_TEXT, optimizer="sgd", lr=1e-3, weight_decay=5e-5, epochs=120, sampler="chronological", num_frames=16,
@@ -237,6 +261,7 @@ SPEC = register(MethodSpec(
                         schedule="constant", epochs=10)},
     },
     papers=PaperRefs(
+        paper='FER-GCN (Liu, Zhang, Zhou)', items=PAPER_ITEMS,
         main={"ckplus": ("fer_gcn_table1", "CK+"), "oulu": ("fer_gcn_table1", "Oulu-CASIA"),
               "mmi": ("fer_gcn_table1", "MMI"), "afew": ("fer_gcn_table6", "AFEW 8.0")},
         per_class={"ckplus": "fer_gcn_table2", "oulu": "fer_gcn_table3", "mmi": "fer_gcn_table4"},

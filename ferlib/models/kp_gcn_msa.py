@@ -90,7 +90,7 @@ from torch import nn
 
 from ferlib.models.backbones import build_backbone
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Size, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, Size, cite, register
 from ferlib.models.triplet_attention import TripletAttention, add_triplet_attention
 from ferlib.preprocess.keypoints import (
     CHEEK_TRIANGLES,
@@ -556,6 +556,47 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 # --------------------------------------------------------------------------- the method
 
+#: the KP-GCN-MSA paper's tables and figures, and what regenerates each (the gallery's list)
+PAPER_ITEMS = (
+    PaperItem("Table 1", "contributions of earlier methods", "literature"),
+    PaperItem("Table 2", "sizes of the four data sets", "table", "`reproduce --dry-run` (clips per split of a copy)",
+              needs="a copy of the data set"),
+    PaperItem("Table 3", "DFEW per-class accuracy, UAR and WAR beside earlier methods", "table",
+              "notebook 04, *Beside the paper*",
+              ("04_kp_gcn_msa_vs_paper.csv", "04_kp_gcn_msa_vs_paper.md", "04_kp_gcn_msa_per_class_vs_paper.csv",
+               "04_kp_gcn_msa_per_class_vs_paper.md")),
+    PaperItem("Table 4", "AFEW", "table", "notebook 04 on an AFEW store", needs="a clip store in AFEW's layout"),
+    PaperItem("Table 5", "FERV39k", "table", "notebook 04 on a FERV39k store", needs="a clip store in FERV39k's layout"),
+    PaperItem("Table 6", "FERV39k WAR per scene", "table", "notebook 04, *Table 6* on a FERV39k store",
+              needs="a clip store in FERV39k's layout"),
+    PaperItem("Table 7", "MAFW", "table", "notebook 04 on a MAFW store", needs="a clip store in MAFW's layout"),
+    PaperItem("Table 8", "parameters, inference speed and training time", "table", "notebook 10",
+              ("10_cost.csv", "10_cost.md", "10_cost.png")),
+    PaperItem("Table 9", "ablation of the components", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
+              needs="the `paper` profile (no demo-size run yet)"),
+    PaperItem("Table 10", "fusion methods", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
+              needs="the `paper` profile (no demo-size run yet)"),
+    PaperItem("Table 11", "temporal network depth", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
+              needs="the `paper` profile (no demo-size run yet)"),
+    PaperItem("Table 12", "key-point choices", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
+              needs="the `paper` profile (no demo-size run yet)"),
+    PaperItem("Fig. 1", "samples of the data sets", "authors' data"),
+    PaperItem("Fig. 2", "architecture", "diagram"),
+    PaperItem("Fig. 3", "spatial feature extraction", "diagram"),
+    PaperItem("Fig. 4", "feature fusion module", "diagram"),
+    PaperItem("Fig. 5", "DFEW confusion matrix", "figure", "notebook 04, *Confusion matrix*",
+              ("04_kp_gcn_msa_confusion.png",)),
+    PaperItem("Fig. 6", "AFEW confusion matrix", "figure", "notebook 04 on an AFEW store",
+              needs="a clip store in AFEW's layout"),
+    PaperItem("Fig. 7", "the ablation's network variants", "diagram"),
+    PaperItem("Fig. 8", "accuracy against the loss weight λ", "figure", "notebook 06, *λ of the KP-GCN-MSA loss*",
+              needs="the `paper` profile (no demo-size run yet)"),
+    PaperItem("Fig. 9", "t-SNE of DFEW test clips, three methods", "figure", "notebook 09",
+              ("09_tsne.png", "09_tsne_all_clips.png", "09_embedding_scores.csv", "09_embedding_scores.md")),
+    PaperItem("Fig. 10", "t-SNE on AFEW, FERV39k and MAFW", "figure", "notebook 09 on those stores",
+              needs="clip stores of AFEW, FERV39k and MAFW"),
+)
+
 _TEXT = "paper 002 §4.2"
 _PAPER = {
     **cite(_TEXT, optimizer="adam", lr=1e-3, betas=[0.9, 0.99], schedule="step", milestones=[40, 60], gamma=0.1,
@@ -592,6 +633,7 @@ SPEC = register(MethodSpec(
                         weight_decay=0.0, schedule="constant", epochs=40)},
     },
     papers=PaperRefs(
+        paper='KP-GCN-MSA (Huang, Zhu, Li, Yang, 2024)', items=PAPER_ITEMS,
         main={"dfew": ("kp_table3", "WAR"), "afew": ("kp_table4", "WAR"), "ferv39k": ("kp_table5", "WAR"),
               "mafw": ("kp_table7", "WAR")},
         per_class={"dfew": "kp_table3", "ferv39k": "kp_table5", "mafw": "kp_table7"},

@@ -45,6 +45,35 @@ class Size:
     test_sampler: str = ""
 
 
+#: what a paper item is; only tables and figures can be regenerated
+ITEM_KINDS = ("table", "figure", "diagram", "literature", "authors' data", "no numbers")
+
+
+@dataclass(frozen=True)
+class PaperItem:
+    """One table or figure of a method's paper and what regenerates it (the gallery's list).
+
+    ``item`` ``"Table I"`` / ``"Fig. 4"``; ``what`` it shows; ``kind`` one of :data:`ITEM_KINDS`;
+    ``maker`` the notebook section or command that makes it; ``files`` what ``make demo`` writes
+    for it under ``figures/`` (empty: ``make demo`` does not make it); ``needs`` what making it
+    takes when ``make demo`` does not (a clip store of a data set, the ``paper`` profile)."""
+
+    item: str
+    what: str
+    kind: str
+    maker: str = ""
+    files: tuple[str, ...] = ()
+    needs: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ITEM_KINDS:
+            raise ValueError(f"{self.item}: kind {self.kind!r} is not one of {ITEM_KINDS}")
+        if self.kind in ("table", "figure") and not self.maker:
+            raise ValueError(f"{self.item}: a {self.kind} names what makes it (maker)")
+        if self.files and self.kind not in ("table", "figure"):
+            raise ValueError(f"{self.item}: a {self.kind} has no files")
+
+
 @dataclass(frozen=True)
 class PaperRefs:
     """Where a method's numbers are in :mod:`ferlib.paper_numbers`.
@@ -52,12 +81,16 @@ class PaperRefs:
     ``main``: data set → (table key, column) of the paper's headline row for that data set;
     ``per_class``: data set → per-class table key; ``ablations``: grid name → rows (label, variant,
     optional overrides; the rows of :func:`ferlib.train.ablate.paper_grids`); ``cost``: the table
-    with the method's parameter / speed row, if the paper has one."""
+    with the method's parameter / speed row, if the paper has one; ``paper``: the paper's name;
+    ``items``: its tables and figures (:class:`PaperItem`; a paper shared by several methods lists
+    them under one of them)."""
 
     main: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     per_class: Mapping[str, str] = field(default_factory=dict)
     ablations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     cost: str | None = None
+    paper: str = ""
+    items: tuple[PaperItem, ...] = ()
 
 
 BatchInputs = Callable[..., tuple[torch.Tensor, ...]]

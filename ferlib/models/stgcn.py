@@ -64,7 +64,7 @@ from torch import nn
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.face_graph import NUM_LANDMARKS, Graph, face_graph
 from ferlib.models.foreign import ForeignLoadReport, StateSource, read_checkpoint
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, MethodSpec, PaperRefs, Size, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, MethodSpec, PaperItem, PaperRefs, Size, cite, register
 
 Stream = Literal["joint", "bone", "joint_motion", "bone_motion"]
 Fusion = Literal["mean_softmax", "mean_logits"]
@@ -493,6 +493,15 @@ def stgcn_batch_inputs(batch: Mapping[str, torch.Tensor], stgcn_normalise: str =
     return (landmarks_to_stgcn_input(batch["landmarks"], normalise=stgcn_normalise),)
 
 
+#: the ST-GCN post's results, and what regenerates each (the gallery's list)
+PAPER_ITEMS = (
+    PaperItem("Result: ST-GCN", "Aff-Wild2 validation accuracy of ST-GCN", "table", "notebook 05, *Beside the paper*",
+              ("05_stgcn_vs_paper.csv", "05_stgcn_vs_paper.md", "05_stgcn_results.csv", "05_stgcn_results.md",
+               "05_stgcn_confusion.png")),
+    PaperItem("Result: multi-stream", "Aff-Wild2 validation accuracy of the multi-stream ST-GCN", "table",
+              "notebook 05, *The multi-stream variant*", needs="the streams' runs (only the single-stream row is made)"),
+)
+
 _CODE = "official yysijie/st-gcn NTU recipe (the post states no schedule)"
 _PAPER = {
     **cite(_CODE, optimizer="sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, schedule="step",
@@ -531,6 +540,7 @@ SPEC = register(MethodSpec(
         "demo": {**DEMO_DEFAULTS, **cite(DEMO_CHOICE + ": 100 % on synth lab fold 1", lr=3e-3, epochs=30)},
     },
     papers=PaperRefs(
+        paper='ST-GCN blog post (Graph Convolutional Networks for Emotion Recognition)', items=PAPER_ITEMS,
         main={"affwild2": ("stgcn_affwild2", "Aff-Wild2")},
         ablations={"stgcn_affwild2": [
             {"label": "ST-GCN", "variant": "full"},
