@@ -336,7 +336,8 @@ def check_starting_points(cfg: TrainConfig, model: nn.Module) -> None:
     if cfg.init_trunk:
         plan = trunk_plan(cfg.init_trunk, model, cfg.size)
         if plan["status"] == "error":
-            raise FileNotFoundError(f"init_trunk={cfg.init_trunk!r}: {plan['message']}")
+            msg = plan["message"]  # named once: some messages already start with the source
+            raise FileNotFoundError(msg if msg.startswith("init_trunk=") else f"init_trunk={cfg.init_trunk!r}: {msg}")
     if cfg.init_from and not Path(cfg.init_from).is_file():
         raise FileNotFoundError(f"init_from={cfg.init_from!r}: no such checkpoint file (a ferlib best.pt or last.pt)")
 
