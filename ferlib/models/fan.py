@@ -60,7 +60,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from ferlib.models.backbones import build_backbone
+from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.baselines import ScoreFusion, frame_features, fuse_frame_scores
 from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Size, cite, register
@@ -99,6 +99,7 @@ class FAN(FERModel):
         net = build_backbone(backbone, weights, **(backbone_kwargs or {}))
         dim = net.out_channels
         self.trunk = net.trunk
+        self.input_norm = InputNormalisation()
         self.attention = attention
         self.official_eval = official_eval
         self.score_fusion = score_fusion
@@ -119,6 +120,7 @@ class FAN(FERModel):
 
     def forward(self, clips: torch.Tensor) -> ModelOutput:
         b, t = self.check_clips(clips)
+        clips = self.input_norm(clips)
         if self.bn_batches == "position" and self.training:
             # official code: one trunk pass (one BatchNorm batch of B frames) per frame position
             feats = torch.cat([frame_features(self.trunk, clips[:, i : i + 1]) for i in range(t)], dim=1)
