@@ -231,6 +231,11 @@ def _trunk_line(cfg: TrainConfig) -> tuple[str, str | None]:
             f"trunk of {cfg.method}: {plan['message']}")
 
 
+def _left_out(index: Any) -> str:
+    n = len(getattr(index, "left_out", []) or [])
+    return f" ({n} more cannot be labelled: left out, listed in the store's left_out.csv)" if n else ""
+
+
 def _hms(seconds: float) -> str:
     if seconds != seconds:
         return "unknown"
@@ -292,7 +297,7 @@ def plan_method(method: str, dataset: str, index: Any, runs_dir: Path, store_nam
         f"{method} on {dataset} — recipe {rec.key!r} ({'smoke: demo recipe, 1 epoch' if smoke else rec.name})",
         f"  protocol   {proto} {proto_kw}  [{rec.sources['protocol']}]",
         f"  folds      {len(splits)} run: {', '.join(s.name for s in splits[:6])}{' …' if len(splits) > 6 else ''}",
-        f"  clips      {len(index)} in the data set; train {min(n_train)}–{max(n_train)}, test {min(n_test)}–{max(n_test)} "
+        f"  clips      {len(index)} in the data set{_left_out(index)}; train {min(n_train)}–{max(n_train)}, test {min(n_test)}–{max(n_test)} "
         f"per fold (a validation split is carved by subject from train)",
         f"  model      {method} ({cfg.size} size, {cfg.input_size or 'landmarks'} px, {cfg.num_frames} frames "
         f"{cfg.sampler} / test {cfg.test_sampler or cfg.sampler})",
