@@ -195,7 +195,7 @@ _PAPER = {
     **cite("ferlib's choice (the paper states no batch size)", batch_size=16),
     **cite("paper 000 §IV-B names no lr schedule", schedule="constant"),
 }
-_SUBJECT10 = cite("paper 000 §IV-C: 10-fold subject-independent CV", protocol=("subject_kfold", {"k": 10}))
+_SUBJECT10 = cite("paper 000 §IV-A: 10-fold subject-independent CV", protocol=("subject_kfold", {"k": 10}))
 
 SPEC = register(MethodSpec(
     name="fer_gcn",

@@ -562,11 +562,12 @@ _PAPER = {
     **cite(_TEXT, optimizer="adam", lr=1e-3, betas=[0.9, 0.99], schedule="step", milestones=[40, 60], gamma=0.1,
            epochs=80, batch_size=64),
     **cite("ferlib's choice (the paper states no weight decay)", weight_decay=0.0),
-    **cite("ferlib's choice: Former-DFER's 16-frame TSN sampling, the DFEW standard (paper 002 Sec. 4.5: 16 frames)",
+    **cite("ferlib's choice: Former-DFER's 16-frame TSN sampling, the DFEW standard (paper 002 §4.3.5: 16 frames)",
            sampler="tsn", num_frames=16, test_sampler="tsn"),
     **cite("ferlib's choice: Former-DFER's random-sized crop and flip (the paper states no augmentation)",
            augmentation="former_dfer"),
     **cite("ferlib's choice: ImageNet ResNet-18 (the paper does not say how its trunk starts)", init_trunk="imagenet"),
+    **cite("ferlib's choice: 112 px, Former-DFER's DFEW input (the paper states no input size)", input_size=112),
 }
 _FOLDS5 = cite("paper 002 §4.1: official 5-fold cross-validation", protocol=("official_folds", {"column": "fold"}))
 
