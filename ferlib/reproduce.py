@@ -182,7 +182,7 @@ def clip_frames(source: str) -> int:
     path = Path(source)
     if path.is_dir():
         return sum(1 for p in path.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
-    if path.is_file():
+    if path.is_file() and path.stat().st_size:
         import cv2
 
         cap = cv2.VideoCapture(str(path))
@@ -367,8 +367,8 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
         echo(f"ERROR {e}")
     errors = [e for p in plans for e in p.errors] + errors
     if errors:
-        raise PlanError(f"the plan holds {len(errors)} error{'s' if len(errors) > 1 else ''} (printed above); "
-                        f"first: {errors[0]}")
+        raise PlanError(f"the plan holds {len(errors)} error{'s' if len(errors) > 1 else ''} (the ERROR lines above); "
+                        f"nothing was preprocessed or trained")
     if dry_run:
         echo("dry run: nothing trained")
         return {}

@@ -70,15 +70,16 @@ _ANNOTATION = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-def make_mmi(root: Path) -> dict[str, str]:
+def make_mmi(root: Path, more_subjects: int = 0) -> dict[str, str]:
     """MMI as distributed: ``Sessions/<n>/{S0ss-0qq.avi, session.xml, S0ss-0qq.xml}``; the emotion a
     Metatag of the annotation file, the view a number of ``session.xml``. Sessions: three frontal
     labelled (kept), one profile and one dual view (left out by the frontal filter), one action-unit
-    only (not indexed), one with emotion code 7 (left out and reported). Returns clip → label."""
+    only (not indexed), one with emotion code 7 (left out and reported); ``more_subjects`` frontal
+    happy sessions of further subjects. Returns clip → label."""
     rows = [  # session, subject, view, emotion code (None: AU only)
         (1766, 1, 0, 4), (1767, 1, 0, 1), (1800, 5, 0, 6), (1801, 5, 1, 2), (1802, 6, 2, 3), (1803, 6, 0, None),
         (1804, 6, 0, 7),
-    ]
+    ] + [(2000 + i, 10 + i, 0, 4) for i in range(more_subjects)]
     for sid, subject, view, code in rows:
         folder = root / "Sessions" / str(sid)
         stem = f"S{subject:03d}-{sid % 100:03d}"
@@ -86,7 +87,7 @@ def make_mmi(root: Path) -> dict[str, str]:
         text(folder / "session.xml", _SESSION.format(sid=sid, subject=subject, view=view, stem=stem))
         tag = f'<Metatag Name="Emotion" Value="{code}" />' if code is not None else ""
         text(folder / f"{stem}.xml", _ANNOTATION.format(emotion=tag))
-    return {"1766": "happy", "1767": "anger", "1800": "surprise"}
+    return {"1766": "happy", "1767": "anger", "1800": "surprise", **{str(2000 + i): "happy" for i in range(more_subjects)}}
 
 
 # -- AFEW --------------------------------------------------------------------------------------

@@ -125,7 +125,8 @@ def test_a_missing_trunk_stops_a_real_run_before_preprocessing(tmp_path):
     for extra in ([], ["--dry-run"]):  # a real run and a dry run alike: exit 2, nothing written
         done = _cli(tmp_path, "fan", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"), "--no-estimate", *extra)
         assert done.returncode == 2, done.stderr[-2000:]
-        assert done.stderr.count("\n") == 1 and "the plan holds 1 error" in done.stderr
+        assert done.stderr.count("\n") == 1 and "the plan holds 1 error (the ERROR lines above)" in done.stderr
+        assert "Emotion-FAN" not in done.stderr  # each error is said once, in the plan
         assert done.stdout.count("init_trunk='emotion-fan'") == 1 and "ERROR      trunk of fan" in done.stdout
         assert not (tmp_path / "data").exists() and not (tmp_path / "runs").exists()
 
