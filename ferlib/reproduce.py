@@ -289,6 +289,7 @@ def plan_method(method: str, dataset: str, index: Any, runs_dir: Path, store_nam
     if cfg.init_from and not cfg.init_from.startswith("run:") and not Path(cfg.init_from).is_file():
         plan.errors.append(f"init_from of {method}: {cfg.init_from} is not a file")
     how = "not timed"
+    time_step = time_step and not plan.errors  # a plan that cannot run is not worth the seconds of timing
     if time_step:
         plan.seconds_per_clip, plan.spread, how = time_one_step(cfg, len(index.classes))
     n_train = [len(s.train) for s in splits]
@@ -313,7 +314,7 @@ def plan_method(method: str, dataset: str, index: Any, runs_dir: Path, store_nam
                           f"{plan.seconds_per_clip * 1000:.0f} ms a clip, {plan.spread[0] * 1000:.0f}–"
                           f"{plan.spread[1] * 1000:.0f} ms: {how}; {sum(n_train)} training clips × {cfg.epochs} epochs)")
     else:
-        plan.lines.append("  estimate   not timed")
+        plan.lines.append(f"  estimate   not timed{' (the plan holds errors)' if plan.errors else ''}")
     plan.lines.append(f"  writes     {plan.out_dir}")
     plan.lines += [f"  ERROR      {e}" for e in plan.errors]
     return plan
@@ -346,6 +347,10 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
     ds, st, index, target = index_or_open(dataset, root, store, options)
     store_name = target.name
     plans, errors = [], []
+    if st is None and root is not None:
+        disk = check_disk(target, estimate_store_bytes(index, size))
+        if disk:
+            errors.append(disk)
     for m in methods:
         kw = dict(overrides)
         rec = get_recipe(m, ds, "demo" if smoke else recipe)
@@ -356,11 +361,8 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
             except FileNotFoundError as err:
                 kw["init_from"] = source
                 errors.append(str(err))
-        plans.append(plan_method(m, ds, index, runs, store_name, recipe, smoke, folds, time_step=estimate, **kw))
-    if st is None and root is not None:
-        disk = check_disk(target, estimate_store_bytes(index, size))
-        if disk:
-            errors.append(disk)
+        plans.append(plan_method(m, ds, index, runs, store_name, recipe, smoke, folds,
+                                 time_step=estimate and not errors and not any(p.errors for p in plans), **kw))
     for p in plans:
         echo("\n".join(p.lines))
     for e in errors:  # those of no single plan (init_from runs, disk)
