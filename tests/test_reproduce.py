@@ -148,3 +148,17 @@ def test_the_estimate_is_a_median_of_timed_steps_with_its_spread():
     cfg = resolve_config("fan", "demo", recipe="demo")
     median, (lo, hi), how = time_one_step(cfg, 7, steps=3)
     assert 0 < lo <= median <= hi and "median of 3 timed steps" in how
+
+
+def test_the_disk_estimate_counts_frames_without_decoding_and_a_full_disk_is_an_error(tmp_path):
+    from ferlib.data.adapters import load_index
+    from ferlib.reproduce import FRAME_OVERHEAD, check_disk, estimate_store_bytes
+    from replicas import make_afew
+
+    make_afew(tmp_path / "AFEW", "distributed")  # 12 clips, 3-frame AVIs
+    make_afew(tmp_path / "FAN", "emotion_fan")  # 12 clips, 2-frame JPEG folders
+    assert estimate_store_bytes(load_index("afew", tmp_path / "AFEW"), 64) == 12 * 3 * (64 * 64 * 3 + FRAME_OVERHEAD)
+    assert estimate_store_bytes(load_index("afew", tmp_path / "FAN"), 32) == 12 * 2 * (32 * 32 * 3 + FRAME_OVERHEAD)
+    assert check_disk(tmp_path / "new" / "store", 1) is None
+    error = check_disk(tmp_path / "new" / "store", 1 << 60)
+    assert error.startswith(f"disk: the store {tmp_path / 'new' / 'store'} needs about") and "GiB free" in error
