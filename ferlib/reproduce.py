@@ -129,6 +129,10 @@ def index_or_open(dataset: str | None, root: str | Path | None, store_dir: str |
     if not dataset:
         raise ValueError("--root needs --dataset (the adapter that reads it)")
     adapter = get_adapter(dataset)
+    config_keys = sorted(k for k in (options or {}) if k not in adapter.overrides and k in TrainConfig.__dataclass_fields__)
+    if config_keys:
+        raise ValueError(f"--option {config_keys[0]}=… is a training config field, not an option of the {adapter.name} "
+                         f"adapter: pass --set {config_keys[0]}=…{' (or --trunk)' if config_keys[0] == 'init_trunk' else ''}")
     index = adapter.index(root, **(options or {}))
     target = Path(store_dir) if store_dir is not None else Path("data") / adapter.name
     return adapter.name, (ClipStore.open(target) if (target / "store.json").is_file() else None), index, target

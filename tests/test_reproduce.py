@@ -139,6 +139,8 @@ def test_trunk_set_and_method_all_options_as_the_readme_says(tmp_path):
     assert done.stdout.count("3 epochs, batch 5") == 2 and done.stdout.count("random initialisation") == 2
     done = _cli(tmp_path, "fan", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"), "--set", "epochz=3", "--dry-run")
     assert done.returncode == 2 and "epochz" in done.stderr and not (tmp_path / "data").exists()
+    with pytest.raises(ValueError, match=r"--option init_trunk=… is a training config field.*--set init_trunk=… \(or --trunk\)"):
+        reproduce("fan", "ckplus", tmp_path / "CK+", dry_run=True, options={"init_trunk": ""})
 
 
 def test_the_estimate_is_a_median_of_timed_steps_with_its_spread():
