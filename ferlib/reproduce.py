@@ -434,7 +434,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", help="a clip store (made by preprocess) — or where --root's store goes (default data/<dataset>)")
     parser.add_argument("--recipe", default="paper", help="'paper' (the paper's text, default) or an alternative such as 'official'")
     parser.add_argument("--smoke", action="store_true", help="demo recipe, small models, 1 epoch, first fold (seconds)")
-    parser.add_argument("--dry-run", action="store_true", help="print the plan and stop")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan and stop (exit status 2 when the plan holds an error)")
     parser.add_argument("--no-estimate", action="store_true", help="skip the timed training step of the plan")
     parser.add_argument("--folds", nargs="*", type=int, default=None, help="fold positions (default: all)")
     parser.add_argument("--runs", default="runs", help="runs folder (default runs/)")
