@@ -115,30 +115,38 @@ def test_smoke_on_the_london_set_through_the_command_line(fixtures_dir, tmp_path
     assert (tmp_path / "figures" / "reproduce" / "london" / "stgcn_full_smoke_folds.png").is_file()
 
 
-def _cli(tmp_path, *args):
-    cmd = [sys.executable, "-m", "ferlib", "reproduce", *args]
-    return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+def _cli(tmp_path, monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    """``python -m ferlib reproduce ARGS`` in ``tmp_path`` (in this process): exit status, stdout, stderr."""
+    from ferlib.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    rc = main(["reproduce", *args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
 
 
-def test_a_missing_trunk_stops_a_real_run_before_preprocessing(tmp_path):
+def test_a_missing_trunk_stops_a_real_run_before_preprocessing(tmp_path, monkeypatch, capsys):
     make_ckplus(tmp_path / "CK+", n_subjects=60)
     for extra in ([], ["--dry-run"]):  # a real run and a dry run alike: exit 2, nothing written
-        done = _cli(tmp_path, "fan", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"), "--no-estimate", *extra)
-        assert done.returncode == 2, done.stderr[-2000:]
-        assert done.stderr.count("\n") == 1 and "the plan holds 1 error (the ERROR lines above)" in done.stderr
-        assert "Emotion-FAN" not in done.stderr  # each error is said once, in the plan
-        assert done.stdout.count("init_trunk='emotion-fan'") == 1 and "ERROR      trunk of fan" in done.stdout
+        rc, out, err = _cli(tmp_path, monkeypatch, capsys, "fan", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"), *extra)
+        assert rc == 2, err[-2000:]
+        assert err.count("\n") == 1 and "the plan holds 1 error (the ERROR lines above)" in err
+        assert "Emotion-FAN" not in err  # each error is said once, in the plan
+        assert out.count("init_trunk='emotion-fan'") == 1 and "ERROR      trunk of fan" in out
+        assert "not timed (the plan holds errors)" in out  # no seconds spent timing a plan that cannot run
         assert not (tmp_path / "data").exists() and not (tmp_path / "runs").exists()
 
 
-def test_trunk_set_and_method_all_options_as_the_readme_says(tmp_path):
+def test_trunk_set_and_method_all_options_as_the_readme_says(tmp_path, monkeypatch, capsys):
     make_ckplus(tmp_path / "CK+", n_subjects=60)
-    done = _cli(tmp_path, "--method", "all", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"), "--trunk", "",
-                "--set", "epochs=3", "--set", "batch_size=5", "--dry-run", "--no-estimate")
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.count("3 epochs, batch 5") == 2 and done.stdout.count("random initialisation") == 2
-    done = _cli(tmp_path, "fan", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"), "--set", "epochz=3", "--dry-run")
-    assert done.returncode == 2 and "epochz" in done.stderr and not (tmp_path / "data").exists()
+    rc, out, err = _cli(tmp_path, monkeypatch, capsys, "--method", "all", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"),
+                        "--trunk", "", "--set", "epochs=3", "--set", "batch_size=5", "--dry-run", "--no-estimate")
+    assert rc == 0, err[-2000:]
+    assert out.count("3 epochs, batch 5") == 2 and out.count("random initialisation") == 2
+    rc, out, err = _cli(tmp_path, monkeypatch, capsys, "fan", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"),
+                        "--set", "epochz=3", "--dry-run")
+    assert rc == 2 and "epochz" in err and not (tmp_path / "data").exists()
     with pytest.raises(ValueError, match=r"--option init_trunk=… is a training config field.*--set init_trunk=… \(or --trunk\)"):
         reproduce("fan", "ckplus", tmp_path / "CK+", dry_run=True, options={"init_trunk": ""})
 
