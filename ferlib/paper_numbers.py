@@ -49,7 +49,7 @@ PAPERS = {
 
 PROTOCOL_10FOLD = "10-fold subject-independent cross-validation (mean over folds)"
 PROTOCOL_FAN_CK = "10 folds by subject ID (ascending, step 10), overall accuracy over the folds"
-PROTOCOL_AFEW = "train on AFEW 8.0 Train (773 clips), test on Val (383 clips)"
+PROTOCOL_AFEW = "train on AFEW 8.0 Train (773 clips), test on Val (381 clips in the public lists)"
 PROTOCOL_DFEW = "official 5-fold cross-validation (mean over folds)"
 PROTOCOL_FERV = "train → test split (31,088 / 7,847 clips)"
 PROTOCOL_MAFW = "official 5-fold cross-validation (mean over folds), 11 single-label classes"

@@ -69,7 +69,7 @@ def test_every_key_value_option_speaks_the_one_dialect():
     assert found["train"] == ["--model-set", "--protocol-arg", "--set"]
     assert found["cv"] == ["--model-set", "--protocol-arg", "--set"]
     assert found["ablate"] == ["--protocol-arg", "--set"] and found["evaluate"] == ["--protocol-arg"]
-    assert found["preprocess"] == ["--option"] and found["reproduce"] == ["--option"]
+    assert found["preprocess"] == ["--option"] and found["reproduce"] == ["--option", "--set"]
     common = ["--store", "s", "--out", "o"]
     for python, other in (("True", "true"), ("None", "null"), ("False", "FALSE")):
         argv = {

@@ -27,6 +27,8 @@ TO_OFFICIAL = {
 def official_layout(model: FAN, heads: bool = True) -> dict[str, torch.Tensor]:
     out = {}
     for key, value in model.state_dict().items():
+        if key.startswith("input_norm."):  # the official code has no input normalisation
+            continue
         prefix = next(p for p in TO_OFFICIAL if key.startswith(p))
         if not heads and not prefix.startswith("trunk."):
             continue

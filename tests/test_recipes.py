@@ -152,3 +152,15 @@ def test_fan_tests_every_frame_of_clips_of_different_lengths(tmp_path):
     short = int(np.where(ev.rows == 1)[0][0])
     assert ev.byproducts["frame_idx"][short].tolist() == [0, 1, 2, -1, -1]
     assert np.isnan(ev.byproducts["alpha"][short, 3:]).all() and np.isfinite(ev.byproducts["alpha"][short, :3]).all()
+
+
+def test_recipe_labels_name_their_true_source():
+    from ferlib.train.recipes import get_recipe
+
+    kp = get_recipe("kp_gcn_msa", "dfew")
+    assert kp.fields["input_size"] == 112 and kp.sources["input_size"].startswith("ferlib's choice")
+    assert "§4.3.5" in kp.sources["num_frames"]
+    assert "§IV-A" in get_recipe("fer_gcn", "ckplus").sources["protocol"]
+    official = get_recipe("fan", "afew", "official")
+    assert official.fields["fixed_draws"] is True and "once" in official.sources["fixed_draws"]
+    assert not get_recipe("fan", "afew").fields.get("fixed_draws", False)  # the text's recipe draws anew

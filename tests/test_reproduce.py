@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from ferlib.data.adapters import LayoutError
-from ferlib.reproduce import reproduce
+from ferlib.reproduce import PlanError, reproduce
 from ferlib.synth import SynthConfig, generate
 from ferlib.synth.export import export_layout
 from ferlib.train.recipes import RecipeError
@@ -33,23 +33,28 @@ def _lines(capsys) -> str:
 def test_dry_run_on_a_ckplus_tree_picks_each_methods_protocol(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     make_ckplus(tmp_path / "CK+", n_subjects=60)
-    assert reproduce("all", "ckplus", tmp_path / "CK+", dry_run=True, estimate=False) == {}
+    assert reproduce("all", "ckplus", tmp_path / "CK+", dry_run=True, estimate=False, init_trunk="") == {}
     out = _lines(capsys)
+    assert "dry run: nothing trained" in out
+    with pytest.raises(PlanError, match="2 errors"):  # the recipes' trunks are not in this machine's cache
+        reproduce("all", "ckplus", tmp_path / "CK+", dry_run=True, estimate=False)
+    out = _lines(capsys)
+    assert out.count("  ERROR      ") == 2 and out.count("init_trunk='emotion-fan'") == 1
     fan, fer_gcn = out.split("fer_gcn on ckplus")
     assert "fan on ckplus — recipe 'ckplus'" in fan and "fan_ckplus {'k': 10}" in fan and "lr 0.1" in fan
     assert "test all" in fan and "batch 48" in fan and "emotion-fan" in fan
     assert "subject_kfold {'k': 10}" in fer_gcn and "augmentation fer_gcn" in fer_gcn and "120 epochs" in fer_gcn
-    assert "dry run: nothing trained" in out
+    assert "dry run: nothing trained" not in out
     assert not (tmp_path / "runs").exists() and not (tmp_path / "data").exists()
 
 
 def test_dry_run_official_recipe_and_dfew_folds(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     make_ckplus(tmp_path / "CK+", n_subjects=60)
-    reproduce("fan", "ckplus", tmp_path / "CK+", dry_run=True, recipe="official", estimate=False)
+    reproduce("fan", "ckplus", tmp_path / "CK+", dry_run=True, recipe="official", estimate=False, init_trunk="")
     assert "recipe 'ckplus:official'" in _lines(capsys)
     make_dfew(tmp_path / "DFEW", n=20)
-    reproduce("all", "dfew", tmp_path / "DFEW", dry_run=True, estimate=False)
+    reproduce("all", "dfew", tmp_path / "DFEW", dry_run=True, estimate=False, init_trunk="")
     out = _lines(capsys)
     assert "kp_gcn_msa on dfew" in out and "official_folds {'column': 'fold'}" in out and "folds      5 run" in out
     assert "batch 64" in out and "80 epochs" in out and "tsn / test tsn" in out
@@ -108,3 +113,62 @@ def test_smoke_on_the_london_set_through_the_command_line(fixtures_dir, tmp_path
     assert "stgcn on london — recipe 'demo'" in done.stdout and "estimate" in done.stdout
     assert "no paper reports stgcn on london" in done.stdout
     assert (tmp_path / "figures" / "reproduce" / "london" / "stgcn_full_smoke_folds.png").is_file()
+
+
+def _cli(tmp_path, monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    """``python -m ferlib reproduce ARGS`` in ``tmp_path`` (in this process): exit status, stdout, stderr."""
+    from ferlib.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    rc = main(["reproduce", *args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_a_missing_trunk_stops_a_real_run_before_preprocessing(tmp_path, monkeypatch, capsys):
+    make_ckplus(tmp_path / "CK+", n_subjects=60)
+    for extra in ([], ["--dry-run"]):  # a real run and a dry run alike: exit 2, nothing written
+        rc, out, err = _cli(tmp_path, monkeypatch, capsys, "fan", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"), *extra)
+        assert rc == 2, err[-2000:]
+        assert err.count("\n") == 1 and "the plan holds 1 error (the ERROR lines above)" in err
+        assert "Emotion-FAN" not in err  # each error is said once, in the plan
+        assert out.count("init_trunk='emotion-fan'") == 1 and "ERROR      trunk of fan" in out
+        assert "not timed (the plan holds errors)" in out  # no seconds spent timing a plan that cannot run
+        assert not (tmp_path / "data").exists() and not (tmp_path / "runs").exists()
+
+
+def test_trunk_set_and_method_all_options_as_the_readme_says(tmp_path, monkeypatch, capsys):
+    make_ckplus(tmp_path / "CK+", n_subjects=60)
+    rc, out, err = _cli(tmp_path, monkeypatch, capsys, "--method", "all", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"),
+                        "--trunk", "", "--set", "epochs=3", "--set", "batch_size=5", "--dry-run", "--no-estimate")
+    assert rc == 0, err[-2000:]
+    assert out.count("3 epochs, batch 5") == 2 and out.count("random initialisation") == 2
+    rc, out, err = _cli(tmp_path, monkeypatch, capsys, "fan", "--dataset", "ckplus", "--root", str(tmp_path / "CK+"),
+                        "--set", "epochz=3", "--dry-run")
+    assert rc == 2 and "epochz" in err and not (tmp_path / "data").exists()
+    with pytest.raises(ValueError, match=r"--option init_trunk=… is a training config field.*--set init_trunk=… \(or --trunk\)"):
+        reproduce("fan", "ckplus", tmp_path / "CK+", dry_run=True, options={"init_trunk": ""})
+
+
+def test_the_estimate_is_a_median_of_timed_steps_with_its_spread():
+    from ferlib.reproduce import time_one_step
+    from ferlib.train.config import resolve_config
+
+    cfg = resolve_config("fan", "demo", recipe="demo")
+    median, (lo, hi), how = time_one_step(cfg, 7, steps=3)
+    assert 0 < lo <= median <= hi and "median of 3 timed steps" in how
+
+
+def test_the_disk_estimate_counts_frames_without_decoding_and_a_full_disk_is_an_error(tmp_path):
+    from ferlib.data.adapters import load_index
+    from ferlib.reproduce import FRAME_OVERHEAD, check_disk, estimate_store_bytes
+    from replicas import make_afew
+
+    make_afew(tmp_path / "AFEW", "distributed")  # 12 clips, 3-frame AVIs
+    make_afew(tmp_path / "FAN", "emotion_fan")  # 12 clips, 2-frame JPEG folders
+    assert estimate_store_bytes(load_index("afew", tmp_path / "AFEW"), 64) == 12 * 3 * (64 * 64 * 3 + FRAME_OVERHEAD)
+    assert estimate_store_bytes(load_index("afew", tmp_path / "FAN"), 32) == 12 * 2 * (32 * 32 * 3 + FRAME_OVERHEAD)
+    assert check_disk(tmp_path / "new" / "store", 1) is None
+    error = check_disk(tmp_path / "new" / "store", 1 << 60)
+    assert error.startswith(f"disk: the store {tmp_path / 'new' / 'store'} needs about") and "GiB free" in error

@@ -29,7 +29,17 @@ def test_train_then_evaluate(tiny, tmp_path, capsys):
     assert main(["evaluate", "--store", str(tiny), "--out", str(tmp_path / "ev"), "--checkpoint", str(out / "best.pt"),
                  "--fold", "fold02", "--protocol-arg", "k=3"]) == 0
     ev = json.loads((tmp_path / "ev" / "metrics.json").read_text())
-    assert ev["accuracy"] == m["accuracy"] and ev["n"] == m["n"]
+    assert ev["accuracy"] == m["accuracy"] and ev["n"] == m["n"] and ev["n_seen_in_training"] == 0
+    split = json.loads((out / "split.json").read_text())  # the run records the clips it trained and selected on
+    seen = len(split["train"]) + len(split["val"])
+    assert split["name"] == "fold02" and seen > 0 and not set(split["test"]) & set(split["train"] + split["val"])
+    capsys.readouterr()
+    from ferlib.train.guards import TrainedClipsWarning
+
+    with pytest.warns(TrainedClipsWarning, match=rf"{seen} of the {seen + len(split['test'])} clips evaluated"):
+        assert main(["evaluate", "--store", str(tiny), "--out", str(tmp_path / "all"), "--checkpoint", str(out / "best.pt")]) == 0
+    assert f"ferlib: warning: {seen} of the" in capsys.readouterr().out
+    assert json.loads((tmp_path / "all" / "metrics.json").read_text())["n_seen_in_training"] == seen
 
 
 def test_cv_and_ablate(tiny, tmp_path, capsys):

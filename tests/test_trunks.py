@@ -28,10 +28,10 @@ from ferlib.train.config import resolve_config
 
 
 def weights_enum(url: str) -> WeightsEnum:
-    """A torchvision weight enum member whose file lives at ``url``."""
+    """A torchvision weight enum member whose file lives at ``url``, with ImageNet's transforms."""
 
     class LocalWeights(WeightsEnum):
-        V1 = Weights(url=url, transforms=lambda: None, meta={})
+        V1 = Weights(url=url, transforms=torchvision.models.ResNet18_Weights.IMAGENET1K_V1.transforms, meta={})
 
     return LocalWeights.V1
 
@@ -176,6 +176,46 @@ def test_imagenet_resnet18_loads_into_every_resnet_method(hub, resnet_remote, re
         with torch.no_grad():
             torch.testing.assert_close(model.trunk(X), reference(X))  # the trunk is torchvision's network
     assert json.loads(json.dumps(report.to_dict()))["loaded"] == report.loaded and "seconds" not in report.to_dict()
+
+
+def test_imagenet_trunk_features_equal_torchvision_fed_through_its_weights_transforms(
+        hub, resnet_remote, resnet_state, monkeypatch):
+    """ferlib's model takes [0, 1] pixels and normalises inside: its ImageNet ResNet-18 features of
+    an image equal torchvision's network fed the image through ``weights.transforms()``."""
+    weights = weights_enum(resnet_remote.as_uri())
+    monkeypatch.setitem(trunks.IMAGENET_WEIGHTS, "resnet18", weights)
+    model = build_model("cnn_mean", "paper", num_classes=7).eval()
+    report = load_trunk(model, "imagenet", progress=False)
+    assert report.input_mean == pytest.approx([0.485, 0.456, 0.406]) and report.input_std == pytest.approx([0.229, 0.224, 0.225])
+    net = torchvision.models.resnet18(weights=None)
+    net.load_state_dict(resnet_state)
+    net.fc = nn.Identity()
+    net.eval()
+    image = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(3))  # resize 256 keeps it; crop 224
+    preset = weights.transforms()
+    crop = image[..., 16:240, 16:240]
+    with torch.no_grad():
+        theirs = net(preset(image))
+        _, extras = model(crop.unsqueeze(1))  # (B, T=1, 3, 224, 224) in [0, 1]
+        unnormalised = net(crop)
+    assert (extras["embedding"] - theirs).abs().max() <= 1e-5
+    assert (extras["embedding"] - unnormalised).abs().max() > 1e-2  # without the normalisation they differ
+    fan = build_model("fan", "paper", num_classes=7)
+    load_trunk(fan, "imagenet", progress=False)
+    assert fan.input_norm.values()[1] == pytest.approx([0.229, 0.224, 0.225])
+    load_trunk(fan, "", progress=False)  # random weights: no normalisation
+    assert fan.input_norm.values() == ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+
+
+def test_normalisation_travels_in_state_dicts_and_old_ones_load_as_identity():
+    model = build_model("cnn_mean", "demo", num_classes=7)
+    model.input_norm.set([0.5, 0.4, 0.3], [0.2, 0.2, 0.2])
+    again = build_model("cnn_mean", "demo", num_classes=7)
+    again.load_state_dict(model.state_dict())
+    assert again.input_norm.values() == model.input_norm.values()
+    old = {k: v for k, v in model.state_dict().items() if not k.startswith("input_norm.")}
+    again.load_state_dict(old)  # strict: a checkpoint made before the buffers existed still loads
+    assert again.input_norm.values() == ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
 
 
 def test_imagenet_resnet18_into_kp_gcn_msa_reports_attention_missing(hub, resnet_remote, resnet_state, monkeypatch):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -46,6 +46,9 @@ class ClipIndex:
     df: pd.DataFrame
     classes: tuple[str, ...]
     dataset: str = ""
+    #: clips the adapter found but could not label, one dict each (``source``, ``reason``); they are
+    #: not rows of ``df``, and preprocessing lists them in the store's ``left_out.csv``
+    left_out: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.classes = tuple(self.classes)

@@ -5,6 +5,8 @@ Layout (format version 1)::
     <root>/
       store.json              {"format": "ferlib-clipstore", "version": 1, "dataset", "classes"}
       failures.csv            clips that could not be stored: clip_id, source, reason
+      left_out.csv            clips the adapter found but could not label: clip_id, source, reason
+                              (written by preprocessing; absent when there are none)
       clips/<clip_id>/
         frames.npy            uint8   (T, H, W, 3)  RGB
         landmarks.npy         float32 (T, 68, 2)    (x, y) in pixels of the stored frames

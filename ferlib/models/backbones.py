@@ -41,6 +41,47 @@ class Backbone:
     out_channels: int
 
 
+class InputNormalisation(nn.Module):
+    """``(x - mean) / std`` per colour channel on frames ``(..., 3, H, W)`` in [0, 1]: the input
+    normalisation the trunk's weights were trained with, applied inside the model so that every
+    path (training, evaluation, Grad-CAM, transfer) feeds the trunk what it expects.
+
+    Identity (mean 0, std 1) until :func:`ferlib.models.trunks.load_trunk` sets it from the trunk
+    source (torchvision weights: their ``transforms()`` mean/std; Emotion-FAN: none, as its code
+    feeds ``ToTensor()`` output). The buffers travel inside checkpoints; a checkpoint made before
+    they existed loads as identity, which is what its model was trained with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(3, 1, 1))
+        self.register_buffer("std", torch.ones(3, 1, 1))
+        self.identity = True  # skip the arithmetic (and accept any channel count) while it is identity
+
+    def set(self, mean: list[float] | tuple[float, ...], std: list[float] | tuple[float, ...]) -> None:
+        """Use ``mean``/``std`` (three values each, for [0, 1] pixels)."""
+        self.mean.copy_(torch.as_tensor(mean, dtype=self.mean.dtype).view(3, 1, 1))
+        self.std.copy_(torch.as_tensor(std, dtype=self.std.dtype).view(3, 1, 1))
+        self._update()
+
+    def _update(self) -> None:
+        self.identity = bool((self.mean == 0).all() and (self.std == 1).all())
+
+    def values(self) -> tuple[list[float], list[float]]:
+        """``(mean, std)`` as lists."""
+        return self.mean.flatten().tolist(), self.std.flatten().tolist()
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return frames if self.identity else (frames - self.mean) / self.std
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:  # noqa: ANN001 - torch's signature
+        for name in ("mean", "std"):  # a checkpoint without them: identity, as its model was trained
+            state_dict.setdefault(prefix + name, torch.zeros(3, 1, 1) if name == "mean" else torch.ones(3, 1, 1))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        self._update()
+
+
 #: environment switch that forbids downloads (``1``, ``true``, ``yes`` or ``on``), in the spirit of
 #: ``HF_HUB_OFFLINE``: files must then already be in torch's hub cache
 OFFLINE_ENV = "FERLIB_OFFLINE"

@@ -35,7 +35,7 @@ import torchvision
 from torch import nn
 from torchvision.models.video.resnet import BasicBlock, Conv3DSimple
 
-from ferlib.models.backbones import build_backbone, load_torchvision_weights
+from ferlib.models.backbones import InputNormalisation, build_backbone, load_torchvision_weights
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.registry import DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Size, cite, register
 
@@ -94,6 +94,7 @@ class FrameCNN(FERModel):
             raise ValueError(f"score_fusion must be 'mean_probs' or 'mean_logits', got {score_fusion!r}")
         net = build_backbone(backbone, weights, **(backbone_kwargs or {}))
         self.trunk = net.trunk
+        self.input_norm = InputNormalisation()
         self.pooling = pooling
         self.score_fusion = score_fusion
         self.dropout = nn.Dropout(dropout)
@@ -101,7 +102,7 @@ class FrameCNN(FERModel):
 
     def forward(self, clips: torch.Tensor) -> ModelOutput:
         b, t = self.check_clips(clips)
-        feats = frame_features(self.trunk, clips)  # (B, T, C')
+        feats = frame_features(self.trunk, self.input_norm(clips))  # (B, T, C')
         embedding = feats.mean(dim=1)
         extras = {"embedding": embedding, "frame_weights": _uniform(b, t, feats)}
         if self.pooling == "mean":
@@ -135,6 +136,7 @@ class RecurrentCNN(FERModel):
             raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}")
         net = build_backbone(backbone, weights, **(backbone_kwargs or {}))
         self.trunk = net.trunk
+        self.input_norm = InputNormalisation()
         self.readout = readout
         self.rnn = rnn_types[cell](
             net.out_channels, hidden_size, num_layers=num_layers, batch_first=True, bidirectional=bidirectional
@@ -144,7 +146,7 @@ class RecurrentCNN(FERModel):
 
     def forward(self, clips: torch.Tensor) -> ModelOutput:
         b, t = self.check_clips(clips)
-        feats = frame_features(self.trunk, clips)
+        feats = frame_features(self.trunk, self.input_norm(clips))
         out, state = self.rnn(feats)  # out (B, T, H·dirs)
         if self.readout == "mean":
             embedding = out.mean(dim=1)

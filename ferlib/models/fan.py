@@ -60,7 +60,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from ferlib.models.backbones import build_backbone
+from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.baselines import ScoreFusion, frame_features, fuse_frame_scores
 from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, Size, cite, register
@@ -99,6 +99,7 @@ class FAN(FERModel):
         net = build_backbone(backbone, weights, **(backbone_kwargs or {}))
         dim = net.out_channels
         self.trunk = net.trunk
+        self.input_norm = InputNormalisation()
         self.attention = attention
         self.official_eval = official_eval
         self.score_fusion = score_fusion
@@ -119,6 +120,7 @@ class FAN(FERModel):
 
     def forward(self, clips: torch.Tensor) -> ModelOutput:
         b, t = self.check_clips(clips)
+        clips = self.input_norm(clips)
         if self.bn_batches == "position" and self.training:
             # official code: one trunk pass (one BatchNorm batch of B frames) per frame position
             feats = torch.cat([frame_features(self.trunk, clips[:, i : i + 1]) for i in range(t)], dim=1)
@@ -232,7 +234,9 @@ SPEC = register(MethodSpec(
         "ckplus:official": {**_CK_TEXT, **_OFFICIAL,
                             **cite(_CODE + " (fan_ckplus_traintest.py)", lr=1e-2, span=0.6, fixed_draws=True)},
         "afew": _AFEW_TEXT,
-        "afew:official": {**_AFEW_TEXT, **_OFFICIAL, **cite(_CODE + " (fan_afew_traintest.py)", lr=4e-3)},
+        "afew:official": {**_AFEW_TEXT, **_OFFICIAL,
+                          **cite(_CODE + " (fan_afew_traintest.py; its loader draws the training frames once)", lr=4e-3,
+                                 fixed_draws=True)},
         "synth": {**_CK_TEXT, **cite("ferlib's choice: the CK+ recipe on the generated set",
                                       protocol=("subject_kfold", {"k": 10}))},
         "demo": {**DEMO_DEFAULTS, **DEMO_PRETRAINED, **cite(DEMO_CHOICE + ": 95 % on synth lab fold 1", lr=2e-3, epochs=10)},

@@ -52,7 +52,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from ferlib.models.backbones import build_backbone
+from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, Size, cite, register
 
@@ -136,6 +136,7 @@ class FERGCN(FERModel):
 
         net = build_backbone(backbone, weights, **(backbone_kwargs or {}))
         self.trunk = net.trunk
+        self.input_norm = InputNormalisation()
         embed: list[nn.Module] = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(net.out_channels, node_dim)]
         if node_activation:
             embed.append(nn.ReLU(inplace=True))
@@ -169,7 +170,7 @@ class FERGCN(FERModel):
                 f"{self.num_frames}x{self.num_frames}), got clips with T={t}; sample clips with the "
                 "'chronological' sampler of the same size or build the model with num_frames=T"
             )
-        maps = self.trunk(clips.flatten(0, 1))  # (B·N, C', h, w), one pass over all frames
+        maps = self.trunk(self.input_norm(clips.flatten(0, 1)))  # (B·N, C', h, w), one pass over all frames
         nodes = self.embed(maps).unflatten(0, (b, t))  # (B, N, d)
         for module in self.graph_modules:
             nodes = module(nodes, self.gcn_adjacency())
@@ -218,7 +219,7 @@ _PAPER = {
     **cite("ferlib's choice (the paper states no batch size)", batch_size=16),
     **cite("paper 000 §IV-B names no lr schedule", schedule="constant"),
 }
-_SUBJECT10 = cite("paper 000 §IV-C: 10-fold subject-independent CV", protocol=("subject_kfold", {"k": 10}))
+_SUBJECT10 = cite("paper 000 §IV-A: 10-fold subject-independent CV", protocol=("subject_kfold", {"k": 10}))
 
 SPEC = register(MethodSpec(
     name="fer_gcn",

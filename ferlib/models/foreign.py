@@ -157,9 +157,13 @@ def load_emotion_fan_state_dict(
             "(expected module.conv1.weight, module.layer1.0.conv1.weight, module.alpha.0.weight, ...)"
         )
     model.load_state_dict(mapped, strict=False)
+    norm = getattr(model, "input_norm", None)
+    if norm is not None:  # the official code feeds ToTensor() output unnormalised (its load.py)
+        norm.set([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
     report.loaded = sorted(mapped)
     report.missing = sorted(
         k for k in own if k not in mapped and k not in report.mismatched and not k.endswith("num_batches_tracked")
+        and not k.startswith("input_norm.")
     )
     return report
 

@@ -88,7 +88,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ferlib.models.backbones import build_backbone
+from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, Size, cite, register
 from ferlib.models.triplet_attention import TripletAttention, add_triplet_attention
@@ -421,6 +421,7 @@ class KPGCNMSA(FERModel):
             trunk = nn.Sequential(trunk, TripletAttention(**(triplet_kwargs or {})))
         #: per-frame CNN ``(N, 3, H, W) -> (N, C, h, w)`` including triplet attention (eq. 1)
         self.trunk = trunk
+        self.input_norm = InputNormalisation()
 
         self.keypoint_landmarks = tuple(int(i) for i in keypoint_landmarks)
         self.cheek_triangles = tuple(tuple(int(i) for i in tri) for tri in cheek_triangles)
@@ -450,7 +451,7 @@ class KPGCNMSA(FERModel):
         """Spatial part (eq. 1–4 and fusion): clips ``(B, T, 3, H, W)``, landmarks ``(B, T, 68, 2)``
         → frame tokens ``(B, T, D)`` and W_a ``(B, T, K)`` (None without the graph term)."""
         b, t = clips.shape[:2]
-        fmap = self.trunk(clips.flatten(0, 1))  # (N, C, h, w), eq. 1
+        fmap = self.trunk(self.input_norm(clips.flatten(0, 1)))  # (N, C, h, w), eq. 1
         n, _, h, w = fmap.shape
         with torch.no_grad():  # key-points and maps in float32 (pixel coordinates), then F's dtype
             lm = landmarks.flatten(0, 1).to(device=fmap.device, dtype=torch.float32)
@@ -602,11 +603,12 @@ _PAPER = {
     **cite(_TEXT, optimizer="adam", lr=1e-3, betas=[0.9, 0.99], schedule="step", milestones=[40, 60], gamma=0.1,
            epochs=80, batch_size=64),
     **cite("ferlib's choice (the paper states no weight decay)", weight_decay=0.0),
-    **cite("ferlib's choice: Former-DFER's 16-frame TSN sampling, the DFEW standard (paper 002 Sec. 4.5: 16 frames)",
+    **cite("ferlib's choice: Former-DFER's 16-frame TSN sampling, the DFEW standard (paper 002 §4.3.5: 16 frames)",
            sampler="tsn", num_frames=16, test_sampler="tsn"),
     **cite("ferlib's choice: Former-DFER's random-sized crop and flip (the paper states no augmentation)",
            augmentation="former_dfer"),
     **cite("ferlib's choice: ImageNet ResNet-18 (the paper does not say how its trunk starts)", init_trunk="imagenet"),
+    **cite("ferlib's choice: 112 px, Former-DFER's DFEW input (the paper states no input size)", input_size=112),
 }
 _FOLDS5 = cite("paper 002 §4.1: official 5-fold cross-validation", protocol=("official_folds", {"column": "fold"}))
 

@@ -31,6 +31,14 @@ expression dataset" (paper 004, sec. 3.1) → ``"emotion-fan"``; KP-GCN-MSA: not
 ``"imagenet"`` (ferlib's choice); the ``cnn_*`` baselines → ``"imagenet"``; ST-GCN and ``r3d_18``
 have no per-frame trunk → ``""``.
 
+Input normalisation: each source carries the pixel normalisation its weights were trained with,
+and :func:`load_trunk` sets it in the model's :class:`ferlib.models.backbones.InputNormalisation`
+(``model.input_norm``), so that the model still takes [0, 1] pixels and every path (training,
+evaluation, Grad-CAM, transfer) gets it: ``"imagenet"`` → the mean/std of the torchvision
+weights' ``transforms()``; ``"emotion-fan"`` → none (the official ``load.py`` feeds ``ToTensor()``
+output unnormalised); ``"synth-frames"``, ``""`` and files → none (a file does not say; ferlib's
+own files were trained on [0, 1] pixels).
+
 Rules: every file is read with ``torch.load(weights_only=True)`` (a file that pickles Python
 objects is refused, never executed); a classifier in the file (``fc``, ``classifier``, FAN's heads)
 is dropped and reported; triplet-attention modules of KP-GCN-MSA's trunk that the file lacks keep
@@ -58,8 +66,10 @@ from torchvision.models import WeightsEnum
 
 from ferlib.models.backbones import (
     OFFLINE_ENV,
+    InputNormalisation,
     cached_weights_path,
     fetch_torchvision_weights,
+    get_weights,
     hub_checkpoints_dir,
     is_offline,
     sha256_file,
@@ -112,6 +122,8 @@ class TrunkReport:
     dropped: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    input_mean: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    input_std: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
     seconds: float = 0.0  # wall time of the load (not in to_dict: a run's results stay reproducible)
 
     def to_dict(self) -> dict[str, Any]:
@@ -311,6 +323,24 @@ def _classifier_note(state: dict[str, torch.Tensor], dropped: list[str]) -> list
     return notes
 
 
+def source_normalisation(source: str, arch: str) -> tuple[list[float], list[float]]:
+    """``(mean, std)`` of [0, 1] pixels that the weights of ``source`` for ``arch`` were trained on
+    (see the module docstring): torchvision's ``weights.transforms()`` for ``"imagenet"``, else none."""
+    if source == IMAGENET and arch in IMAGENET_WEIGHTS:
+        t = get_weights(IMAGENET_WEIGHTS[arch]).transforms()
+        return [float(v) for v in t.mean], [float(v) for v in t.std]
+    return [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
+
+
+def _set_normalisation(model: nn.Module, mean: list[float], std: list[float]) -> None:
+    norm = getattr(model, "input_norm", None)
+    if isinstance(norm, InputNormalisation):
+        norm.set(mean, std)
+    elif (mean, std) != ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0]):
+        raise ValueError(f"{type(model).__name__} has no input_norm to apply the trunk's input normalisation "
+                         f"(mean {mean}, std {std})")
+
+
 def load_trunk(model: nn.Module, source: str | Path | None, progress: bool = True) -> TrunkReport:
     """Initialise ``model.trunk`` from ``source`` (see the module docstring) and report what happened.
 
@@ -329,6 +359,7 @@ def load_trunk(model: nn.Module, source: str | Path | None, progress: bool = Tru
         arch = trunk_architecture(trunk) if isinstance(trunk, nn.Module) else "none"
         note = ("no pretrained trunk asked for (init_trunk='')" if isinstance(trunk, nn.Module)
                 else f"{owner} has no per-frame CNN trunk")
+        _set_normalisation(model, *source_normalisation("", arch))
         return TrunkReport(source="", kind="random", architecture=arch, notes=[note], seconds=time.perf_counter() - t0)
     if not isinstance(trunk, nn.Module):
         raise ValueError(f"{owner} has no per-frame CNN trunk (model.trunk) to initialise from {source!r}; init_trunk "
@@ -361,17 +392,19 @@ def load_trunk(model: nn.Module, source: str | Path | None, progress: bool = Tru
                              f"depth {meta.get('depth') if meta else '?'}); {owner}'s trunk is {arch}")
     where = str(path)
     mapped, dropped, unfilled, fmt = _map_into_trunk(state, trunk, arch, fmt, where, owner)
+    mean, std = source_normalisation(kind, arch)
+    _set_normalisation(model, mean, std)
     trunk.load_state_dict(mapped, strict=False)
     notes = _classifier_note(state, dropped)
     if unfilled:
         notes.append(f"triplet attention: {len(unfilled)} tensors are not in the file and keep their initialisation")
     if kind == IMAGENET:
-        notes.append("torchvision's ImageNet weights were trained on mean/std-normalised pixels; ferlib's frame "
-                     "models take pixels in [0, 1]")
+        notes.append(f"input normalisation of {weights}'s transforms(), inside the model: mean {mean}, std {std}")
     return TrunkReport(
         source=source, kind=kind, architecture=arch, file=str(Path(path).resolve()), sha256=sha, format=fmt,
         weights=weights, loaded=sorted(f"trunk.{k}" for k in mapped), dropped=sorted(dropped),
-        missing=sorted(f"trunk.{k}" for k in unfilled), notes=notes, seconds=time.perf_counter() - t0,
+        missing=sorted(f"trunk.{k}" for k in unfilled), notes=notes, input_mean=mean, input_std=std,
+        seconds=time.perf_counter() - t0,
     )
 
 

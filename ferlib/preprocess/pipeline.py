@@ -19,6 +19,7 @@ Frames with no face are kept (box carried over from the nearest frame with a fac
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import math
 import multiprocessing
@@ -282,6 +283,26 @@ def adapter_protocol(dataset: str) -> tuple[str, dict[str, Any]] | None:
     return name, dict(kwargs)
 
 
+LEFT_OUT_CSV = "left_out.csv"
+
+
+def write_left_out(index: ClipIndex, store_dir: Path) -> Path | None:
+    """``<store>/left_out.csv`` (source, reason): the clips the adapter found but could not label
+    (``index.left_out``); an earlier list is replaced, and removed when there are none now."""
+    path = Path(store_dir) / LEFT_OUT_CSV
+    if not index.left_out:
+        path.unlink(missing_ok=True)
+        return None
+    tmp = path.with_name(f".{LEFT_OUT_CSV}.tmp")
+    keys = list(dict.fromkeys(k for row in index.left_out for k in row))
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(index.left_out)
+    os.replace(tmp, path)
+    return path
+
+
 def preprocess_index(
     index: ClipIndex,
     store_dir: str | Path,
@@ -301,7 +322,8 @@ def preprocess_index(
     ``source_root``: base folder for relative ``source`` paths. ``options``: any other
     :class:`PreprocessConfig` field (``threshold``, ``extend``, ``detect_max_side`` …).
     The index's optional integer columns ``frame_start``/``frame_stop`` select each clip's frames.
-    Returns a :class:`PreprocessSummary`; failed clips are listed in ``<store_dir>/failures.csv``.
+    Returns a :class:`PreprocessSummary`; failed clips are listed in ``<store_dir>/failures.csv``,
+    the clips the adapter could not label (``index.left_out``) in ``<store_dir>/left_out.csv``.
     """
     fields = {f.name for f in dataclasses.fields(PreprocessConfig)}
     unknown = sorted(set(options) - fields)
@@ -312,6 +334,7 @@ def preprocess_index(
     if config.predictor is not None:
         predictor_path(config.predictor)  # fail now, not once per clip
     store = ClipStore.create(store_dir, index.dataset or "unnamed", index.classes, adapter_protocol(index.dataset))
+    write_left_out(index, store.root)
     removed = store.remove_stale_tmp()
     summary = PreprocessSummary(store=store.root, total=len(index))
     started = time.perf_counter()

@@ -152,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
                 splits = get_protocol(protocol, store.index(), **pkw)
                 rows = _pick(splits, _fold(args.fold)).test
             m = evaluate(args.checkpoint, store, rows=rows, out_dir=args.out)
-            keys = ("accuracy", "uar", "n", "unmatched_data_classes", "unmatched_checkpoint_classes", "n_left_out")
+            keys = ("accuracy", "uar", "n", "unmatched_data_classes", "unmatched_checkpoint_classes", "n_left_out",
+                    "n_seen_in_training")
             print(json.dumps({k: m[k] for k in keys if k in m}))
             return 0
         if cmd == "train":

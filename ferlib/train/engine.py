@@ -62,8 +62,8 @@ from ferlib.train.config import TrainConfig
 from ferlib.models.registry import build_model, model_inputs
 from ferlib.models.trunks import load_trunk, trunk_plan
 from ferlib.train.classmap import Relabeled, match_classes, to_data_classes
-from ferlib.train.guards import (STORE_RECORD, RunDirError, check_out_path, check_store_record, store_record,
-                                 warn_small_test_fold, write_json)
+from ferlib.train.guards import (SPLIT_RECORD, STORE_RECORD, RunDirError, check_out_path, check_store_record,
+                                 split_record, store_record, warn_small_test_fold, warn_trained_clips, write_json)
 from ferlib.train.metrics import summarize
 from ferlib.progress import progress_bar
 from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
@@ -336,7 +336,8 @@ def check_starting_points(cfg: TrainConfig, model: nn.Module) -> None:
     if cfg.init_trunk:
         plan = trunk_plan(cfg.init_trunk, model, cfg.size)
         if plan["status"] == "error":
-            raise FileNotFoundError(f"init_trunk={cfg.init_trunk!r}: {plan['message']}")
+            msg = plan["message"]  # named once: some messages already start with the source
+            raise FileNotFoundError(msg if msg.startswith("init_trunk=") else f"init_trunk={cfg.init_trunk!r}: {msg}")
     if cfg.init_from and not Path(cfg.init_from).is_file():
         raise FileNotFoundError(f"init_from={cfg.init_from!r}: no such checkpoint file (a ferlib best.pt or last.pt)")
 
@@ -445,6 +446,8 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.size}) writing {out.resolve()}", flush=True)
     device = choose_device(cfg)
     split = _split_indices(index, split, cfg)
+    if ctx.is_main:
+        write_json(out / SPLIT_RECORD, split_record(index, split))  # evaluate warns on clips the run has seen
     if ctx.is_main:  # rank 0 first: it makes / downloads the file once, the others then read it
         trunk_report = load_trunk(model, cfg.init_trunk, progress=cfg.progress)
         write_json(out / "trunk.json", trunk_report.to_dict())
@@ -630,6 +633,7 @@ def evaluate(checkpoint: str | Path, store: ClipStore, rows: np.ndarray | None =
     if len(sub) == 0:
         raise ValueError(f"no clip to evaluate: the chosen clips of {store.root} are all of classes {checkpoint} does not know "
                          f"(it knows {trained})")
+    n_seen = warn_trained_clips(checkpoint, store, sub.clip_ids)
     ds: Any = make_dataset(store, sub, cfg, False)
     identity = trained == list(store.classes)
     if not identity:
@@ -641,7 +645,8 @@ def evaluate(checkpoint: str | Path, store: ClipStore, rows: np.ndarray | None =
     pos = np.full(len(store.classes), -1)
     pos[shared] = np.arange(len(shared))
     metrics = summarize(pos[ev.y_true], pos[ev.y_pred], [store.classes[d] for d in shared])
-    metrics.update(method=cfg.method, variant=cfg.variant, checkpoint=str(checkpoint), epoch=int(ckpt["epoch"]))
+    metrics.update(method=cfg.method, variant=cfg.variant, checkpoint=str(checkpoint), epoch=int(ckpt["epoch"]),
+                   n_seen_in_training=n_seen)
     if not identity:
         metrics.update(
             checkpoint_classes=trained,

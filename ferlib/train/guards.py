@@ -29,6 +29,8 @@ from ferlib.data.protocols import Split
 from ferlib.data.store import ClipStore
 
 STORE_RECORD = "store.json"
+#: a run folder's record of the clips it trained, validated and tested on (clip ids)
+SPLIT_RECORD = "split.json"
 MIN_TEST_CLIPS_PER_CLASS = 5
 
 
@@ -107,6 +109,48 @@ def check_store_record(out: str | Path, record: dict[str, Any], store: ClipStore
         raise RunDirError(f"{out} holds a run whose results do not fit the clip store {_describe(record)} (other classes "
                           "or test clips) and records no store; choose another output folder (or delete that one to retrain)")
     write_json(path, record)
+
+
+# --------------------------------------------------------------------------- clips a checkpoint has seen
+
+class TrainedClipsWarning(UserWarning):
+    """Evaluation clips include clips the checkpoint was trained (or selected) on."""
+
+
+def split_record(index: ClipIndex, split: Split) -> dict[str, Any]:
+    """``split.json`` of a run folder: the split's name and the clip ids of train, val and test."""
+    ids = np.asarray(index.clip_ids, dtype=object)
+    return {"name": split.name, **{part: ids[np.asarray(getattr(split, part), dtype=int)].tolist()
+                                   for part in ("train", "val", "test")}}
+
+
+def clips_seen_in_training(checkpoint: str | Path, store: ClipStore, clip_ids: list[str]) -> int:
+    """How many of ``clip_ids`` (clips of ``store`` about to be evaluated) the run of ``checkpoint``
+    trained or selected its epoch on: read from the run folder's ``store.json`` (same data set) and
+    ``split.json``; 0 when the run records neither (made elsewhere, or before they existed)."""
+    run = Path(checkpoint).parent
+    try:
+        record = json.loads((run / STORE_RECORD).read_text())
+        split = json.loads((run / SPLIT_RECORD).read_text())
+    except (OSError, ValueError):
+        return 0
+    if record.get("dataset") != store.dataset:
+        return 0
+    seen = set(split.get("train", [])) | set(split.get("val", []))
+    return sum(1 for c in clip_ids if c in seen)
+
+
+def warn_trained_clips(checkpoint: str | Path, store: ClipStore, clip_ids: list[str]) -> int:
+    """Warn (``TrainedClipsWarning`` + a printed line) when :func:`clips_seen_in_training` finds any;
+    returns the count."""
+    n = clips_seen_in_training(checkpoint, store, clip_ids)
+    if n:
+        msg = (f"{n} of the {len(clip_ids)} clips evaluated from {store.root} were in the training or validation "
+               f"split of {Path(checkpoint).parent} ({SPLIT_RECORD}): its score on them is not a test score; pass "
+               "--fold to evaluate the run's test clips only")
+        warnings.warn(msg, TrainedClipsWarning, stacklevel=2)
+        print(f"ferlib: warning: {msg}", flush=True)
+    return n
 
 
 # --------------------------------------------------------------------------- small test folds

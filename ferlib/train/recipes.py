@@ -37,9 +37,9 @@ from ferlib.train.config import TrainConfig
 #: each data set's own protocol (the adapter's), used by recipes that do not set one; the
 #: generated set uses 5 subject folds (30 subjects: 6 per test fold)
 DATASET_PROTOCOLS: dict[str, tuple[tuple[str, dict[str, Any]], str]] = {
-    "ckplus": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN 000 §IV-C)"),
-    "oulu": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN 000 §IV-C)"),
-    "mmi": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN 000 §IV-C)"),
+    "ckplus": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN 000 §IV-A)"),
+    "oulu": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN 000 §IV-A)"),
+    "mmi": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN 000 §IV-A)"),
     "afew": (("train_test", {"train": "train", "test": "val"}), "AFEW 8.0 Train → Val (test labels unpublished)"),
     "dfew": (("official_folds", {"column": "fold"}), "DFEW's official 5 folds"),
     "mafw": (("official_folds", {"column": "fold"}), "MAFW's official 5 folds"),

@@ -2,8 +2,14 @@
 
 Layout as distributed (AFEW 7.0 / 8.0)::
 
-    <root>/Train/Angry/000046280.avi …
-    <root>/Val/Happy/000149120.avi …
+    <root>/Train_AFEW/Angry/000046280.avi …      (the zips unpack to Train_AFEW / Val_AFEW; also Train / Val)
+    <root>/Val_AFEW/Happy/000149120.avi …
+
+and the renamed copies the field's best-known code expects, detected without options:
+``train`` / ``validation`` (Former-DFER) and ``train_afew`` / ``val_afew`` (Emotion-FAN, frame
+folders). Folders of the distribution that are not expressions — an unzipped
+``AlignedFaces_LBPTOP_Points`` (EmotiW's aligned faces and LBP-TOP features) inside a split
+folder — are ignored (:data:`IGNORED_DIRS`).
 
 Expression folders: Angry, Disgust, Fear, Happy, Neutral, Sad, Surprise (any common spelling; an
 unknown folder raises naming it). A clip is a video file or, for copies already turned into
@@ -43,7 +49,12 @@ from ferlib.data.index import ClipIndex, safe_clip_id
 AFEW_CLASSES: tuple[str, ...] = DFER7
 
 
-SPLIT_DIRS: dict[str, tuple[str, ...]] = {"train": ("Train", "Train_AFEW", "train"), "val": ("Val", "Val_AFEW", "val")}
+SPLIT_DIRS: dict[str, tuple[str, ...]] = {
+    "train": ("Train", "Train_AFEW", "train", "train_afew"),
+    "val": ("Val", "Val_AFEW", "val", "validation", "Validation", "val_afew"),
+}
+#: folders inside a split folder that are not expressions (matched by name prefix, any case)
+IGNORED_DIRS: tuple[str, ...] = ("alignedfaces_lbptop_points", "__macosx")
 
 
 def afew_index(root: Path, split_dirs: Mapping[str, str] | None = None) -> ClipIndex:
@@ -72,7 +83,8 @@ def afew_index(root: Path, split_dirs: Mapping[str, str] | None = None) -> ClipI
     for split, split_root in roots.items():
         if split_root is None:
             continue
-        for emo_dir in sorted(p for p in split_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for emo_dir in sorted(p for p in split_root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                              and not p.name.lower().startswith(IGNORED_DIRS)):
             label = name_to_class(emo_dir.name, AFEW_CLASSES, f"expression folder {emo_dir}")
             for clip in clip_sources(emo_dir):
                 clip_id = safe_clip_id(f"{split}_{emo_dir.name}_{clip.stem if clip.is_file() else clip.name}")
@@ -87,5 +99,5 @@ ADAPTER = Adapter(
     classes=AFEW_CLASSES,
     protocol=("train_test", {"train": "train", "test": "val"}),
     builder=afew_index,
-    description="AFEW 8.0: movie clips, 7 classes with neutral; Train (773) → Val (383)",
+    description="AFEW 8.0: movie clips, 7 classes with neutral; Train (773) → Val (381)",
 )

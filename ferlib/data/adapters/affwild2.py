@@ -1,10 +1,18 @@
 """Aff-Wild2 (ABAW expression track): per-frame labels cut into fixed windows of one label.
 
-Layout as distributed (ABAW 2–6)::
+Layout as distributed (ABAW 2)::
 
     <root>/cropped_aligned/<video>/00001.jpg …              aligned faces, numbered from 1
     <root>/EXPR_Set/Train_Set/<video>.txt                   per-frame labels
     <root>/EXPR_Set/Validation_Set/<video>.txt
+
+and the other releases, detected without options: ABAW 3–5 put the labels in
+``annotations/EXPR_Classification_Challenge/{Train_Set,Validation_Set}/``; ABAW 1 names the
+training split ``Training_Set`` (``annotations/EXPR_Set/Training_Set/``) and unpacks the faces one
+level deeper, ``cropped_aligned/cropped_aligned/<video>/``. The label folder is the first of
+:data:`ANNOTATION_DIRS` holding a training split, each split folder the first of
+:data:`SPLIT_DIRS` there, the frame folder the first of :data:`FRAMES_DIRS` (``annotation_dir``,
+``split_dirs`` and ``frames_dir`` override them).
 
 Label files: a header line naming the classes
 (``Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise,Other``), then one integer a line: line
@@ -55,9 +63,16 @@ ANNOTATION_DIRS: tuple[str, ...] = (
     "annotations/EXPR_Set",
     "Annotations/EXPR_Set",
     "EXPR_Classification_Challenge",
+    "annotations/EXPR_Classification_Challenge",
+    "Annotations/EXPR_Classification_Challenge",
     "EXPR_Recognition_Challenge",
+    "annotations/EXPR_Recognition_Challenge",
     "Annotations/EXPR_Recognition_Challenge",
 )
+#: split folder names of the releases (ABAW 1 says Training_Set)
+SPLIT_DIRS: dict[str, tuple[str, ...]] = {"train": ("Train_Set", "Training_Set"), "val": ("Validation_Set",)}
+#: face frame folders of the releases (ABAW 1 unpacks one level deeper)
+FRAMES_DIRS: tuple[str, ...] = ("cropped_aligned/cropped_aligned", "cropped_aligned")
 
 
 def _class_name(name: str) -> str:
@@ -119,7 +134,7 @@ def _frame_numbers(folder: Path) -> np.ndarray:
 
 def affwild2_index(
     root: Path,
-    frames_dir: str = "cropped_aligned",
+    frames_dir: str | None = None,
     annotation_dir: str | None = None,
     split_dirs: Mapping[str, str] | None = None,
     classes: Sequence[str] = AFFWILD2_CLASSES,
@@ -133,13 +148,20 @@ def affwild2_index(
         raise ValueError(f"window and stride must be positive, got window={window}, stride={stride}")
     stride = window if stride is None else stride
     classes = tuple(canonical_class(c) for c in classes)
-    split_dirs = dict(split_dirs or {"train": "Train_Set", "val": "Validation_Set"})
-    frames_root = require_dir(root / frames_dir, "Aff-Wild2's face frames (<root>/cropped_aligned/<video>/*.jpg)")
-    first_split = next(iter(split_dirs.values()))
+    if frames_dir is None:
+        frames_root = first_existing(root, FRAMES_DIRS, "Aff-Wild2's face frames (<root>/cropped_aligned/<video>/*.jpg)",
+                                     override="frames_dir")
+    else:
+        frames_root = require_dir(root / frames_dir, "Aff-Wild2's face frames (<root>/cropped_aligned/<video>/*.jpg)")
+    firsts = [split_dirs[next(iter(split_dirs))]] if split_dirs else list(SPLIT_DIRS["train"])
     if annotation_dir is None:
-        ann_root = first_existing(root, [f"{d}/{first_split}" for d in ANNOTATION_DIRS], "Aff-Wild2's expression labels", override="annotation_dir").parent
+        ann_root = first_existing(root, [f"{d}/{f}" for d in ANNOTATION_DIRS for f in firsts],
+                                  "Aff-Wild2's expression labels", override="annotation_dir").parent
     else:
         ann_root = require_dir(root / annotation_dir, "Aff-Wild2's expression label folder")
+    if not split_dirs:
+        split_dirs = {split: next((n for n in names if (ann_root / n).is_dir()), names[0]) for split, names in SPLIT_DIRS.items()}
+    split_dirs = dict(split_dirs)
     records, missing, total = [], [], 0
     for split, rel in split_dirs.items():
         folder = require_dir(ann_root / rel, f"the Aff-Wild2 {split} labels (<annotations>/{rel}/<video>.txt)")

@@ -14,11 +14,17 @@ Conventions every builder follows:
   expected layout is not there the builder raises :class:`LayoutError` (a ``FileNotFoundError``)
   that names the path or glob it expected and lists what it found instead.
 * A label value the adapter does not know raises :class:`LabelError` (a ``ValueError``) naming
-  the file and the value. Nothing is skipped silently except what the module docstring says.
+  the file and the value — or, where the module docstring says so (a clip that cannot be labelled
+  in a data set that has such clips), the clip is left out: :func:`build_index` records it in
+  ``ClipIndex.left_out`` (source and reason), :meth:`Adapter.index` warns with the count and
+  preprocessing lists them in the store's ``left_out.csv``. Nothing is skipped silently.
+* Options that take a function (``parse=``) also take its ``"module:function"`` name, so that
+  every option can be given on the command line (:func:`resolve_callable`).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import warnings
@@ -44,6 +50,26 @@ class LayoutError(FileNotFoundError):
 
 class LabelError(ValueError):
     """A label file holds a value the adapter does not know."""
+
+
+class LeftOutWarning(UserWarning):
+    """Clips an adapter found but could not label were left out of the index (``ClipIndex.left_out``)."""
+
+
+def resolve_callable(value: Any, option: str) -> Any:
+    """``value`` itself, or the function a ``"package.module:function"`` text names (the command
+    line's form of an option that takes a function); a name that does not resolve raises naming it."""
+    if value is None or callable(value):
+        return value
+    text = str(value)
+    module, _, name = text.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), name) if module and name else None
+    except (ImportError, AttributeError):
+        found = None
+    if not callable(found):
+        raise ValueError(f"{option}={text!r}: expected a function or its name 'package.module:function'")
+    return found
 
 
 # -- the adapter record -------------------------------------------------------------------
@@ -78,6 +104,11 @@ class Adapter:
             raise LayoutError(f"{self.name}: data-set root {root_path} is not a folder; {found_near(root_path)}")
         index = self.builder(root_path.resolve(), **overrides)
         index.dataset = self.name
+        if index.left_out:
+            reasons = sorted({str(r.get("reason", "")) for r in index.left_out})
+            warnings.warn(f"{self.name}: {len(index.left_out)} clip(s) under {root_path} cannot be labelled and are left "
+                          f"out ({'; '.join(reasons[:3])}{' …' if len(reasons) > 3 else ''}); preprocessing lists them in "
+                          "the store's left_out.csv", LeftOutWarning, stacklevel=3)
         return index
 
     def splits(self, index: ClipIndex, protocol: str | None = None, **kwargs: Any) -> list[Split]:
@@ -252,11 +283,14 @@ def name_to_class(name: str, classes: Sequence[str], where: str) -> str:
     return canon
 
 
-def build_index(records: list[dict], classes: Sequence[str], dataset: str, where: Path) -> ClipIndex:
-    """A :class:`ClipIndex` from records holding ``label_name``; an empty list raises naming ``where``,
-    and so do two records with one ``clip_id`` (naming their sources)."""
+def build_index(records: list[dict], classes: Sequence[str], dataset: str, where: Path,
+                left_out: Sequence[dict] = ()) -> ClipIndex:
+    """A :class:`ClipIndex` from records holding ``label_name``, with the clips that could not be
+    labelled in ``left_out`` (dicts with ``source`` and ``reason``); an empty list raises naming
+    ``where`` (and the left-out clips' reasons), and so do two records with one ``clip_id``."""
     if not records:
-        raise LayoutError(f"{dataset}: no labelled clips found under {where}; {found_near(where)}")
+        why = f"; {len(left_out)} clip(s) could not be labelled, e.g. {dict(left_out[0])}" if left_out else ""
+        raise LayoutError(f"{dataset}: no labelled clips found under {where}; {found_near(where)}{why}")
     sources: dict[str, list[str]] = {}
     for rec in records:
         sources.setdefault(str(rec["clip_id"]), []).append(str(rec.get("source", "?")))
@@ -265,7 +299,9 @@ def build_index(records: list[dict], classes: Sequence[str], dataset: str, where
         shown = "; ".join(f"{cid!r} from {src}" for cid, src in list(clashes.items())[:5])
         raise LayoutError(f"{dataset}: {len(clashes)} clip id(s) stand for more than one clip under {where}: {shown}. "
                           "Rename one of each or index them separately")
-    return ClipIndex.from_records(records, classes, dataset)
+    index = ClipIndex.from_records(records, classes, dataset)
+    index.left_out = [dict(r) for r in left_out]
+    return index
 
 
 # -- official fold lists (DFEW, MAFW) -----------------------------------------------------

@@ -7,6 +7,15 @@ Layout as distributed::
     <root>/EmoLabel_DataSplit/train(single-labeled)/set_1.csv … set_5.csv
     <root>/EmoLabel_DataSplit/test(single-labeled)/set_1.csv  … set_5.csv
 
+Or as its authors' code lays it out (the DFEW repository's loaders), detected without options::
+
+    <root>/data/00001/00001_00001.jpg …       (or <root>/data/00001.mp4)
+    <root>/label/single_trainset_1.csv … single_trainset_5.csv
+    <root>/label/single_testset_1.csv  … single_testset_5.csv
+
+:data:`DFEW_LAYOUTS` lists both; the first whose split folder holds the first fold's test file is
+used (``split_dir`` / ``train_pattern`` / ``test_pattern`` override it).
+
 Split files: CSV with a header ``video_name,label``; ``video_name`` is the clip number (``1`` or
 ``00001``, an extension is ignored), ``label`` a code 1–7 in DFEW's order Happy, Sad, Neutral,
 Angry, Surprise, Disgust, Fear. A file without a header (first row already data) is read by
@@ -54,6 +63,13 @@ DFEW_CLIP_GLOBS: tuple[str, ...] = (
     "Clip/original/*",
     "Clip/original/*/*",
     "Clip/*",
+    "data/*",
+    "data/*/*",
+)
+#: (split folder, train file pattern, test file pattern) of the layouts as distributed
+DFEW_LAYOUTS: tuple[tuple[str, str, str], ...] = (
+    ("EmoLabel_DataSplit", "train(single-labeled)/set_{k}.csv", "test(single-labeled)/set_{k}.csv"),
+    ("label", "single_trainset_{k}.csv", "single_testset_{k}.csv"),
 )
 
 
@@ -87,9 +103,9 @@ def read_split_csv(
 
 def dfew_index(
     root: Path,
-    split_dir: str = "EmoLabel_DataSplit",
-    train_pattern: str = "train(single-labeled)/set_{k}.csv",
-    test_pattern: str = "test(single-labeled)/set_{k}.csv",
+    split_dir: str | None = None,
+    train_pattern: str | None = None,
+    test_pattern: str | None = None,
     folds: Sequence[int] = (1, 2, 3, 4, 5),
     clips_glob: str | Sequence[str] | None = None,
     id_column: str = "video_name",
@@ -98,7 +114,12 @@ def dfew_index(
     allow_missing: bool = False,
 ) -> ClipIndex:
     """Index DFEW's single-labelled clips with their official test fold (module docstring)."""
-    splits = require_dir(root / split_dir, "DFEW's split files (<root>/EmoLabel_DataSplit/{train,test}(single-labeled)/set_*.csv)")
+    first = next(iter(folds), 1)
+    layout = next((lay for lay in DFEW_LAYOUTS if (root / (split_dir or lay[0]) / (test_pattern or lay[2]).format(k=first)).is_file()),
+                  DFEW_LAYOUTS[0])
+    split_dir, train_pattern, test_pattern = split_dir or layout[0], train_pattern or layout[1], test_pattern or layout[2]
+    splits = require_dir(root / split_dir, "DFEW's split files (<root>/EmoLabel_DataSplit/{train,test}(single-labeled)/set_*.csv, "
+                                             "or <root>/label/single_{train,test}set_*.csv)")
     read = lambda pattern, k: read_split_csv(splits / pattern.format(k=k), id_column, label_column, delimiter)  # noqa: E731
     labels = assign_folds({k: read(test_pattern, k) for k in folds}, {k: read(train_pattern, k) for k in folds})
     globs = [clips_glob] if isinstance(clips_glob, str) else list(clips_glob or DFEW_CLIP_GLOBS)

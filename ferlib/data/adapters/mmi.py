@@ -3,30 +3,39 @@
 Layout as distributed (the web-site download)::
 
     <root>/Sessions/1766/S001-001.avi       the session's video
-    <root>/Sessions/1766/session.xml        the session's metadata
-    <root>/Sessions/1766/S001-001.xml       (FACS annotation; not read)
+    <root>/Sessions/1766/session.xml        the session: <subject id="1"/>, <track view="0" filename="S001-001.avi"/>
+    <root>/Sessions/1766/S001-001.xml       the annotation (FACS), with <Metatag Name="Emotion" Value="4"/>
 
-The metadata format varies between downloads, so :func:`parse_session_xml` is tolerant. It reads,
-case-insensitively and wherever they sit in the tree:
+The emotion of a session is a ``Metatag`` of its annotation file ``S0ss-0qq.xml`` (the one named
+like the video, else the session's only other XML file); ``session.xml`` holds the subject and
+the view. Both are read by the tolerant :func:`parse_session_xml`, which finds, case-insensitively
+and wherever they sit in the tree:
 
 * the emotion: ``<Metatag Name="Emotion" Value="4"/>`` (any element whose ``name`` attribute is
   ``Emotion``, value from its ``value`` attribute or text), an ``<emotion>`` element (``value`` /
-  ``id`` attribute or text), or an ``emotion`` attribute of the root. Numeric codes follow MMI's
-  list 1 anger, 2 disgust, 3 fear, 4 happiness, 5 sadness, 6 surprise (override with
+  ``id`` attribute or text), or an ``emotion`` attribute of the root. An emotion in
+  ``session.xml`` itself (some re-packaged copies) is used first. Numeric codes follow MMI's list
+  1 anger, 2 disgust, 3 fear, 4 happiness, 5 sadness, 6 surprise (override with
   ``emotion_codes``); a spelled-out name (``Happiness``) is accepted too. Sessions without an
-  emotion (most MMI sessions are coded for action units only) are not indexed; an emotion value
-  that is neither a known code nor a known name raises naming the file and the value.
+  emotion (most MMI sessions are coded for action units only) are not indexed; a session whose
+  emotion is neither a known code nor a known name (MMI has codes above 6 for other states) is
+  left out and reported (``ClipIndex.left_out``), never aborting the index.
 * the subject: ``<subject id="1">`` (also ``subjectId`` / ``subject`` attributes or a ``Subject``
   metatag); failing that the ``S<number>`` prefix of the video name (``S001-001.avi`` → ``S001``).
   A session whose subject cannot be found raises: guessing it would break subject independence.
-* the view: a ``view`` attribute (``<track view="Frontal">``) or a ``View`` metatag. With
+* the view: a ``view`` attribute (``<track view="0">``) or a ``View`` metatag. MMI writes it as a
+  number; :data:`MMI_VIEW_CODES` reads 0 frontal, 1 profile, 2 both (side by side), the reading
+  ferlib chose (the download documents no legend) and a parameter (``view_codes``). With
   ``view="frontal"`` (default) sessions whose view is known and not frontal are left out (the
-  FER-GCN paper uses the 205 frontal sequences); ``view=None`` keeps all. A numeric view code is
-  not interpreted: such sessions are kept.
-* the video: a ``mediaFile`` / ``filename`` / ``src`` attribute naming a file of the session folder;
-  otherwise the session's only video (with several and none named, the first by name).
+  FER-GCN paper uses the 205 frontal sequences); ``view=None`` keeps all. An unknown code keeps
+  the session.
+* the video: a ``mediaFile`` / ``filename`` / ``src`` attribute naming a video of the session
+  folder; otherwise the session's only video (with several and none named, the first by name).
 
-For another layout pass ``parse=<callable(path) -> SessionMeta>``.
+``metadata_file`` names the session file (default ``session.xml``); ``emotion_file`` a glob for
+the annotation file when it is not named like the video. For another layout pass
+``parse=<callable(path) -> SessionMeta>`` (on the command line ``parse=package.module:function``);
+it reads every XML file of a session and the first value found for each field wins.
 
 Index: ``clip_id`` = session folder name, ``subject`` ``S001``, ``source`` the video, ``view``.
 Protocol: 10-fold subject-independent.
@@ -51,6 +60,7 @@ from ferlib.data.adapters.base import (
     name_to_class,
     parse_code,
     require_dir,
+    resolve_callable,
 )
 from ferlib.data.index import ClipIndex, safe_clip_id
 
@@ -120,6 +130,10 @@ def _subject_id(value: str) -> str:
     return f"S{int(m.group(1)):03d}" if m else safe_clip_id(value)
 
 
+#: MMI's numeric view codes (``<track view="0">``), as ferlib reads them (see the module docstring)
+MMI_VIEW_CODES: dict[str, str] = {"0": "frontal", "1": "profile", "2": "frontal and profile"}
+
+
 def _emotion(value: str, codes: Mapping[int, str], where: str) -> str:
     if re.fullmatch(r"[+-]?\d+(\.0*)?", value.strip()):
         code = parse_code(value, where)
@@ -129,17 +143,32 @@ def _emotion(value: str, codes: Mapping[int, str], where: str) -> str:
     return name_to_class(value, MMI_CLASSES, where)
 
 
-def _view_matches(value: str | None, wanted: str | None) -> bool:
-    """Keep a session unless its view is spelled out (letters, not a bare code) and is not ``wanted``."""
-    if wanted is None or value is None or not re.search(r"[A-Za-z]", value):
+def _view_matches(value: str | None, wanted: str | None, codes: Mapping[str, str]) -> bool:
+    """Keep a session unless its view (a name, or a code of ``codes``) is known and is not ``wanted``."""
+    if wanted is None or value is None:
         return True
-    return wanted.lower() in value.lower()
+    value = codes.get(value.strip(), value)
+    if not re.search(r"[A-Za-z]", value):
+        return True  # an unknown code: kept
+    return value.strip().lower() == wanted.lower()
+
+
+def _merge(first: SessionMeta, second: SessionMeta) -> SessionMeta:
+    return SessionMeta(*(a or b for a, b in zip((first.emotion, first.subject, first.view, first.media_file),
+                                               (second.emotion, second.subject, second.view, second.media_file))))
+
+
+def _annotation_files(session: Path, metadata_file: str, video_stem: str | None, emotion_file: str | None) -> list[Path]:
+    """The session's annotation XML files, the one named like the video first."""
+    found = sorted((p for p in session.glob(emotion_file or "*.xml") if p.name != metadata_file and p.is_file()),
+                   key=natural_key)
+    return sorted(found, key=lambda p: p.stem != video_stem)
 
 
 def _video(session: Path, media: str | None) -> Path:
     if media:
         named = session / Path(media.replace("\\", "/")).name
-        if named.is_file():
+        if named.is_file() and named.suffix.lower() in VIDEO_EXTS:
             return named
     videos = sorted((p for p in session.iterdir() if p.suffix.lower() in VIDEO_EXTS), key=natural_key)
     if not videos:
@@ -151,24 +180,41 @@ def mmi_index(
     root: Path,
     sessions_dir: str = "Sessions",
     metadata_file: str = "session.xml",
+    emotion_file: str | None = None,
     emotion_codes: Mapping[int, str] | None = None,
     view: str | None = "frontal",
-    parse: Callable[[Path], SessionMeta] | None = None,
+    view_codes: Mapping[str, str] | None = None,
+    parse: Callable[[Path], SessionMeta] | str | None = None,
 ) -> ClipIndex:
     """Index the MMI sessions with an emotion label under ``root`` (see the module docstring)."""
     codes = dict(MMI_EMOTION_CODES if emotion_codes is None else emotion_codes)
-    parse = parse or parse_session_xml
+    vcodes = {str(k): str(v) for k, v in (MMI_VIEW_CODES if view_codes is None else view_codes).items()}
+    parse = resolve_callable(parse, "parse") or parse_session_xml
     sessions = require_dir(root / sessions_dir, "the MMI session folders (<root>/Sessions/<n>/session.xml)")
-    records, other_view = [], 0
+    records, left_out, other_view = [], [], 0
     for xml_path in sorted(glob_or_fail(sessions, f"*/{metadata_file}", "MMI session metadata"), key=lambda p: natural_key(p.parent)):
         meta = parse(xml_path)
+        video = None
+        if not meta.emotion:  # as distributed: the emotion is a Metatag of the annotation file
+            video = _video(xml_path.parent, meta.media_file)
+            for other in _annotation_files(xml_path.parent, metadata_file, video.stem, emotion_file):
+                meta = _merge(meta, parse(other))
+                if meta.emotion:
+                    where = str(other)
+                    break
+        else:
+            where = str(xml_path)
         if not meta.emotion:
             continue  # action-unit-only session: no expression label
-        label = _emotion(meta.emotion, codes, str(xml_path))
-        if not _view_matches(meta.view, view):
+        if not _view_matches(meta.view, view, vcodes):
             other_view += 1
             continue
-        video = _video(xml_path.parent, meta.media_file)
+        video = video or _video(xml_path.parent, meta.media_file)
+        try:
+            label = _emotion(meta.emotion, codes, where)
+        except LabelError as err:
+            left_out.append({"clip_id": safe_clip_id(xml_path.parent.name), "source": str(video), "reason": str(err)})
+            continue
         subject = meta.subject
         if not subject:
             m = re.match(r"[Ss](\d+)", video.stem)
@@ -185,17 +231,17 @@ def mmi_index(
                 "subject": _subject_id(subject),
                 "source": str(video),
                 "split": "",
-                "view": meta.view or "",
+                "view": vcodes.get((meta.view or "").strip(), meta.view or ""),
             }
         )
     if not records and other_view:
         raise LayoutError(f"all {other_view} labelled MMI sessions under {sessions} have a view other than {view!r}; pass view=None to keep them")
-    if not records:
+    if not records and not left_out:
         raise LayoutError(
             f"no MMI session under {sessions} has an emotion label (expected e.g. <Metatag Name=\"Emotion\" Value=\"4\"/> "
-            f"in */{metadata_file}); pass parse=… for another metadata layout"
+            f"in */S001-001.xml or */{metadata_file}); pass parse=… for another metadata layout"
         )
-    return build_index(records, MMI_CLASSES, "mmi", sessions)
+    return build_index(records, MMI_CLASSES, "mmi", sessions, left_out)
 
 
 ADAPTER = Adapter(
