@@ -103,6 +103,39 @@ def test_smoke_runs_end_to_end_on_ckplus_and_afew_layouts(exported, tmp_path, mo
     assert res["fer_gcn"]["paper"].attrs["paper_table"] == "fer_gcn_table6"
 
 
+#: the six other layouts: the method whose paper reports the data set, its paper table, adapter options
+OTHER_LAYOUTS = {
+    "oulu": ("fer_gcn", "fer_gcn_table1", {}),
+    "mmi": ("fer_gcn", "fer_gcn_table1", {}),
+    "dfew": ("kp_gcn_msa", "kp_table3", {}),
+    "ferv39k": ("kp_gcn_msa", "kp_table5", {}),
+    "mafw": ("kp_gcn_msa", "kp_table7", {}),
+    "affwild2": ("stgcn", "stgcn_affwild2", {"window": 8}),  # generated clips are 8 frames, the post's windows 45
+}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """5 subjects × 8 classes (neutral and contempt too), 8 frames of 64 px: every layout has its classes."""
+    return generate(tmp_path_factory.mktemp("layouts") / "synth",
+                    SynthConfig(n_subjects=5, n_frames=8, size=64, seed=7, include_neutral=True), progress=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", sorted(OTHER_LAYOUTS))
+def test_smoke_runs_end_to_end_on_each_generated_layout(layout, generated, tmp_path, monkeypatch, capsys):
+    """Adapter → preprocessing (dlib) → the method's recipe → its protocol → the paper's table, in one
+    piece on the generated set exported in the layout the data set's authors ship."""
+    method, table, options = OTHER_LAYOUTS[layout]
+    monkeypatch.chdir(tmp_path)
+    export_layout(generated, tmp_path / layout, layout)
+    res = reproduce(method, layout, tmp_path / layout, smoke=True, estimate=False, options=options)
+    assert res[method]["paper"].attrs["paper_table"] == table
+    assert f"{method} on {layout}" in _lines(capsys)
+    assert json.loads((tmp_path / "data" / layout / "store.json").read_text())["dataset"] == layout
+    assert list((tmp_path / "figures" / "reproduce" / layout).glob(f"{method}_full_smoke_vs_paper.*"))
+
+
 @pytest.mark.slow
 @pytest.mark.fixtures
 def test_smoke_on_the_london_set_through_the_command_line(fixtures_dir, tmp_path):
