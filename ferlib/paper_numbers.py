@@ -1,7 +1,7 @@
 """The numbers the four papers report, as plain data, with where each comes from.
 
-Every table is a :class:`PaperTable`: the paper (its file in ``shared/papers``, see that folder's
-README), the table or figure, the data set(s), the protocol and the metric. Values are percentages
+Every table is a :class:`PaperTable`: the paper (by name, :data:`PAPERS`),
+the table or figure, the data set(s), the protocol and the metric. Values are percentages
 as printed (``NaN`` where the paper prints "-"); a few tables have non-percentage columns (model
 size, speed, time), listed in :attr:`PaperTable.non_percent`. Rows that correspond to a ferlib
 model carry its ``method`` and ``variant`` (the rows of :data:`ferlib.train.ablate.PAPER_GRIDS`),
@@ -22,7 +22,7 @@ Reading notes:
   column by column; the matrices here are rows = true class, columns = predicted class, each row
   summing to 100 %, which the paper's text confirms ("Disgust … mostly confused with Anger" on
   Oulu-CASIA, "Fear … with Surprise" on MMI). The captions' "four expressions" is the paper's.
-* FER-GCN Table I: the "-" cells are taken from the slides (``001``), whose numbers agree with the
+* FER-GCN Table I: the "-" cells are taken from the slides, whose numbers agree with the
   paper's.
 * KP-GCN-MSA Table 9: the check marks are lost in the text; the component flags are those of the
   paper's description of Fig. 7 (A = FEM, B = FEM + GCN, C = B with LSTM, D = FEM + MSA,
@@ -39,12 +39,12 @@ import pandas as pd
 
 NA = float("nan")
 
-#: the papers' files in ``shared/papers`` (see its README)
+#: the papers, by name
 PAPERS = {
-    "fer_gcn": "000_094f28a0d713778a.txt (Liu, Zhang, Zhou — FER-GCN; slides in 001_496c96fc5185ccf8.txt)",
-    "kp_gcn_msa": "002_f34cdcc86208896c.txt (Huang, Zhu, Li, Yang 2024 — key-point GCN + temporal self-attention)",
-    "stgcn": "003_e5e90149f9814635.txt (blog post — Graph Convolutional Networks for Emotion Recognition)",
-    "fan": "004_7c943d384d02b634.txt (Meng, Peng, Wang, Qiao — Frame Attention Networks, ICIP 2019)",
+    "fer_gcn": "Liu, Zhang, Zhou — Video-based Facial Expression Recognition using Graph Convolutional Networks (FER-GCN), and its slides",
+    "kp_gcn_msa": "Huang, Zhu, Li, Yang (2024) — Dynamic facial expression recognition based on spatial key-points optimized region feature fusion and temporal self-attention (KP-GCN-MSA)",
+    "stgcn": "blog post — Graph Convolutional Networks for Emotion Recognition (ST-GCN over facial landmarks)",
+    "fan": "Meng, Peng, Wang, Qiao — Frame Attention Networks for Facial Expression Recognition in Videos (FAN), ICIP 2019",
 }
 
 PROTOCOL_10FOLD = "10-fold subject-independent cross-validation (mean over folds)"
@@ -107,7 +107,7 @@ _DFEW7 = ("happy", "sad", "neutral", "anger", "surprise", "disgust", "fear")
 _MAFW11 = ("AN", "DI", "FE", "HA", "NE", "SA", "SU", "CO", "AX", "HL", "DS")
 
 _TABLES: list[PaperTable] = [
-    # ------------------------------------------------------------------ FER-GCN (000, slides 001)
+    # ------------------------------------------------------------------ FER-GCN (paper and slides)
     PaperTable(
         "fer_gcn_table1", "fer_gcn", "Table I", "Average accuracy on CK+, Oulu-CASIA and MMI",
         ("CK+", "Oulu-CASIA", "MMI"), PROTOCOL_10FOLD, "accuracy (%)", ("CK+", "Oulu-CASIA", "MMI"),
@@ -178,7 +178,7 @@ _TABLES: list[PaperTable] = [
             _r("FER-GCN (Ours)", (55.67,), "fer_gcn", "full"),
         ),
     ),
-    # ------------------------------------------------------------------ FAN (004)
+    # ------------------------------------------------------------------ FAN (ICIP 2019)
     PaperTable(
         "fan_table1", "fan", "Table 1", "FAN on CK+ against methods evaluated with 7 classes",
         ("CK+",), PROTOCOL_FAN_CK, "accuracy (%)", ("CK+",),
@@ -229,7 +229,7 @@ _TABLES: list[PaperTable] = [
         ),
         note="Fig. 3 (backbone CNNs and training strategies) is only a plot and is left out",
     ),
-    # ------------------------------------------------------------------ KP-GCN-MSA (002)
+    # ------------------------------------------------------------------ KP-GCN-MSA (2024)
     PaperTable(
         "kp_table3", "kp_gcn_msa", "Table 3", "Comparison with SOTA methods on DFEW",
         ("DFEW",), PROTOCOL_DFEW, "per-class accuracy, UAR, WAR (%)", ("params_M", *_DFEW7, "UAR", "WAR"),
@@ -383,7 +383,7 @@ _TABLES: list[PaperTable] = [
         note="Fig. 8 is a plot; only its best point (λ = 0.2 → 68.73 %) is given as a number. "
              "λ is not tried above 0.5 (L_S is the auxiliary loss)",
     ),
-    # ------------------------------------------------------------------ ST-GCN (003)
+    # ------------------------------------------------------------------ ST-GCN (blog post)
     PaperTable(
         "stgcn_affwild2", "stgcn", "blog post text", "ST-GCN over 68 landmarks × 45 frames on Aff-Wild2",
         ("Aff-Wild2",), "5 classes (happy, sad, neutral, anger, surprise), 45-frame clips; 1200 train / 586 validation clips",

@@ -22,7 +22,7 @@ def test_fan_text_is_the_default_and_the_official_code_is_named():
     code = get_recipe("fan", "ckplus", "official")
     assert code.key == "ckplus:official" and code.fields["lr"] == 1e-2 and code.fields["span"] == 0.6
     assert code.fields["fixed_draws"] and code.fields["model_overrides"] == {"bn_batches": "position"}
-    assert "official Emotion-FAN code" in code.sources["lr"] and "paper 004" in text.sources["lr"]
+    assert "official Emotion-FAN code" in code.sources["lr"] and "FAN paper" in text.sources["lr"]
     assert get_recipe("fan", "afew").fields["lr"] == 4e-6 and get_recipe("fan", "afew", "official").fields["lr"] == 4e-3
 
 

@@ -1,6 +1,6 @@
 """What each method costs: parameters, FLOPs per clip, inference clips/s, training time per epoch.
 
-The KP-GCN-MSA paper (002, Sec. 4.3.5, Table 8) compares methods by parameter count, inference
+The KP-GCN-MSA paper (Sec. 4.3.5, Table 8) compares methods by parameter count, inference
 speed (samples/s on an RTX 3090) and training time (hours for 80 epochs on DFEW's first fold);
 Tables 3–4 add parameter counts of other methods (3D ResNet-18: 33 M). This module measures the
 same quantities for ferlib's methods, on whatever machine runs it:

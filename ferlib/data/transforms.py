@@ -11,7 +11,7 @@ colour jitter (brightness, contrast, saturation). At evaluation it only resizes 
 :data:`AUGMENTATIONS` names the policies the recipes use (:func:`make_transform`):
 
 * ``default`` — ferlib's choice for the demo: random crop of 80–100 % of the area, flip, jitter 0.2;
-* ``fer_gcn`` — FER-GCN (000 §IV-B): resize to 256, random 224 crop (a crop of 224/256 of each
+* ``fer_gcn`` — FER-GCN (paper §IV-B): resize to 256, random 224 crop (a crop of 224/256 of each
   side, scaled to the input size), "illumination changes" (brightness/contrast/saturation jitter
   0.2) and flip; the centre crop at test;
 * ``fan`` — the official Emotion-FAN code: resize to 224 and flip (the paper states none);

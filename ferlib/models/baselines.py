@@ -278,13 +278,13 @@ def _sizes(demo: dict[str, Any], paper: dict[str, Any], paper_input_size: int = 
 # The baselines are rows of the papers' comparison tables, trained with the recipe of the paper that
 # compares against them: FAN's for the 2D frame models (CK+, AFEW), Former-DFER's for R(2+1)D/3D CNNs on DFEW.
 _FAN_LIKE = {
-    **cite("ferlib's choice: FAN's text recipe (paper 004 §3.1), whose tables hold these baselines",
+    **cite("ferlib's choice: FAN's text recipe (FAN paper §3.1), whose tables hold these baselines",
            optimizer="sgd", momentum=0.9, weight_decay=1e-4, batch_size=48, schedule="step", gamma=0.2),
     **cite("ferlib's choice: ImageNet ResNet-18", init_trunk="imagenet"),
     **cite("official Emotion-FAN code (resize 224, flip)", augmentation="fan"),
 }
 _FRAME_RECIPES = {
-    "ckplus": {**_FAN_LIKE, **cite("paper 004 §3.1 (CK+)", lr=0.1, milestones=[30], epochs=60,
+    "ckplus": {**_FAN_LIKE, **cite("FAN paper §3.1 (CK+)", lr=0.1, milestones=[30], epochs=60,
                                     protocol=("fan_ckplus", {"k": 10}))},
     "afew": {**_FAN_LIKE, **cite("ferlib's choice: FAN's AFEW schedule with the CK+ lr (4e-6 does not move an "
                                  "ImageNet trunk)", lr=1e-2, milestones=[60, 120], epochs=180)},

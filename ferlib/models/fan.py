@@ -1,4 +1,4 @@
-"""Frame Attention Networks (FAN, paper 004) and its baselines.
+"""Frame Attention Networks (FAN, ICIP 2019) and its baselines.
 
 For a clip of T frames ``(B, T, C, H, W)``, a ResNet-18 (``self.trunk``, run once on ``B·T``
 frames, average-pooled) gives frame features ``f_i`` (512-d). Then, with ``Drop = Dropout(0.5)``
@@ -182,21 +182,21 @@ PAPER_ITEMS = (
     PaperItem("Fig. 3", "VGGFace and ResNet backbones under training strategies", "no numbers"),
 )
 
-_TEXT = "paper 004 §3.1"
+_TEXT = "FAN paper §3.1"
 _CODE = "official Emotion-FAN code"
 _PAPER = {
     **cite(_TEXT, optimizer="sgd", momentum=0.9, weight_decay=1e-4, batch_size=48, sampler="segments", num_frames=3,
            init_trunk="emotion-fan"),
-    **cite("paper 004 Table 1: FAN is tested on all frames", test_sampler="all"),
+    **cite("FAN paper Table 1: FAN is tested on all frames", test_sampler="all"),
     **cite(_CODE + " (resize 224, flip; the paper states no augmentation)", augmentation="fan"),
 }
 _CK_TEXT = {**_PAPER, **cite(_TEXT + ": lr 0.1 → 0.02 at 30 epochs, 60 epochs", lr=0.1, schedule="step",
                               milestones=[30], gamma=0.2, epochs=60),
-            **cite("paper 004 §3.1 and the official fold rule (subjects ascending, step 10)",
+            **cite("FAN paper §3.1 and the official fold rule (subjects ascending, step 10)",
                    protocol=("fan_ckplus", {"k": 10}))}
 _AFEW_TEXT = {**_PAPER, **cite(_TEXT + ": lr 4e-6 → 8e-7 at 60 → 1.6e-7 at 120, 180 epochs", lr=4e-6,
                                 schedule="step", milestones=[60, 120], gamma=0.2, epochs=180),
-              **cite("paper 004 §3.1: AFEW 8.0 Train → Val", protocol=("train_test", {"train": "train", "test": "val"}))}
+              **cite("FAN paper §3.1: AFEW 8.0 Train → Val", protocol=("train_test", {"train": "train", "test": "val"}))}
 # the official code: other learning rates, CK+ segments over the first 3/5 of a clip, frame draws fixed once
 # per data set, one BatchNorm batch per frame position
 _OFFICIAL = cite(_CODE, model_overrides={"bn_batches": "position"})

@@ -1,4 +1,4 @@
-"""FER-GCN: graph-based spatial-temporal modules over the frames of a clip (papers 000/001).
+"""FER-GCN: graph-based spatial-temporal modules over the frames of a clip (the FER-GCN paper and its slides).
 
 Pipeline, for a clip of N frames ``(B, N, C, H, W)``:
 
@@ -211,15 +211,15 @@ PAPER_ITEMS = (
               ("07_fer_gcn_intensity.png", "07_weight_correlations.csv", "07_weight_correlations.md")),
 )
 
-_TEXT = "paper 000 §IV-B"
+_TEXT = "FER-GCN paper §IV-B"
 _PAPER = {
     **cite(_TEXT, optimizer="sgd", lr=1e-3, weight_decay=5e-5, epochs=120, sampler="chronological", num_frames=16,
            test_sampler="chronological", augmentation="fer_gcn", init_trunk="imagenet"),
     **cite("ferlib's choice (the paper states no momentum)", momentum=0.9),
     **cite("ferlib's choice (the paper states no batch size)", batch_size=16),
-    **cite("paper 000 §IV-B names no lr schedule", schedule="constant"),
+    **cite("FER-GCN paper §IV-B names no lr schedule", schedule="constant"),
 }
-_SUBJECT10 = cite("paper 000 §IV-A: 10-fold subject-independent CV", protocol=("subject_kfold", {"k": 10}))
+_SUBJECT10 = cite("FER-GCN paper §IV-A: 10-fold subject-independent CV", protocol=("subject_kfold", {"k": 10}))
 
 SPEC = register(MethodSpec(
     name="fer_gcn",
@@ -252,7 +252,7 @@ SPEC = register(MethodSpec(
         "ckplus": {**_PAPER, **_SUBJECT10},
         "oulu": {**_PAPER, **_SUBJECT10},
         "mmi": {**_PAPER, **_SUBJECT10},
-        "afew": {**_PAPER, **cite("paper 000 Table VI: AFEW 8.0 Train → Val",
+        "afew": {**_PAPER, **cite("FER-GCN paper Table VI: AFEW 8.0 Train → Val",
                                    protocol=("train_test", {"train": "train", "test": "val"}))},
         "synth": {**_PAPER, **cite("ferlib's choice: the CK+ recipe on the generated set", protocol=("subject_kfold", {"k": 10}))},
         # AdamW 2e-3 with cosine decay: 83 % (synth lab fold 1); Adam at a constant 1e-3: 93 % in 12 epochs, and

@@ -1,4 +1,4 @@
-"""KP-GCN-MSA: key-point GCN, face-structure region fusion and temporal self-attention (paper 002).
+"""KP-GCN-MSA: key-point GCN, face-structure region fusion and temporal self-attention (Huang, Zhu, Li, Yang, 2024).
 
 Huang, Zhu, Li, Yang (2024), "Dynamic facial expression recognition based on spatial key-points
 optimized region feature fusion and temporal self-attention". Per frame (all ``B·T`` frames at
@@ -598,19 +598,19 @@ PAPER_ITEMS = (
               needs="clip stores of AFEW, FERV39k and MAFW"),
 )
 
-_TEXT = "paper 002 §4.2"
+_TEXT = "KP-GCN-MSA paper §4.2"
 _PAPER = {
     **cite(_TEXT, optimizer="adam", lr=1e-3, betas=[0.9, 0.99], schedule="step", milestones=[40, 60], gamma=0.1,
            epochs=80, batch_size=64),
     **cite("ferlib's choice (the paper states no weight decay)", weight_decay=0.0),
-    **cite("ferlib's choice: Former-DFER's 16-frame TSN sampling, the DFEW standard (paper 002 §4.3.5: 16 frames)",
+    **cite("ferlib's choice: Former-DFER's 16-frame TSN sampling, the DFEW standard (KP-GCN-MSA paper §4.3.5: 16 frames)",
            sampler="tsn", num_frames=16, test_sampler="tsn"),
     **cite("ferlib's choice: Former-DFER's random-sized crop and flip (the paper states no augmentation)",
            augmentation="former_dfer"),
     **cite("ferlib's choice: ImageNet ResNet-18 (the paper does not say how its trunk starts)", init_trunk="imagenet"),
     **cite("ferlib's choice: 112 px, Former-DFER's DFEW input (the paper states no input size)", input_size=112),
 }
-_FOLDS5 = cite("paper 002 §4.1: official 5-fold cross-validation", protocol=("official_folds", {"column": "fold"}))
+_FOLDS5 = cite("KP-GCN-MSA paper §4.1: official 5-fold cross-validation", protocol=("official_folds", {"column": "fold"}))
 
 SPEC = register(MethodSpec(
     name="kp_gcn_msa",
@@ -622,10 +622,10 @@ SPEC = register(MethodSpec(
     recipes={
         "dfew": {**_PAPER, **_FOLDS5},
         "mafw": {**_PAPER, **_FOLDS5},
-        "ferv39k": {**_PAPER, **cite("paper 002 §4.1: FERV39k train → test",
+        "ferv39k": {**_PAPER, **cite("KP-GCN-MSA paper §4.1: FERV39k train → test",
                                       protocol=("train_test", {"train": "train", "test": "test"}))},
-        "afew": {**_PAPER, **cite("paper 002 §4.3: AFEW Train → Val", protocol=("train_test", {"train": "train", "test": "val"})),
-                 **cite("paper 002 §4.3: the AFEW model is fine-tuned from the DFEW model", init_from="run:dfew")},
+        "afew": {**_PAPER, **cite("KP-GCN-MSA paper §4.3: AFEW Train → Val", protocol=("train_test", {"train": "train", "test": "val"})),
+                 **cite("KP-GCN-MSA paper §4.3: the AFEW model is fine-tuned from the DFEW model", init_from="run:dfew")},
         "synth": {**_PAPER, **cite("ferlib's choice: subject 10-fold CV on the generated set",
                                     protocol=("subject_kfold", {"k": 10}))},
         # lr 2e-3 with cosine decay left the transformer at chance (train accuracy too); Adam at a constant 5e-4

@@ -232,8 +232,8 @@ def example_batch(method: str, size: str = "demo", batch: int = 2, seed: int = 0
 
 
 def cite(source: str, **values: Any) -> dict[str, tuple[Any, str]]:
-    """Recipe entries that share one source: ``cite("paper 000 §IV-B", lr=1e-3)`` →
-    ``{"lr": (1e-3, "paper 000 §IV-B")}`` (see :mod:`ferlib.train.recipes`)."""
+    """Recipe entries that share one source: ``cite("FER-GCN paper §IV-B", lr=1e-3)`` →
+    ``{"lr": (1e-3, "FER-GCN paper §IV-B")}`` (see :mod:`ferlib.train.recipes`)."""
     return {k: (v, source) for k, v in values.items()}
 
 

@@ -1,4 +1,4 @@
-"""ST-GCN over 68 facial landmarks (blog post 003) and its multi-stream variant.
+"""ST-GCN over 68 facial landmarks (the ST-GCN blog post) and its multi-stream variant.
 
 The post classifies 45-frame windows of dlib's 68 landmarks (C = 2 coordinates) with the
 spatial-temporal graph convolutional network of Yan et al. (2018): landmarks are graph nodes,
@@ -506,14 +506,14 @@ _CODE = "official yysijie/st-gcn NTU recipe (the post states no schedule)"
 _PAPER = {
     **cite(_CODE, optimizer="sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, schedule="step",
            milestones=[10, 50], gamma=0.1, epochs=80, batch_size=64),
-    **cite("post 003: 45-frame clips of 68 landmarks", sampler="window", num_frames=45, test_sampler="window"),
+    **cite("the ST-GCN post: 45-frame clips of 68 landmarks", sampler="window", num_frames=45, test_sampler="window"),
     **cite("ferlib's choice: landmark input, no image augmentation", augment=False),
 }
 
 SPEC = register(MethodSpec(
     name="stgcn",
     factory=build_stgcn,
-    description="ST-GCN over 68 dlib landmarks × 45 frames (blog post 003) and its multi-stream variant",
+    description="ST-GCN over 68 dlib landmarks × 45 frames (the ST-GCN blog post) and its multi-stream variant",
     inputs="landmarks",
     batch_inputs=stgcn_batch_inputs,
     sizes={
@@ -533,7 +533,7 @@ SPEC = register(MethodSpec(
         "multistream": {"streams": STREAMS, "fusion": "mean_softmax"},
     },
     recipes={
-        "affwild2": {**_PAPER, **cite("post 003: 1200 train / 586 validation clips",
+        "affwild2": {**_PAPER, **cite("the ST-GCN post: 1200 train / 586 validation clips",
                                        protocol=("train_test", {"train": "train", "test": "val"}))},
         "synth": {**_PAPER, **cite("ferlib's choice: subject 10-fold CV on the generated set",
                                     protocol=("subject_kfold", {"k": 10}))},

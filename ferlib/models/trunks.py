@@ -25,9 +25,9 @@ a file path         format detected: a ferlib ``small_cnn`` file, the Emotion-FA
 ==================  ===========================================================================
 
 What each method's paper used, and so the ``init_trunk`` of its paper recipes (the model files' ``RECIPES``):
-FER-GCN: VGG16-BN "initialized with the pre-trained model on ImageNet" (paper 000) →
+FER-GCN: VGG16-BN "initialized with the pre-trained model on ImageNet" (FER-GCN paper) →
 ``"imagenet"``; FAN: ResNet-18 "pre-trained on MS-Celeb-1M face recognition dataset and FER-Plus
-expression dataset" (paper 004, sec. 3.1) → ``"emotion-fan"``; KP-GCN-MSA: not said →
+expression dataset" (FAN paper, sec. 3.1) → ``"emotion-fan"``; KP-GCN-MSA: not said →
 ``"imagenet"`` (ferlib's choice); the ``cnn_*`` baselines → ``"imagenet"``; ST-GCN and ``r3d_18``
 have no per-frame trunk → ``""``.
 

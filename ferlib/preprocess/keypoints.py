@@ -1,4 +1,4 @@
-"""The 18 facial key-points of KP-GCN-MSA (paper 002, Sec. 3.1.1, 3.1.3), their heat-maps and graph.
+"""The 18 facial key-points of KP-GCN-MSA (KP-GCN-MSA paper, Sec. 3.1.1, 3.1.3), their heat-maps and graph.
 
 The paper selects 16 of the 68 iBUG landmarks "representing eyebrows, eyes, mouth and nose" and
 adds 2 cheek points, each the centroid of "a fixed three surrounding points" triangle; its figure

@@ -5,8 +5,8 @@ every value is a ``(value, source)`` pair; the source says where the value comes
 paper's text (file, section or table), the official code, or ``ferlib's choice`` with the reason::
 
     "ckplus": {
-        "protocol": (("fan_ckplus", {"k": 10}), "paper 004 §3.1; fold rule of the official code"),
-        "lr": (0.1, "paper 004 §3.1"),
+        "protocol": (("fan_ckplus", {"k": 10}), "FAN paper §3.1; fold rule of the official code"),
+        "lr": (0.1, "FAN paper §3.1"),
         ...
     }
 
@@ -37,14 +37,14 @@ from ferlib.train.config import TrainConfig
 #: each data set's own protocol (the adapter's), used by recipes that do not set one; the
 #: generated set uses 5 subject folds (30 subjects: 6 per test fold)
 DATASET_PROTOCOLS: dict[str, tuple[tuple[str, dict[str, Any]], str]] = {
-    "ckplus": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN 000 §IV-A)"),
-    "oulu": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN 000 §IV-A)"),
-    "mmi": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN 000 §IV-A)"),
+    "ckplus": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN paper §IV-A)"),
+    "oulu": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN paper §IV-A)"),
+    "mmi": (("subject_kfold", {"k": 10}), "10-fold subject-independent CV (FER-GCN paper §IV-A)"),
     "afew": (("train_test", {"train": "train", "test": "val"}), "AFEW 8.0 Train → Val (test labels unpublished)"),
     "dfew": (("official_folds", {"column": "fold"}), "DFEW's official 5 folds"),
     "mafw": (("official_folds", {"column": "fold"}), "MAFW's official 5 folds"),
     "ferv39k": (("train_test", {"train": "train", "test": "test"}), "FERV39k's official train → test split"),
-    "affwild2": (("train_test", {"train": "train", "test": "val"}), "Aff-Wild2 train → validation (ST-GCN post 003)"),
+    "affwild2": (("train_test", {"train": "train", "test": "val"}), "Aff-Wild2 train → validation (ST-GCN the ST-GCN post)"),
     "london": (("subject_kfold", {"k": 10}), "ferlib's choice: 10 subject folds (20 subjects)"),
     "synth": (("subject_kfold", {"k": 5}), "ferlib's choice: 5 subject folds of the generated set"),
 }

@@ -10,7 +10,7 @@ draws:
 * :func:`landmark_error_figure` — the landmark error per facial region and against each frame's
   expression intensity;
 * :func:`keypoints_figure` (the 18 KP-GCN-MSA key-points, their regions, graph and cheek
-  triangles, paper 002 Sec. 3.1.1 / Fig. 2) and :func:`heatmaps_figure` (the 18 Gaussian maps Aʲ
+  triangles, KP-GCN-MSA paper Sec. 3.1.1 / Fig. 2) and :func:`heatmaps_figure` (the 18 Gaussian maps Aʲ
   of eq. 2 on the feature-map grid).
 
 Coordinates are ``(x, y)`` pixels, iBUG-68 order, as everywhere in ferlib.
@@ -192,7 +192,7 @@ def keypoints_figure(images: Sequence[np.ndarray], landmarks: Sequence[np.ndarra
     """The 18 KP-GCN-MSA key-points on each face ``images[i]`` ``(H, W, 3)`` with ``landmarks[i]``
     ``(68, 2)``: the 68 landmarks faint, the key-points numbered and coloured by fusion region
     (upper-left, upper-right, lower, nose bridge), the key-point graph's edges, and the two cheek
-    triangles whose centroids are key-points 16 and 17 (paper 002 Sec. 3.1.1, 3.2)."""
+    triangles whose centroids are key-points 16 and 17 (KP-GCN-MSA paper Sec. 3.1.1, 3.2)."""
     if not images or len(images) != len(landmarks):
         raise ValueError(f"need as many landmark sets as images (at least one), got {len(images)} and {len(landmarks)}")
     for img, lm in zip(images, landmarks):
@@ -231,7 +231,7 @@ def keypoints_figure(images: Sequence[np.ndarray], landmarks: Sequence[np.ndarra
 
 
 def heatmaps_figure(image: np.ndarray, landmarks: np.ndarray, grid: int = 14, sigma: float = 1.0, title: str = "") -> Figure:
-    """The 18 Gaussian attention maps Aʲ (paper 002 eq. 2) of one face, each on the ``grid × grid``
+    """The 18 Gaussian attention maps Aʲ (KP-GCN-MSA paper eq. 2) of one face, each on the ``grid × grid``
     feature-map cells the model pools (14 for the paper's 112-px input at output stride 8), drawn
     over the face; ``sigma`` in cells. The last panel holds their maximum. 19 image axes
     (a 4 × 5 grid, one axis left empty)."""
