@@ -1,0 +1,122 @@
+"""What a hostile but realistic user does, run as subprocesses: odd file names, resumes with other
+settings, bad global options, diverging training, corrupt files ferlib wrote itself. Each case
+asserts the command's exit status, the one line it prints, and what it left on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ferlib.cli import main as cli_main
+from ferlib.data.store import ClipStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def ferlib(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m ferlib ARGS`` in a fresh process; text output."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "ferlib", *args], env=env, cwd=REPO, capture_output=True,
+                          text=True, errors="replace", timeout=timeout)
+
+
+def error_line(proc: subprocess.CompletedProcess) -> str:
+    """The one ``error:`` line of a refused command (and nothing that looks like a traceback)."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def run_here(capsys, *args: str) -> subprocess.CompletedProcess:
+    """``python -m ferlib ARGS`` in this process (cheaper than a subprocess where no kill or crash is involved)."""
+    capsys.readouterr()
+    rc = cli_main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, rc, out, err)
+
+
+@pytest.fixture(scope="module")
+def afew_root(tmp_path_factory) -> Path:
+    """Nine generated clips (3 subjects x 3 classes, 8 frames of 64x64) as AFEW-layout .avi files."""
+    from ferlib.synth.export import export_layout
+    from ferlib.synth.generate import SynthConfig, generate
+
+    root = tmp_path_factory.mktemp("hostile")
+    truth = generate(root / "truth", SynthConfig(n_subjects=3, n_frames=8, size=64, classes=("happy", "sad", "anger")),
+                     progress=False)
+    export_layout(truth, root / "afew", "afew")
+    return root / "afew"
+
+
+def _preprocess(root: Path, out: Path, *extra: str) -> list[str]:
+    return ["preprocess", "--dataset", "afew", "--root", str(root), "--out", str(out), "--detect-every", "4",
+            "--size", "48", "--quiet", *extra]
+
+
+# -- 1: a file name that is not valid UTF-8 ------------------------------------------------------
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux file names are bytes; other systems refuse such names")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_video_whose_name_is_not_utf8_is_stored(afew_root, tmp_path, workers):
+    root = tmp_path / "afew"
+    shutil.copytree(afew_root / "Train" / "Happy", root / "Train" / "Happy")  # two clips keep the run short
+    happy = root / "Train" / "Happy"
+    victim = sorted(happy.iterdir())[0]
+    os.rename(os.fsencode(victim), os.fsencode(happy) + b"/\xff\xfe_S000.avi")  # cv2.VideoCapture crashed on it
+    proc = ferlib(*_preprocess(root, tmp_path / "out", "--workers", workers))
+    assert proc.returncode == 0, proc.stderr
+    store = ClipStore.open(tmp_path / "out")
+    assert len(store.clip_ids()) == 2 and store.failures().empty
+    odd = [c for c in store.clip_ids() if "S000" in c and "Happy" in c and "lab" not in c]
+    assert len(odd) == 1 and store.read(odd[0]).n_frames == 8
+
+
+# -- 3: a store's settings are part of its identity ----------------------------------------------
+def test_resume_with_other_preprocess_settings_is_refused_naming_them(afew_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1", "--limit", "3")).returncode == 0
+    before = sorted(p.name for p in (out / "clips").iterdir())
+    line = error_line(run_here(capsys, "preprocess", "--dataset", "afew", "--root", str(afew_root), "--out", str(out),
+                             "--size", "64", "--detect-every", "2", "--workers", "1", "--quiet"))
+    assert "size=48 there vs 64 now" in line and "detect_every=4 there vs 2 now" in line
+    assert sorted(p.name for p in (out / "clips").iterdir()) == before
+    # the same settings resume
+    assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1")).returncode == 0
+    assert {ClipStore.open(out).read(c).frames.shape[1] for c in ClipStore.open(out).clip_ids()} == {48}
+
+
+def test_store_written_before_settings_were_recorded_is_compared_with_its_entries(afew_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1", "--limit", "2")).returncode == 0
+    manifest = json.loads((out / "store.json").read_text())
+    del manifest["settings"]
+    (out / "store.json").write_text(json.dumps(manifest))
+    line = error_line(run_here(capsys, *_preprocess(afew_root, out, "--workers", "1", "--extend", "0.5")))
+    assert "extend=0.25 there vs 0.5 now" in line and "meta.json" in line
+
+
+# -- 5: a bad global option is the command's error, not every clip's failure ---------------------
+@pytest.mark.parametrize("option, named", [
+    (["--predictor", "{junk}"], "--predictor"),
+    (["--extend", "-2"], "extend"),
+    (["--threshold", "nan"], "threshold"),
+])
+def test_bad_global_preprocess_option_fails_before_any_clip(afew_root, tmp_path, capsys, option, named):
+    junk = tmp_path / "hostname"
+    junk.write_text("not a model\n")
+    out = tmp_path / "out"
+    line = error_line(run_here(capsys, *_preprocess(afew_root, out, "--workers", "1",
+                                          *[o.format(junk=junk) for o in option])))
+    assert named in line
+    assert not out.exists()  # nothing written: the corrected command starts clean
+    assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1", "--limit", "2")).returncode == 0
+    assert len(ClipStore.open(out).clip_ids()) == 2
