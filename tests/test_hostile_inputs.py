@@ -65,7 +65,7 @@ def _preprocess(root: Path, out: Path, *extra: str) -> list[str]:
 
 # -- 1: a file name that is not valid UTF-8 ------------------------------------------------------
 @pytest.mark.skipif(sys.platform != "linux", reason="Linux file names are bytes; other systems refuse such names")
-@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("workers", ["1", pytest.param("2", marks=pytest.mark.slow)])
 def test_video_whose_name_is_not_utf8_is_stored(afew_root, tmp_path, workers):
     root = tmp_path / "afew"
     shutil.copytree(afew_root / "Train" / "Happy", root / "Train" / "Happy")  # two clips keep the run short
@@ -120,3 +120,28 @@ def test_bad_global_preprocess_option_fails_before_any_clip(afew_root, tmp_path,
     assert not out.exists()  # nothing written: the corrected command starts clean
     assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1", "--limit", "2")).returncode == 0
     assert len(ClipStore.open(out).clip_ids()) == 2
+
+
+# -- 4, 7: synth options that name one class twice or a negative count ---------------------------
+@pytest.mark.parametrize("option, named", [
+    (["--classes", "happy,joy,sad"], "['happy', 'joy'] are all 'happy'"),
+    (["--clips-per-subject", "-1"], "--clips-per-subject"),
+])
+def test_bad_synth_option_is_refused_before_the_folder_is_made(tmp_path, capsys, option, named):
+    out = tmp_path / "s"
+    line = error_line(run_here(capsys, "synth", "--subjects", "2", "--frames", "4", "--size", "32", "--out", str(out), *option))
+    assert named in line
+    assert not out.exists()
+
+
+def test_store_naming_a_class_twice_is_refused_by_every_reader(small_store, tmp_path, capsys):
+    store = tmp_path / "s"
+    shutil.copytree(small_store.root, store)
+    manifest = json.loads((store / "store.json").read_text())
+    manifest["classes"][1] = manifest["classes"][0]
+    (store / "store.json").write_text(json.dumps(manifest))
+    checked = run_here(capsys, "check-store", str(store))
+    assert checked.returncode == 1 and "['anger'] more than once" in checked.stdout
+    line = error_line(run_here(capsys, "train", "--store", str(store), "--method", "stgcn", "--out", str(tmp_path / "r")))
+    assert "store.json" in line and "more than once" in line
+    assert not (tmp_path / "r").exists()

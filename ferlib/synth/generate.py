@@ -121,6 +121,9 @@ class SynthConfig:
         for name, value, low in (("n_subjects", self.n_subjects, 1), ("n_frames", self.n_frames, 2), ("size", self.size, 16)):
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if not isinstance(self.clips_per_subject, (int, np.integer)) or self.clips_per_subject < 0:
+            raise ValueError(f"clips_per_subject (--clips-per-subject) must be an integer >= 0 (0: one clip per class), "
+                             f"got {self.clips_per_subject!r}")
         if self.photo_ids is not None:
             if self.renderer != "photo":
                 raise ValueError("photo_ids chooses photos for renderer='photo'; the procedural renderer has none")
@@ -134,6 +137,10 @@ class SynthConfig:
         if self.randomise and self.renderer != "photo":
             raise ValueError("randomise applies to renderer='photo' (the procedural renderer has its own wild-course nuisances)")
         canon = tuple(canonical_class(c) for c in self.classes)
+        twice = {c: [g for g, k in zip(self.classes, canon) if k == c] for c in canon if canon.count(c) > 1}
+        if twice:
+            raise ValueError(f"classes (--classes) {list(self.classes)} name one expression more than once: "
+                             + "; ".join(f"{names} are all {c!r}" for c, names in twice.items()) + "; give each once")
         if self.include_neutral and NEUTRAL not in canon:
             canon = canon + (NEUTRAL,)
         object.__setattr__(self, "classes", canon)
