@@ -145,3 +145,98 @@ def test_store_naming_a_class_twice_is_refused_by_every_reader(small_store, tmp_
     line = error_line(run_here(capsys, "train", "--store", str(store), "--method", "stgcn", "--out", str(tmp_path / "r")))
     assert "store.json" in line and "more than once" in line
     assert not (tmp_path / "r").exists()
+
+
+# -- 2, 6, 13, 17, 20: training -----------------------------------------------------------------
+TRAIN = ["--protocol-arg", "k=3", "--set", "epochs=2", "--set", "batch_size=4", "--set", "progress=false"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    from ferlib.synth import SynthConfig, generate
+
+    root = tmp_path_factory.mktemp("tiny") / "store"
+    generate(root, SynthConfig(n_subjects=3, n_frames=4, size=32, classes=("happy", "surprise"), seed=0), progress=False)
+    return root
+
+
+def test_diverging_training_stops_naming_the_epoch_and_reports_nothing(tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    line = error_line(run_here(capsys, "train", "--store", str(tiny), "--out", str(out), "--method", "stgcn", *TRAIN,
+                               "--set", "lr=1e10"))
+    assert "diverged in epoch" in line and "no metrics are reported" in line
+    assert not (out / "metrics.json").exists() and not (out / "predictions.csv").exists()
+
+
+def test_corrupt_cached_demo_trunk_is_refused_before_the_run_folder_is_written(tiny, tmp_path, capsys, monkeypatch):
+    from ferlib.models.backbones import replace_sealed
+    from ferlib.models.pretrain import frame_pretrained_path
+
+    cache = tmp_path / "cache"
+    made = frame_pretrained_path(cache)
+    made.parent.mkdir(parents=True)
+    tmp = made.with_suffix(".tmp")
+    shutil.copy(frame_pretrained_path(Path(os.environ["FERLIB_CACHE"])), tmp)
+    replace_sealed(tmp, made)  # as frame_pretrained leaves it
+    monkeypatch.setenv("FERLIB_CACHE", str(cache))
+    data = bytearray(made.read_bytes())
+    data[-4096:] = bytes(4096)  # 4 KB overwritten
+    made.write_bytes(bytes(data))
+    out = tmp_path / "run"
+    line = error_line(run_here(capsys, "train", "--store", str(tiny), "--out", str(out), "--method", "fan",
+                               "--size", "demo", *TRAIN, "--set", "init_trunk=synth-frames"))
+    assert str(made) in line and "changed after ferlib wrote it" in line
+    assert not out.exists()
+
+
+def test_unreadable_init_from_fails_before_anything_is_written(tiny, tmp_path, capsys):
+    bad = tmp_path / "best.pt"
+    bad.write_bytes(b"PK\x03\x04 not a checkpoint")
+    out = tmp_path / "run"
+    line = error_line(run_here(capsys, "train", "--store", str(tiny), "--out", str(out), "--method", "stgcn", *TRAIN,
+                               "--set", f"init_from={bad}"))
+    assert str(bad) in line and not out.exists()
+    assert run_here(capsys, "train", "--store", str(tiny), "--out", str(out), "--method", "stgcn", *TRAIN,
+                    "--set", "epochs=1").returncode == 0
+
+
+def test_checkpoint_changed_after_it_was_written_is_refused(tiny, tmp_path, capsys):
+    from ferlib.train.checkpoint import CheckpointError, load_checkpoint
+
+    out = tmp_path / "run"
+    assert run_here(capsys, "train", "--store", str(tiny), "--out", str(out), "--method", "stgcn", *TRAIN).returncode == 0
+    load_checkpoint(out / "last.pt")
+    data = bytearray((out / "last.pt").read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte flipped inside a tensor
+    (out / "last.pt").write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="changed after ferlib wrote it"):
+        load_checkpoint(out / "last.pt")
+
+
+def test_pickled_checkpoint_is_refused_without_advice_to_unpickle_it(tmp_path):
+    import argparse
+
+    import torch
+
+    from ferlib.train.checkpoint import CheckpointError, load_checkpoint
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "ferlib-checkpoint", "payload": argparse.Namespace(x=1)}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    text = str(err.value)
+    assert "code-bearing" in text and "argparse.Namespace" in text and "not loaded" in text
+    assert "weights_only" not in text and "\n" not in text
+
+
+def test_store_that_differs_only_in_its_frames_is_another_store(tiny, tmp_path, capsys):
+    from ferlib.train.guards import store_fingerprint
+
+    other = tmp_path / "inverted"
+    shutil.copytree(tiny, other)
+    src, dst = ClipStore.open(tiny), ClipStore.open(other)
+    for cid in src.clip_ids():  # same meta, same landmarks, frames 255 - x
+        rec = src.read(cid, mmap=False)
+        row = {k: v for k, v in rec.meta.items() if k not in ("arrays", "files", "extra", "height", "width", "n_frames")}
+        dst.write(row, 255 - rec.frames, rec.landmarks, rec.flags, rec.intensity, extra=rec.meta["extra"], overwrite=True)
+    assert store_fingerprint(src) != store_fingerprint(dst)
