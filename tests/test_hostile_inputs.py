@@ -240,3 +240,141 @@ def test_store_that_differs_only_in_its_frames_is_another_store(tiny, tmp_path, 
         row = {k: v for k, v in rec.meta.items() if k not in ("arrays", "files", "extra", "height", "width", "n_frames")}
         dst.write(row, 255 - rec.frames, rec.landmarks, rec.flags, rec.intensity, extra=rec.meta["extra"], overwrite=True)
     assert store_fingerprint(src) != store_fingerprint(dst)
+
+
+# -- 6, 8, 17: options that name no key, or fail late --------------------------------------------
+@pytest.mark.parametrize("extra, named", [
+    (["--set", "num_frames=0"], "num_frames"),
+    (["--set", "seed=-5"], "seed"),
+    (["--protocol-arg", "kk=5"], "--protocol-arg kk"),
+])
+@pytest.mark.parametrize("command", ["train", "cv"])
+def test_bad_training_option_is_one_line_naming_it_before_anything_is_written(tiny, tmp_path, capsys, command, extra,
+                                                                               named):
+    out = tmp_path / "run"
+    line = error_line(run_here(capsys, command, "--store", str(tiny), "--out", str(out), "--method", "stgcn",
+                               "--protocol-arg", "k=3", "--set", "epochs=1", "--set", "progress=false", *extra))
+    assert named in line
+    assert not out.exists() or not any(out.rglob("config.json"))
+
+
+def test_evaluate_with_unknown_protocol_arg_names_it(tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run_here(capsys, "train", "--store", str(tiny), "--out", str(out), "--method", "stgcn", *TRAIN,
+                    "--set", "epochs=1").returncode == 0
+    line = error_line(run_here(capsys, "evaluate", "--store", str(tiny), "--checkpoint", str(out / "best.pt"),
+                               "--out", str(tmp_path / "ev"), "--fold", "0", "--protocol-arg", "kk=5"))
+    assert "--protocol-arg kk" in line
+
+
+def test_adapter_option_of_the_wrong_kind_is_one_line(afew_root, tmp_path, capsys):
+    line = error_line(run_here(capsys, *_preprocess(afew_root, tmp_path / "out", "--option", "split_dirs=5")))
+    assert "--option split_dirs=5" in line and not (tmp_path / "out").exists()
+
+
+# -- 9, 10, 11, 12, 18: stores and run folders --------------------------------------------------
+def _copy(store: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "store"
+    shutil.copytree(store, dst)
+    return dst
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_truncated_landmarks_name_the_file_in_one_line(tiny, tmp_path, capsys, workers):
+    store = _copy(tiny, tmp_path)
+    victim = sorted((store / "clips").iterdir())[0] / "landmarks.npy"
+    victim.write_bytes(victim.read_bytes()[:40])
+    for command in ("train", "cv"):
+        line = error_line(run_here(capsys, command, "--store", str(store), "--out", str(tmp_path / command), "--method",
+                                   "stgcn", *TRAIN, "--set", f"num_workers={workers}"))
+        assert str(victim) in line
+
+
+def test_store_of_another_generator_version_is_refused_by_readers(tiny, tmp_path, capsys):
+    store = _copy(tiny, tmp_path)
+    for version in (0, 7):
+        manifest = json.loads((store / "synth.json").read_text())
+        manifest["generator"] = version
+        (store / "synth.json").write_text(json.dumps(manifest))
+        line = error_line(run_here(capsys, "train", "--store", str(store), "--out", str(tmp_path / "r"), "--method",
+                                   "stgcn", *TRAIN))
+        assert f"generator version {version}" in line and not (tmp_path / "r").exists()
+
+
+def test_run_folder_inside_the_store_is_refused(tiny, tmp_path, capsys):
+    store = _copy(tiny, tmp_path)
+    line = error_line(run_here(capsys, "train", "--store", str(store), "--out", str(store / "clips" / "newrun"),
+                               "--method", "stgcn", *TRAIN))
+    assert "inside the clip store" in line
+    assert not (store / "clips" / "newrun").exists()
+    assert ClipStore.open(store).clip_ids()  # still readable
+
+
+def test_corrupt_metrics_json_is_named(tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--store", str(tiny), "--out", str(out), "--method", "stgcn", *TRAIN, "--set", "epochs=1"]
+    assert run_here(capsys, *args).returncode == 0
+    (out / "metrics.json").write_text('{"accuracy": 0.5,')
+    assert str(out / "metrics.json") in error_line(run_here(capsys, *args))
+
+
+# -- 14, 15: concurrent writers and a full disk -----------------------------------------------
+def test_second_synth_writer_on_the_same_folder_is_not_an_error(tmp_path, monkeypatch):
+    from ferlib.synth.generate import SynthConfig, generate
+
+    cfg = SynthConfig(n_subjects=1, n_frames=4, size=32, classes=("happy", "sad"))
+    first = generate(tmp_path / "s", cfg, progress=False)
+    expected = {c: first.read(c).frames.tobytes() for c in first.clip_ids()}
+    monkeypatch.setattr(ClipStore, "has", lambda self, cid: False)  # as if the other run stored them just now
+    second = generate(tmp_path / "s", cfg, progress=False)
+    monkeypatch.undo()
+    assert {c: second.read(c).frames.tobytes() for c in second.clip_ids()} == expected
+
+
+def test_full_disk_names_the_place_and_the_cause(tmp_path, monkeypatch):
+    import torch
+
+    from ferlib.data.store import StoreError
+    from ferlib.train.checkpoint import CheckpointError, save_checkpoint
+
+    store = ClipStore.create(tmp_path / "s", "d", ("a", "b"))
+
+    def full(*a, **k):
+        raise OSError("2176 requested and 2016 written")
+
+    monkeypatch.setattr(np, "save", full)
+    with pytest.raises(StoreError) as err:
+        store.write({"clip_id": "c", "label": 0, "subject": "s", "source": "x"}, np.zeros((2, 8, 8, 3), np.uint8),
+                    np.zeros((2, 68, 2)))
+    assert str(store.root) in str(err.value) and "disk full" in str(err.value)
+    assert not any((store.root / "clips").iterdir())
+
+    def enforce(*a, **k):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
+
+    monkeypatch.setattr(torch, "save", enforce)
+    with pytest.raises(CheckpointError) as err:
+        save_checkpoint(tmp_path / "run" / "last.pt", {"model": {}})
+    assert "last.pt" in str(err.value) and str(tmp_path / "run") in str(err.value) and "disk full" in str(err.value)
+    assert not list((tmp_path / "run").iterdir())
+
+
+# -- 19: Ctrl-C ----------------------------------------------------------------------------------
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a process")
+def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "s"
+    proc = subprocess.Popen([sys.executable, "-m", "ferlib", "synth", "--subjects", "40", "--frames", "8", "--size", "32",
+                             "--out", str(out)], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "clips").is_dir() or not any((out / "clips").iterdir()):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "run the same command again to resume" in err
+    assert len([ln for ln in err.splitlines() if ln.strip() and "synth" not in ln[:6]]) <= 2, err

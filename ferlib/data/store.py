@@ -32,8 +32,7 @@ its first entry carries (``meta.json`` ``extra.<writer>``).
 
 **Hashes.** :meth:`ClipStore.write` records each array file's size and SHA-256 in ``meta.json``
 (``files``), once, at store time: a run's fingerprint covers every byte that reaches a model
-without re-reading the frames, and :meth:`ClipStore.verify` (``check-store``) finds a file
-changed after it was written. Entries without ``files`` (older stores) are still read.
+without re-reading the frames, and ``check-store`` finds a file changed after it was written. Entries without ``files`` (older stores) are still read.
 
 ``failures.csv`` lines are appended one ``write`` each (a kill cannot leave half a line), and
 :meth:`ClipStore.settle_failures` rewrites the file from the store's truth: a stored clip is
@@ -309,7 +308,16 @@ class ClipStore:
                 os.replace(tmp, final)
                 shutil.rmtree(trash, ignore_errors=True)
             else:
-                os.replace(tmp, final)
+                try:
+                    os.replace(tmp, final)
+                except OSError:
+                    if self.has(clip_id):  # another writer (a second run on the same folder) stored it meanwhile
+                        raise EntryExistsError(f"clip {clip_id!r} was stored in {self.root} by another writer at work "
+                                               "on the same folder") from None
+                    raise
+        except OSError as exc:  # disk full, quota, permissions: name the place and the cause, keep nothing half-written
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(write_failure(self.root, f"clip {clip_id!r}", exc)) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -424,21 +432,6 @@ class ClipStore:
             meta=meta,
         )
 
-    def verify(self, clip_id: str) -> list[str]:
-        """Problems of an entry's array files against the sizes and SHA-256 recorded when it was
-        written (``meta.json`` ``files``); empty when they match or the entry records none."""
-        problems = []
-        for name, (size, digest) in self.meta(clip_id).get("files", {}).items():
-            path = self.entry_dir(clip_id) / f"{name}.npy"
-            if not path.is_file():
-                problems.append(f"{path} is missing")
-                continue
-            got = file_digest(path)
-            if got != [size, digest]:
-                problems.append(f"{path} changed after it was written ({got[0]} bytes, sha256 {got[1][:12]}; "
-                                f"meta.json records {size} bytes, sha256 {digest[:12]})")
-        return problems
-
     def require_finite(self, rec: ClipRecord) -> None:
         """Raise :class:`StoreError` naming the clip, its ``landmarks.npy`` and the frames when
         ``rec``'s landmarks hold a NaN or an infinity (a model would turn them into NaN losses)."""
@@ -461,6 +454,17 @@ class ClipStore:
     def size_bytes(self) -> int:
         """Bytes on disk of all complete entries."""
         return sum(f.stat().st_size for c in self.clip_ids() for f in self.entry_dir(c).iterdir())
+
+
+def write_failure(where: str | Path, what: str, exc: BaseException) -> str:
+    """One line for a failed write of ``what`` under ``where``: the low-level error, and the free
+    space there (a full disk shows as numpy's "N requested and M written" or torch's "enforce fail")."""
+    try:
+        free = f"{shutil.disk_usage(where).free / 2**20:.0f} MiB free there"
+    except OSError:
+        free = "free space unknown"
+    cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"cannot write {what} into {where} ({cause}; {free}): is the disk full or not writable? nothing half-written was kept"
 
 
 def file_digest(path: str | Path) -> list[Any]:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ferlib.data.store import write_failure
 from ferlib.models.backbones import SealError, check_sealed, replace_sealed
 
 FORMAT = "ferlib-checkpoint"
@@ -72,6 +73,8 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     try:
         torch.save({"format": FORMAT, "version": VERSION, **payload}, tmp)
         replace_sealed(tmp, path)  # <path>.sha256: size and hash, checked by load_checkpoint
+    except (OSError, RuntimeError) as exc:  # a full disk: torch says "[enforce fail at inline_container.cc…]"
+        raise CheckpointError(write_failure(path.parent, f"checkpoint {path.name}", exc)) from None
     finally:
         if tmp.exists():
             tmp.unlink()

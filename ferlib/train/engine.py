@@ -447,6 +447,10 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
             check_out_path(out, "output folder")
         except ValueError as exc:
             raise RunDirError(str(exc)) from None
+        inside = Path(store.root).resolve()
+        if out.resolve() == inside or inside in out.resolve().parents:
+            raise RunDirError(f"output folder {out} lies inside the clip store {store.root}; a run folder there would break "
+                              "the store: choose a folder outside it")
         # rank 0 reads its starting points before anything is written: a corrupt trunk or init_from
         # file fails here, and the corrected command is not refused as "another experiment"
         trunk_report = load_trunk(model, cfg.init_trunk, progress=cfg.progress)
