@@ -378,3 +378,17 @@ def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "run the same command again to resume" in err
     assert len([ln for ln in err.splitlines() if ln.strip() and "synth" not in ln[:6]]) <= 2, err
+
+
+# -- 16: the README's smoke line ---------------------------------------------------------------
+def test_readme_smoke_papermill_lines_keep_their_figures_out_of_figures():
+    import shlex
+
+    lines = [ln.strip() for ln in (REPO / "README.md").read_text().splitlines()
+             if ln.strip().startswith(".venv/bin/papermill ") and "profile smoke" in ln]
+    assert lines
+    for line in lines:
+        args = shlex.split(line.split("#")[0])
+        assert "figures_dir" in args, line
+        target = Path(args[args.index("figures_dir") + 1])
+        assert target.parts[0] != "figures", line
