@@ -5,6 +5,7 @@ asserts the command's exit status, the one line it prints, and what it left on d
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -320,15 +321,27 @@ def test_corrupt_metrics_json_is_named(tiny, tmp_path, capsys):
 
 # -- 14, 15: concurrent writers and a full disk -----------------------------------------------
 def test_second_synth_writer_on_the_same_folder_is_not_an_error(tmp_path, monkeypatch):
-    from ferlib.synth.generate import SynthConfig, generate
+    gen = importlib.import_module("ferlib.synth.generate")  # the module (ferlib.synth.generate is also a function)
 
-    cfg = SynthConfig(n_subjects=1, n_frames=4, size=32, classes=("happy", "sad"))
-    first = generate(tmp_path / "s", cfg, progress=False)
-    expected = {c: first.read(c).frames.tobytes() for c in first.clip_ids()}
-    monkeypatch.setattr(ClipStore, "has", lambda self, cid: False)  # as if the other run stored them just now
-    second = generate(tmp_path / "s", cfg, progress=False)
-    monkeypatch.undo()
-    assert {c: second.read(c).frames.tobytes() for c in second.clip_ids()} == expected
+    cfg = gen.SynthConfig(n_subjects=1, n_frames=4, size=32, classes=("happy", "sad"))
+    expected = gen.generate(tmp_path / "ref", cfg, progress=False)
+    render = gen.generate_clip
+
+    def raced(*args, **kwargs):  # the other run stores each clip while this one renders it
+        clip = render(*args, **kwargs)
+        other = ClipStore.open(tmp_path / "s")
+        for cid in expected.clip_ids():
+            if not other.has(cid):
+                rec = expected.read(cid, mmap=False)
+                row = {k: v for k, v in rec.meta.items() if k not in ("arrays", "files", "extra", "height", "width")}
+                other.write(row, rec.frames, rec.landmarks, rec.flags, rec.intensity, extra=rec.meta["extra"])
+                break
+        return clip
+
+    monkeypatch.setattr(gen, "generate_clip", raced)
+    store = gen.generate(tmp_path / "s", cfg, progress=False)
+    assert {c: store.read(c).frames.tobytes() for c in store.clip_ids()} == {
+        c: expected.read(c).frames.tobytes() for c in expected.clip_ids()}
 
 
 def test_full_disk_names_the_place_and_the_cause(tmp_path, monkeypatch):
