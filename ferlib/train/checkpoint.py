@@ -97,7 +97,7 @@ def load_checkpoint(path: str | Path, classes: list[str] | tuple[str, ...] | Non
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "weights_only" not in str(exc):
+        if "GLOBAL" not in str(exc):  # not a refused class or function: a damaged or foreign file
             raise CheckpointError(f"{path} is not a readable ferlib checkpoint (UnpicklingError: {str(exc)[:120]})") from None
         found = re.search(r"GLOBAL ([\w.]+)", str(exc))
         raise CheckpointError(f"{path} holds code-bearing (pickled) objects{f' ({found.group(1)})' if found else ''}, not "

@@ -580,6 +580,9 @@ def _finish(cfg: TrainConfig, store: ClipStore, index: ClipIndex, split: Split, 
     ckpt = load_checkpoint(out / "best.pt", classes=store.classes)
     model.load_state_dict(ckpt["model"])
     ev = evaluate_loader(model, make_loader(test_ds, cfg, False), cfg, device, collect=True, desc="test", progress=cfg.progress)
+    if not np.isfinite(ev.loss) or not np.isfinite(ev.probs).all():
+        raise TrainingDiverged(f"the model of epoch {best['epoch']} ({out / 'best.pt'}) gives non-finite test scores (loss "
+                               f"{ev.loss}); no metrics are reported; lower lr or set grad_clip")
     test_index = index.subset(split.test)
     write_predictions(out, test_index, ev)
     metrics = summarize(ev.y_true, ev.y_pred, store.classes)
