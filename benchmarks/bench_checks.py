@@ -26,6 +26,7 @@ import ferlib.data.store as store_module
 import ferlib.train.checkpoint as checkpoint_module
 from ferlib.data.store import ClipStore
 from ferlib.models.registry import build_model
+from ferlib.synth import SynthConfig, generate
 from ferlib.train.checkpoint import load_checkpoint, save_checkpoint
 from ferlib.train.guards import store_fingerprint
 
@@ -79,6 +80,18 @@ def main() -> None:
                 before = min(before, _write(tmp / f"plain{r}", args.clips, args.frames, args.size))
             after = min(after, _write(tmp / f"hashed{r}", args.clips, args.frames, args.size))
         rows.append((f"store writing ({args.clips} clips of {args.frames}x{args.size}px)", before, after))
+
+        before = after = float("inf")
+        cfg = SynthConfig(n_subjects=3, n_frames=args.frames, size=64)
+        for r in range(args.repeats):
+            with mock.patch.object(store_module, "file_digest", lambda path: [0, ""]):
+                t0 = time.perf_counter()
+                generate(tmp / f"synth-plain{r}", cfg, progress=False)
+                before = min(before, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            generate(tmp / f"synth-hashed{r}", cfg, progress=False)
+            after = min(after, time.perf_counter() - t0)
+        rows.append((f"synth: 21 clips of {args.frames}x64px, rendered and written", before, after))
 
         store = ClipStore.open(tmp / "hashed0")
         rows.append(("run start: store fingerprint", _best(lambda: _old_fingerprint(ClipStore.open(store.root)), args.repeats),

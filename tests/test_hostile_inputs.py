@@ -405,3 +405,29 @@ def test_readme_smoke_papermill_lines_keep_their_figures_out_of_figures():
         assert "figures_dir" in args, line
         target = Path(args[args.index("figures_dir") + 1])
         assert target.parts[0] != "figures", line
+
+
+def test_kill_between_the_seal_and_the_rename_leaves_a_pair_that_checks(tmp_path, monkeypatch):
+    import ferlib.models.backbones as backbones
+
+    final = tmp_path / "last.pt"
+    for content in (b"epoch 1", b"epoch 2"):
+        tmp = tmp_path / "tmp"
+        tmp.write_bytes(content)
+        backbones.replace_sealed(tmp, final)
+    tmp.write_bytes(b"epoch 3")
+    real = os.replace
+
+    def killed(src, dst):
+        if Path(dst) == final:
+            raise KeyboardInterrupt  # the kill lands after the record, before the file
+        real(src, dst)
+
+    monkeypatch.setattr(backbones.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        backbones.replace_sealed(tmp, final)
+    monkeypatch.undo()
+    backbones.check_sealed(final)  # epoch 2's file still checks
+    final.write_bytes(b"epoch 9")
+    with pytest.raises(backbones.SealError, match="changed after ferlib wrote it"):
+        backbones.check_sealed(final)

@@ -104,11 +104,11 @@ def replace_sealed(tmp: str | Path, final: str | Path) -> Path:
     side = final.with_name(final.name + SEAL_SUFFIX)
     known: list[Any] = []
     if final.is_file():
-        try:
-            known = [d for d in json.loads(side.read_text())["digests"] if d == _digest(final)]
-        except (OSError, ValueError, KeyError, TypeError):
+        try:  # the record of the file being replaced, when its size still fits (not re-hashed: one hash a save)
+            known = [d for d in json.loads(side.read_text())["digests"][:1] if d[0] == final.stat().st_size]
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
             known = []
-    record = {"file": final.name, "digests": [_digest(tmp), *known[:1]]}
+    record = {"file": final.name, "digests": [_digest(tmp), *known]}
     side_tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
     side_tmp.write_text(json.dumps(record))
     os.replace(side_tmp, side)
