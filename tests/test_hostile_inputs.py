@@ -431,3 +431,23 @@ def test_kill_between_the_seal_and_the_rename_leaves_a_pair_that_checks(tmp_path
     final.write_bytes(b"epoch 9")
     with pytest.raises(backbones.SealError, match="changed after ferlib wrote it"):
         backbones.check_sealed(final)
+
+
+def test_corrupt_trunk_file_fails_before_anything_is_written(tiny, tmp_path, capsys):
+    bad = tmp_path / "trunk.pt"
+    bad.write_bytes(b"PK\x03\x04" + bytes(64))
+    out = tmp_path / "run"
+    line = error_line(run_here(capsys, "train", "--store", str(tiny), "--out", str(out), "--method", "fan",
+                               "--size", "demo", *TRAIN, "--trunk", str(bad)))
+    assert str(bad) in line and not out.exists()
+
+
+def test_reproduce_into_a_store_of_other_settings_is_refused(afew_root, tmp_path, capsys):
+    from ferlib.data.store import StoreError
+    from ferlib.reproduce import open_or_make_store
+
+    out = tmp_path / "store"
+    assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1", "--limit", "2")).returncode == 0
+    with pytest.raises(StoreError, match="size=48 there vs 64 now"):
+        open_or_make_store("afew", afew_root, out, size=64, workers=1, progress=False)
+    assert len(ClipStore.open(out).clip_ids()) == 2
