@@ -280,7 +280,7 @@ def _copy(store: Path, tmp_path: Path) -> Path:
     return dst
 
 
-@pytest.mark.parametrize("workers", ["0", "2"])
+@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=pytest.mark.slow)])
 def test_truncated_landmarks_name_the_file_in_one_line(tiny, tmp_path, capsys, workers):
     store = _copy(tiny, tmp_path)
     victim = sorted((store / "clips").iterdir())[0] / "landmarks.npy"
@@ -372,7 +372,36 @@ def test_full_disk_names_the_place_and_the_cause(tmp_path, monkeypatch):
     assert not list((tmp_path / "run").iterdir())
 
 
+def test_store_error_raised_in_a_loader_worker_is_one_line():
+    from torch._utils import ExceptionWrapper
+
+    from ferlib.cli import one_line
+    from ferlib.data.store import StoreError
+
+    try:
+        raise StoreError("/s/clips/c/landmarks.npy is truncated or corrupt; re-create clip 'c'")
+    except StoreError:
+        wrapped = ExceptionWrapper(where="in DataLoader worker process 1")
+    with pytest.raises(StoreError) as err:
+        wrapped.reraise()  # what the DataLoader raises in the main process
+    assert str(err.value).count("\n") > 3
+    assert one_line(err.value) == "/s/clips/c/landmarks.npy is truncated or corrupt; re-create clip 'c'"
+
+
 # -- 19: Ctrl-C ----------------------------------------------------------------------------------
+def test_ctrl_c_is_one_line_saying_how_to_resume(tmp_path, capsys, monkeypatch):
+    import ferlib.synth.cli as synth_cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(synth_cli, "run", interrupted)
+    proc = run_here(capsys, "synth", "--out", str(tmp_path / "s"))
+    assert proc.returncode == 130 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "run the same command again" in proc.stderr
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT to a process")
 def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path):
     import signal
