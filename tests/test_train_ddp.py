@@ -100,7 +100,7 @@ def test_two_gloo_ranks_match_single_process(tiny, tmp_path):
     assert json.loads((out / "metrics.json").read_text())["n_test"] == 2
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
         ["config.json", "store.json", "trunk.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt",
-         "timing.json"])
+         "best.pt.sha256", "last.pt.sha256", "timing.json"])
 
 
 def _initial() -> torch.Tensor:

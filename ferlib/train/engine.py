@@ -13,7 +13,8 @@ when the split has none), evaluates that model on ``split.test`` and writes into
     predictions.csv    clip_id, subject, label, label_name, pred, pred_name, prob_<class>…
     byproducts.npz     the model's extras per test clip (rows aligned with predictions.csv), plus
                        ``gt_intensity`` (N, T), ``frame_idx`` (N, T), ``flags`` (N, T), ``label``, ``pred``
-    best.pt, last.pt   checkpoints (:mod:`ferlib.train.checkpoint`); last.pt is written every epoch
+    best.pt, last.pt   checkpoints (:mod:`ferlib.train.checkpoint`); last.pt is written every epoch;
+                       ``<name>.sha256`` beside each holds its size and SHA-256, checked on load
     timing.json        wall time, clips/s and the share of time waiting for data (not in metrics)
 
 **Resume.** Each epoch re-seeds torch, numpy and ``random`` from ``(seed, epoch)`` and the
@@ -69,7 +70,7 @@ from ferlib.progress import progress_bar
 from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
 
 RUN_FILES = ("config.json", "store.json", "trunk.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt",
-             "timing.json")
+             "best.pt.sha256", "last.pt.sha256", "timing.json")
 
 
 # --------------------------------------------------------------------------- small helpers
