@@ -80,5 +80,19 @@ def main(argv: list[str] | None = None, commands: dict[str, tuple[str, str]] | N
     try:
         return int(args._run(args))
     except (ValueError, OSError, RuntimeError) as exc:  # OSError: a path that is a file, not writable, ...
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"interrupted: nothing half-written is kept; run the same command again to resume "
+              f"({args.command} picks up where it stopped)", file=sys.stderr)
+        return 130
+
+
+def one_line(exc: BaseException) -> str:
+    """The message of ``exc``; for an error a DataLoader worker re-raised (its message carries the
+    worker's whole traceback) the original error's own line."""
+    text = str(exc)
+    if "Original Traceback" in text:
+        last = text.rstrip().splitlines()[-1]
+        return last.split(": ", 1)[1] if ": " in last else last
+    return text

@@ -52,7 +52,7 @@ def test_every_kind_of_damage_is_reported(store, capsys):
     report = check_store(store.root)
     assert not report.ok and report.entries == 6 and report.good == 0
     by_kind = {k: report.bad_clips(k) for k in report.kinds()}
-    assert by_kind == {"incomplete": ["c0", "c5"], "truncated": ["c1"], "non-finite": ["c2"], "shape": ["c3"],
+    assert by_kind == {"incomplete": ["c0", "c5"], "truncated": ["c1"], "non-finite": ["c2"], "changed": ["c2"], "shape": ["c3"],
                        "label": ["c4"], "failures": []}
     text = str(report)
     assert f"[non-finite] {clips / 'c2' / 'landmarks.npy'}: NaN or inf in 2 of 4 frames [1, 3]" in text

@@ -343,5 +343,6 @@ def test_fixture_videos_through_the_pipeline(tmp_path):
     assert leaves.n_frames == 8 and ((leaves.flags & FLAG_NO_FACE) > 0).tolist() == [False] * 4 + [True] * 4
     assert store.read("single").flags.tolist() == [0, FLAG_INTERPOLATED, FLAG_INTERPOLATED] * 3
     assert store.meta("leaves")["extra"]["n_no_face"] == 4
-    again = preprocess_index(index, tmp_path / "store", workers=1, progress=False, source_root=VIDEOS)
+    again = preprocess_index(index, tmp_path / "store", workers=1, progress=False, source_root=VIDEOS,
+                             detect_every=3, detect_max_side=480)  # a resume takes the store's settings
     assert (again.done, again.skipped) == (0, 3)

@@ -255,7 +255,8 @@ def test_readme_papermill_command_runs_as_written_in_the_smoke_profile(tmp_path)
         proc = subprocess.run([sys.executable, "-m", "papermill", str(nb), str(out), *args[3:], "--no-progress-bar"],
                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
         assert proc.returncode == 0, f"{line}\n{proc.stderr[-3000:]}"
-        assert list((tmp_path / "figures").glob("*.png"))
+        figures = args[args.index("figures_dir") + 1]
+        assert list((tmp_path / figures).glob("*.png")) and not (tmp_path / "figures").exists()
     # 9: the notebook's folds: [99] names the fold positions that exist
     nb = REPO / "notebooks" / "05_stgcn.ipynb"
     proc = subprocess.run([sys.executable, "-m", "papermill", str(nb), str(tmp_path / "bad.ipynb"), "-p", "profile", "smoke",

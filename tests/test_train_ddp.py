@@ -99,8 +99,8 @@ def test_two_gloo_ranks_match_single_process(tiny, tmp_path):
     assert got[0][2] == got[1][2] and got[0][3] == 2  # every rank returns rank 0's metrics
     assert json.loads((out / "metrics.json").read_text())["n_test"] == 2
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
-        ["config.json", "store.json", "split.json", "trunk.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt",
-         "timing.json"])
+        ["config.json", "store.json", "split.json", "trunk.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt",
+         "last.pt", "best.pt.sha256", "last.pt.sha256", "timing.json"])
 
 
 def _initial() -> torch.Tensor:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ferlib.data.store import _ARRAYS, ClipStore, StoreError, nonfinite_frames
+from ferlib.data.store import _ARRAYS, ClipStore, StoreError, file_digest, nonfinite_frames
 
 _REQUIRED_ARRAYS = ("frames", "landmarks", "flags")
 _META_FIELDS = ("clip_id", "label", "label_name", "n_frames", "height", "width", "arrays")
@@ -159,6 +159,10 @@ def _check_entry(store: ClipStore, entry: Path) -> list[Problem]:
             problems.append(Problem("shape", path, f"holds {arr.dtype} {list(arr.shape)}, meta.json expects "
                                     f"{dtype} {list(shape)}", cid))
             continue
+        recorded = meta.get("files", {}).get(name)
+        if recorded is not None and file_digest(path) != list(recorded):
+            problems.append(Problem("changed", path, f"differs from the size and SHA-256 recorded when it was written "
+                                    f"({recorded[0]} bytes, sha256 {recorded[1][:12]})", cid))
         if name in ("landmarks", "intensity"):
             values = np.asarray(arr)
             bad = nonfinite_frames(values.reshape(len(values), -1))

@@ -16,6 +16,8 @@ subject, for model selection: the test fold is never used to pick an epoch.
 
 from __future__ import annotations
 
+import inspect
+
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -84,6 +86,11 @@ def get_protocol(name: str, index: ClipIndex, **kwargs: object) -> list[Split]:
     fns = {"subject_kfold": subject_kfold, "fan_ckplus": fan_ckplus_folds, "official_folds": official_folds, "train_test": train_test}
     if name not in fns:
         raise ValueError(f"unknown protocol {name!r}; expected one of {PROTOCOLS}")
+    params = inspect.signature(fns[name]).parameters
+    unknown = sorted(set(kwargs) - set(params) - {"index"})
+    if unknown:
+        valid = sorted(k for k in params if k != "index")
+        raise ValueError(f"--protocol-arg {', '.join(unknown)}: protocol {name!r} takes no such argument; it takes {valid}")
     return fns[name](index, **kwargs)  # type: ignore[operator]
 
 

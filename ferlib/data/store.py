@@ -3,7 +3,8 @@
 Layout (format version 1)::
 
     <root>/
-      store.json              {"format": "ferlib-clipstore", "version": 1, "dataset", "classes"}
+      store.json              {"format": "ferlib-clipstore", "version": 1, "dataset", "classes",
+                               "settings": {writer: {its settings}}}   (settings: optional)
       failures.csv            clips that could not be stored: clip_id, source, reason
       left_out.csv            clips the adapter found but could not label: clip_id, source, reason
                               (written by preprocessing; absent when there are none)
@@ -25,6 +26,16 @@ An entry folder without ``meta.json`` (a copy cut short, a file deleted by hand)
 than leaving the clip out (a test fold never shrinks unannounced); writers (``preprocess``,
 ``synth``) re-create such entries, and ``python -m ferlib check-store`` lists them.
 
+**Identity.** A store's data set, classes and writer settings (``preprocess``: crop size, detector,
+alignment …) are part of what it is: :meth:`ClipStore.create` refuses to reopen a store for
+writing with other settings, naming each differing key, so a resumed run never mixes two crop
+sizes in one store. A store written before settings were recorded is compared with the settings
+its first entry carries (``meta.json`` ``extra.<writer>``).
+
+**Hashes.** :meth:`ClipStore.write` records each array file's size and SHA-256 in ``meta.json``
+(``files``), once, at store time: a run's fingerprint covers every byte that reaches a model
+without re-reading the frames, and ``check-store`` finds a file changed after it was written. Entries without ``files`` (older stores) are still read.
+
 ``failures.csv`` lines are appended one ``write`` each (a kill cannot leave half a line), and
 :meth:`ClipStore.settle_failures` rewrites the file from the store's truth: a stored clip is
 never a failure.
@@ -33,6 +44,7 @@ never a failure.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -116,15 +128,18 @@ class ClipStore:
     # -- opening ---------------------------------------------------------------------------
     @classmethod
     def create(cls, root: str | Path, dataset: str, classes: Iterable[str],
-               protocol: tuple[str, dict[str, Any]] | None = None) -> "ClipStore":
+               protocol: tuple[str, dict[str, Any]] | None = None,
+               settings: tuple[str, dict[str, Any]] | None = None) -> "ClipStore":
         """Create a store in ``root``, or reopen it if it already holds the same data set.
 
-        ``store.json`` records the data set's name, its classes and (when given) the data set's own
-        protocol ``(name, kwargs)`` — what training and ``reproduce`` read to pick a recipe. Refuses
-        a folder that holds unrelated files, or a store of another data set or label set.
+        ``store.json`` records the data set's name, its classes, (when given) the data set's own
+        protocol ``(name, kwargs)`` — what training and ``reproduce`` read to pick a recipe — and
+        the writer's ``settings`` ``(writer, {key: value})``. Refuses a folder that holds unrelated
+        files, a store of another data set or label set, or one written with other settings.
         """
         root = Path(root)
         classes = tuple(classes)
+        check_classes(classes, "classes")
         manifest = root / "store.json"
         if manifest.is_file():
             store = cls.open(root)
@@ -134,6 +149,8 @@ class ClipStore:
                     f"{store.classes}; refusing to mix in {dataset!r} with classes {classes}. "
                     "Choose another folder."
                 )
+            if settings is not None:
+                store._check_settings(settings[0], settings[1])
             return store
         if root.exists():
             _remove_create_leftovers(root)
@@ -148,6 +165,8 @@ class ClipStore:
         record: dict[str, Any] = {"format": FORMAT, "version": VERSION, "dataset": dataset, "classes": list(classes)}
         if protocol is not None:
             record["protocol"] = [protocol[0], dict(protocol[1])]
+        if settings is not None:
+            record["settings"] = {settings[0]: _plain(settings[1])}
         tmp.write_text(json.dumps(record, indent=1))
         os.replace(tmp, manifest)
         return cls(root, dataset, classes, (protocol[0], dict(protocol[1])) if protocol else None)
@@ -168,7 +187,42 @@ class ClipStore:
         if meta.get("version") != VERSION:
             raise StoreError(f"{manifest} has version {meta.get('version')!r}; this ferlib reads version {VERSION}")
         proto = meta.get("protocol")
-        return cls(root, meta["dataset"], tuple(meta["classes"]), (proto[0], dict(proto[1])) if proto else None)
+        classes = tuple(meta["classes"])
+        try:
+            check_classes(classes, "classes")
+        except ValueError as exc:
+            raise StoreError(f"{manifest}: {exc}") from None
+        return cls(root, meta["dataset"], classes, (proto[0], dict(proto[1])) if proto else None)
+
+    def settings(self, writer: str) -> dict[str, Any] | None:
+        """The settings ``writer`` recorded in ``store.json`` (``None`` when none were recorded)."""
+        meta = json.loads((self.root / "store.json").read_text())
+        return meta.get("settings", {}).get(writer)
+
+    def _check_settings(self, writer: str, settings: dict[str, Any]) -> None:
+        """Raise :class:`StoreError` naming each key whose value differs from what the store was
+        written with; record ``settings`` in a store that has none recorded yet."""
+        new = _plain(settings)
+        old = self.settings(writer)
+        where = f"store.json of {self.root}"
+        if old is None:
+            ids = sorted(p.name for p in (self.root / "clips").iterdir()
+                         if not p.name.startswith(".") and (p / "meta.json").is_file()) if (self.root / "clips").is_dir() else []
+            old = _plain(self.meta(ids[0]).get("extra", {}).get(writer)) if ids else None
+            where = f"{self.entry_dir(ids[0]) / 'meta.json'}" if ids else where
+        if old is not None:
+            diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+            if diff:
+                detail = ", ".join(f"{k}={old.get(k)!r} there vs {new.get(k)!r} now" for k in diff)
+                raise StoreError(f"{self.root} was written with other {writer} settings ({detail}, from {where}); "
+                                 "resume with the same settings or choose another folder")
+        manifest = self.root / "store.json"
+        record = json.loads(manifest.read_text())
+        if record.get("settings", {}).get(writer) is None:
+            record.setdefault("settings", {})[writer] = new
+            tmp = self.root / f".store.json.{uuid.uuid4().hex}"
+            tmp.write_text(json.dumps(record, indent=1))
+            os.replace(tmp, manifest)
 
     # -- writing ---------------------------------------------------------------------------
     def entry_dir(self, clip_id: str) -> Path:
@@ -232,8 +286,10 @@ class ClipStore:
         tmp = self.root / "clips" / f".tmp-{clip_id}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)
         try:
+            files = {}
             for name, arr in arrays.items():
                 np.save(tmp / f"{name}.npy", arr)
+                files[name] = file_digest(tmp / f"{name}.npy")
             meta = {
                 **{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()},
                 "clip_id": clip_id,
@@ -244,6 +300,7 @@ class ClipStore:
                 "height": int(frames.shape[1]),
                 "width": int(frames.shape[2]),
                 "arrays": {n: list(a.shape) for n, a in arrays.items()},
+                "files": files,
                 "extra": extra or {},
             }
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=_json_default))
@@ -253,7 +310,16 @@ class ClipStore:
                 os.replace(tmp, final)
                 shutil.rmtree(trash, ignore_errors=True)
             else:
-                os.replace(tmp, final)
+                try:
+                    os.replace(tmp, final)
+                except OSError:
+                    if self.has(clip_id):  # another writer (a second run on the same folder) stored it meanwhile
+                        raise EntryExistsError(f"clip {clip_id!r} was stored in {self.root} by another writer at work "
+                                               "on the same folder") from None
+                    raise
+        except OSError as exc:  # disk full, quota, permissions: name the place and the cause, keep nothing half-written
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(write_failure(self.root, f"clip {clip_id!r}", exc)) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -269,7 +335,8 @@ class ClipStore:
         header = "" if path.exists() and path.stat().st_size else _csv_line(FAILURE_COLUMNS)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, (header + _csv_line((clip_id, source, reason))).encode())
+            # a source name that is not valid UTF-8 is written with its bytes escaped (\\xff), readable
+            os.write(fd, (header + _csv_line((clip_id, source, reason))).encode("utf-8", "backslashreplace"))
         finally:
             os.close(fd)
 
@@ -296,7 +363,8 @@ class ClipStore:
         table = table.loc[np.array(keep, dtype=bool)].drop_duplicates("clip_id", keep="last").reset_index(drop=True)
         path = self.root / "failures.csv"
         tmp = path.with_name(f".failures.csv.{uuid.uuid4().hex[:8]}")
-        tmp.write_text("".join([_csv_line(FAILURE_COLUMNS), *(_csv_line(r) for r in table.itertuples(index=False))]))
+        tmp.write_text("".join([_csv_line(FAILURE_COLUMNS), *(_csv_line(r) for r in table.itertuples(index=False))]),
+                       encoding="utf-8", errors="backslashreplace")
         os.replace(tmp, path)
         return table
 
@@ -388,6 +456,39 @@ class ClipStore:
     def size_bytes(self) -> int:
         """Bytes on disk of all complete entries."""
         return sum(f.stat().st_size for c in self.clip_ids() for f in self.entry_dir(c).iterdir())
+
+
+def write_failure(where: str | Path, what: str, exc: BaseException) -> str:
+    """One line for a failed write of ``what`` under ``where``: the low-level error, and the free
+    space there (a full disk shows as numpy's "N requested and M written" or torch's "enforce fail")."""
+    try:
+        free = f"{shutil.disk_usage(where).free / 2**20:.0f} MiB free there"
+    except OSError:
+        free = "free space unknown"
+    cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"cannot write {what} into {where} ({cause}; {free}): is the disk full or not writable? nothing half-written was kept"
+
+
+def file_digest(path: str | Path) -> list[Any]:
+    """``[size in bytes, SHA-256 hex]`` of a file (what ``meta.json`` ``files`` records per array)."""
+    with open(path, "rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    return [Path(path).stat().st_size, digest]
+
+
+def check_classes(classes: Iterable[str], what: str = "classes") -> tuple[str, ...]:
+    """``classes`` as a tuple; raises ``ValueError`` naming ``what`` when it is empty or names a class twice."""
+    classes = tuple(str(c) for c in classes)
+    twice = sorted({c for c in classes if classes.count(c) > 1})
+    if not classes or twice:
+        raise ValueError(f"{what} must name distinct classes, got {list(classes)}"
+                         + (f" ({twice} more than once)" if twice else ""))
+    return classes
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as plain JSON types (tuples → lists), for comparing settings with what was stored."""
+    return json.loads(json.dumps(value, default=_json_default))
 
 
 def _csv_line(values: Iterable[Any]) -> str:

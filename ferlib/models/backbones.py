@@ -22,6 +22,7 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -122,6 +123,58 @@ def cached_weights_path(weights: str | WeightsEnum) -> Path:
 def ferlib_cache_dir() -> Path:
     """ferlib's own cache (never torch's hub cache): ``$FERLIB_CACHE``, or ``~/.cache/ferlib``."""
     return Path(os.environ.get("FERLIB_CACHE", Path.home() / ".cache" / "ferlib"))
+
+
+SEAL_SUFFIX = ".sha256"
+
+
+class SealError(ValueError):
+    """A file ferlib wrote no longer has the size and SHA-256 recorded beside it when it was written."""
+
+
+def _digest(path: Path) -> list[Any]:
+    with open(path, "rb") as f:
+        return [path.stat().st_size, hashlib.file_digest(f, "sha256").hexdigest()]
+
+
+def replace_sealed(tmp: str | Path, final: str | Path) -> Path:
+    """Move the finished file ``tmp`` onto ``final`` (``os.replace``) after recording its size and
+    SHA-256 in ``<final>.sha256``. The record keeps the digest of the file it replaces too, so a
+    kill between the two renames leaves a pair that still checks (:func:`check_sealed`)."""
+    tmp, final = Path(tmp), Path(final)
+    side = final.with_name(final.name + SEAL_SUFFIX)
+    known: list[Any] = []
+    if final.is_file():
+        try:  # the record of the file being replaced, when its size still fits (not re-hashed: one hash a save)
+            known = [d for d in json.loads(side.read_text())["digests"][:1] if d[0] == final.stat().st_size]
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            known = []
+    record = {"file": final.name, "digests": [_digest(tmp), *known]}
+    side_tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
+    side_tmp.write_text(json.dumps(record))
+    os.replace(side_tmp, side)
+    os.replace(tmp, final)
+    return final
+
+
+def check_sealed(path: str | Path) -> None:
+    """Raise :class:`SealError` (one line naming ``path``) when ``path`` differs in size or SHA-256
+    from what :func:`replace_sealed` recorded; a file without a record (written before records
+    existed, or by someone else) passes."""
+    path = Path(path)
+    side = path.with_name(path.name + SEAL_SUFFIX)
+    if not side.is_file():
+        return
+    try:
+        digests = json.loads(side.read_text())["digests"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise SealError(f"{side} (the size and SHA-256 ferlib recorded for {path.name}) is corrupt; "
+                        f"delete {path} and {side.name} to make them again") from None
+    got = _digest(path)
+    if got not in digests:
+        size, sha = digests[0]
+        raise SealError(f"{path} changed after ferlib wrote it ({got[0]} bytes, sha256 {got[1][:12]}; recorded "
+                        f"{size} bytes, sha256 {sha[:12]}): it is not loaded; delete it (and {side.name}) to make it again")
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:

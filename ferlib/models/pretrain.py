@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from ferlib.data.labels import BASIC7
-from ferlib.models.backbones import ferlib_cache_dir, small_cnn
+from ferlib.models.backbones import check_sealed, ferlib_cache_dir, replace_sealed, small_cnn
 from ferlib.progress import progress_iter
 from ferlib.synth import SynthConfig, generate
 from ferlib.synth.generate import GENERATOR_VERSION, PHOTO_RENDERER_VERSION, clip_plan, generate_clip
@@ -185,6 +185,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
                                 n_subjects=n_subjects, epochs=epochs, val_subjects=val_subjects,
                                 photo_clips_per_subject=photo_clips_per_subject, photo_epochs=photo_epochs)
     if out.is_file():
+        check_sealed(out)  # a cached file changed since it was made is never trained on
         return out
     if not 0 <= val_subjects < n_subjects:
         raise ValueError(f"val_subjects must be in [0, n_subjects), got {val_subjects} of {n_subjects}")
@@ -223,7 +224,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".tmp{os.getpid()}")
     torch.save({"meta": json.loads(json.dumps(meta)), "trunk": trunk.state_dict()}, tmp)
-    os.replace(tmp, out)
+    replace_sealed(tmp, out)  # <out>.sha256: size and hash, checked on every later use
     if progress:
         last = history[-1]
         what = (f"{n_train} photo frames, from {meta['init']}" if base is not None

@@ -67,6 +67,8 @@ from torchvision.models import WeightsEnum
 from ferlib.models.backbones import (
     OFFLINE_ENV,
     InputNormalisation,
+    SealError,
+    check_sealed,
     cached_weights_path,
     fetch_torchvision_weights,
     get_weights,
@@ -258,6 +260,7 @@ def _emotion_fan_missing(path: Path) -> FileNotFoundError:
 
 def _read_trunk_file(path: Path) -> tuple[dict[str, torch.Tensor], str, dict[str, Any] | None]:
     """State dict, detected format and (ferlib small_cnn files) meta of a trunk file."""
+    check_sealed(path)
     obj = load_file(path, weights_only=True)
     if isinstance(obj, Mapping) and isinstance(obj.get("trunk"), Mapping) and isinstance(obj.get("meta"), Mapping):
         state = {str(k): v for k, v in obj["trunk"].items() if isinstance(v, torch.Tensor)}
@@ -441,6 +444,11 @@ def trunk_plan(source: str | Path | None, model_or_method: nn.Module | str, size
         path = Path(source).expanduser()
     plan["file"] = str(path.resolve())
     if path.is_file():
+        try:
+            check_sealed(path)  # ferlib's own files (the cached synth-frames trunk) carry their size and hash
+        except SealError as err:
+            plan.update(status="error", message=str(err))
+            return plan
         plan.update(present=True, sha256=sha256_file(path), message=f"{path.stat().st_size / 2**20:.1f} MiB")
     elif source == IMAGENET and not is_offline():
         plan.update(status="will download", message=f"torchvision downloads {plan['weights']} into the hub cache on first use")

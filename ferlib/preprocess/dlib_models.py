@@ -35,6 +35,18 @@ def predictor_path(path: str | Path | None = None) -> Path:
     return p
 
 
+def check_predictor(path: str | Path) -> Path:
+    """``path`` if it is a dlib 68-point shape predictor that loads; else one ``ValueError`` naming it."""
+    p = predictor_path(path)
+    try:
+        predictor = load_predictor(str(p))
+    except RuntimeError as exc:
+        raise ValueError(f"--predictor {p} is not a dlib shape predictor ({exc}); expected a {PREDICTOR_FILE}") from None
+    if predictor.num_parts != 68:
+        raise ValueError(f"--predictor {p} predicts {predictor.num_parts} points; ferlib needs the 68-point {PREDICTOR_FILE}")
+    return p
+
+
 @lru_cache(maxsize=None)
 def load_detector():  # -> dlib.fhog_object_detector
     """dlib's HOG frontal face detector (cached per process)."""

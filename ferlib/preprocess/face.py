@@ -34,6 +34,7 @@ convention; landmarks are ``(x, y)`` pixel centres.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -77,8 +78,12 @@ class DetectorConfig:
     def __post_init__(self) -> None:
         if not self.ladder:
             raise ValueError("the detection ladder needs at least one rung")
-        if self.detect_scale <= 0:
+        if not math.isfinite(self.threshold):
+            raise ValueError(f"threshold must be a finite detector score, got {self.threshold}")
+        if not math.isfinite(self.detect_scale) or self.detect_scale <= 0:
             raise ValueError(f"detect_scale must be > 0, got {self.detect_scale}")
+        if not 0 <= self.track_iou <= 1:
+            raise ValueError(f"track_iou must be in [0, 1], got {self.track_iou}")
         if self.detect_max_side is not None and self.detect_max_side < 32:
             raise ValueError(f"detect_max_side must be >= 32 pixels or None, got {self.detect_max_side}")
         object.__setattr__(self, "ladder", tuple(r if isinstance(r, Rung) else Rung(*r) for r in self.ladder))

@@ -41,7 +41,7 @@ from ferlib.data.adapters import ADAPTERS, get_adapter
 from ferlib.data.index import ClipIndex
 from ferlib.data.store import FLAG_INTERPOLATED, FLAG_NO_FACE, ClipStore, EntryExistsError
 from ferlib.preprocess.align import align_crop_clip
-from ferlib.preprocess.dlib_models import predictor_path
+from ferlib.preprocess.dlib_models import check_predictor
 from ferlib.preprocess.face import DEFAULT_LADDER, DetectorConfig, Rung, track_faces
 from ferlib.preprocess.video import read_frames
 from ferlib.progress import bars_visible, progress_bar
@@ -81,6 +81,10 @@ class PreprocessConfig:
             raise ValueError(f"detect_every must be >= 1, got {self.detect_every}")
         if self.frame_step < 1:
             raise ValueError(f"frame_step must be >= 1, got {self.frame_step}")
+        if not math.isfinite(self.extend) or self.extend < 0:
+            raise ValueError(f"extend must be >= 0 (crop side = box side x (1 + extend)), got {self.extend}")
+        if self.smooth < 1:
+            raise ValueError(f"smooth must be >= 1 frame, got {self.smooth}")
         if self.predictor is not None:
             object.__setattr__(self, "predictor", str(self.predictor))
         self.detector()  # validates the detector fields
@@ -332,8 +336,9 @@ def preprocess_index(
     config = PreprocessConfig(size=size, detect_every=detect_every,
                               predictor=None if predictor is None else str(predictor), **options)
     if config.predictor is not None:
-        predictor_path(config.predictor)  # fail now, not once per clip
-    store = ClipStore.create(store_dir, index.dataset or "unnamed", index.classes, adapter_protocol(index.dataset))
+        check_predictor(config.predictor)  # fail now, not once per clip (a bad global option is no clip's failure)
+    store = ClipStore.create(store_dir, index.dataset or "unnamed", index.classes, adapter_protocol(index.dataset),
+                             settings=("preprocess", config.as_dict()))
     write_left_out(index, store.root)
     removed = store.remove_stale_tmp()
     summary = PreprocessSummary(store=store.root, total=len(index))

@@ -12,9 +12,12 @@ adapter, say, cuts 45-frame windows out of one video. Negative values count from
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -82,10 +85,28 @@ def read_frame_folder(folder: str | Path, frames: slice = slice(None)) -> np.nda
     return np.stack(out)
 
 
+@contextmanager
+def _utf8_path(path: Path) -> Iterator[str]:
+    """A name OpenCV can open for ``path``: ``path`` itself, or, for a file name that is not
+    valid UTF-8 (bytes Python keeps as surrogates, on which ``cv2.VideoCapture`` crashes), a
+    symbolic link with a plain name in a temporary folder, removed once the file is open."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        with tempfile.TemporaryDirectory(prefix="ferlib-video-") as tmp:
+            link = Path(tmp) / ("source" + (path.suffix if path.suffix.isascii() else ""))
+            os.symlink(os.fsencode(path.resolve()), os.fsencode(link))
+            yield str(link)
+        return
+    yield text
+
+
 def iter_video(path: str | Path) -> Iterable[np.ndarray]:
     """Yield the frames of a video file as RGB uint8 ``(H, W, 3)``, in order."""
     path = Path(path)
-    cap = cv2.VideoCapture(str(path))
+    with _utf8_path(path) as readable:
+        cap = cv2.VideoCapture(readable)
     try:
         if not cap.isOpened():
             raise VideoReadError(f"cannot open video {path} (corrupt, truncated or an unsupported codec)")

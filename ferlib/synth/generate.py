@@ -38,7 +38,7 @@ import numpy as np
 from ferlib.data.index import safe_clip_id
 from ferlib.data.labels import BASIC7, NEUTRAL, canonical_class
 from ferlib.data.landmarks68 import MEAN_SHAPE
-from ferlib.data.store import FLAG_DISTRACTOR, FLAG_OCCLUDED, ClipStore, StoreError
+from ferlib.data.store import FLAG_DISTRACTOR, FLAG_OCCLUDED, ClipStore, EntryExistsError, StoreError
 from ferlib.preprocess.align import transform_points
 from ferlib.progress import progress_iter
 from ferlib.synth.expressions import au_activations, expression_offsets
@@ -121,6 +121,9 @@ class SynthConfig:
         for name, value, low in (("n_subjects", self.n_subjects, 1), ("n_frames", self.n_frames, 2), ("size", self.size, 16)):
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if not isinstance(self.clips_per_subject, (int, np.integer)) or self.clips_per_subject < 0:
+            raise ValueError(f"clips_per_subject (--clips-per-subject) must be an integer >= 0 (0: one clip per class), "
+                             f"got {self.clips_per_subject!r}")
         if self.photo_ids is not None:
             if self.renderer != "photo":
                 raise ValueError("photo_ids chooses photos for renderer='photo'; the procedural renderer has none")
@@ -134,6 +137,10 @@ class SynthConfig:
         if self.randomise and self.renderer != "photo":
             raise ValueError("randomise applies to renderer='photo' (the procedural renderer has its own wild-course nuisances)")
         canon = tuple(canonical_class(c) for c in self.classes)
+        twice = {c: [g for g, k in zip(self.classes, canon) if k == c] for c in canon if canon.count(c) > 1}
+        if twice:
+            raise ValueError(f"classes (--classes) {list(self.classes)} name one expression more than once: "
+                             + "; ".join(f"{names} are all {c!r}" for c, names in twice.items()) + "; give each once")
         if self.include_neutral and NEUTRAL not in canon:
             canon = canon + (NEUTRAL,)
         object.__setattr__(self, "classes", canon)
@@ -343,6 +350,26 @@ def clip_plan(cfg: SynthConfig, subject_ids: list[str] | None = None) -> list[di
     return rows
 
 
+def check_synth_versions(store: ClipStore) -> None:
+    """Raise :class:`StoreError` when ``store`` holds generated clips (a ``synth.json``) of another
+    generator or photo-renderer version than this ferlib's; other stores pass."""
+    manifest = Path(store.root) / "synth.json"
+    if not manifest.is_file():
+        return
+    try:
+        recorded = json.loads(manifest.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{manifest} is corrupt ({exc}); regenerate the store") from None
+    current = {"generator": GENERATOR_VERSION}
+    if recorded.get("renderer") == "photo":
+        current["photo_renderer"] = PHOTO_RENDERER_VERSION
+    for key, version in current.items():
+        was = recorded.get(key, 1)  # version 1 predates the stamp
+        if was != version:
+            raise StoreError(f"{store.root} holds synth clips of {key.replace('_', ' ')} version {was} ({manifest}), this "
+                             f"ferlib renders version {version}: regenerate the store (python -m ferlib synth …)")
+
+
 def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool = True, **kwargs) -> ClipStore:
     """Generate ``cfg`` (or ``SynthConfig(**kwargs)``) into a clip store at ``out_dir``.
 
@@ -384,5 +411,8 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
     for row in progress_iter(todo, desc=f"synth {cfg.course}", enabled=progress, unit="clip"):
         clip = generate_clip(cfg, row["_subject"], row["_k"], row["label_name"], photo)
         meta = {k: v for k, v in row.items() if not k.startswith("_")}
-        store.write(meta, clip["frames"], clip["landmarks"], clip["flags"], clip["intensity"], extra={"seed": cfg.seed})
+        try:
+            store.write(meta, clip["frames"], clip["landmarks"], clip["flags"], clip["intensity"], extra={"seed": cfg.seed})
+        except EntryExistsError:
+            continue  # another synth run on the same folder stored it first (generation is deterministic: same bytes)
     return store

@@ -14,7 +14,9 @@ A checkpoint is a dict::
     best       {"epoch", "val_accuracy", ...}
 
 It is written to a temporary file in the same folder and moved into place with ``os.replace``,
-so a killed writer leaves the previous checkpoint intact. :func:`load_checkpoint` reads with
+so a killed writer leaves the previous checkpoint intact; its size and SHA-256 go into
+``<file>.sha256`` first (:func:`ferlib.models.backbones.replace_sealed`), and a file changed since
+is refused by name. :func:`load_checkpoint` reads with
 ``torch.load(weights_only=True)`` and raises :class:`CheckpointError` naming the file for a
 truncated, foreign or mismatched one.
 """
@@ -22,13 +24,18 @@ truncated, foreign or mismatched one.
 from __future__ import annotations
 
 import os
+import pickle
 import random
+import re
 import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from ferlib.data.store import write_failure
+from ferlib.models.backbones import SealError, check_sealed, replace_sealed
 
 FORMAT = "ferlib-checkpoint"
 VERSION = 1
@@ -65,7 +72,9 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
         torch.save({"format": FORMAT, "version": VERSION, **payload}, tmp)
-        os.replace(tmp, path)
+        replace_sealed(tmp, path)  # <path>.sha256: size and hash, checked by load_checkpoint
+    except (OSError, RuntimeError) as exc:  # a full disk: torch says "[enforce fail at inline_container.cc…]"
+        raise CheckpointError(write_failure(path.parent, f"checkpoint {path.name}", exc)) from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -82,7 +91,17 @@ def load_checkpoint(path: str | Path, classes: list[str] | tuple[str, ...] | Non
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
+        check_sealed(path)
+    except SealError as exc:
+        raise CheckpointError(str(exc)) from None
+    try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "GLOBAL" not in str(exc):  # not a refused class or function: a damaged or foreign file
+            raise CheckpointError(f"{path} is not a readable ferlib checkpoint (UnpicklingError: {str(exc)[:120]})") from None
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        raise CheckpointError(f"{path} holds code-bearing (pickled) objects{f' ({found.group(1)})' if found else ''}, not "
+                              "only tensors and plain values; it is not loaded (a ferlib checkpoint never holds code)") from None
     except Exception as exc:  # torch raises many types for truncated / foreign pickles
         raise CheckpointError(f"{path} is not a readable ferlib checkpoint ({type(exc).__name__}: {str(exc)[:200]})") from exc
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:

@@ -31,6 +31,7 @@ import yaml
 
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
+from ferlib.synth.generate import check_synth_versions
 from ferlib.options import add_key_value_option, key_values
 from ferlib.train import distributed
 from ferlib.train.ablate import ablate
@@ -138,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     distributed.init_from_env()
     store = ClipStore.open(args.store)
+    check_synth_versions(store)  # a generated store of another generator version is refused, as synth refuses it
     cmd = args.command
     resume = not args.no_resume
     pkw = key_values(args.protocol_arg)

@@ -89,6 +89,10 @@ class TrainConfig:
             raise ValueError(f"schedule {self.schedule!r} unknown; expected one of {SCHEDULE_KINDS}")
         if self.select not in ("val", "last"):
             raise ValueError(f"select must be 'val' (best validation epoch) or 'last', got {self.select!r}")
+        if int(self.seed) < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if int(self.num_frames) < 0:
+            raise ValueError(f"num_frames must be >= 1 (or 0: the recipe's own), got {self.num_frames!r}")
         for name in ("epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
@@ -215,4 +219,7 @@ def resolve_config(method: str, size: str = "demo", dataset: str | None = None, 
                             "sampler": spec_size.sampler, "test_sampler": spec_size.test_sampler}
     data.update(rec.fields)
     data.update({k: v for k, v in overrides.items() if v is not None})
-    return TrainConfig.from_dict(data)
+    cfg = TrainConfig.from_dict(data)
+    if cfg.num_frames < 1 and spec_size.num_frames >= 1:  # 0 is "the size's own" only before resolving
+        raise ValueError(f"num_frames must be >= 1 frame per clip, got {cfg.num_frames!r}")
+    return cfg

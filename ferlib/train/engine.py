@@ -13,7 +13,8 @@ when the split has none), evaluates that model on ``split.test`` and writes into
     predictions.csv    clip_id, subject, label, label_name, pred, pred_name, prob_<class>…
     byproducts.npz     the model's extras per test clip (rows aligned with predictions.csv), plus
                        ``gt_intensity`` (N, T), ``frame_idx`` (N, T), ``flags`` (N, T), ``label``, ``pred``
-    best.pt, last.pt   checkpoints (:mod:`ferlib.train.checkpoint`); last.pt is written every epoch
+    best.pt, last.pt   checkpoints (:mod:`ferlib.train.checkpoint`); last.pt is written every epoch;
+                       ``<name>.sha256`` beside each holds its size and SHA-256, checked on load
     timing.json        wall time, clips/s and the share of time waiting for data (not in metrics)
 
 **Resume.** Each epoch re-seeds torch, numpy and ``random`` from ``(seed, epoch)`` and the
@@ -69,10 +70,22 @@ from ferlib.progress import progress_bar
 from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
 
 RUN_FILES = ("config.json", "store.json", "trunk.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt",
-             "timing.json")
+             "best.pt.sha256", "last.pt.sha256", "timing.json")
 
 
 # --------------------------------------------------------------------------- small helpers
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite: the run stops (naming the epoch) and reports nothing."""
+
+
+def read_metrics(path: str | Path) -> dict[str, Any]:
+    """A run's ``metrics.json``; one ``ValueError`` naming the file when it is not readable JSON."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is corrupt ({exc}); delete it to evaluate the run again") from None
+
 
 def choose_device(cfg: TrainConfig) -> torch.device:
     """``cfg.device`` or, for ``"auto"``, this rank's CUDA device when there is one, else CPU."""
@@ -432,6 +445,18 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
     check_starting_points(cfg, model)
     existing = False
     if ctx.is_main:
+        try:
+            check_out_path(out, "output folder")
+        except ValueError as exc:
+            raise RunDirError(str(exc)) from None
+        inside = Path(store.root).resolve()
+        if out.resolve() == inside or inside in out.resolve().parents:
+            raise RunDirError(f"output folder {out} lies inside the clip store {store.root}; a run folder there would break "
+                              "the store: choose a folder outside it")
+        # rank 0 reads its starting points before anything is written: a corrupt trunk or init_from
+        # file fails here, and the corrected command is not refused as "another experiment"
+        trunk_report = load_trunk(model, cfg.init_trunk, progress=cfg.progress)
+        init_report = init_from_checkpoint(model, cfg.init_from, store.classes) if cfg.init_from else None
         record = store_record(store)
         existing = prepare_run_dir(out, cfg, resume)
         if existing:
@@ -439,28 +464,26 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         warn_small_test_fold(index, split)
     distributed.barrier()
     if (out / "metrics.json").is_file():
-        return json.loads((out / "metrics.json").read_text())
+        return read_metrics(out / "metrics.json")
     if ctx.is_main:
         write_json(out / "config.json", cfg.to_dict())
         write_json(out / STORE_RECORD, record)
         print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.size}) writing {out.resolve()}", flush=True)
+        write_json(out / "trunk.json", trunk_report.to_dict())
+        print(f"ferlib: {trunk_report.summary()}", flush=True)
+        if init_report is not None:
+            write_json(out / "init_from.json", init_report)
+            print(f"ferlib: started from {cfg.init_from}: {len(init_report['loaded'])} tensors loaded, "
+                  f"dropped {init_report['dropped']}", flush=True)
     device = choose_device(cfg)
     split = _split_indices(index, split, cfg)
     if ctx.is_main:
         write_json(out / SPLIT_RECORD, split_record(index, split))  # evaluate warns on clips the run has seen
-    if ctx.is_main:  # rank 0 first: it makes / downloads the file once, the others then read it
-        trunk_report = load_trunk(model, cfg.init_trunk, progress=cfg.progress)
-        write_json(out / "trunk.json", trunk_report.to_dict())
-        print(f"ferlib: {trunk_report.summary()}", flush=True)
-    distributed.barrier()
+    distributed.barrier()  # rank 0 made / downloaded the trunk file once; the others now read it
     if not ctx.is_main:
         load_trunk(model, cfg.init_trunk, progress=False)
-    if cfg.init_from:
-        report = init_from_checkpoint(model, cfg.init_from, store.classes)
-        if ctx.is_main:
-            write_json(out / "init_from.json", report)
-            print(f"ferlib: started from {cfg.init_from}: {len(report['loaded'])} tensors loaded, "
-                  f"dropped {report['dropped']}", flush=True)
+        if cfg.init_from:
+            init_from_checkpoint(model, cfg.init_from, store.classes)
     model = model.to(device)
     optimizer = build_optimizer(param_groups(model, cfg), cfg)
     scheduler = build_scheduler(optimizer, cfg)
@@ -505,6 +528,11 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         timing["train_s"] += time.perf_counter() - t0
         timing["data_s"] += stats["data_s"]
         timing["clips"] += stats["n"]
+        if not np.isfinite(stats["loss"]):
+            kept = f"{last_path} keeps epoch {epoch}" if last_path.is_file() else "no checkpoint was written"
+            raise TrainingDiverged(
+                f"training diverged in epoch {epoch + 1}: the mean training loss is {stats['loss']} (lr "
+                f"{optimizer.param_groups[0]['lr']:g}); no metrics are reported and {kept}; lower lr or set grad_clip")
         scheduler.step()
         row: dict[str, Any] = {"epoch": epoch + 1, "train_loss": stats["loss"], "train_accuracy": stats["accuracy"],
                                "lr": float(optimizer.param_groups[0]["lr"])}
@@ -512,6 +540,10 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         if ctx.is_main:
             if val_ds is not None:
                 ev = evaluate_loader(model, make_loader(val_ds, cfg, False), cfg, device, desc="val", progress=show)
+                if not np.isfinite(ev.loss):
+                    kept = f"{last_path} keeps epoch {epoch}" if last_path.is_file() else "no checkpoint was written"
+                    raise TrainingDiverged(f"training diverged in epoch {epoch + 1}: the validation loss is {ev.loss}; "
+                                           f"no metrics are reported and {kept}; lower lr or set grad_clip")
                 row.update(val_loss=ev.loss, val_accuracy=float(np.mean(ev.y_true == ev.y_pred)),
                            val_uar=summarize(ev.y_true, ev.y_pred, store.classes)["uar"])
                 improved = row["val_accuracy"] > best["val_accuracy"] or (
@@ -552,6 +584,9 @@ def _finish(cfg: TrainConfig, store: ClipStore, index: ClipIndex, split: Split, 
     ckpt = load_checkpoint(out / "best.pt", classes=store.classes)
     model.load_state_dict(ckpt["model"])
     ev = evaluate_loader(model, make_loader(test_ds, cfg, False), cfg, device, collect=True, desc="test", progress=cfg.progress)
+    if not np.isfinite(ev.loss) or not np.isfinite(ev.probs).all():
+        raise TrainingDiverged(f"the model of epoch {best['epoch']} ({out / 'best.pt'}) gives non-finite test scores (loss "
+                               f"{ev.loss}); no metrics are reported; lower lr or set grad_clip")
     test_index = index.subset(split.test)
     write_predictions(out, test_index, ev)
     metrics = summarize(ev.y_true, ev.y_pred, store.classes)

@@ -52,16 +52,17 @@ def write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 def store_fingerprint(store: ClipStore) -> str:
-    """SHA-256 over the store's data set, classes and, per clip (sorted by id), its ``meta.json``
-    and first frame's landmarks (a cheap content sample: another seed, another detector or
-    another recording changes them)."""
+    """SHA-256 over the store's data set, classes and, per clip (sorted by id), its ``meta.json``,
+    which records the size and SHA-256 of every array file written (frames, landmarks, flags,
+    intensity): every byte that reaches a model, without re-reading the frames. An entry written
+    before those hashes were recorded adds its first frame's landmarks instead (a cheap sample)."""
     h = hashlib.sha256()
     h.update(json.dumps([store.dataset, list(store.classes)]).encode())
     for cid in store.clip_ids():
-        h.update(json.dumps(store.meta(cid), sort_keys=True, default=str).encode())
-        lm = store.entry_dir(cid) / "landmarks.npy"
-        if lm.is_file():
-            h.update(np.ascontiguousarray(np.load(lm, mmap_mode="r")[:1]).tobytes())
+        meta = store.meta(cid)
+        h.update(json.dumps(meta, sort_keys=True, default=str).encode())
+        if "files" not in meta and (store.entry_dir(cid) / "landmarks.npy").is_file():
+            h.update(np.ascontiguousarray(store.read(cid).landmarks[:1]).tobytes())
     return h.hexdigest()
 
 

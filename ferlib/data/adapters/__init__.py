@@ -66,5 +66,14 @@ def get_adapter(name: str) -> Adapter:
 
 
 def load_index(name: str, root: str | Path, **overrides: Any) -> ClipIndex:
-    """Index the copy of data set ``name`` under ``root``; ``overrides`` adjust paths and options."""
-    return get_adapter(name).index(root, **overrides)
+    """Index the copy of data set ``name`` under ``root``; ``overrides`` adjust paths and options
+    (an override of the wrong kind, e.g. a number where the adapter takes a mapping, raises one
+    ``ValueError`` naming it)."""
+    adapter = get_adapter(name)
+    try:
+        return adapter.index(root, **overrides)
+    except (AttributeError, TypeError) as exc:
+        if not overrides:
+            raise
+        given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+        raise ValueError(f"--option {given} does not fit the {name} adapter ({type(exc).__name__}: {exc})") from None
