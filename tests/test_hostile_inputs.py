@@ -69,8 +69,8 @@ def _preprocess(root: Path, out: Path, *extra: str) -> list[str]:
 @pytest.mark.parametrize("workers", ["1", pytest.param("2", marks=pytest.mark.slow)])
 def test_video_whose_name_is_not_utf8_is_stored(afew_root, tmp_path, workers):
     root = tmp_path / "afew"
-    shutil.copytree(afew_root / "Train" / "Happy", root / "Train" / "Happy")  # two clips keep the run short
-    happy = root / "Train" / "Happy"
+    shutil.copytree(afew_root / "Train_AFEW" / "Happy", root / "Train_AFEW" / "Happy")  # two clips keep the run short
+    happy = root / "Train_AFEW" / "Happy"
     victim = sorted(happy.iterdir())[0]
     os.rename(os.fsencode(victim), os.fsencode(happy) + b"/\xff\xfe_S000.avi")  # cv2.VideoCapture crashed on it
     proc = ferlib(*_preprocess(root, tmp_path / "out", "--workers", workers))
@@ -473,10 +473,11 @@ def test_corrupt_trunk_file_fails_before_anything_is_written(tiny, tmp_path, cap
 
 def test_reproduce_into_a_store_of_other_settings_is_refused(afew_root, tmp_path, capsys):
     from ferlib.data.store import StoreError
-    from ferlib.reproduce import open_or_make_store
+    from ferlib.data.adapters import load_index
+    from ferlib.reproduce import make_store
 
     out = tmp_path / "store"
     assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1", "--limit", "2")).returncode == 0
     with pytest.raises(StoreError, match="size=48 there vs 64 now"):
-        open_or_make_store("afew", afew_root, out, size=64, workers=1, progress=False)
+        make_store("afew", afew_root, out, None, load_index("afew", afew_root), size=64, workers=1, progress=False)
     assert len(ClipStore.open(out).clip_ids()) == 2
