@@ -11,9 +11,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ferlib.analysis.results import (ablation_vs_paper, comparison_table, fold_results_table, ours_label,  # noqa: E402
-                                     paper_comparison, paper_series, per_class_comparison, pooled_confusion, save_table)
+                                     paper_comparison, paper_row, paper_series, per_class_comparison, pooled_confusion, save_table)
 from ferlib.viz.results import ablation_figure, confusion_figure, fold_results_figure, lambda_figure  # noqa: E402
 from ferlib.workbook import ablation_settings, read_ablation, select_grid  # noqa: E402
+from ferlib.paper_numbers import paper_table  # noqa: E402
 
 CLASSES = ["anger", "happy", "sad"]
 
@@ -130,8 +131,8 @@ def test_ablation_vs_paper_and_figure_mark_the_papers_values():
     abl = _abl("fer_gcn_table5", grid["fer_gcn_table5"])
     t = ablation_vs_paper(abl, "fer_gcn_table5", "ours on s (1 fold)")
     assert list(t.index) == [r["label"] for r in grid["fer_gcn_table5"]]
-    assert t.loc["VGG16 (backbone)", "paper, Table V: CK+"] == 97.78
-    assert t.loc["VGG16 (backbone)", "ours on s (1 fold): accuracy = WAR (%)"] == 30.0
+    assert t.loc["CNN only (backbone)", "paper, Table V: CK+"] == 97.78
+    assert t.loc["CNN only (backbone)", "ours on s (1 fold): accuracy = WAR (%)"] == 30.0
     paper = paper_series("fer_gcn_table5", "CK+")
     fig = ablation_figure(abl, paper, title="t", ours_label="ours", paper_label="paper")
     ax = fig.axes[0]
@@ -153,6 +154,20 @@ def test_ablation_vs_paper_and_figure_mark_the_papers_values():
     lt = ablation_vs_paper(lam, "kp_fig8_lambda", "ours")
     assert lt.loc["λ=0.2", "paper, Fig. 8 (best point, Sec. 4.4.3), DFEW"] == 68.73
     assert np.isnan(lt.loc["λ=0.0", "paper, Fig. 8 (best point, Sec. 4.4.3), DFEW"])
+
+
+def test_rows_sharing_one_variant_get_their_own_paper_value():
+    # FAN's K sweep: four rows of the one variant "full", told apart by an override; Sec. 3.4 gives
+    # 99.39 for K = 2 and 5 and 99.69 for K = 3 and 8
+    want = {"K=2": 99.39, "K=3 (default)": 99.69, "K=5": 99.39, "K=8": 99.69}
+    assert paper_series("fan_k_segments", "CK+").to_dict() == pytest.approx(want)
+    abl = _abl("fan_k_segments", select_grid(["fan_k_segments"])["fan_k_segments"])
+    t = ablation_vs_paper(abl, "fan_k_segments", "ours")
+    assert t["paper, Sec. 3.4 (text), CK+"].to_dict() == pytest.approx(want)
+    theirs = paper_table("fan_k_segments")
+    assert paper_row(theirs, "K=5", "full") == "K=5"
+    assert paper_row(theirs, "K=4", "full") is None  # not in the paper, and the variant names four rows
+    assert paper_row(paper_table("fer_gcn_table5"), "CNN + GCN x1", "gcn_x1") == "VGG16 + graph based spatial-temporal module ×1"
 
 
 def test_lambda_figure_draws_ours_and_the_papers_point():
