@@ -49,8 +49,9 @@ from ferlib.train.recipes import DATASET_PROTOCOLS, Recipe, RecipeError, dataset
 from ferlib.viz.results import reproduce_figure
 from ferlib.viz.style import save_figure
 
-#: TrainConfig overrides of ``--smoke``
-SMOKE = {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False, "eval_test_each_epoch": False}
+#: TrainConfig overrides of ``--smoke`` (progress stays on: bars draw only where they are seen, and the
+#: epoch lines are what a log shows of a step that takes a minute)
+SMOKE = {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "eval_test_each_epoch": False}
 
 
 @dataclass
@@ -247,7 +248,7 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
     for m in methods:
         get_recipe(m, ds, "demo" if smoke else recipe)
     size = 64 if smoke else max(method_spec(m).sizes["paper"].input_size or 64 for m in methods)
-    ds, st, index = open_or_make_store(dataset, root, store, size, workers, options, dry_run, progress=not smoke)
+    ds, st, index = open_or_make_store(dataset, root, store, size, workers, options, dry_run)
     store_name = st.root.name if st is not None else Path(store or Path("data") / ds).name
     plans = []
     for m in methods:

@@ -90,7 +90,7 @@ def train_plan(profile: str, generated: bool = True) -> TrainPlan:
         proto, kw = ("subject_kfold", {"k": 3}) if generated else (None, {})
         return TrainPlan("demo", "demo", proto, kw, [0], {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False})
     if profile == "demo":
-        return TrainPlan("demo", "demo", None, {}, [0], {"progress": False})
+        return TrainPlan("demo", "demo", None, {}, [0], {})  # progress on: an epoch line every few seconds, not a silent fold
     return TrainPlan("paper", "paper", None, {}, None, {})
 
 
