@@ -298,11 +298,11 @@ def write_tables(plan: MethodPlan, table: pd.DataFrame, dataset: str, figures_di
         theirs = paper_table(key)
         row = theirs.index[(theirs["method"] == plan.method) & (theirs["variant"] == "full")][0]
         paper_value = float(theirs.loc[row, column])
-        fig = reproduce_figure(table, paper_value, f"{plan.method} on {dataset}: ours per fold vs the paper",
+        fig = reproduce_figure(table, paper_value, f"{plan.method} on {dataset}: ferlib per fold vs the paper",
                                f"paper, {theirs.attrs['source']} ({column})")
     else:
         echo(f"no paper reports {plan.method} on {dataset}: only our table is written")
-        fig = reproduce_figure(table, None, f"{plan.method} on {dataset}: ours per fold", "")
+        fig = reproduce_figure(table, None, f"{plan.method} on {dataset}: ferlib per fold", "")
     save_figure(fig, out, f"{stem}_vs_paper" if result["paper"] is not None else f"{stem}_folds")
     echo(f"{plan.method}: {label}: accuracy {100 * table.loc['mean', 'accuracy']:.2f} %, "
          f"UAR {100 * table.loc['mean', 'uar']:.2f} %; tables in {out}")

@@ -94,6 +94,13 @@ def train_plan(profile: str, generated: bool = True) -> TrainPlan:
     return TrainPlan("paper", "paper", None, {}, None, {})
 
 
+def trunk_name(method: str, profile: str) -> str:
+    """The per-frame CNN the profile's runs of ``method`` use (``small_cnn`` under smoke and demo,
+    the paper's trunk under paper; ``""`` for a method without one), for labels that say what made
+    a number: a demo bar is not the paper's VGG16."""
+    return str(method_spec(method).sizes[train_plan(profile).model_size].kwargs.get("backbone", ""))
+
+
 def plan_splits(method: str, store: ClipStore, profile: str) -> list[Any]:
     """Every split (fold) the plan of ``profile`` would use for ``method`` on ``store``."""
     plan = train_plan(profile, store.dataset.startswith("synth"))

@@ -81,3 +81,22 @@ def test_figure_has_one_panel_per_method_and_a_class_legend():
     plt.close(fig)
     with pytest.raises(ValueError, match="3 points but 2 labels"):
         tsne_figure([{"xy": np.zeros((3, 2)), "labels": np.zeros(2), "title": "x"}], ["a"])
+
+
+def test_coinciding_embeddings_share_one_point_not_a_ring_and_are_counted():
+    x, y = blobs(n_per=6, k=3)
+    x[:6] = x[0]  # a saturated model: one class at a single embedding
+    xy = tsne_2d(x, seed=0)
+    assert np.ptp(xy[:6], axis=0).max() == 0 and np.ptp(xy[6:], axis=0).max() > 0
+    fig = tsne_figure([{"xy": xy, "labels": y, "title": "a"}], ["anger", "happy", "sad"])
+    assert [t.get_text() for t in fig.axes[0].texts] == ["×6"]
+    plt.close(fig)
+    assert tsne_2d(np.ones((4, 3))).tolist() == [[0.0, 0.0]] * 4
+
+
+def test_class_colours_stay_apart():
+    from ferlib.viz.style import class_palette
+
+    rgb = np.asarray(class_palette(8))
+    gaps = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1)[np.triu_indices(8, 1)]
+    assert gaps.min() > 0.25  # colorblind's 8 had neighbours closer than this (contempt, fear, sad)

@@ -92,8 +92,8 @@ def test_comparison_table_labels_both_sides():
 
 def test_paper_comparison_puts_ours_in_the_papers_row():
     label = ours_label("synth-lab-demo", _fold_table(), 5)
-    assert label == "ours on synth-lab-demo (2 of 5 folds)"
-    assert ours_label("s", 1) == "ours on s (1 fold)"
+    assert label == "ferlib on synth-lab-demo (2 of 5 folds)"
+    assert ours_label("s", 1) == "ferlib on s (1 fold)"
     out = paper_comparison("fer_gcn", _fold_table(), label)
     row = out.loc["FER-GCN (Ours)"]
     assert row[f"{label}: accuracy = WAR (%)"] == pytest.approx(60.0)
@@ -139,6 +139,8 @@ def test_ablation_vs_paper_and_figure_mark_the_papers_values():
     assert [p.get_height() for p in ax.patches] == pytest.approx([30, 40, 50, 60, 70])
     marks = [c for c in ax.collections if c.get_label() == "paper"]
     assert len(marks) == 1 and marks[0].get_offsets()[:, 1].tolist() == pytest.approx([97.78, 98.39, 99.09, 99.00, 99.54])
+    values = [t for t in ax.texts if t.get_text() == "97.78"]  # the paper's number sits above its diamond
+    assert len(values) == 1 and values[0].xy == pytest.approx((0, 97.78)) and values[0].xyann[1] > 0
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ours", "paper"]  # one fold: no whiskers
     plt.close(fig)
     # several folds: ± std whiskers over the folds at the bar tops, and the legend says so

@@ -48,12 +48,26 @@ def choose_perplexity(n: int, perplexity: float = 30.0) -> float:
     return float(max(1.0, min(perplexity, (n - 1) / 3.0)))
 
 
-def tsne_2d(emb: np.ndarray, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
+def tsne_2d(emb: np.ndarray, perplexity: float = 30.0, seed: int = 0, same: float = 1e-3) -> np.ndarray:
     """2-D t-SNE map ``(n, 2)`` of ``emb`` ``(n, d)`` (scikit-learn, PCA initialisation, perplexity
-    from :func:`choose_perplexity`)."""
+    from :func:`choose_perplexity` of the distinct points).
+
+    Clips whose embeddings coincide (within ``same`` × the embedding's overall spread; a model with
+    saturated features maps a whole class to one point) are mapped once and share its position:
+    t-SNE spreads identical points onto a ring, which reads as structure that is not there.
+    :func:`ferlib.viz.embeddings.tsne_figure` counts the clips at a shared position."""
     e, _ = check_embedding(emb)
-    p = choose_perplexity(len(e), perplexity)
-    return TSNE(n_components=2, perplexity=p, init="pca", learning_rate="auto", random_state=seed).fit_transform(e)
+    scale = float(e.std()) or 1.0
+    _, first, inverse = np.unique(np.round(e / (same * scale)), axis=0, return_index=True, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    if len(first) == 1:
+        return np.zeros((len(e), 2))
+    distinct = e[first]
+    if len(distinct) == 2:  # scikit-learn's t-SNE needs three points: two are one line
+        return np.array([[-1.0, 0.0], [1.0, 0.0]])[inverse]
+    p = choose_perplexity(len(distinct), perplexity)
+    xy = TSNE(n_components=2, perplexity=p, init="pca", learning_rate="auto", random_state=seed).fit_transform(distinct)
+    return xy[inverse]
 
 
 def embedding_scores(emb: np.ndarray, labels: np.ndarray, xy: np.ndarray | None = None) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def comparison_table(ours: pd.DataFrame, theirs: pd.DataFrame, ours_label: str, 
     """Our numbers beside the paper's, rows matched by index label.
 
     Every column is renamed to say whose number it is and on what: a frame with one column takes
-    the label as its name (``"ours on synth-lab-demo (1 fold)"``), a frame with several columns
+    the label as its name (``"ferlib on synth-lab-demo (1 fold)"``), a frame with several columns
     gets ``"<label>: <column>"`` (``"paper, 10-fold CV: CK+"``). Rows: the paper's order, then our
     rows the paper lacks; cells without a number are NaN. The paper's columns come first. Only
     numeric columns are kept (a paper table's ``method``/``variant`` columns are dropped).
@@ -108,11 +108,11 @@ def comparison_table(ours: pd.DataFrame, theirs: pd.DataFrame, ours_label: str, 
 
 
 def ours_label(dataset: str, folds: pd.DataFrame | int, total_folds: int | None = None) -> str:
-    """``"ours on <dataset> (1 of 5 folds)"``; ``folds`` is a collate table (its ``mean``/``std``
+    """``"ferlib on <dataset> (1 of 5 folds)"`` (the tables' "Ours" is always the paper's own); ``folds`` is a collate table (its ``mean``/``std``
     rows are not folds) or the number of folds run."""
     n = folds if isinstance(folds, int) else len([i for i in folds.index if i not in ("mean", "std")])
     of = f" of {total_folds}" if total_folds and total_folds != n else ""
-    return f"ours on {dataset} ({n}{of} fold{'s' if (total_folds or n) != 1 else ''})"
+    return f"ferlib on {dataset} ({n}{of} fold{'s' if (total_folds or n) != 1 else ''})"
 
 
 def main_paper_table(method: str, dataset: str | None = None) -> tuple[str, str]:
