@@ -31,7 +31,7 @@ import yaml
 
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
-from ferlib.models.registry import available_methods
+from ferlib.models.registry import available_methods, method_spec
 from ferlib.options import add_key_value_option, key_values
 from ferlib.train import distributed
 from ferlib.train.ablate import ablate
@@ -73,8 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--method", required=True, choices=available_methods(), metavar="METHOD",
                             help=f"one of {', '.join(available_methods())}")
         parser.add_argument("--variant", default="full",
-                            help="the method's variant (an ablation row, e.g. fer_gcn's backbone or gcn_x1; fan's "
-                                 "score_fusion)")
+                            help="the method's variant (an ablation row); besides full: " + "; ".join(
+                                f"{m}: {', '.join(v for v in method_spec(m).variants if v != 'full')}"
+                                for m in available_methods() if len(method_spec(m).variants) > 1))
         add_key_value_option(parser, "--model-set", "model argument, e.g. num_modules=1", dest="model_sets")
         parser.add_argument("--trunk", metavar="PATH|NAME", help="init_trunk: '' | synth-frames | imagenet | emotion-fan | a file")
     if name == "train":
