@@ -172,6 +172,20 @@ def test_rows_sharing_one_variant_get_their_own_paper_value():
     assert paper_row(paper_table("fer_gcn_table5"), "CNN + GCN x1", "gcn_x1") == "VGG16 + graph based spatial-temporal module ×1"
 
 
+def test_every_main_paper_table_has_one_row_for_the_method_itself(monkeypatch):
+    import ferlib.analysis.results as results
+    from ferlib.models.registry import available_methods, method_spec
+
+    for m in available_methods():
+        for key, _ in method_spec(m).papers.main.values():
+            theirs = paper_table(key)
+            assert ((theirs["method"] == m) & (theirs["variant"] == "full")).sum() == 1, (m, key)
+    # a table whose rows share the variant (FAN's K sweep) names no single row: refused, not its first row
+    monkeypatch.setattr(results, "paper_table", lambda key: paper_table("fan_k_segments"))
+    with pytest.raises(KeyError, match="4 rows for 'fan' variant 'full', expected one"):
+        paper_comparison("fan", _fold_table(), "ferlib")
+
+
 def test_lambda_figure_draws_ours_and_the_papers_point():
     fig = lambda_figure([0.2, 0.0, 0.1], [25.0, 20.0, 30.0], paper={0.2: 68.73})
     ax = fig.axes[0]

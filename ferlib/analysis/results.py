@@ -133,8 +133,8 @@ def paper_comparison(method: str, fold_table: pd.DataFrame, label: str, variant:
     key, _ = main_paper_table(method, dataset)
     theirs = paper_table(key)
     mine = theirs.index[(theirs["method"] == method) & (theirs["variant"] == variant)]
-    if len(mine) == 0:
-        raise KeyError(f"paper table {key!r} has no row for {method!r} variant {variant!r}")
+    if len(mine) != 1:  # several rows of one variant differ by a setting (FAN's K): none of them is "the" row
+        raise KeyError(f"paper table {key!r} has {len(mine)} rows for {method!r} variant {variant!r}, expected one")
     how = f"paper, {theirs.attrs['source']}"
     numeric = theirs.select_dtypes("number")
     theirs = numeric[["UAR", "WAR"]] if {"UAR", "WAR"} <= set(numeric.columns) else numeric
