@@ -84,8 +84,8 @@ def test_figure_has_one_panel_per_method_and_a_class_legend():
 
 
 def test_coinciding_embeddings_share_one_point_not_a_ring_and_are_counted():
-    x, y = blobs(n_per=6, k=3)
-    x[:6] = x[0]  # a saturated model: one class at a single embedding
+    x, y = blobs(n_per=6, k=3, spread=1.0)
+    x[:6] = x[0] + 1e-4 * np.random.default_rng(1).normal(size=(6, x.shape[1]))  # a saturated class: one point
     xy = tsne_2d(x, seed=0)
     assert np.ptp(xy[:6], axis=0).max() == 0 and np.ptp(xy[6:], axis=0).max() > 0
     fig = tsne_figure([{"xy": xy, "labels": y, "title": "a"}], ["anger", "happy", "sad"])

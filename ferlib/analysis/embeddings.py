@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist
 from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 from sklearn.model_selection import LeaveOneOut, cross_val_score
@@ -48,26 +50,31 @@ def choose_perplexity(n: int, perplexity: float = 30.0) -> float:
     return float(max(1.0, min(perplexity, (n - 1) / 3.0)))
 
 
-def tsne_2d(emb: np.ndarray, perplexity: float = 30.0, seed: int = 0, same: float = 1e-3) -> np.ndarray:
+def tsne_2d(emb: np.ndarray, perplexity: float = 30.0, seed: int = 0, same: float = 0.01) -> np.ndarray:
     """2-D t-SNE map ``(n, 2)`` of ``emb`` ``(n, d)`` (scikit-learn, PCA initialisation, perplexity
     from :func:`choose_perplexity` of the distinct points).
 
-    Clips whose embeddings coincide (within ``same`` × the embedding's overall spread; a model with
-    saturated features maps a whole class to one point) are mapped once and share its position:
-    t-SNE spreads identical points onto a ring, which reads as structure that is not there.
-    :func:`ferlib.viz.embeddings.tsne_figure` counts the clips at a shared position."""
+    Clips whose embeddings lie within ``same`` × the median distance between clips of each other
+    (single linkage; a model with saturated features maps a whole class to nearly one point) are
+    mapped once and share its position: t-SNE spreads such a tight group, all its members about
+    equally far apart, onto a ring, which reads as structure that is not there.
+    :func:`ferlib.viz.embeddings.tsne_figure` counts the clips at a shared position; the scores of
+    :func:`embedding_scores` use the embeddings themselves."""
     e, _ = check_embedding(emb)
-    scale = float(e.std()) or 1.0
-    _, first, inverse = np.unique(np.round(e / (same * scale)), axis=0, return_index=True, return_inverse=True)
-    inverse = np.asarray(inverse).reshape(-1)
+    gaps = pdist(e)
+    typical = float(np.median(gaps))
+    if typical == 0.0:  # most clips at one point
+        groups = np.unique(e, axis=0, return_inverse=True)[1].reshape(-1)
+    else:
+        groups = fcluster(linkage(gaps, "single"), t=same * typical, criterion="distance") - 1
+    first = np.array([np.flatnonzero(groups == g)[0] for g in range(groups.max() + 1)])
     if len(first) == 1:
         return np.zeros((len(e), 2))
-    distinct = e[first]
-    if len(distinct) == 2:  # scikit-learn's t-SNE needs three points: two are one line
-        return np.array([[-1.0, 0.0], [1.0, 0.0]])[inverse]
-    p = choose_perplexity(len(distinct), perplexity)
-    xy = TSNE(n_components=2, perplexity=p, init="pca", learning_rate="auto", random_state=seed).fit_transform(distinct)
-    return xy[inverse]
+    if len(first) == 2:  # scikit-learn's t-SNE needs three points: two are one line
+        return np.array([[-1.0, 0.0], [1.0, 0.0]])[groups]
+    p = choose_perplexity(len(first), perplexity)
+    xy = TSNE(n_components=2, perplexity=p, init="pca", learning_rate="auto", random_state=seed).fit_transform(e[first])
+    return xy[groups]
 
 
 def embedding_scores(emb: np.ndarray, labels: np.ndarray, xy: np.ndarray | None = None) -> dict[str, Any]:
