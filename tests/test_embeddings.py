@@ -92,6 +92,12 @@ def test_coinciding_embeddings_share_one_point_not_a_ring_and_are_counted():
     assert [t.get_text() for t in fig.axes[0].texts] == ["×6"]
     plt.close(fig)
     assert tsne_2d(np.ones((4, 3))).tolist() == [[0.0, 0.0]] * 4
+    from ferlib.analysis.embeddings import coinciding_groups, tsne_perplexity
+
+    groups = coinciding_groups(x)
+    assert groups[:7].tolist() == [0] * 6 + [1] and groups.max() + 1 == 13  # 6 clips as one, 12 apart
+    assert tsne_perplexity(x) == pytest.approx(4.0)  # (13 − 1) / 3 distinct points, not (18 − 1) / 3
+    assert np.isnan(tsne_perplexity(np.ones((4, 3))))
 
 
 def test_class_colours_stay_apart():
