@@ -149,6 +149,17 @@ def test_weight_rows_table_and_figures():
     assert shared.get_ylim()[0] == 0 and zoomed.get_ylim()[0] > 0.5
     assert f"{flat.min():.3f}–{flat.max():.3f}" in zoomed.get_title()  # the range the zoom shows, in its title
     plt.close(fig)
+    # weights that differ only in the 6th decimal: the ticks and the title keep enough digits to differ
+    tiny = 0.5159 + 2e-6 * np.arange(8)
+    zoomed = fer_gcn_intensity_figure({"m": tiny}, {"m": gt}).axes[1]
+    zoomed.figure.canvas.draw()
+    ticks = [t.get_text() for t in zoomed.get_yticklabels() if t.get_text()]
+    assert len(set(ticks)) == len(ticks) > 1 and f"{tiny.min():.6f}–{tiny.max():.6f}" in zoomed.get_title()
+    plt.close("all")
+    # float32 rounding noise (6e-8 on 0.5159) is no shape: the panel says the weights are equal
+    noise = np.full(8, 0.5159) + 6e-8 * (np.arange(8) % 2)
+    assert "all equal to float precision (0.5159)" in fer_gcn_intensity_figure({"m": noise}, {"m": gt}).axes[1].get_title()
+    plt.close("all")
     with pytest.raises(ValueError, match="ground truth must be"):
         fer_gcn_intensity_figure({"a": gt[0]}, {"a": gt[:, :4]})
     ref = weight_rows(bp, ["frame_index"], 8, "fan", "synth-lab", "synth-lab")[0]

@@ -118,7 +118,7 @@ def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, 
     names = list(curves)
     n = max(len(np.asarray(curves[k])) for k in names)
     fig = plt.figure(figsize=(max(9.0, 0.75 * n + 3.0), 3.6 * len(names) + 0.4))
-    outer = fig.add_gridspec(len(names), 1, hspace=0.6)
+    outer = fig.add_gridspec(len(names), 1, hspace=0.4)
     handles: list[Any] = []
     for r, name in enumerate(names):
         w = np.asarray(curves[name], dtype=float)
@@ -142,12 +142,18 @@ def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, 
         left.set_ylabel("weight and GT intensity\n(one scale, 0–1)", fontsize=9)
         left.set_title(("" if thumbs is not None else f"{name}: ") + "weights and intensity on one scale", fontsize=10)
         sns.barplot(x=x, y=w, color=OURS_COLOR, width=0.7, errorbar=None, ax=right)
-        span = max(float(np.ptp(w)), 1e-4)
-        right.set_ylim(float(w.min()) - 0.15 * span, float(w.max()) + 0.15 * span)
-        fmt = "%.4f" if span < 0.01 else "%.3f" if span < 0.1 else "%.2f"
-        right.yaxis.set_major_formatter(plt.FormatStrFormatter(fmt))
+        span = float(np.ptp(w))
+        if span <= 1e-6 * max(1.0, float(np.abs(w).max())):  # within float32 rounding: nothing to zoom into
+            right.set_ylim(float(w.min()) - 1e-3, float(w.max()) + 1e-3)
+            right.yaxis.set_major_formatter(plt.FormatStrFormatter("%.4f"))
+            right.set_title(f"weights alone: all equal to float precision ({w.min():.4f})", fontsize=10)
+        else:  # enough decimals that the ticks and the title tell the extremes apart
+            digits = min(9, max(2, int(np.ceil(-np.log10(span))) + 1))
+            fmt = f"%.{digits}f"
+            right.set_ylim(float(w.min()) - 0.15 * span, float(w.max()) + 0.15 * span)
+            right.yaxis.set_major_formatter(plt.FormatStrFormatter(fmt))
+            right.set_title(f"weights alone, zoomed: {fmt % w.min()}–{fmt % w.max()}", fontsize=10)
         right.set_ylabel("intensity weight\n(zoomed, not from 0)", fontsize=9)
-        right.set_title(f"weights alone, zoomed: {fmt % w.min()}–{fmt % w.max()}", fontsize=10)
         for ax in (left, right):
             ax.set_xlim(-0.6, len(w) - 0.4)
             ax.set_xticks(x, [str(k + 1) for k in x])
