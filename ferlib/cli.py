@@ -30,8 +30,20 @@ COMMANDS = {
     "evaluate": ("ferlib.train.cli", "evaluate a checkpoint"),
     "cv": ("ferlib.train.cli", "cross-validate a method under a protocol"),
     "ablate": ("ferlib.train.cli", "run an ablation grid"),
-    "reproduce": ("ferlib.reproduce", "run a method on a data set the way its paper did, ending in the paper's table beside ours"),
+    "reproduce": ("ferlib.reproduce", "run a method on a data set the way its paper did, ending in the paper's table beside ferlib's numbers"),
 }
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help that ends in an option's default, unless it has none or its help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        d = action.default
+        unset = d is None or d is False or d is argparse.SUPPRESS or (isinstance(d, (list, str)) and not d)
+        if action.option_strings and not unset and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
 
 
 class CommandError(ImportError):
@@ -53,30 +65,50 @@ def command_module(name: str, module_name: str) -> ModuleType:
     return module
 
 
-def build_parser(commands: dict[str, tuple[str, str]] | None = None) -> argparse.ArgumentParser:
-    """The parser of ``python -m ferlib`` with one sub-parser per entry of ``commands``
-    (default :data:`COMMANDS`: name → (module, help))."""
+def build_parser(commands: dict[str, tuple[str, str]] | None = None, only: str | None = None
+                 ) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser of ``python -m ferlib`` with one sub-parser per entry of ``commands`` (default
+    :data:`COMMANDS`: name → (module, help)), and the sub-parsers by name. With ``only``, only that
+    command's module is imported and given its options (the others are listed by name and help):
+    ``--help`` and each command then import nothing they do not need (torch, OpenCV, dlib)."""
     parser = argparse.ArgumentParser(prog="python -m ferlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = {}
     for name, (module_name, help_text) in (commands or COMMANDS).items():
-        module = command_module(name, module_name)
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(command=name, _run=module.run)
-        module.add_arguments(p)
-    return parser
+        p = sub.add_parser(name, help=help_text, description=help_text,
+                           formatter_class=_HelpFormatter)
+        p.set_defaults(command=name)
+        subparsers[name] = p
+        if only is None or name == only:
+            module = command_module(name, module_name)
+            p.set_defaults(_run=module.run)
+            module.add_arguments(p)
+    return parser, subparsers
+
+
+def _command_name(argv: list[str], commands: dict[str, tuple[str, str]]) -> str | None:
+    """The command ``argv`` names (its first word not an option), when it is one of ``commands``."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in commands else None
 
 
 def main(argv: list[str] | None = None, commands: dict[str, tuple[str, str]] | None = None) -> int:
-    """Parse ``argv`` and run the command; returns its exit status (2 on an error a user can cause)."""
+    """Parse ``argv`` and run the command; returns its exit status (2 on an error a user can cause).
+    An option the command does not know is reported with the command's own usage."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    commands = commands or COMMANDS
+    name = _command_name(argv, commands)
     try:
-        parser = build_parser(commands)
+        parser, subparsers = build_parser(commands, only=name or "")
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    if unknown:
+        subparsers[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args._run(args))
     except (ValueError, OSError, RuntimeError) as exc:  # OSError: a path that is a file, not writable, ...

@@ -55,8 +55,9 @@ from ferlib.train.recipes import DATASET_PROTOCOLS, Recipe, RecipeError, dataset
 from ferlib.viz.results import reproduce_figure
 from ferlib.viz.style import save_figure
 
-#: TrainConfig overrides of ``--smoke``
-SMOKE = {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False, "eval_test_each_epoch": False}
+#: TrainConfig overrides of ``--smoke`` (progress stays on: bars draw only where they are seen, and the
+#: epoch lines are what a log shows of a step that takes a minute)
+SMOKE = {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "eval_test_each_epoch": False}
 #: timed training steps of the estimate (after one warm-up step); their median is the estimate
 TIMED_STEPS = 5
 #: bytes the store keeps a frame beyond its pixels (landmarks, flags), for the disk estimate
@@ -378,7 +379,7 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
     if dry_run:
         echo("dry run: nothing trained")
         return {}
-    st = make_store(ds, root, target, st, index, size, workers, progress=not smoke)
+    st = make_store(ds, root, target, st, index, size, workers)
     results: dict[str, Any] = {}
     for p in plans:
         table = cross_validate(p.method, st, p.protocol, p.config.size, p.out_dir, folds=p.folds,
@@ -412,11 +413,11 @@ def write_tables(plan: MethodPlan, table: pd.DataFrame, dataset: str, figures_di
         theirs = paper_table(key)
         row = theirs.index[(theirs["method"] == plan.method) & (theirs["variant"] == "full")][0]
         paper_value = float(theirs.loc[row, column])
-        fig = reproduce_figure(table, paper_value, f"{plan.method} on {dataset}: ours per fold vs the paper",
+        fig = reproduce_figure(table, paper_value, f"{plan.method} on {dataset}: ferlib per fold vs the paper",
                                f"paper, {theirs.attrs['source']} ({column})")
     else:
         echo(f"no paper reports {plan.method} on {dataset}: only our table is written")
-        fig = reproduce_figure(table, None, f"{plan.method} on {dataset}: ours per fold", "")
+        fig = reproduce_figure(table, None, f"{plan.method} on {dataset}: ferlib per fold", "")
     save_figure(fig, out, f"{stem}_vs_paper" if result["paper"] is not None else f"{stem}_folds")
     echo(f"{plan.method}: {label}: accuracy {100 * table.loc['mean', 'accuracy']:.2f} %, "
          f"UAR {100 * table.loc['mean', 'uar']:.2f} %; tables in {out}")

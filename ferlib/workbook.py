@@ -90,8 +90,15 @@ def train_plan(profile: str, generated: bool = True) -> TrainPlan:
         proto, kw = ("subject_kfold", {"k": 3}) if generated else (None, {})
         return TrainPlan("demo", "demo", proto, kw, [0], {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False})
     if profile == "demo":
-        return TrainPlan("demo", "demo", None, {}, [0], {"progress": False})
+        return TrainPlan("demo", "demo", None, {}, [0], {})  # progress on: an epoch line every few seconds, not a silent fold
     return TrainPlan("paper", "paper", None, {}, None, {})
+
+
+def trunk_name(method: str, profile: str) -> str:
+    """The per-frame CNN the profile's runs of ``method`` use (``small_cnn`` under smoke and demo,
+    the paper's trunk under paper; ``""`` for a method without one), for labels that say what made
+    a number: a demo bar is not the paper's VGG16."""
+    return str(method_spec(method).sizes[train_plan(profile).model_size].kwargs.get("backbone", ""))
 
 
 def plan_splits(method: str, store: ClipStore, profile: str) -> list[Any]:

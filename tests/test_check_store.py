@@ -80,6 +80,12 @@ def test_not_a_store(tmp_path, capsys):
     report = check_store(tmp_path / "x")
     assert report.kinds() == {"store": 1} and "store.json is missing" in str(report)
     assert cli_main(["check-store", str(tmp_path / "x")]) == 1
+    capsys.readouterr()
+    assert cli_main(["check-store", str(tmp_path / "gone")]) == 2  # a missing folder is a user's error, not a problem
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'gone'}: no such folder" in err and "store.json" in err and "problems" not in err
+    (tmp_path / "f").write_text("")
+    assert cli_main(["check-store", str(tmp_path / "f")]) == 2 and "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_oversized_and_foreign_arrays(store):

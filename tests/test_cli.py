@@ -64,7 +64,7 @@ def key_value_options(parser: argparse.ArgumentParser) -> dict[str, list[str]]:
 
 
 def test_every_key_value_option_speaks_the_one_dialect():
-    parser = build_parser()
+    parser, _ = build_parser()
     found = key_value_options(parser)
     assert found["train"] == ["--model-set", "--protocol-arg", "--set"]
     assert found["cv"] == ["--model-set", "--protocol-arg", "--set"]
@@ -84,7 +84,7 @@ def test_every_key_value_option_speaks_the_one_dialect():
 
 
 def test_every_command_keeps_the_contract():
-    parser = build_parser()
+    parser, _ = build_parser()
     for name, (module_name, _) in COMMANDS.items():
         module = command_module(name, module_name)
         for fn in (module.add_arguments, module.run):  # one positional argument each: the parser, the parsed args
@@ -127,3 +127,42 @@ def test_pretrain_command_prints_the_default_file(tiny_frame_pretraining, capsys
 
     assert main(["pretrain"]) == 0  # the session's stand-in for the default file: found, not remade
     assert capsys.readouterr().out.strip() == str(frame_pretrained_path(tiny_frame_pretraining))
+
+
+def test_help_imports_nothing_heavy_and_lists_every_command():
+    code = ("import sys\nfrom ferlib.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print('heavy:', sorted(m for m in ('torch', 'cv2', 'dlib', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("heavy: []")
+    assert all(name in done.stdout for name in COMMANDS)
+
+
+def test_every_option_says_what_it_takes_and_offers_only_accepted_values():
+    parser, subparsers = build_parser()
+    for name, p in subparsers.items():
+        for a in p._actions:
+            if a.option_strings and a.help != argparse.SUPPRESS and a.dest != "help":
+                assert a.help, f"{name} {a.option_strings} has no help"
+    from ferlib.data.adapters import ADAPTERS
+    from ferlib.models.registry import available_methods
+
+    for method in available_methods():  # every method the help offers is one train accepts
+        assert parser.parse_args(["train", "--store", "s", "--out", "o", "--method", method]).method == method
+    assert parser.parse_args(["preprocess", "--dataset", "london", "--out", "o"]).dataset == "london"
+    assert set(ADAPTERS) <= set(next(a for a in subparsers["preprocess"]._actions if a.dest == "dataset").choices)
+    synth_help = " ".join(subparsers["synth"].format_help().split())
+    assert "frames per clip (default: 16)" in synth_help and "(default: 0)" in synth_help
+    train_help = " ".join(subparsers["train"].format_help().split())
+    assert "(default: None)" not in train_help and "fer_gcn: backbone, gcn_x1" in train_help
+
+
+def test_a_refused_value_or_unknown_option_prints_the_commands_usage(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--store", "s", "--out", "o", "--method", "baselines"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "usage: python -m ferlib train" in err and "invalid choice: 'baselines'" in err
+    with pytest.raises(SystemExit):
+        main(["check-store", "d", "--bogus"])
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m ferlib check-store") and "unrecognized arguments: --bogus" in err

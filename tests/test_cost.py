@@ -97,6 +97,11 @@ def test_cost_table_and_figure():
     assert table.loc["kp_gcn_msa", "params paper (M)"] == pytest.approx(17.83)
     fig = cost_figure(table, "t")
     assert len(fig.axes) == 4
+    for ax in fig.axes[:2]:  # log scales carry dots: a bar's length there depends on where the axis starts
+        assert ax.get_xscale() == "log" and not ax.patches
+    assert all(ax.get_xscale() == "linear" and ax.get_xlim()[0] == 0 for ax in fig.axes[2:])  # bars from 0
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["ferlib, demo size", "ferlib, paper size", "published"]
     plt.close(fig)
     with pytest.raises(ValueError, match="at least one measured method"):
         cost.cost_table([])

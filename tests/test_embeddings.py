@@ -81,3 +81,28 @@ def test_figure_has_one_panel_per_method_and_a_class_legend():
     plt.close(fig)
     with pytest.raises(ValueError, match="3 points but 2 labels"):
         tsne_figure([{"xy": np.zeros((3, 2)), "labels": np.zeros(2), "title": "x"}], ["a"])
+
+
+def test_coinciding_embeddings_share_one_point_not_a_ring_and_are_counted():
+    x, y = blobs(n_per=6, k=3, spread=1.0)
+    x[:6] = x[0] + 1e-4 * np.random.default_rng(1).normal(size=(6, x.shape[1]))  # a saturated class: one point
+    xy = tsne_2d(x, seed=0)
+    assert np.ptp(xy[:6], axis=0).max() == 0 and np.ptp(xy[6:], axis=0).max() > 0
+    fig = tsne_figure([{"xy": xy, "labels": y, "title": "a"}], ["anger", "happy", "sad"])
+    assert [t.get_text() for t in fig.axes[0].texts] == ["×6"]
+    plt.close(fig)
+    assert tsne_2d(np.ones((4, 3))).tolist() == [[0.0, 0.0]] * 4
+    from ferlib.analysis.embeddings import coinciding_groups, tsne_perplexity
+
+    groups = coinciding_groups(x)
+    assert groups[:7].tolist() == [0] * 6 + [1] and groups.max() + 1 == 13  # 6 clips as one, 12 apart
+    assert tsne_perplexity(x) == pytest.approx(4.0)  # (13 − 1) / 3 distinct points, not (18 − 1) / 3
+    assert np.isnan(tsne_perplexity(np.ones((4, 3))))
+
+
+def test_class_colours_stay_apart():
+    from ferlib.viz.style import class_palette
+
+    rgb = np.asarray(class_palette(8))
+    gaps = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1)[np.triu_indices(8, 1)]
+    assert gaps.min() > 0.25  # colorblind's 8 had neighbours closer than this (contempt, fear, sad)

@@ -7,7 +7,7 @@ import torch
 from ferlib.models.backbones import load_small_cnn_weights, small_cnn
 from ferlib.models.registry import build_model
 from ferlib.train.config import resolve_config
-from ferlib.models.pretrain import augment
+from ferlib.models.pretrain import augment, train_frame_cnn
 from ferlib.models.trunks import SYNTH_FRAMES, init_trunk, resolve_trunk_weights
 from ferlib.train.schedules import build_optimizer, param_groups
 
@@ -102,3 +102,21 @@ def test_a_pretrained_file_is_only_reused_for_the_settings_and_generator_that_ma
     with pytest.raises(StoreError, match=rf"generator version {gen.GENERATOR_VERSION - 1}, this ferlib renders version "
                                          rf"{gen.GENERATOR_VERSION}: delete the folder"):
         generate(tmp_path / "s", cfg, progress=False)
+
+
+def test_pre_training_says_each_epoch_and_the_time_left(capsys):
+    frames = np.random.default_rng(0).integers(0, 255, (6, 32, 32, 3), dtype=np.uint8)
+    train_frame_cnn(frames, np.arange(6) % 2, 2, width=4, depth=2, whole_map=1, epochs=2, report="pre:")
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split(":")[0] + ":" + ln.split(":")[1] for ln in lines] == ["pre: epoch 1/2", "pre: epoch 2/2"]
+    assert "s left)" in lines[0] and lines[1].endswith("about 0 s left)")
+    train_frame_cnn(frames, np.arange(6) % 2, 2, width=4, depth=2, whole_map=1, epochs=1)
+    assert capsys.readouterr().out == ""  # no report asked: silent
+
+
+def test_epoch_lines_show_a_decayed_learning_rate():
+    from ferlib.train.engine import epoch_line
+
+    line = epoch_line({"epoch": 3, "train_loss": 0.51234, "lr": 2e-5})
+    assert line == "epoch=3 train_loss=0.5123 lr=2e-05"
+    assert "lr=0.001 " in epoch_line({"lr": 1e-3, "val_accuracy": 1.0}) + " "

@@ -86,6 +86,7 @@ def test_smoke_runs_end_to_end_on_ckplus_and_afew_layouts(exported, tmp_path, mo
     res = reproduce("fan", "ckplus", exported / "ck", store=tmp_path / "ck_store", smoke=True, estimate=False)
     out = _lines(capsys)
     assert "protocol   subject_kfold" in out and "test all" in out
+    assert "epoch=1 train_loss=" in out  # --smoke keeps the epoch lines: no minute of silence
     vs = res["fan"]["paper"]
     assert vs.attrs["paper_table"] == "fan_table1" and vs.loc["FAN", "paper, Table 1"] == 99.69
     recorded = json.loads((tmp_path / "ck_store" / "store.json").read_text())

@@ -11,9 +11,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ferlib.analysis.results import (ablation_vs_paper, comparison_table, fold_results_table, ours_label,  # noqa: E402
-                                     paper_comparison, paper_series, per_class_comparison, pooled_confusion, save_table)
+                                     paper_comparison, paper_row, paper_series, per_class_comparison, pooled_confusion, save_table)
 from ferlib.viz.results import ablation_figure, confusion_figure, fold_results_figure, lambda_figure  # noqa: E402
 from ferlib.workbook import ablation_settings, read_ablation, select_grid  # noqa: E402
+from ferlib.paper_numbers import paper_table  # noqa: E402
 
 CLASSES = ["anger", "happy", "sad"]
 
@@ -91,8 +92,8 @@ def test_comparison_table_labels_both_sides():
 
 def test_paper_comparison_puts_ours_in_the_papers_row():
     label = ours_label("synth-lab-demo", _fold_table(), 5)
-    assert label == "ours on synth-lab-demo (2 of 5 folds)"
-    assert ours_label("s", 1) == "ours on s (1 fold)"
+    assert label == "ferlib on synth-lab-demo (2 of 5 folds)"
+    assert ours_label("s", 1) == "ferlib on s (1 fold)"
     out = paper_comparison("fer_gcn", _fold_table(), label)
     row = out.loc["FER-GCN (Ours)"]
     assert row[f"{label}: accuracy = WAR (%)"] == pytest.approx(60.0)
@@ -130,14 +131,16 @@ def test_ablation_vs_paper_and_figure_mark_the_papers_values():
     abl = _abl("fer_gcn_table5", grid["fer_gcn_table5"])
     t = ablation_vs_paper(abl, "fer_gcn_table5", "ours on s (1 fold)")
     assert list(t.index) == [r["label"] for r in grid["fer_gcn_table5"]]
-    assert t.loc["VGG16 (backbone)", "paper, Table V: CK+"] == 97.78
-    assert t.loc["VGG16 (backbone)", "ours on s (1 fold): accuracy = WAR (%)"] == 30.0
+    assert t.loc["CNN only (backbone)", "paper, Table V: CK+"] == 97.78
+    assert t.loc["CNN only (backbone)", "ours on s (1 fold): accuracy = WAR (%)"] == 30.0
     paper = paper_series("fer_gcn_table5", "CK+")
     fig = ablation_figure(abl, paper, title="t", ours_label="ours", paper_label="paper")
     ax = fig.axes[0]
     assert [p.get_height() for p in ax.patches] == pytest.approx([30, 40, 50, 60, 70])
     marks = [c for c in ax.collections if c.get_label() == "paper"]
     assert len(marks) == 1 and marks[0].get_offsets()[:, 1].tolist() == pytest.approx([97.78, 98.39, 99.09, 99.00, 99.54])
+    values = [t for t in ax.texts if t.get_text() == "97.78"]  # the paper's number sits above its diamond
+    assert len(values) == 1 and values[0].xy == pytest.approx((0, 97.78)) and values[0].xyann[1] > 0
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ours", "paper"]  # one fold: no whiskers
     plt.close(fig)
     # several folds: ± std whiskers over the folds at the bar tops, and the legend says so
@@ -153,6 +156,34 @@ def test_ablation_vs_paper_and_figure_mark_the_papers_values():
     lt = ablation_vs_paper(lam, "kp_fig8_lambda", "ours")
     assert lt.loc["λ=0.2", "paper, Fig. 8 (best point, Sec. 4.4.3), DFEW"] == 68.73
     assert np.isnan(lt.loc["λ=0.0", "paper, Fig. 8 (best point, Sec. 4.4.3), DFEW"])
+
+
+def test_rows_sharing_one_variant_get_their_own_paper_value():
+    # FAN's K sweep: four rows of the one variant "full", told apart by an override; Sec. 3.4 gives
+    # 99.39 for K = 2 and 5 and 99.69 for K = 3 and 8
+    want = {"K=2": 99.39, "K=3 (default)": 99.69, "K=5": 99.39, "K=8": 99.69}
+    assert paper_series("fan_k_segments", "CK+").to_dict() == pytest.approx(want)
+    abl = _abl("fan_k_segments", select_grid(["fan_k_segments"])["fan_k_segments"])
+    t = ablation_vs_paper(abl, "fan_k_segments", "ours")
+    assert t["paper, Sec. 3.4 (text), CK+"].to_dict() == pytest.approx(want)
+    theirs = paper_table("fan_k_segments")
+    assert paper_row(theirs, "K=5", "full") == "K=5"
+    assert paper_row(theirs, "K=4", "full") is None  # not in the paper, and the variant names four rows
+    assert paper_row(paper_table("fer_gcn_table5"), "CNN + GCN x1", "gcn_x1") == "VGG16 + graph based spatial-temporal module ×1"
+
+
+def test_every_main_paper_table_has_one_row_for_the_method_itself(monkeypatch):
+    import ferlib.analysis.results as results
+    from ferlib.models.registry import available_methods, method_spec
+
+    for m in available_methods():
+        for key, _ in method_spec(m).papers.main.values():
+            theirs = paper_table(key)
+            assert ((theirs["method"] == m) & (theirs["variant"] == "full")).sum() == 1, (m, key)
+    # a table whose rows share the variant (FAN's K sweep) names no single row: refused, not its first row
+    monkeypatch.setattr(results, "paper_table", lambda key: paper_table("fan_k_segments"))
+    with pytest.raises(KeyError, match="4 rows for 'fan' variant 'full', expected one"):
+        paper_comparison("fan", _fold_table(), "ferlib")
 
 
 def test_lambda_figure_draws_ours_and_the_papers_point():

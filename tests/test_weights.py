@@ -135,11 +135,31 @@ def test_weight_rows_table_and_figures():
     with pytest.raises(ValueError, match="has 3 values for 8 frames"):
         weights_over_frames_figure([{"frames": frames, "series": {"α": gt[0, :3]}, "title": "x"}])
     fig = fer_gcn_intensity_figure({"synth-lab": gt[0]}, {"synth-lab": gt}, {"synth-lab": frames})
-    assert len(fig.axes) == 8 + 2  # thumbnails, weights, intensity (twin axis)
-    assert fig.axes[-1].get_ylabel() == "GT intensity"
-    assert [p.get_height() for p in fig.axes[-2].containers[0]] == pytest.approx(gt[0])
-    assert fig.axes[-1].lines[0].get_ydata() == pytest.approx(gt.mean(0))  # mean over the clips per step
+    assert len(fig.axes) == 8 + 2  # thumbnails, weights with intensity on one scale, weights zoomed
+    shared, zoomed = fig.axes[-2], fig.axes[-1]
+    assert [p.get_height() for p in shared.containers[0]] == pytest.approx(gt[0])
+    assert shared.lines[0].get_ydata() == pytest.approx(gt.mean(0))  # mean over the clips per step
+    assert shared.get_ylim() == pytest.approx((0, 1.05))  # one axis from 0: weights and intensity compare
+    assert "one scale" in shared.get_ylabel() and "zoomed" in zoomed.get_ylabel()
     plt.close(fig)
+    # weights near sigmoid(1/N) moving by ±0.01: the shared axis still starts at 0, only the zoom panel cuts
+    flat = 0.52 + 0.01 * np.sin(np.arange(8))
+    fig = fer_gcn_intensity_figure({"m": flat}, {"m": gt})
+    shared, zoomed = fig.axes
+    assert shared.get_ylim()[0] == 0 and zoomed.get_ylim()[0] > 0.5
+    assert f"{flat.min():.3f}–{flat.max():.3f}" in zoomed.get_title()  # the range the zoom shows, in its title
+    plt.close(fig)
+    # weights that differ only in the 6th decimal: the ticks and the title keep enough digits to differ
+    tiny = 0.5159 + 2e-6 * np.arange(8)
+    zoomed = fer_gcn_intensity_figure({"m": tiny}, {"m": gt}).axes[1]
+    zoomed.figure.canvas.draw()
+    ticks = [t.get_text() for t in zoomed.get_yticklabels() if t.get_text()]
+    assert len(set(ticks)) == len(ticks) > 1 and f"{tiny.min():.6f}–{tiny.max():.6f}" in zoomed.get_title()
+    plt.close("all")
+    # float32 rounding noise (6e-8 on 0.5159) is no shape: the panel says the weights are equal
+    noise = np.full(8, 0.5159) + 6e-8 * (np.arange(8) % 2)
+    assert "all equal to float precision (0.5159)" in fer_gcn_intensity_figure({"m": noise}, {"m": gt}).axes[1].get_title()
+    plt.close("all")
     with pytest.raises(ValueError, match="ground truth must be"):
         fer_gcn_intensity_figure({"a": gt[0]}, {"a": gt[:, :4]})
     ref = weight_rows(bp, ["frame_index"], 8, "fan", "synth-lab", "synth-lab")[0]

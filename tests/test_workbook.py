@@ -105,3 +105,18 @@ def test_a_notebook_that_opens_no_data_set_still_checks_it(namespace, tmp_path):
         start_notebook({**namespace, "dataset": "ckplus-store", "videos_dir": ""}, open_data=False)
     with pytest.raises(ValueError, match="profile='fast'"):
         start_notebook({**namespace, "profile": "fast"})
+
+
+def test_demo_and_paper_runs_print_their_epochs():
+    from ferlib.workbook import train_plan
+
+    # a demo fold takes a minute or more: its epoch lines are what a log or a notebook shows of it
+    assert train_plan("demo").overrides.get("progress", True) is True
+    assert train_plan("paper").overrides.get("progress", True) is True
+
+
+def test_labels_name_the_trunk_the_runs_use():
+    from ferlib.workbook import trunk_name
+
+    assert trunk_name("fer_gcn", "demo") == "small_cnn" and trunk_name("fer_gcn", "paper") == "vgg16_bn"
+    assert trunk_name("stgcn", "demo") == ""

@@ -17,12 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist
 from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 from sklearn.model_selection import LeaveOneOut, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
-__all__ = ["check_embedding", "choose_perplexity", "tsne_2d", "embedding_scores"]
+__all__ = ["check_embedding", "choose_perplexity", "coinciding_groups", "tsne_perplexity", "tsne_2d", "embedding_scores"]
 
 
 def check_embedding(emb: np.ndarray, labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -48,12 +50,46 @@ def choose_perplexity(n: int, perplexity: float = 30.0) -> float:
     return float(max(1.0, min(perplexity, (n - 1) / 3.0)))
 
 
-def tsne_2d(emb: np.ndarray, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
-    """2-D t-SNE map ``(n, 2)`` of ``emb`` ``(n, d)`` (scikit-learn, PCA initialisation, perplexity
-    from :func:`choose_perplexity`)."""
+def coinciding_groups(emb: np.ndarray, same: float = 0.01) -> np.ndarray:
+    """Group index ``(n,)`` of each clip (0 … groups − 1, numbered by first member): clips whose
+    embeddings lie within ``same`` × the median distance between clips of each other (single
+    linkage) share a group: a model with saturated features maps a whole class to nearly one point."""
     e, _ = check_embedding(emb)
-    p = choose_perplexity(len(e), perplexity)
-    return TSNE(n_components=2, perplexity=p, init="pca", learning_rate="auto", random_state=seed).fit_transform(e)
+    gaps = pdist(e)
+    typical = float(np.median(gaps))
+    if typical == 0.0:  # most clips at one point
+        groups = np.unique(e, axis=0, return_inverse=True)[1].reshape(-1)
+    else:
+        groups = fcluster(linkage(gaps, "single"), t=same * typical, criterion="distance") - 1
+    order = {g: k for k, g in enumerate(dict.fromkeys(groups.tolist()))}
+    return np.array([order[g] for g in groups.tolist()])
+
+
+def tsne_perplexity(emb: np.ndarray, perplexity: float = 30.0, same: float = 0.01) -> float:
+    """The perplexity :func:`tsne_2d` uses: :func:`choose_perplexity` of the distinct points (NaN
+    below three, where it places them without t-SNE)."""
+    distinct = int(coinciding_groups(emb, same).max()) + 1
+    return choose_perplexity(distinct, perplexity) if distinct >= 3 else float("nan")
+
+
+def tsne_2d(emb: np.ndarray, perplexity: float = 30.0, seed: int = 0, same: float = 0.01) -> np.ndarray:
+    """2-D t-SNE map ``(n, 2)`` of ``emb`` ``(n, d)`` (scikit-learn, PCA initialisation, perplexity
+    from :func:`choose_perplexity` of the distinct points).
+
+    The clips of one :func:`coinciding_groups` group are mapped once and share its position: t-SNE
+    spreads such a tight group, all its members about equally far apart, onto a ring, which reads
+    as structure that is not there. :func:`ferlib.viz.embeddings.tsne_figure` counts the clips at a
+    shared position; the scores of :func:`embedding_scores` use the embeddings themselves."""
+    e, _ = check_embedding(emb)
+    groups = coinciding_groups(e, same)
+    first = np.array([np.flatnonzero(groups == g)[0] for g in range(groups.max() + 1)])
+    if len(first) == 1:
+        return np.zeros((len(e), 2))
+    if len(first) == 2:  # scikit-learn's t-SNE needs three points: two are one line
+        return np.array([[-1.0, 0.0], [1.0, 0.0]])[groups]
+    p = choose_perplexity(len(first), perplexity)
+    xy = TSNE(n_components=2, perplexity=p, init="pca", learning_rate="auto", random_state=seed).fit_transform(e[first])
+    return xy[groups]
 
 
 def embedding_scores(emb: np.ndarray, labels: np.ndarray, xy: np.ndarray | None = None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from ferlib.train.ablate import PAPER_GRIDS
 from ferlib.train.recipes import dataset_key
 
 __all__ = ["FOLD_COLUMN_LABELS", "pooled_confusion", "fold_results_table", "comparison_table", "ours_label",
-           "main_paper_table", "paper_comparison", "per_class_comparison", "ablation_vs_paper", "paper_series",
+           "main_paper_table", "paper_comparison", "per_class_comparison", "ablation_vs_paper", "paper_series", "paper_row",
            "save_table"]
 
 #: how :func:`fold_results_table` names the columns of a collate table
@@ -85,7 +85,7 @@ def comparison_table(ours: pd.DataFrame, theirs: pd.DataFrame, ours_label: str, 
     """Our numbers beside the paper's, rows matched by index label.
 
     Every column is renamed to say whose number it is and on what: a frame with one column takes
-    the label as its name (``"ours on synth-lab-demo (1 fold)"``), a frame with several columns
+    the label as its name (``"ferlib on synth-lab-demo (1 fold)"``), a frame with several columns
     gets ``"<label>: <column>"`` (``"paper, 10-fold CV: CK+"``). Rows: the paper's order, then our
     rows the paper lacks; cells without a number are NaN. The paper's columns come first. Only
     numeric columns are kept (a paper table's ``method``/``variant`` columns are dropped).
@@ -108,11 +108,11 @@ def comparison_table(ours: pd.DataFrame, theirs: pd.DataFrame, ours_label: str, 
 
 
 def ours_label(dataset: str, folds: pd.DataFrame | int, total_folds: int | None = None) -> str:
-    """``"ours on <dataset> (1 of 5 folds)"``; ``folds`` is a collate table (its ``mean``/``std``
+    """``"ferlib on <dataset> (1 of 5 folds)"`` (the tables' "Ours" is always the paper's own); ``folds`` is a collate table (its ``mean``/``std``
     rows are not folds) or the number of folds run."""
     n = folds if isinstance(folds, int) else len([i for i in folds.index if i not in ("mean", "std")])
     of = f" of {total_folds}" if total_folds and total_folds != n else ""
-    return f"ours on {dataset} ({n}{of} fold{'s' if (total_folds or n) != 1 else ''})"
+    return f"ferlib on {dataset} ({n}{of} fold{'s' if (total_folds or n) != 1 else ''})"
 
 
 def main_paper_table(method: str, dataset: str | None = None) -> tuple[str, str]:
@@ -133,8 +133,8 @@ def paper_comparison(method: str, fold_table: pd.DataFrame, label: str, variant:
     key, _ = main_paper_table(method, dataset)
     theirs = paper_table(key)
     mine = theirs.index[(theirs["method"] == method) & (theirs["variant"] == variant)]
-    if len(mine) == 0:
-        raise KeyError(f"paper table {key!r} has no row for {method!r} variant {variant!r}")
+    if len(mine) != 1:  # several rows of one variant differ by a setting (FAN's K): none of them is "the" row
+        raise KeyError(f"paper table {key!r} has {len(mine)} rows for {method!r} variant {variant!r}, expected one")
     how = f"paper, {theirs.attrs['source']}"
     numeric = theirs.select_dtypes("number")
     theirs = numeric[["UAR", "WAR"]] if {"UAR", "WAR"} <= set(numeric.columns) else numeric
@@ -165,7 +165,7 @@ def per_class_comparison(method: str, metrics: Sequence[dict[str, Any]], label: 
 
 def ablation_vs_paper(ours: pd.DataFrame, table: str, label: str, paper_label: str | None = None) -> pd.DataFrame:
     """One ablation table of ours (rows of :func:`ferlib.train.ablate.ablate` for ``table``) beside
-    the paper's numbers for the same rows (matched through the ferlib ``variant``), in percent."""
+    the paper's numbers for the same rows (matched by :func:`paper_row`), in percent."""
     mine = ours[ours["table"] == table]
     if mine.empty:
         raise ValueError(f"no rows of ablation table {table!r} in ours (tables: {sorted(set(ours['table']))})")
@@ -176,10 +176,11 @@ def ablation_vs_paper(ours: pd.DataFrame, table: str, label: str, paper_label: s
                         index=pd.Index(list(mine["label"]), name="row"))
     if theirs is None:
         return left
-    by_variant = {v: lab for lab, v in zip(theirs.index, theirs["variant"])}
     nums = theirs.select_dtypes("number").drop(columns=[c for c in theirs.attrs.get("non_percent", []) if c in theirs.columns])
-    right = nums.loc[[by_variant[v] for v in mine["variant"] if v in by_variant]]
-    right.index = [lab for lab, v in zip(mine["label"], mine["variant"]) if v in by_variant]
+    found = {lab: paper_row(theirs, lab, v) for lab, v in zip(mine["label"], mine["variant"])}
+    found = {lab: row for lab, row in found.items() if row is not None}
+    right = nums.loc[list(found.values())]
+    right.index = list(found)
     how = paper_label or f"paper, {theirs.attrs['source']}" + (f", {right.columns[0]}" if right.shape[1] == 1 else "")
     out = comparison_table(left, right, label, how)
     # our rows first, in the grid's order
@@ -193,9 +194,19 @@ def paper_series(table: str, column: str | None = None) -> pd.Series:
         return pd.Series(dtype=float)
     theirs = paper_table(table)
     col = column or [c for c in theirs.select_dtypes("number").columns if c not in theirs.attrs.get("non_percent", [])][0]
-    by_variant = {v: theirs.loc[lab, col] for lab, v in zip(theirs.index, theirs["variant"])}
-    return pd.Series({r["label"]: float(by_variant[r["variant"]]) for r in PAPER_GRIDS[table] if r["variant"] in by_variant},
-                     name=col)
+    rows = {r["label"]: paper_row(theirs, r["label"], r.get("variant", "full")) for r in PAPER_GRIDS[table]}
+    return pd.Series({lab: float(theirs.loc[row, col]) for lab, row in rows.items() if row is not None}, name=col,
+                     dtype=float)
+
+
+def paper_row(theirs: pd.DataFrame, label: str, variant: str) -> str | None:
+    """The row of paper table ``theirs`` that an ablation row stands for: the row of the same
+    label, else the one row of ferlib ``variant`` (a grid whose rows share one variant and differ
+    by an override, such as FAN's K segments, is matched by label only), else ``None``."""
+    if label in theirs.index:
+        return label
+    same = list(theirs.index[theirs["variant"] == variant])
+    return same[0] if len(same) == 1 else None
 
 
 def save_table(df: pd.DataFrame, figures_dir: str | Path, name: str, floatfmt: str = "g", index: bool = True,

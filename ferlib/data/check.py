@@ -82,8 +82,14 @@ class StoreReport:
 
 
 def check_store(root: str | Path) -> StoreReport:
-    """Check every entry of the clip store at ``root`` and ``failures.csv`` against them."""
+    """Check every entry of the clip store at ``root`` and ``failures.csv`` against them. A ``root``
+    that is not a folder is the caller's mistake, not a problem of a store: it raises
+    :class:`FileNotFoundError` (missing) or :class:`NotADirectoryError` (a file) naming it."""
     root = Path(root)
+    if not root.exists():
+        raise FileNotFoundError(f"{root}: no such folder (expected a clip store folder holding store.json)")
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is a file, not a folder (expected a clip store folder holding store.json)")
     report = StoreReport(root=root)
     try:
         store = ClipStore.open(root)

@@ -90,11 +90,12 @@ def augment(x: torch.Tensor, gen: torch.Generator, shift: int = 4, jitter: float
 def train_frame_cnn(frames: np.ndarray, labels: np.ndarray, num_classes: int, width: int = 16, depth: int = 4,
                     whole_map: int = 4, epochs: int = 8, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
                     val: tuple[np.ndarray, np.ndarray] | None = None,
-                    init: str | Path | None = None) -> tuple[nn.Sequential, list[dict[str, float]]]:
+                    init: str | Path | None = None, report: str = "") -> tuple[nn.Sequential, list[dict[str, float]]]:
     """Train ``small_cnn(width, depth, whole_map=whole_map)`` + GAP + linear on single frames
     ``(N, S, S, 3)`` uint8 with :func:`augment`; returns the trunk and the per-epoch history (loss,
     accuracy, and ``val_accuracy`` on ``val = (frames, labels)`` when given). ``init``: a file of
-    :func:`frame_pretrained` whose trunk the training starts from (the linear layer starts afresh)."""
+    :func:`frame_pretrained` whose trunk the training starts from (the linear layer starts afresh).
+    ``report``: when given, a line ``<report> epoch e/E: …, t s, about r s left`` after each epoch."""
     if len(frames) != len(labels) or len(frames) == 0:
         raise ValueError(f"need as many labels as frames (> 0), got {len(frames)} frames and {len(labels)} labels")
     torch.manual_seed(seed)
@@ -106,6 +107,7 @@ def train_frame_cnn(frames: np.ndarray, labels: np.ndarray, num_classes: int, wi
     x_all = torch.as_tensor(frames).permute(0, 3, 1, 2)  # (N, 3, S, S) uint8
     y_all = torch.as_tensor(labels, dtype=torch.long)
     history = []
+    t0 = time.perf_counter()
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(x_all), generator=gen)
@@ -131,6 +133,12 @@ def train_frame_cnn(frames: np.ndarray, labels: np.ndarray, num_classes: int, wi
                 pred = torch.cat([model(xv[i:i + 256]).argmax(1) for i in range(0, len(xv), 256)])
             row["val_accuracy"] = float((pred.numpy() == val[1]).mean())
         history.append(row)
+        if report:
+            spent = time.perf_counter() - t0
+            left = spent / (epoch + 1) * (epochs - epoch - 1)
+            print(f"{report} epoch {epoch + 1}/{epochs}: loss {row['loss']:.3f}, accuracy {row['accuracy']:.3f}"
+                  + (f", held-out {row['val_accuracy']:.3f}" if "val_accuracy" in row else "")
+                  + f" ({spent:.0f} s, about {left:.0f} s left)", flush=True)
     return net.trunk, history
 
 
@@ -192,11 +200,18 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     t0 = time.perf_counter()
     classes = BASIC7  # the classes of the drawn set and of the photo renders
     base = None
+    report = "ferlib: pre-training small_cnn:" if progress else ""
+    if progress:  # minutes on a laptop's CPU, once per cache folder: say so before it starts
+        print(f"ferlib: pre-training the demo's small_cnn once ({out.name}; cached for later runs): "
+              + (f"{photo_epochs} epochs on photo renders" if photo and photo_epochs is not None else
+                 f"{n_subjects} generated subjects, {epochs} epochs") + "; a line per epoch tells the time left",
+              flush=True)
     if photo and photo_epochs is not None:  # fine-tune the plain trunk on photo frames
         base = frame_pretrained(cache_dir, width, depth, whole_map, n_subjects, epochs, size, val_subjects, progress)
         frames, labels, _ = photo_frames(photos_dir, list(photo_ids or []), size, photo_clips_per_subject, progress=progress)
         n_photo = n_train = len(frames)
-        trunk, history = train_frame_cnn(frames, labels, len(classes), width, depth, whole_map, photo_epochs, init=base)
+        trunk, history = train_frame_cnn(frames, labels, len(classes), width, depth, whole_map, photo_epochs, init=base,
+                                         report=report)
     else:
         cfg = SynthConfig(course="lab", n_subjects=n_subjects, n_frames=16, size=size, seed=PRETRAIN_SEED)
         store = generate(Path(cache_dir) / f"synth-pretrain-s{size}-n{n_subjects}-g{GENERATOR_VERSION}", cfg, progress=progress)
@@ -211,7 +226,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
         val = (frames[held], labels[held]) if held.any() else None
         n_train = int((~held).sum())
         trunk, history = train_frame_cnn(frames[~held], labels[~held], len(classes), width, depth, whole_map, epochs,
-                                         val=val)
+                                         val=val, report=report)
     meta = {"format": FORMAT, "width": width, "depth": depth, "whole_map": whole_map, "size": size,
             "classes": list(classes), "n_subjects": n_subjects, "val_subjects": val_subjects,
             "seed": PRETRAIN_SEED, "generator": GENERATOR_VERSION, "n_frames": n_train, "epochs": epochs,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ferlib.data.adapters import ADAPTERS
 from ferlib.data.adapters import load_index as load_dataset_index
 from ferlib.data.index import ClipIndex
 from ferlib.options import add_key_value_option, key_values
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``preprocess`` command."""
     d = PreprocessConfig()
     src = parser.add_mutually_exclusive_group(required=True)
-    src.add_argument("--dataset", help="adapter name (ckplus, oulu, mmi, afew, dfew, ferv39k, mafw, affwild2)")
+    src.add_argument("--dataset", choices=ADAPTERS, metavar="NAME", help=f"adapter name: {', '.join(ADAPTERS)}")
     src.add_argument("--index", type=Path, help="a ClipIndex CSV (ClipIndex.to_csv, or any CSV with clip_id, label "
                      "or label_name, subject, source)")
     parser.add_argument("--classes", help="with --index: the label set, comma-separated in label order "

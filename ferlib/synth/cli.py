@@ -27,13 +27,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", action=_Renamed, help=argparse.SUPPRESS)
     p.add_argument("--subjects", type=int, default=None,
                    help="subjects to generate (default 30; --renderer photo: one per photo, all of them)")
-    p.add_argument("--frames", type=int, default=16)
-    p.add_argument("--size", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", type=int, default=16, help="frames per clip")
+    p.add_argument("--size", type=int, default=64, help="frame side in pixels")
+    p.add_argument("--seed", type=int, default=0, help="generation seed (the same seed gives the same clips)")
     p.add_argument("--clips-per-subject", type=int, default=0, help="0 = one clip per class")
     p.add_argument("--classes", default=",".join(BASIC7), help="comma-separated class names")
     p.add_argument("--neutral", action="store_true", help="add neutral as an extra class (DFEW-style label sets)")
-    p.add_argument("--renderer", default="procedural", choices=RENDERERS)
+    p.add_argument("--renderer", default="procedural", choices=RENDERERS,
+                   help="procedural: drawn faces; photo: warped photos of real people (--photos)")
     p.add_argument("--photos", default=None, help="folder of neutral face photos for --renderer photo")
     p.add_argument("--photo-ids", default=None, help="comma-separated photo identities to render (default: all)")
     p.add_argument("--extend", type=float, default=0.25, help="crop side = face box side x (1 + extend), as preprocess")
@@ -44,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--randomise", choices=("auto", "on", "off"), default="auto",
                    help="domain randomisation of photo renders (auto: on for --course wild, off for lab)")
     p.add_argument("--export", default=None, help="also write the clips as a data-set layout into this folder")
-    p.add_argument("--layout", default="ckplus", choices=LAYOUTS)
+    p.add_argument("--layout", default="ckplus", choices=LAYOUTS, help="the data-set layout --export writes")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -31,8 +31,9 @@ import yaml
 
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
-from ferlib.synth.generate import check_synth_versions
+from ferlib.models.registry import available_methods, method_spec
 from ferlib.options import add_key_value_option, key_values
+from ferlib.synth.generate import check_synth_versions
 from ferlib.train import distributed
 from ferlib.train.ablate import ablate
 from ferlib.train.checkpoint import load_checkpoint
@@ -70,8 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         add_key_value_option(parser, "--set", "config field, e.g. lr=0.01", dest="sets")
         parser.add_argument("--config", help="JSON file of config fields (applied before --set)")
     if name in ("train", "cv"):
-        parser.add_argument("--method", required=True, help="fer_gcn | fan | kp_gcn_msa | stgcn | baselines")
-        parser.add_argument("--variant", default="full")
+        parser.add_argument("--method", required=True, choices=available_methods(), metavar="METHOD",
+                            help=f"one of {', '.join(available_methods())}")
+        parser.add_argument("--variant", default="full",
+                            help="the method's variant (an ablation row); besides full: " + "; ".join(
+                                f"{m}: {', '.join(v for v in method_spec(m).variants if v != 'full')}"
+                                for m in available_methods() if len(method_spec(m).variants) > 1))
         add_key_value_option(parser, "--model-set", "model argument, e.g. num_modules=1", dest="model_sets")
         parser.add_argument("--trunk", metavar="PATH|NAME", help="init_trunk: '' | synth-frames | imagenet | emotion-fan | a file")
     if name == "train":
@@ -80,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--folds", nargs="*", default=None, help="fold names or positions (default all)")
     if name == "ablate":
         parser.add_argument("--grid", required=True, help="a paper grid name or a JSON/YAML file of table → rows")
-        parser.add_argument("--tables", nargs="*", default=None)
+        parser.add_argument("--tables", nargs="*", default=None, help="the grid's tables to run (default all)")
     parser.add_argument("--no-resume", action="store_true", help="refuse to continue a run found in --out")
     parser.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                         help="torch CPU threads (torch.set_num_threads); default: torch's own, which follows OMP_NUM_THREADS")

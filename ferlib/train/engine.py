@@ -422,6 +422,16 @@ def write_predictions(out: Path, index: ClipIndex, ev: EvalOutput) -> None:
 
 # --------------------------------------------------------------------------- fit
 
+def epoch_line(row: dict[str, Any]) -> str:
+    """One epoch's summary as ``key=value`` pairs: rates to four decimals, the learning rate in
+    three significant digits (``lr=2e-05``, ``lr=0.001``; four decimals printed a decayed rate as 0.0000)."""
+    def text(k: str, v: Any) -> str:
+        if not isinstance(v, float):
+            return f"{k}={v}"
+        return f"{k}={v:.3g}" if k == "lr" else f"{k}={v:.4f}"
+    return " ".join(text(k, v) for k, v in row.items())
+
+
 def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, resume: bool = True,
         index: ClipIndex | None = None) -> dict[str, Any]:
     """Train ``cfg`` on ``split`` of ``store``, select on validation, test, write ``out_dir``.
@@ -566,8 +576,7 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
                 "rng": rng_state(), "history": history, "best": best, "timing": timing,
             })
             if show:
-                msg = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())
-                tqdm.write(msg)
+                tqdm.write(epoch_line(row))
         distributed.barrier()
     metrics: dict[str, Any] = {}
     if ctx.is_main:

@@ -157,7 +157,7 @@ def warn_trained_clips(checkpoint: str | Path, store: ClipStore, clip_ids: list[
 # --------------------------------------------------------------------------- small test folds
 
 def warn_small_test_fold(index: ClipIndex, split: Split, minimum: int = MIN_TEST_CLIPS_PER_CLASS) -> dict[str, int]:
-    """Warn (``SmallDataWarning`` + a printed line) when ``split.test`` holds fewer than ``minimum``
+    """Warn (``SmallDataWarning``, once) when ``split.test`` holds fewer than ``minimum``
     clips of some class of ``index``; returns those classes' counts (empty when none)."""
     labels = np.asarray(index.labels)[np.asarray(split.test, dtype=int)]
     counts = np.bincount(labels, minlength=len(index.classes)) if len(labels) else np.zeros(len(index.classes), int)
@@ -165,8 +165,7 @@ def warn_small_test_fold(index: ClipIndex, split: Split, minimum: int = MIN_TEST
     if few:
         msg = (f"small test fold {split.name!r}: {len(labels)} clips, fewer than {minimum} of class(es) {few}; "
                f"its accuracy moves in steps of {100.0 / max(len(labels), 1):.0f} % and says little about the method")
-        warnings.warn(msg, SmallDataWarning, stacklevel=2)
-        print(f"ferlib: warning: {msg}", flush=True)
+        warnings.warn(msg, SmallDataWarning, stacklevel=2)  # one channel: a printed copy beside it said it twice
     return few
 
 

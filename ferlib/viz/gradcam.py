@@ -117,9 +117,9 @@ def fer_gcn_fig3_figure(frames: np.ndarray, sims: Mapping[str, np.ndarray], to_a
             ax.set_ylabel("frame", fontsize=8)
         ax.set_xticks(ticks + 0.5, [str(t) for t in ticks])
         ax.set_yticks(ticks + 0.5, [str(t) for t in ticks], rotation=0)
-        ax.tick_params(labelsize=6, length=2)
+        ax.tick_params(labelsize=7, length=2)
     assert cax is not None
-    cax.tick_params(labelsize=6)
+    cax.tick_params(labelsize=7)
     cax.set_xlabel("cosine similarity", fontsize=7)
     ax = fig.add_subplot(bottom[:, -1])
     x = np.arange(n)
@@ -138,5 +138,5 @@ def fer_gcn_fig3_figure(frames: np.ndarray, sims: Mapping[str, np.ndarray], to_a
     ax.yaxis.tick_right()
     ax.set_title("similarity to each clip's apex frame\n(test clips, mean ± std)", fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=6, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right")
     return fig

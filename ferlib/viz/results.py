@@ -2,13 +2,13 @@
 
 * :func:`confusion_figure` — row-normalised confusion matrix with class names, % and counts
   (the form of FER-GCN Tables II–IV, KP-GCN-MSA Figs. 5–6).
-* :func:`ablation_figure` — an ablation table as bars (ours) with the paper's values as markers
+* :func:`ablation_figure` — an ablation table as bars (ferlib's) with the paper's values as markers
   (FER-GCN Table V, FAN variants, KP-GCN-MSA Tables 9–12).
 * :func:`lambda_figure` — accuracy against the loss weight λ of eq. 13 (KP-GCN-MSA Fig. 8).
 * :func:`fold_results_figure` — the fold table as dots per fold, mean ± std and the paper's value.
-* :func:`reproduce_figure` — ours per fold beside the paper's number (``python -m ferlib reproduce``).
+* :func:`reproduce_figure` — ferlib's accuracy per fold beside the paper's number (``python -m ferlib reproduce``).
 
-The tables these draw (per-fold results, ours beside the paper's) are :mod:`ferlib.analysis.results`.
+The tables these draw (per-fold results, ferlib's beside the paper's) are :mod:`ferlib.analysis.results`.
 Figures are drawn with seaborn under the theme of :mod:`ferlib.viz.style`; the paper's values
 are always diamonds in :data:`ferlib.viz.style.PAPER_COLOR`.
 """
@@ -68,7 +68,7 @@ def confusion_figure(confusion: np.ndarray | Sequence[Sequence[float]], classes:
     return fig
 
 
-def ablation_figure(ours: pd.DataFrame, paper: pd.Series | None = None, title: str = "", ours_label: str = "ours",
+def ablation_figure(ours: pd.DataFrame, paper: pd.Series | None = None, title: str = "", ours_label: str = "ferlib",
                     paper_label: str = "paper", metric: str = "accuracy", ylabel: str = "accuracy (%)") -> Figure:
     """Bars (seaborn ``barplot``): our ablation rows (``ours`` from :func:`ferlib.train.ablate.ablate`:
     ``label``, ``metric`` and ``<metric>_std`` as fractions) in percent, with ± std whiskers over
@@ -92,19 +92,21 @@ def ablation_figure(ours: pd.DataFrame, paper: pd.Series | None = None, title: s
     for xi, v in zip(x, vals):
         if np.isfinite(v):
             inside = v > 12  # ours inside the bar's top, so it never meets the paper's label above
-            ax.text(xi - (0.12 if inside else 0), v - 1.5 if inside else v + 1, f"{v:.1f}", ha="center",
-                    va="top" if inside else "bottom", fontsize=8, color="white" if inside else OURS_COLOR)
+            ax.text(xi, v - 3 if inside else v + 1, f"{v:.1f}", ha="center",
+                    va="top" if inside else "bottom", fontsize=9, color="white" if inside else OURS_COLOR)
     if paper is not None:
         pv = np.array([float(paper.get(lab, np.nan)) for lab in labels])
         if np.isfinite(pv).any():
             ax.scatter(x, pv, label=paper_label, **PAPER_MARKER)
             for xi, v in zip(x, pv):
-                if np.isfinite(v):
-                    ax.text(xi + 0.12, v, f"{v:.2f}", ha="left", va="center", fontsize=7, color=PAPER_COLOR)
-    ax.set_xticks(x, labels=[_wrap(lab) for lab in labels], fontsize=8)
-    ax.set_ylim(0, 112)
+                if np.isfinite(v):  # above its diamond on a white ground: never on the bar's edge or under a marker
+                    ax.annotate(f"{v:.2f}", (xi, v), textcoords="offset points", xytext=(0, 7), ha="center",
+                                va="bottom", fontsize=8, color=PAPER_COLOR,
+                                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.9})
+    ax.set_xticks(x, labels=[_wrap(lab) for lab in labels], fontsize=9)
+    ax.set_ylim(0, 118)
     ax.set_ylabel(ylabel)
-    ax.set_xlabel("ablation row")
+    ax.set_xlabel("")  # the rows name themselves; a label here met the legend under wrapped names
     ax.grid(axis="x", visible=False)
     handles, names = ax.get_legend_handles_labels()
     first = sorted(range(len(names)), key=lambda i: names[i] != bar_label)  # ours first, then the paper
@@ -128,7 +130,7 @@ def _wrap(text: str, width: int = 14) -> str:
 
 
 def lambda_figure(lambdas: Sequence[float], ours: Sequence[float], paper: dict[float, float] | None = None,
-                  title: str = "", ours_label: str = "ours", paper_label: str = "paper",
+                  title: str = "", ours_label: str = "ferlib", paper_label: str = "paper",
                   ylabel: str = "accuracy (%)") -> Figure:
     """Accuracy (%) against λ of eq. 13, L = λ·L_S + (1 − λ)·L_T (KP-GCN-MSA Fig. 8): our sweep as
     a line (seaborn ``lineplot``), the paper's values as diamonds (the paper gives only λ = 0.2 as
@@ -164,7 +166,7 @@ _FOLD_FIGURE_NAMES = {"accuracy": "accuracy = WAR", "uar": "UAR", "best_test_acc
 
 
 def fold_results_figure(table: pd.DataFrame, paper: dict[str, float] | None = None, title: str = "",
-                        metrics: Sequence[str] = FOLD_FIGURE_METRICS, ours_label: str = "ours",
+                        metrics: Sequence[str] = FOLD_FIGURE_METRICS, ours_label: str = "ferlib",
                         paper_label: str = "paper") -> Figure:
     """Per-fold results of :func:`ferlib.train.cv.collate` (fractions; its ``mean``/``std`` rows
     are ignored): one column per metric, each fold a dot (seaborn ``stripplot``), the mean with ±
@@ -214,19 +216,20 @@ def fold_results_figure(table: pd.DataFrame, paper: dict[str, float] | None = No
 
 
 def reproduce_figure(fold_table: pd.DataFrame, paper_value: float | None, title: str, paper_label: str) -> Figure:
-    """Our accuracy per fold (bars) and its mean (dashed), beside the paper's number (a red line)
+    """ferlib's accuracy per fold (bars) and its mean (dashed), beside the paper's number (a red line)
     when there is one: the picture of ``python -m ferlib reproduce``."""
     folds = [i for i in fold_table.index if i not in ("mean", "std")]
     acc = fold_table.loc[folds, "accuracy"].astype(float).to_numpy() * 100
     fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(folds) + 2.5), 3.2))
-    ax.bar(range(len(folds)), acc, color="#4c72b0", label="ours, per fold")
-    ax.axhline(float(np.mean(acc)), color="#4c72b0", ls="--", lw=1, label=f"ours, mean {np.mean(acc):.1f} %")
+    ax.bar(range(len(folds)), acc, color=OURS_COLOR, label="ferlib, per fold")
+    ax.axhline(float(np.mean(acc)), color=OURS_COLOR, ls="--", lw=1, label=f"ferlib, mean {np.mean(acc):.1f} %")
     if paper_value is not None and np.isfinite(paper_value):
-        ax.axhline(paper_value, color="#c44e52", lw=2, label=f"{paper_label}: {paper_value:.2f} %")
+        ax.axhline(paper_value, color=PAPER_COLOR, lw=2, label=f"{paper_label}: {paper_value:.2f} %")
     ax.set_xticks(range(len(folds)), folds, rotation=45 if len(folds) > 5 else 0)
     ax.set_ylim(0, 105)
     ax.set_ylabel("accuracy = WAR (%)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16 if len(folds) <= 5 else -0.3), ncol=1,
+              frameon=False)  # under the axes: inside, it covered the bars
     fig.tight_layout()
     return fig

@@ -6,9 +6,10 @@ theme. Statistical figures use seaborn (``heatmap``, ``barplot``, ``pointplot``,
 ``regplot``, ``scatterplot``, ``lineplot``); frame strips and Grad-CAM overlays stay plain
 matplotlib, drawn under the same theme.
 
-Across figures, our numbers are drawn in :data:`OURS_COLOR` and the papers' values as
-:data:`PAPER_MARKER` diamonds in :data:`PAPER_COLOR`. :func:`save_figure` writes every figure
-the same way (PNG, tight bounding box).
+Across figures, ferlib's numbers are drawn in :data:`OURS_COLOR` and the papers' values as
+:data:`PAPER_MARKER` diamonds in :data:`PAPER_COLOR` (hollow, on top, so that a value of ferlib's
+at the same place still shows through). :func:`save_figure` writes every figure the same way (PNG,
+tight bounding box, :data:`DPI`); :func:`class_palette` gives classes colours that stay apart.
 """
 
 from __future__ import annotations
@@ -20,14 +21,18 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.figure import Figure
 
+#: resolution of every saved figure (``savefig.dpi`` of the theme and :func:`save_figure`'s default)
+DPI = 200
+
 #: the keyword arguments of :func:`seaborn.set_theme` used for every figure
 THEME: dict[str, Any] = {
     "context": "notebook",
     "style": "whitegrid",
     "palette": "colorblind",
-    "font_scale": 0.85,
+    "font_scale": 0.95,
     # light grid under the data; images (frame strips, overlays) have no ticks and so no grid
-    "rc": {"grid.linewidth": 0.6, "axes.titlesize": 10, "legend.frameon": False, "figure.dpi": 100},
+    "rc": {"grid.linewidth": 0.6, "axes.titlesize": 10, "legend.frameon": False, "figure.dpi": 100,
+           "savefig.dpi": DPI},
 }
 
 _PALETTE = sns.color_palette(THEME["palette"])
@@ -36,8 +41,8 @@ OURS_COLOR = _PALETTE[0]
 #: colour of a paper's published value
 PAPER_COLOR = _PALETTE[3]
 #: how a paper's value is marked (``ax.scatter(x, y, **PAPER_MARKER)``)
-PAPER_MARKER: dict[str, Any] = {"marker": "D", "s": 46, "color": PAPER_COLOR, "edgecolor": "black",
-                                "linewidth": 0.6, "zorder": 4}
+PAPER_MARKER: dict[str, Any] = {"marker": "D", "s": 50, "facecolor": "none", "edgecolor": PAPER_COLOR,
+                                "linewidth": 1.6, "zorder": 5}
 
 
 def set_theme(**overrides: Any) -> None:
@@ -51,8 +56,18 @@ def palette(n: int) -> list[tuple[float, float, float]]:
     return sns.color_palette(THEME["palette"], n) if n <= 10 else sns.color_palette("husl", n)
 
 
-def save_figure(fig: Figure, figures_dir: str | Path, name: str, dpi: int = 100, close: bool = True) -> Path:
-    """Save ``<figures_dir>/<name>.png`` (tight bounding box) and close the figure unless asked not to."""
+def class_palette(n: int) -> list[tuple[float, float, float]]:
+    """``n`` colours for ``n`` classes that stay apart: ``tab10`` up to 10 (a qualitative palette
+    whose blue, orange, green, red, purple, brown, pink, grey, olive and cyan differ in hue and
+    lightness; the theme's ``colorblind`` palette gives near-identical teal-greys to neighbours),
+    ``tab20`` up to 20, ``husl`` beyond."""
+    if n <= 10:
+        return sns.color_palette("tab10", n)
+    return sns.color_palette("tab20", n) if n <= 20 else sns.color_palette("husl", n)
+
+
+def save_figure(fig: Figure, figures_dir: str | Path, name: str, dpi: int = DPI, close: bool = True) -> Path:
+    """Save ``<figures_dir>/<name>.png`` (tight bounding box, ``dpi``) and close the figure unless asked not to."""
     d = Path(figures_dir)
     d.mkdir(parents=True, exist_ok=True)
     path = d / f"{name}.png"

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from ferlib.data.labels import BASIC7  # noqa: E402
 from ferlib.synth.generate import SynthConfig, generate_clip  # noqa: E402
 from ferlib.viz.strips import clip_strips  # noqa: E402
+from ferlib.viz.style import DPI  # noqa: E402
 
 
 def synth_samples_figure(seed: int = 0, size: int = 96, n_frames: int = 16) -> Figure:
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    synth_samples_figure(args.seed).savefig(out, dpi=90, bbox_inches="tight")
+    synth_samples_figure(args.seed).savefig(out, dpi=DPI, bbox_inches="tight")
     print(f"wrote {out}")
     return 0
 

@@ -105,58 +105,68 @@ def weights_over_frames_figure(clips: Sequence[Mapping[str, Any]], ylabel: str =
 
 def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray],
                              frames: Mapping[str, np.ndarray] | None = None) -> Figure:
-    """FER-GCN Fig. 4: one panel per model with its sigmoid-normalised intensity weights over the N
-    steps (bars, seaborn ``barplot``, left axis, scaled to their own range: a model that barely
-    moved A from the identity has weights all near sigmoid(1/N)) and the mean ± std ground-truth
-    intensity of the test clips at the same steps (seaborn ``lineplot``, ``errorbar="sd"``, right
-    axis, [0, 1]); optional thumbnails ``(N, H, W, 3)`` of one clip above each panel. Keys are
-    panel titles; ``curves[k]`` ``(N,)``, ``gt[k]`` ``(n_clips, N)``."""
+    """FER-GCN Fig. 4, in two panels per model that say their scales: (left) the sigmoid-normalised
+    intensity weights over the N steps (bars, seaborn ``barplot``) and the mean ± std ground-truth
+    intensity of the test clips at the same steps (seaborn ``lineplot``, ``errorbar="sd"``) on one
+    shared [0, 1] axis, so that their sizes compare; (right) the weights alone, zoomed to their own
+    range (a model that barely moved A from the identity has weights all near sigmoid(1/N): their
+    shape shows only there, and the panel's title gives the range). Optional thumbnails
+    ``(N, H, W, 3)`` of one clip above each row. Keys are row titles; ``curves[k]`` ``(N,)``,
+    ``gt[k]`` ``(n_clips, N)``."""
     if not curves:
         raise ValueError("fer_gcn_intensity_figure needs at least one curve")
     names = list(curves)
     n = max(len(np.asarray(curves[k])) for k in names)
-    fig = plt.figure(figsize=(max(6.5, 0.5 * n + 2.0), 2.9 * len(names)))
-    outer = fig.add_gridspec(len(names), 1, hspace=0.55)
+    fig = plt.figure(figsize=(max(9.0, 0.75 * n + 3.0), 3.6 * len(names) + 0.4))
+    outer = fig.add_gridspec(len(names), 1, hspace=0.4)
+    handles: list[Any] = []
     for r, name in enumerate(names):
         w = np.asarray(curves[name], dtype=float)
         g = np.asarray(gt[name], dtype=float)
         if g.ndim != 2 or g.shape[1] != len(w):
             raise ValueError(f"{name}: ground truth must be (n_clips, {len(w)}), got {g.shape}")
         thumbs = None if frames is None or name not in frames else np.asarray(frames[name])
-        inner = outer[r].subgridspec(2 if thumbs is not None else 1, len(w), hspace=0.05, wspace=0.05,
-                                     height_ratios=[1, 2.2] if thumbs is not None else [1])
+        rows = outer[r].subgridspec(2 if thumbs is not None else 1, 1, hspace=0.4,
+                                    height_ratios=[1, 2.6] if thumbs is not None else [1])
         if thumbs is not None:
-            _thumbnail_row(fig, inner, [thumbs[c] for c in range(len(w))], name)
-        ax = fig.add_subplot(inner[-1, :])
+            strip = rows[0].subgridspec(1, len(w), wspace=0.05)
+            _thumbnail_row(fig, strip, [thumbs[c] for c in range(len(w))], name)
+        left, right = rows[-1].subgridspec(1, 2, wspace=0.28, width_ratios=[1.25, 1]).subplots()
         x = np.arange(len(w))  # categorical positions of seaborn's bars; step k + 1 sits at k
-        sns.barplot(x=x, y=w, color=OURS_COLOR, width=0.7, errorbar=None, label="sigmoid(mean(A, 0))", ax=ax)
-        span = max(float(np.ptp(w)), 1e-4)
-        ax.set_ylim(float(w.min()) - 0.15 * span, float(w.max()) + 0.15 * span)
-        ax.yaxis.set_major_formatter(plt.FormatStrFormatter("%.4f" if span < 0.01 else "%.3f" if span < 0.1 else "%.2f"))
-        ax.set_xlim(-0.6, len(w) - 0.4)
-        ax.set_xticks(x, [str(k + 1) for k in x])
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("step (frame node)", fontsize=8)
-        ax.set_ylabel("intensity weight\n(sigmoid)", fontsize=8, color=OURS_COLOR)
-        ax.grid(axis="x", visible=False)
-        if thumbs is None:
-            ax.set_title(name, fontsize=9)
-        right = ax.twinx()
+        sns.barplot(x=x, y=w, color=OURS_COLOR, width=0.7, errorbar=None, label="intensity weight sigmoid(mean(A, 0))",
+                    ax=left)
         long = pd.DataFrame({"step": np.tile(x, len(g)), "gt": g.ravel()})
         sns.lineplot(data=long, x="step", y="gt", color="black", marker=".", errorbar="sd", err_kws={"alpha": 0.12},
-                     lw=1.2, label="GT intensity (test clips, mean ± std)", ax=right)
-        right.set_ylim(-0.02, 1.05)
-        right.set_ylabel("GT intensity", fontsize=8)
-        right.set_xlabel("step (frame node)", fontsize=8)
-        right.tick_params(labelsize=7)
-        right.grid(False)
-        handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-        for a in (ax, right):
-            if a.get_legend() is not None:
-                a.get_legend().remove()
-        if r == 0:  # one legend under the last panel, clear of the bars
-            fig.legend(handles, [h.get_label() for h in handles], fontsize=8, ncol=2, loc="upper center",
-                       bbox_to_anchor=(0.5, 0.0), frameon=False)
+                     lw=1.2, label="GT intensity (test clips, mean ± std)", ax=left)
+        left.set_ylim(0, 1.05)
+        left.set_ylabel("weight and GT intensity\n(one scale, 0–1)", fontsize=9)
+        left.set_title(("" if thumbs is not None else f"{name}: ") + "weights and intensity on one scale", fontsize=10)
+        sns.barplot(x=x, y=w, color=OURS_COLOR, width=0.7, errorbar=None, ax=right)
+        span = float(np.ptp(w))
+        if span <= 1e-6 * max(1.0, float(np.abs(w).max())):  # within float32 rounding: nothing to zoom into
+            right.set_ylim(float(w.min()) - 1e-3, float(w.max()) + 1e-3)
+            right.yaxis.set_major_formatter(plt.FormatStrFormatter("%.4f"))
+            right.set_title(f"weights alone: all equal to float precision ({w.min():.4f})", fontsize=10)
+        else:  # enough decimals that the ticks and the title tell the extremes apart
+            digits = min(9, max(2, int(np.ceil(-np.log10(span))) + 1))
+            fmt = f"%.{digits}f"
+            right.set_ylim(float(w.min()) - 0.15 * span, float(w.max()) + 0.15 * span)
+            right.yaxis.set_major_formatter(plt.FormatStrFormatter(fmt))
+            right.set_title(f"weights alone, zoomed: {fmt % w.min()}–{fmt % w.max()}", fontsize=10)
+        right.set_ylabel("intensity weight\n(zoomed, not from 0)", fontsize=9)
+        for ax in (left, right):
+            ax.set_xlim(-0.6, len(w) - 0.4)
+            ax.set_xticks(x, [str(k + 1) for k in x])
+            ax.tick_params(labelsize=8)
+            ax.set_xlabel("step (frame node)", fontsize=9)
+            ax.grid(axis="x", visible=False)
+        if r == 0:
+            handles = left.get_legend_handles_labels()[0]
+        for ax in (left, right):
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+    fig.legend(handles, [h.get_label() for h in handles], fontsize=9, ncol=2, loc="upper center",
+               bbox_to_anchor=(0.5, 0.02), frameon=False)
     return fig
 
 
@@ -238,7 +248,7 @@ def peak_position_figure(rows: Sequence[Mapping[str, Any]], title: str = "") -> 
         ax.set_ylabel("peak weight position in clip", fontsize=8)
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
