@@ -107,7 +107,7 @@ def test_export_layouts(small_store, tmp_path):
     assert len(emo) == 70 and float(emo[0].read_text()) in range(1, 8)
     k = export_layout(small_store, tmp_path / "afew", "afew")
     assert k == 60  # contempt has no AFEW folder
-    assert {p.name for p in (tmp_path / "afew").iterdir()} == {"Train", "Val"}
+    assert {p.name for p in (tmp_path / "afew").iterdir()} == {"Train_AFEW", "Val_AFEW", "export.csv"}
     assert len(list((tmp_path / "afew").rglob("*.avi"))) == 60
 
 
