@@ -300,6 +300,8 @@ def test_store_of_another_generator_version_is_refused_by_readers(tiny, tmp_path
         line = error_line(run_here(capsys, "train", "--store", str(store), "--out", str(tmp_path / "r"), "--method",
                                    "stgcn", *TRAIN))
         assert f"generator version {version}" in line and not (tmp_path / "r").exists()
+        checked = run_here(capsys, "check-store", str(store))
+        assert checked.returncode == 1 and f"generator version {version}" in checked.stdout
 
 
 def test_run_folder_inside_the_store_is_refused(tiny, tmp_path, capsys):

@@ -6,7 +6,8 @@ the first one, the problems it finds:
 ============  =====================================================================================
 kind          what
 ============  =====================================================================================
-store         ``store.json`` missing, foreign or unreadable; no ``clips/`` folder
+store         ``store.json`` missing, foreign or unreadable; no ``clips/`` folder; generated clips
+              of another generator or photo-renderer version (``synth.json``)
 incomplete    an entry folder without ``meta.json`` or without one of the arrays it lists
 corrupt       ``meta.json`` that is not JSON or lacks fields; a ``.npy`` with bytes after its data
 truncated     a ``.npy`` shorter than its header says (a copy cut short)
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ferlib.data.store import _ARRAYS, ClipStore, StoreError, file_digest, nonfinite_frames
+from ferlib.versions import SYNTH_MANIFEST, synth_version_problem
 
 _REQUIRED_ARRAYS = ("frames", "landmarks", "flags")
 _META_FIELDS = ("clip_id", "label", "label_name", "n_frames", "height", "width", "arrays")
@@ -96,6 +98,9 @@ def check_store(root: str | Path) -> StoreReport:
     except StoreError as exc:
         report.problems.append(Problem("store", root / "store.json", str(exc)))
         return report
+    version = synth_version_problem(root)
+    if version:
+        report.problems.append(Problem("store", root / SYNTH_MANIFEST, version))
     clips = root / "clips"
     if not clips.is_dir():
         report.problems.append(Problem("store", clips, "the clips/ folder is missing"))

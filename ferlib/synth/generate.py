@@ -48,19 +48,9 @@ from ferlib.synth.courses import COURSES, intensity_course
 from ferlib.synth.render import ProceduralRenderer
 from ferlib.synth.photo import PhotoRenderer
 from ferlib.synth.randomise import Randomisation
+from ferlib.versions import GENERATOR_VERSION, PHOTO_RENDERER_VERSION, synth_version_problem
 
 RENDERERS = ("procedural", "photo")
-
-#: the generator's version: recorded in every store's ``synth.json`` and in the names of the files made
-#: from generated clips (:mod:`ferlib.models.pretrain`), so that nothing made by another version is
-#: reused. Raise it whenever the same :class:`SynthConfig` would render different clips (when only
-#: photo renders change, raise :data:`PHOTO_RENDERER_VERSION` instead).
-GENERATOR_VERSION = 1
-
-#: the photo renderer's version, recorded beside :data:`GENERATOR_VERSION` for ``photo`` stores and
-#: photo-trained trunks: raise it when photo renders change while drawn ones do not (2: AU14's
-#: dimple crease, :mod:`ferlib.synth.appearance`)
-PHOTO_RENDERER_VERSION = 2
 
 #: class frequencies of the ``wild`` course (DFEW-like imbalance: happy and sad common, disgust rare)
 WILD_CLASS_WEIGHTS = {
@@ -352,22 +342,10 @@ def clip_plan(cfg: SynthConfig, subject_ids: list[str] | None = None) -> list[di
 
 def check_synth_versions(store: ClipStore) -> None:
     """Raise :class:`StoreError` when ``store`` holds generated clips (a ``synth.json``) of another
-    generator or photo-renderer version than this ferlib's; other stores pass."""
-    manifest = Path(store.root) / "synth.json"
-    if not manifest.is_file():
-        return
-    try:
-        recorded = json.loads(manifest.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise StoreError(f"{manifest} is corrupt ({exc}); regenerate the store") from None
-    current = {"generator": GENERATOR_VERSION}
-    if recorded.get("renderer") == "photo":
-        current["photo_renderer"] = PHOTO_RENDERER_VERSION
-    for key, version in current.items():
-        was = recorded.get(key, 1)  # version 1 predates the stamp
-        if was != version:
-            raise StoreError(f"{store.root} holds synth clips of {key.replace('_', ' ')} version {was} ({manifest}), this "
-                             f"ferlib renders version {version}: regenerate the store (python -m ferlib synth …)")
+    generator or photo-renderer version than this ferlib's (:func:`ferlib.versions.synth_version_problem`)."""
+    problem = synth_version_problem(store.root)
+    if problem:
+        raise StoreError(problem)
 
 
 def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool = True, **kwargs) -> ClipStore:
