@@ -17,38 +17,8 @@ a row of TrainConfig fields on top of the demo recipe (``demo`` itself always ru
 trains on every rendered person instead of carving two for model selection). Prints accuracy per
 method and setting.
 
-Measured (seed 0, one run each; test accuracy on the 10 unseen people; trunk: photo clips a
-person, epochs, joint training with the drawn frames or fine-tuning of the plain demo trunk):
-
-==============================================================  =========  =======
-training clips a person / trunk                                 FAN        FER-GCN
-==============================================================  =========  =======
-16 / 14 clips, 5 epochs, joint (before)                         57.5–65 %  66.0 %
-16 / 40, 10, joint                                              66.3 %     71.3 %
-40 / 40, 10, joint                                              76.3 %     87.5 %
-40 / 40, 10, joint, ``--synth exemplars=false``                 85.0 %     97.5 %
-40 / 40, 6, fine-tuned (``PHOTO_PRETRAIN``, the default)        76.2 %
-the same, photo renderer 2 (AU14's dimple crease)               77.5 %     93.8 %
-the same, ``--blends 20`` (1000 training clips)                 83.8 %     100 %
-the same, ``--blends 30`` (1600 training clips)                 81.2 %
-==============================================================  =========  =======
-
-(The first row: FAN over 3 training seeds.) What held them back: too few clips a person (the val
-carve leaves 8 people) and a trunk that had seen few photo frames; then the London set's real
-smiles, which the ``happy`` exemplars put on the rendered people: most are mild, closed-mouth
-smiles, and with exemplars FAN calls 5 of the 10 unseen people's happy clips contempt or neutral (9
-of 10 right without them). What is left are neutral, contempt and happy among each other (all 19 of
-FAN's errors with the default trunk and photo renderer 1; contempt is a one-sided lip-corner pull of
-about 2.5 pixels at 64 px, beside real neutral faces that are not symmetric); a visible dimple
-crease did not change that for FAN. FER-GCN, whose patches sit on the landmarks, passes 90 % with
-the default trunk. For scale: a per-frame CNN trained from scratch on the 4 most intense frames of
-the same 40 clips a person recognises 87 % (exemplars) / 90 % (without) of the unseen people's
-frames: the frame features, learnt from 8 people, bound FAN. Schedule and recipe do not move it
-beyond a run's spread: 20 epochs 83.8 %, ``select=last`` (all 10 people train) 80.0 % (joint trunk);
-``trunk_lr_scale=1`` 80.0 %, ``0.3`` 78.8 %, ``augmentation=former_dfer`` 78.8 %, ``num_frames=5``
-78.8 % (photo renderer 2, these and the 30-blends row with its crease drawn a tenth darker than now).
-Blends of two people add identities: FAN gains 4–6 points (still short of 90 %), FER-GCN reaches
-100 % with 20.
+It prints one table (accuracy per method and setting) and each run's confusion table; the
+numbers of a run are that run's, so compare rows measured together.
 """
 
 from __future__ import annotations

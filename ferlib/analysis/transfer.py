@@ -31,31 +31,9 @@ the other methods keep their own test sampling. Everything is cached under ``out
 generated set, the real clips, the run) and resumes; :data:`TRANSFER_SIZES` sizes the check per
 notebook profile (``smoke``: seconds, for tests).
 
-Measured (demo size: 10 rendered, 10 real test people, 40 real clips, one training run per split;
-``python benchmarks/transfer_seeds.py``), mean ± sd over the seed-0, 1 and 2 splits, by how the
-demo trunk saw photo renders (:func:`~ferlib.models.pretrain.frame_pretrained`):
-
-=============================================  ==============  ==============  =============
-photo trunk                                    FAN (α ρ)       FER-GCN (ρ)     ST-GCN
-=============================================  ==============  ==============  =============
-joint, 14 clips a person, 5 epochs (before)    69.2 ± 12.8 %   81.7 ± 7.6 %    60.8 ± 12.3 %
-                                               (0.71)          (0.96)
-joint, 40 clips, 10 epochs                     78.3 ± 8.0 %    86.7 ± 10.4 %   (no trunk)
-                                               (0.89)          (0.97)
-fine-tuned, 40 clips, 6 epochs, whole clips    86.7 ± 7.6 %    90.0 ± 5.0 %
-rendered (a prototype)                         (0.89)          (0.97)
-fine-tuned, 40 clips, 6 epochs, kept frames    69.2 ± 8.0 %    86.7 ± 8.0 %
-rendered (PHOTO_PRETRAIN, the default)         (0.82 ± 0.05)   (0.97)
-the same, photo renderer 2 (AU14's crease)     72.5 ± 0.0 %    82.5 ± 9.0 %    60.8 ± 12.3 %
-                                               (0.83 ± 0.05)   (0.95)
-=============================================  ==============  ==============  =============
-
-The last two rows differ only in the random draws of the trunk's photo frames, and FAN moves by 17
-points between them (95 → 75 % on one split): FAN's real-face accuracy is decided as much by chance
-as by the setting, and three splits do not separate settings closer than that. FER-GCN (ρ by frame
-position) and FAN's ρ are steadier. Quote means, and their spread. Before the renderer's framing,
-appearance and exemplars (seed 0, 20 clips per person): FER-GCN 87.5 %, FAN 60 % (ρ = 0.75),
-ST-GCN 47.5 %.
+How far the numbers move between identity splits is measured by ``python
+benchmarks/transfer_seeds.py`` (mean ± sd over several seeded splits, per method); one split's
+accuracy on 40 real clips says little by itself, so quote means and their spread.
 """
 
 from __future__ import annotations

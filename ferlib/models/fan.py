@@ -239,7 +239,7 @@ SPEC = register(MethodSpec(
                                  fixed_draws=True)},
         "synth": {**_CK_TEXT, **cite("ferlib's choice: the CK+ recipe on the generated set",
                                       protocol=("subject_kfold", {"k": 10}))},
-        "demo": {**DEMO_DEFAULTS, **DEMO_PRETRAINED, **cite(DEMO_CHOICE + ": 95 % on synth lab fold 1", lr=2e-3, epochs=10)},
+        "demo": {**DEMO_DEFAULTS, **DEMO_PRETRAINED, **cite(DEMO_CHOICE, lr=2e-3, epochs=10)},
     },
     papers=PaperRefs(
         paper='Frame Attention Networks (Meng, Peng, Wang, Qiao, ICIP 2019)', items=PAPER_ITEMS,

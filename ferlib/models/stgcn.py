@@ -537,7 +537,7 @@ SPEC = register(MethodSpec(
                                        protocol=("train_test", {"train": "train", "test": "val"}))},
         "synth": {**_PAPER, **cite("ferlib's choice: subject 10-fold CV on the generated set",
                                     protocol=("subject_kfold", {"k": 10}))},
-        "demo": {**DEMO_DEFAULTS, **cite(DEMO_CHOICE + ": 100 % on synth lab fold 1", lr=3e-3, epochs=30)},
+        "demo": {**DEMO_DEFAULTS, **cite(DEMO_CHOICE, lr=3e-3, epochs=30)},
     },
     papers=PaperRefs(
         paper='ST-GCN blog post (Graph Convolutional Networks for Emotion Recognition)', items=PAPER_ITEMS,

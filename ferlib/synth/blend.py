@@ -10,10 +10,9 @@ It writes a London-layout folder: the chosen people's own photos, and for each b
 ``<a>x<b>`` (:func:`ferlib.synth.photo.photo_identity`): it holds only people of ``ids``, so a
 split that keeps ``ids`` away from the test keeps their blends away too.
 
-Measured (``benchmarks/photo_renders.py``, FAN at demo size, eight classes, photo renders of 10
-rendered people → photo renders of the 10 others, 80 test clips, three training seeds): 60.8 %
-(57.5 / 60 / 65) from the 10 people alone (128 clips), 65.8 % with 20 blends (125 clips), 66.3 %
-with 45 blends (138 clips); FER-GCN, one seed: 66 % alone, 54 % with 20 blends.
+Whether blends help is measured, not assumed: ``python benchmarks/photo_renders.py --blends N``
+prints each method's accuracy on photo renders of people the renderer never used, with and
+without them.
 """
 
 from __future__ import annotations

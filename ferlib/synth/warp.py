@@ -10,10 +10,9 @@ Implementation (chosen for speed): an *inverse map* computed for all pixels at o
 ``scipy.spatial.Delaunay`` triangulates the ``dst`` points, ``find_simplex`` locates every output
 pixel in its triangle in one vectorised call, the triangle's barycentric coordinates of the pixel
 (from ``Delaunay.transform``) weight the triangle's ``src`` corners, and one ``cv2.remap`` samples
-the image. Measured with :func:`bench_warp` on a 2-core CPU (68 points, RGB): 10-40x faster than
-``skimage.transform.PiecewiseAffineTransform`` + ``skimage.transform.warp`` at every size, and 2-4x
-faster than one ``cv2.warpAffine`` per triangle with masks up to 256 x 256 pixels (the sizes the
-renderers work at); at 512 x 512 the two OpenCV routes take the same time. The triangulation is that
+the image. :func:`bench_warp` times it against ``skimage.transform.PiecewiseAffineTransform`` +
+``skimage.transform.warp`` and against one ``cv2.warpAffine`` per triangle, in one run (it prints
+the ratios: faster than both at the sizes the renderers work at). The triangulation is that
 of ``dst`` (as scikit-image does for its inverse map); where a ``dst`` triangle's ``src`` triangle is
 flipped (extreme deformations) the image is mirrored locally, and where ``src`` corners coincide
 (closed lips in a neutral photo) the triangle is filled with the colour of the line between them —
