@@ -9,6 +9,7 @@ The AFEW adapter then indexes the copy exactly as a real one.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Sequence
 
@@ -76,6 +77,8 @@ def make_demo_videos(
                       size=size, seed=seed)
     truth = generate(out / "truth", cfg, progress=False)
     layout = out / "afew"
+    if layout.is_dir():  # this function's own copy of an earlier call: written anew (seconds), never mixed
+        shutil.rmtree(layout)
     export_layout(truth, layout, "afew")
     (layout / CORRUPT_VIDEO).parent.mkdir(parents=True, exist_ok=True)
     (layout / CORRUPT_VIDEO).write_bytes(b"RIFF\x00\x10\x00\x00AVI LIST" + bytes(range(256)) * 4)
