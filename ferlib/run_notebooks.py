@@ -14,8 +14,9 @@ their executed copies to ``notebooks/_executed/`` (``--out`` chooses), never ove
 Each notebook gets those of the parameters ``profile``, ``figures_dir``, ``data_dir``,
 ``runs_dir`` and ``train`` that its ``parameters`` cell declares and whose value differs from the
 declared default (so a demo run in place injects no cell). ``--no-train`` (``make figures``)
-redraws from existing runs and fails in the first cell that needs a missing run. Progress bars
-are off in executed copies (``FERLIB_BARS=0``): a saved widget is noise; the per-epoch lines stay.
+redraws from existing runs and fails in the first cell that needs a missing run. The kernels draw
+figures inline (:data:`KERNEL_ENV`), so the kept notebooks show them; progress bars are off there
+(``FERLIB_BARS=0``): a saved widget is noise; the per-epoch lines stay.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 PACKAGE_DIR = ROOT / "ferlib"
 STAMP = "ferlib"  # the notebook-metadata key of the stamp
+#: the executing kernels' environment: figures drawn inline (an ``MPLBACKEND=Agg`` set for a headless
+#: shell would leave the kept notebooks without their figures), no progress bars saved as widgets
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "FERLIB_BARS": "0"}
 
 
 def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -127,15 +131,16 @@ def run_all(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, o
         out = NOTEBOOK_DIR / "_executed"
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    bars = os.environ.get("FERLIB_BARS")
-    os.environ["FERLIB_BARS"] = "0"  # the kernels inherit it
+    saved = {k: os.environ.get(k) for k in KERNEL_ENV}
+    os.environ.update(KERNEL_ENV)  # the kernels inherit it
     try:
         return _run(profile, out, figures_dir, data_dir, only, runs_dir, train)
     finally:
-        if bars is None:
-            os.environ.pop("FERLIB_BARS")
-        else:
-            os.environ["FERLIB_BARS"] = bars
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k)
+            else:
+                os.environ[k] = v
 
 
 def _run(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, only: list[str] | None,

@@ -18,7 +18,8 @@ def test_notebooks_are_parameterised_and_carry_the_outputs_of_their_cells():
     for nb in NOTEBOOKS:
         cells = json.loads(nb.read_text())["cells"]
         assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells), f"{nb.name} has no parameters cell"
-        assert any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{nb.name} shows no outputs"
+        outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
+        assert any("image/png" in o.get("data", {}) for o in outputs), f"{nb.name} shows no figure"
     assert stale(NOTEBOOKS, code=False) == []
 
 
