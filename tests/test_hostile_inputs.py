@@ -411,7 +411,7 @@ def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path):
 
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     out = tmp_path / "s"
-    proc = subprocess.Popen([sys.executable, "-m", "ferlib", "synth", "--subjects", "40", "--frames", "8", "--size", "32",
+    proc = subprocess.Popen([sys.executable, "-m", "ferlib", "synth", "--subjects", "400", "--frames", "8", "--size", "32",
                              "--out", str(out)], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (out / "clips").is_dir() or not any((out / "clips").iterdir()):
