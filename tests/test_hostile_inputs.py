@@ -412,7 +412,9 @@ def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     out = tmp_path / "s"
     proc = subprocess.Popen([sys.executable, "-m", "ferlib", "synth", "--subjects", "400", "--frames", "8", "--size", "32",
-                             "--out", str(out)], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--out", str(out)], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # as from a terminal: a shell's background job (CI) starts children with SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (out / "clips").is_dir() or not any((out / "clips").iterdir()):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
