@@ -39,7 +39,7 @@ from ferlib.models.pretrain import PHOTO_PRETRAIN, default_cache_dir, frame_pret
 from ferlib.options import parse_key_value
 from ferlib.synth.blend import blend_identities
 from ferlib.synth.photo import list_photos, photo_identity
-from ferlib.train.config import resolve_config
+from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import fit
 
 PHOTOS = ASSETS / LONDON

@@ -47,9 +47,10 @@ from ferlib.models.registry import available_methods, build_model, example_batch
 from ferlib.models.trunks import describe_trunk, trunk_plan
 from ferlib.options import add_key_value_option, key_values
 from ferlib.paper_numbers import paper_table
-from ferlib.preprocess.london import build_london_store
+from ferlib.synth.london import build_london_store
 from ferlib.preprocess.pipeline import preprocess_index
-from ferlib.train.config import TrainConfig, resolve_config
+from ferlib.train.config import TrainConfig
+from ferlib.train.recipes import resolve_config
 from ferlib.train.cv import cross_validate
 from ferlib.train.recipes import DATASET_PROTOCOLS, Recipe, RecipeError, dataset_key, get_recipe
 from ferlib.viz.results import reproduce_figure

@@ -1,5 +1,5 @@
 """London set: the adapter's index and layout errors on trees the tests write; the morph clips of its
-preprocessing (ferlib.preprocess.london) on drawn and real faces."""
+preprocessing (ferlib.synth.london) on drawn and real faces."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ferlib.data.adapters.base import LayoutError
 from ferlib.data.adapters.london import LONDON_CLASSES, london_index
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.data.store import ClipStore
-from ferlib.preprocess.london import build_london_store, pair_alignment
+from ferlib.synth.london import build_london_store, pair_alignment
 
 FIXTURES = ASSETS / "london_frl_subset"
 SIDE = 160

@@ -1,4 +1,4 @@
-"""Notebook 01's helpers (no dlib except one test): its inputs (ferlib.preprocess.demo_videos, ferlib.data.folder),
+"""Notebook 01's helpers (no dlib except one test): its inputs (ferlib.synth.demo_videos, ferlib.data.folder),
 what the preprocessing did (ferlib.analysis.preprocessing: landmark error, report tables) and its figures
 (ferlib.viz.preprocessing)."""
 
@@ -18,7 +18,7 @@ from ferlib.data.store import FLAG_NO_FACE, ClipStore  # noqa: E402
 from ferlib.preprocess.face import ClipFaces, NoFaceError  # noqa: E402
 from ferlib.analysis import preprocessing as ap  # noqa: E402
 from ferlib.data import folder  # noqa: E402
-from ferlib.preprocess import demo_videos  # noqa: E402
+from ferlib.synth import demo_videos  # noqa: E402
 from ferlib.viz import preprocessing as vp  # noqa: E402
 
 

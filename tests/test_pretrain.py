@@ -6,7 +6,7 @@ import torch
 
 from ferlib.models.backbones import load_small_cnn_weights, small_cnn
 from ferlib.models.registry import build_model
-from ferlib.train.config import resolve_config
+from ferlib.train.recipes import resolve_config
 from ferlib.models.pretrain import augment, train_frame_cnn
 from ferlib.models.trunks import SYNTH_FRAMES, init_trunk, resolve_trunk_weights
 from ferlib.train.schedules import build_optimizer, param_groups

@@ -9,7 +9,7 @@ import torch
 
 from ferlib.data.transforms import AUGMENTATIONS, make_transform
 from ferlib.models import build_model, method_spec
-from ferlib.train.config import resolve_config
+from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import check_starting_points, init_from_checkpoint
 from ferlib.train.recipes import RecipeError, dataset_key, get_recipe
 

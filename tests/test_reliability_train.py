@@ -21,7 +21,8 @@ from ferlib.cli import main
 from ferlib.data.protocols import Split
 from ferlib.data.store import ClipStore
 from ferlib.train.checkpoint import CheckpointError
-from ferlib.train.config import TrainConfig, resolve_config
+from ferlib.train.config import TrainConfig
+from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import RunDirError, evaluate, fit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,7 +86,7 @@ LOG_SCRIPT = """
 import sys, numpy as np
 from ferlib.data.store import ClipStore
 from ferlib.data.protocols import Split
-from ferlib.train.config import resolve_config
+from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import fit
 cfg = resolve_config("fan", "demo", epochs=2, batch_size=1, input_size=32, progress=True, init_trunk="")
 fit(cfg, ClipStore.open(sys.argv[1]), Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5])), sys.argv[2])

@@ -187,7 +187,7 @@ def test_trunk_set_and_method_all_options_as_the_readme_says(tmp_path, monkeypat
 
 def test_the_estimate_is_a_median_of_timed_steps_with_its_spread():
     from ferlib.reproduce import time_one_step
-    from ferlib.train.config import resolve_config
+    from ferlib.train.recipes import resolve_config
 
     cfg = resolve_config("fan", "demo", recipe="demo")
     median, (lo, hi), how = time_one_step(cfg, 7, steps=3)

@@ -33,7 +33,7 @@ class MeanFrameLinear(FERModel):
 
 def _one_step(store_root: str, rank: int | None, world: int) -> torch.Tensor:
     from ferlib.data.store import ClipStore
-    from ferlib.train.config import resolve_config
+    from ferlib.train.recipes import resolve_config
     from ferlib.train.engine import make_dataset, make_loader, train_one_epoch
 
     store = ClipStore.open(store_root)
@@ -61,7 +61,7 @@ def _worker(rank: int, world: int, port: int, store_root: str, out: str, results
     from ferlib.data.protocols import Split
     from ferlib.data.store import ClipStore
     from ferlib.train import distributed
-    from ferlib.train.config import resolve_config
+    from ferlib.train.recipes import resolve_config
     from ferlib.train.engine import fit
 
     distributed.init_local(rank, world, port)

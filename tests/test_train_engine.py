@@ -12,7 +12,8 @@ import torch
 
 from ferlib.data.protocols import Split
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from ferlib.train.config import TrainConfig, resolve_config
+from ferlib.train.config import TrainConfig
+from ferlib.train.recipes import resolve_config
 from ferlib.train.cv import collate, cross_validate
 from ferlib.train.engine import RunDirError, evaluate, fit
 from ferlib.train.schedules import build_optimizer, build_scheduler

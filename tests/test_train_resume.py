@@ -15,7 +15,7 @@ SCRIPT = """
 import sys, numpy as np
 from ferlib.data.store import ClipStore
 from ferlib.data.protocols import Split
-from ferlib.train.config import resolve_config
+from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import fit
 store = ClipStore.open(sys.argv[1])
 cfg = resolve_config("fan", "demo", epochs=4, batch_size=2, input_size=32, progress=False, seed=5)

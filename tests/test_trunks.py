@@ -24,7 +24,7 @@ from ferlib.models.backbones import WeightsNotCachedError, fetch_torchvision_wei
 from ferlib.models.registry import build_model
 from ferlib.models.triplet_attention import add_triplet_attention
 from ferlib.models.trunks import SYNTH_FRAMES, describe_trunk, load_trunk, resolve_trunk_weights, trunk_plan
-from ferlib.train.config import resolve_config
+from ferlib.train.recipes import resolve_config
 
 
 def weights_enum(url: str) -> WeightsEnum:

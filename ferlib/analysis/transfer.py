@@ -59,13 +59,14 @@ from ferlib.data.store import ClipStore
 from ferlib.data.transforms import ClipTransform
 from ferlib.models.pretrain import PHOTO_PRETRAIN, default_cache_dir, frame_pretrained, frame_pretrained_path
 from ferlib.preprocess.face import NoFaceError
-from ferlib.preprocess.london import build_london_store
+from ferlib.synth.london import build_london_store
 from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
 from ferlib.preprocess.video import VideoReadError
 from ferlib.synth import SynthConfig, generate
 from ferlib.synth.generate import PHOTO_RENDERER_VERSION
 from ferlib.train.checkpoint import load_checkpoint
-from ferlib.train.config import TrainConfig, resolve_config
+from ferlib.train.config import TrainConfig
+from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import build_run_model, choose_device, evaluate_loader, fit, forward_batch, make_dataset, make_loader
 
 __all__ = ["PHOTO_SYNTH", "TRANSFER_SIZES", "TransferResult", "evaluate_run", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",

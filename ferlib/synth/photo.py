@@ -56,7 +56,7 @@ from ferlib.preprocess.face import DetectorConfig, detect_face, predict_landmark
 from ferlib.synth.appearance import paint_action_units, paint_open_mouth
 from ferlib.synth.expressions import au_activations, au_offsets, expression_offsets
 from ferlib.synth.framing import Framing
-from ferlib.synth.randomise import Randomisation, background_mask
+from ferlib.synth.randomise import Randomisation, background_mask, similarity_jitter
 from ferlib.synth.warp import piecewise_affine_warp
 
 __all__ = [
@@ -260,23 +260,6 @@ def face_crop_matrix(
     centre = np.array([(left + right) / 2.0, (top + bottom) / 2.0])
     t = np.full(2, (out_size - 1) / 2.0) - lin @ centre
     return np.concatenate([lin, t[:, None]], 1)
-
-
-def similarity_jitter(
-    rng: np.random.Generator, out_size: int, rotation_deg: float = 0.0, scale: float = 0.0, shift: float = 0.0
-) -> np.ndarray:
-    """A random ``(3, 3)`` similarity about the centre of an ``out_size`` image: rotation uniform in
-    ±``rotation_deg``, scale in 1 ± ``scale``, shift in ±``shift`` × ``out_size`` per axis.
-    All zeros give the identity (and draw nothing from ``rng``)."""
-    if rotation_deg == 0 and scale == 0 and shift == 0:
-        return np.eye(3)
-    a = math.radians(rng.uniform(-rotation_deg, rotation_deg))
-    k = 1.0 + rng.uniform(-scale, scale)
-    d = rng.uniform(-shift, shift, 2) * out_size
-    c = (out_size - 1) / 2.0
-    lin = k * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-    t = np.array([c, c]) + d - lin @ np.array([c, c])
-    return np.vstack([np.concatenate([lin, t[:, None]], 1), [0.0, 0.0, 1.0]])
 
 
 def compose(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:

@@ -24,12 +24,30 @@ course randomises by default (:class:`ferlib.synth.generate.SynthConfig` ``rando
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-__all__ = ["ClipNuisance", "Randomisation", "background_mask"]
+__all__ = ["ClipNuisance", "Randomisation", "background_mask", "similarity_jitter"]
+
+
+def similarity_jitter(
+    rng: np.random.Generator, out_size: int, rotation_deg: float = 0.0, scale: float = 0.0, shift: float = 0.0
+) -> np.ndarray:
+    """A random ``(3, 3)`` similarity about the centre of an ``out_size`` image: rotation uniform in
+    ±``rotation_deg``, scale in 1 ± ``scale``, shift in ±``shift`` × ``out_size`` per axis.
+    All zeros give the identity (and draw nothing from ``rng``)."""
+    if rotation_deg == 0 and scale == 0 and shift == 0:
+        return np.eye(3)
+    a = math.radians(rng.uniform(-rotation_deg, rotation_deg))
+    k = 1.0 + rng.uniform(-scale, scale)
+    d = rng.uniform(-shift, shift, 2) * out_size
+    c = (out_size - 1) / 2.0
+    lin = k * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    t = np.array([c, c]) + d - lin @ np.array([c, c])
+    return np.vstack([np.concatenate([lin, t[:, None]], 1), [0.0, 0.0, 1.0]])
 
 
 @dataclass(frozen=True)
@@ -58,8 +76,6 @@ class Randomisation:
 
     def draw(self, rng: np.random.Generator, n_frames: int, size: int) -> "ClipNuisance":
         """The nuisances of one clip of ``n_frames`` frames rendered at ``size`` pixels."""
-        from ferlib.synth.photo import similarity_jitter
-
         pose = similarity_jitter(rng, size, *self.pose)
         frames = np.stack([similarity_jitter(rng, size, *self.frame_jitter) for _ in range(n_frames)])
         angle = rng.uniform(0, 2 * np.pi)

@@ -37,7 +37,8 @@ from ferlib.synth.generate import check_synth_versions
 from ferlib.train import distributed
 from ferlib.train.ablate import ablate
 from ferlib.train.checkpoint import load_checkpoint
-from ferlib.train.config import TrainConfig, resolve_config
+from ferlib.train.config import TrainConfig
+from ferlib.train.recipes import resolve_config
 from ferlib.train.cv import cross_validate, recipe_protocol, resolve_folds
 from ferlib.train.engine import evaluate, fit
 from ferlib.train.guards import check_out_path

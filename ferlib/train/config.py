@@ -1,8 +1,8 @@
 """The resolved configuration of one training run (what ``config.json`` holds).
 
-:func:`resolve_config` merges, in order: :class:`TrainConfig` defaults → the model size's data
+:func:`ferlib.train.recipes.resolve_config` merges, in order: :class:`TrainConfig` defaults → the model size's data
 settings (``num_frames``, ``input_size``, ``sampler``, ``test_sampler``) → the recipe of the
-(method, data set) pair (:mod:`ferlib.train.recipes`) → the caller's overrides. Unknown keys raise
+(method, data set) pair (:mod:`ferlib.train.recipes`, which imports this module) → the caller's overrides. Unknown keys raise
 a ``ValueError`` naming them, so a typo never silently trains with a default, and every value is
 checked against its field's annotation (``--set batch_size=big`` fails naming ``batch_size`` and
 ``int``) when the config is made, before a run writes anything.
@@ -20,7 +20,6 @@ from typing import Any
 
 from ferlib.data.samplers import SAMPLERS
 from ferlib.data.transforms import AUGMENTATIONS
-from ferlib.models.registry import get_size
 from ferlib.train.schedules import OPTIMIZERS, SCHEDULE_KINDS
 
 #: fields that may differ between a run and its resumption (they do not change the result)
@@ -193,33 +192,3 @@ def check_field(name: str, value: Any) -> Any:
         return _coerce(tp, value)
     except TypeError:
         raise ValueError(f"config field {name}={value!r} ({type(value).__name__}): expected {_type_name(tp)}") from None
-
-
-def resolve_config(method: str, size: str = "demo", dataset: str | None = None, recipe: str | None = None,
-                   **overrides: Any) -> TrainConfig:
-    """Defaults → the model size's data settings → recipe → ``overrides`` (unknown keys raise).
-
-    The recipe is :func:`ferlib.train.recipes.get_recipe` of ``method`` on ``dataset`` (``"synth"``
-    when no data set is named): ``recipe`` names it (``"paper"``, ``"official"``, ``"demo"``); by
-    default ``size="demo"`` takes the demo recipe and ``size="paper"`` the paper's text. The
-    recipe's ``size`` becomes the model size unless ``size`` was given as ``"paper"`` with the
-    demo recipe (then the paper model trains on the demo schedule)."""
-    from ferlib.train.recipes import get_recipe  # late: recipes import TrainConfig to check their fields
-
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown config keys {unknown}; expected some of {sorted(known)}")
-    name = recipe or ("demo" if size == "demo" else "paper")
-    rec = get_recipe(method, dataset or "synth", name)
-    chosen = rec.size if name != "demo" else size
-    spec_size = get_size(method, chosen)
-    data: dict[str, Any] = {"method": method, "size": chosen, "dataset": dataset or "", "recipe": rec.key,
-                            "num_frames": spec_size.num_frames, "input_size": spec_size.input_size,
-                            "sampler": spec_size.sampler, "test_sampler": spec_size.test_sampler}
-    data.update(rec.fields)
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    cfg = TrainConfig.from_dict(data)
-    if cfg.num_frames < 1 and spec_size.num_frames >= 1:  # 0 is "the size's own" only before resolving
-        raise ValueError(f"num_frames must be >= 1 frame per clip, got {cfg.num_frames!r}")
-    return cfg

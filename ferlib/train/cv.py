@@ -17,7 +17,7 @@ import pandas as pd
 
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
-from ferlib.train.config import resolve_config
+from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import fit
 from ferlib.train.recipes import get_recipe
 
@@ -44,7 +44,7 @@ def cross_validate(
 
     ``overrides`` are :class:`~ferlib.train.config.TrainConfig` fields (epochs, lr, seed, …);
     ``model_overrides`` go to the model constructor. The data set is the store's, so its recipe
-    applies (:func:`ferlib.train.config.resolve_config`; ``recipe`` names an alternative such as
+    applies (:func:`ferlib.train.recipes.resolve_config`; ``recipe`` names an alternative such as
     ``"official"``); ``protocol=None`` takes the recipe's protocol and its kwargs."""
     index = store.index()
     out = Path(out_dir)

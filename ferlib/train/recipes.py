@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from ferlib.models.registry import method_spec
+from ferlib.models.registry import get_size, method_spec
 from ferlib.train.config import TrainConfig
 
 #: each data set's own protocol (the adapter's), used by recipes that do not set one; the
@@ -70,7 +70,7 @@ def dataset_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Recipe:
-    """A resolved recipe: what :func:`ferlib.train.config.resolve_config` and the protocol need."""
+    """A resolved recipe: what :func:`resolve_config` and the protocol need."""
 
     method: str
     dataset: str
@@ -171,3 +171,31 @@ def get_recipe(method: str, dataset: str, name: str = "paper") -> Recipe:
     table = values.pop("paper_table", None) or spec.papers.main.get(ds)
     return Recipe(method, ds, key, proto, dict(proto_kwargs), size, values, sources,
                   tuple(table) if table else None)  # type: ignore[arg-type]
+
+
+def resolve_config(method: str, size: str = "demo", dataset: str | None = None, recipe: str | None = None,
+                   **overrides: Any) -> TrainConfig:
+    """Defaults → the model size's data settings → recipe → ``overrides`` (unknown keys raise).
+
+    The recipe is :func:`get_recipe` of ``method`` on ``dataset`` (``"synth"``
+    when no data set is named): ``recipe`` names it (``"paper"``, ``"official"``, ``"demo"``); by
+    default ``size="demo"`` takes the demo recipe and ``size="paper"`` the paper's text. The
+    recipe's ``size`` becomes the model size unless ``size`` was given as ``"paper"`` with the
+    demo recipe (then the paper model trains on the demo schedule)."""
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown config keys {unknown}; expected some of {sorted(known)}")
+    name = recipe or ("demo" if size == "demo" else "paper")
+    rec = get_recipe(method, dataset or "synth", name)
+    chosen = rec.size if name != "demo" else size
+    spec_size = get_size(method, chosen)
+    data: dict[str, Any] = {"method": method, "size": chosen, "dataset": dataset or "", "recipe": rec.key,
+                            "num_frames": spec_size.num_frames, "input_size": spec_size.input_size,
+                            "sampler": spec_size.sampler, "test_sampler": spec_size.test_sampler}
+    data.update(rec.fields)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    cfg = TrainConfig.from_dict(data)
+    if cfg.num_frames < 1 and spec_size.num_frames >= 1:  # 0 is "the size's own" only before resolving
+        raise ValueError(f"num_frames must be >= 1 frame per clip, got {cfg.num_frames!r}")
+    return cfg

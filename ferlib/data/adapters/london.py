@@ -8,7 +8,7 @@ Layout as distributed (the full set has 102 faces; other poses are ignored)::
 
 The set holds photos, not videos; ferlib turns each person into two clips of a subject-independent
 two-class temporal task (:data:`LONDON_CLASSES` = ``neutral``, ``happy``), rendered as neutral →
-smile morphs with known per-frame intensity by :func:`ferlib.preprocess.london.build_london_store`
+smile morphs with known per-frame intensity by :func:`ferlib.synth.london.build_london_store`
 (this set's preprocessing step: photos → clip store).
 
 Index (:func:`london_index`): two rows per face id with both photos, ``clip_id``
@@ -112,5 +112,5 @@ ADAPTER = Adapter(
     protocol=("subject_kfold", {"k": 10}),
     builder=london_index,
     description="Face Research Lab London Set: neutral → smile morphs of real faces (2 classes, known intensity); "
-    "render the clips with ferlib.preprocess.london.build_london_store",
+    "render the clips with ferlib.synth.london.build_london_store",
 )

@@ -1,4 +1,4 @@
-"""The London Set's preprocessing: photo pairs → neutral → smile morph clips in a clip store.
+"""The London Set's clips: photo pairs → neutral → smile morph clips in a clip store.
 
 The Face Research Lab London Set (:mod:`ferlib.data.adapters.london`) holds photos, not videos;
 :func:`build_london_store` turns each person into two clips with known per-frame intensity s:
@@ -16,8 +16,9 @@ fitted on rigid landmarks (outer jaw ends, nose bridge, eye corners) so that the
 expression rather than the head (``align_pair``). The crop is FAN's: the neutral photo's dlib box
 grown by 25 % of its side on every side, square.
 
-It sits in :mod:`ferlib.preprocess` (not :mod:`ferlib.data`) because it renders with the photo
-warping of :mod:`ferlib.synth`: data sets are indexed in ``data``, clips are made one tier up.
+It sits in :mod:`ferlib.synth` (not :mod:`ferlib.data` or :mod:`ferlib.preprocess`) because it makes
+clips with the photo warping of :mod:`ferlib.synth`: data sets are indexed in ``data``, faces found
+in ``preprocess``, clips generated in ``synth``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 (``Train_AFEW|Val_AFEW/<Emotion>/<clip>.avi``, MJPG-compressed; :mod:`ferlib.synth.export`) with
 their ground truth kept aside in a clip store, plus a corrupt file (:data:`CORRUPT_VIDEO`) and a valid video without a face
 (:data:`NO_FACE_VIDEO`, :func:`write_no_face_video`), so that the failures report is never empty.
-The AFEW adapter then indexes the copy exactly as a real one.
+The AFEW adapter then indexes the copy exactly as a real one. It sits in :mod:`ferlib.synth` (it
+generates clips), one layer above the :mod:`ferlib.preprocess` it feeds.
 """
 
 from __future__ import annotations
