@@ -85,13 +85,24 @@ def test_error_table_and_figure_against_a_truth_store(tmp_path):
     assert list(table.index) == ["c", "all clips"]
     assert table.loc["c", "mean_px"] == pytest.approx(2.0) and table.loc["all clips", "mean_pct_iod"] == pytest.approx(10.0)
     assert table.loc["c", "no_face_frames"] == 1
-    fig = vp.landmark_error_figure([clip], store, ["g"])
+    regions, frames = ap.landmark_error_data([clip], store, ["g"])
+    assert len(regions) == len(REGIONS) and regions["error"].to_numpy() == pytest.approx([10.0] * len(REGIONS), rel=1e-4)
+    assert list(frames["frame"]) == list(range(t)) and frames["intensity"].to_numpy() == pytest.approx(np.linspace(0, 1, t))
+    assert np.isnan(ap.error_intensity_rho(frames))  # a constant error has no rank order
+    grows = frames.assign(error=frames["error"] + frames["frame"])  # error rising with the intensity
+    assert ap.error_intensity_rho(grows) == pytest.approx(1.0)
+    assert np.isnan(ap.error_intensity_rho(grows.assign(intensity=np.nan)))  # no ground-truth intensity
+    fig = vp.landmark_error_figure(regions, grows, ap.error_intensity_rho(grows))
     assert len(fig.axes) == 2 and "ground-truth expression intensity" in fig.axes[1].get_xlabel()
     bars = [p.get_height() for p in fig.axes[0].containers[0]]
     assert len(bars) == len(REGIONS) and bars == pytest.approx([10.0] * len(bars), rel=1e-4)
     assert len(fig.axes[1].collections[0].get_offsets()) == t  # one point per frame
-    assert "Spearman ρ" in fig.axes[1].get_legend().get_texts()[0].get_text()
+    assert "Spearman ρ = 1.00" in fig.axes[1].get_legend().get_texts()[0].get_text()
     plt.close(fig)
+    with pytest.raises(ValueError, match="need one ground-truth id per clip"):
+        ap.landmark_error_data([clip], store, [])
+    with pytest.raises(ValueError, match=r"missing columns \['intensity'\]"):
+        vp.landmark_error_figure(regions, frames.drop(columns="intensity"))
     with pytest.raises(ValueError, match="1 clips but 2"):
         ap.landmark_error_table([clip], store, ["g", "g"])
 
@@ -102,17 +113,22 @@ def test_keypoint_and_heatmap_figures():
     assert len(fig.axes) == 2 and fig.axes[0].get_title() == "a"
     assert len(fig.axes[0].texts) == 18  # one number per key-point
     plt.close(fig)
-    fig = vp.heatmaps_figure(img, lm, grid=8)
+    maps = ap.keypoint_heatmaps(lm, img.shape[:2], grid=8)
+    assert maps.shape == (18, 8, 8) and maps.max() <= 1 and (maps.reshape(18, -1).max(1) > 0.3).all()  # each peaks near its point
+    fig = vp.heatmaps_figure(img, maps)
     panels = [ax for ax in fig.axes if ax.images]
     assert len(panels) == 19  # 18 maps and their maximum
     assert panels[0].images[1].get_array().shape == (8, 8)
+    assert np.ma.getdata(panels[-1].images[1].get_array()) == pytest.approx(maps.max(0))
     plt.close(fig)
     with pytest.raises(ValueError, match=r"landmarks must be \(68, 2\)"):
-        vp.heatmaps_figure(img, lm[:18])
+        ap.keypoint_heatmaps(lm[:18], img.shape[:2])
+    with pytest.raises(ValueError, match=r"maps must be \(18, grid, grid\)"):
+        vp.heatmaps_figure(img, maps[:17])
     with pytest.raises(ValueError, match=r"image must be \(H, W, 3\)"):
         vp.keypoints_figure([img[..., 0]], [lm])
     with pytest.raises(ValueError, match="grid must be >= 2"):
-        vp.heatmaps_figure(img, lm, grid=1)
+        ap.keypoint_heatmaps(lm, img.shape[:2], grid=1)
 
 
 def test_folder_index_and_limits(tmp_path):

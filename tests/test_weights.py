@@ -21,6 +21,7 @@ from ferlib.analysis.weights import (
     spearman_per_clip,
     summarize_rho,
     verdicts,
+    weight_intensity_data,
     weight_rows,
 )
 from ferlib.viz.weights import (
@@ -176,26 +177,36 @@ def test_weight_rows_table_and_figures():
     plt.close(fig)
 
 
-def test_weight_intensity_figure_puts_spearman_rho_in_the_legend():
+def test_weight_intensity_data_and_figure_put_spearman_rho_in_the_legend():
     rng = np.random.default_rng(1)
     gt = np.sort(rng.random((5, 6)), axis=1)
-    follows = 2 * gt + 0.05 * rng.random((5, 6))  # scaled: the figure divides by each clip's max
+    follows = 2 * gt + 0.05 * rng.random((5, 6))  # scaled: the data divide by each clip's max
     reversed_ = gt[:, ::-1].copy()
-    fig = weight_intensity_figure({"fan α": follows, "reversed": reversed_}, {"fan α": gt, "reversed": gt}, title="w")
-    assert [ax.get_title() for ax in fig.axes] == ["fan α", "reversed"]
+    points, summary = weight_intensity_data({"fan α": follows, "reversed": reversed_}, {"fan α": gt, "reversed": gt})
     rho = summarize_rho(spearman_per_clip(follows, gt))
+    assert summary.loc["fan α", "rho_mean"] == pytest.approx(rho["rho_mean"])
+    assert summary.loc["reversed", "rho_mean"] == pytest.approx(-1.0) and summary.loc["reversed", "n_defined"] == 5
+    mine = points[points["series"] == "fan α"]
+    assert len(mine) == 30 and mine["weight"].max() == pytest.approx(1.0)  # every frame, weights / clip max
+    assert sorted(mine["intensity"]) == pytest.approx(sorted(gt.ravel()))
+    few, _ = weight_intensity_data({"a": follows}, {"a": gt}, max_points=7)
+    assert len(few) == 7 and set(few["intensity"]) <= set(gt.ravel())
+    fig = weight_intensity_figure(points, summary, title="w")
+    assert [ax.get_title() for ax in fig.axes] == ["fan α", "reversed"]
     first = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert first[0].startswith(f"per clip: ρ = {rho['rho_mean']:.2f} ± {rho['rho_std']:.2f} (n = 5)")
     assert "least-squares line" in first[1]
     second = fig.axes[1].get_legend().get_texts()[0].get_text()
-    assert second == "per clip: ρ = -1.00 ± 0.00 (n = 5)\nall frames: ρ = " + second.rsplit("= ", 1)[1]
+    assert second == f"per clip: ρ = -1.00 ± 0.00 (n = 5)\nall frames: ρ = {summary.loc['reversed', 'rho_pooled']:.2f}"
     pts = fig.axes[0].collections[0].get_offsets()
-    assert len(pts) == 30 and pts[:, 1].max() == pytest.approx(1.0)  # every frame, weights / clip max
+    assert len(pts) == 30 and pts[:, 1].max() == pytest.approx(1.0)
     plt.close(fig)
     with pytest.raises(KeyError, match="no ground-truth intensity for \\['b'\\]"):
-        weight_intensity_figure({"b": gt}, {"a": gt})
+        weight_intensity_data({"b": gt}, {"a": gt})
     with pytest.raises(ValueError, match="same shape"):
-        weight_intensity_figure({"a": gt}, {"a": gt[:, :3]})
+        weight_intensity_data({"a": gt}, {"a": gt[:, :3]})
+    with pytest.raises(KeyError, match="no ρ summary for \\['reversed'\\]"):
+        weight_intensity_figure(points, summary.drop(index="reversed"))
 
 
 def test_claim_rows_line_up_the_rows_each_claim_needs():

@@ -7,8 +7,12 @@ the generator's ground truth, and which clips were stored or failed (notebook 01
 * **accuracy** — :func:`landmark_errors` compares detected landmarks with the generator's ground
   truth, in pixels and in % of the inter-ocular distance (the 300-W convention), a number none of
   the papers reports for its preprocessing; :func:`landmark_error_table` summarises it per clip
-  and names the worst facial region (:func:`ferlib.viz.preprocessing.landmark_error_figure`
-  draws it per region and against the expression intensity of each frame);
+  and names the worst facial region; :func:`landmark_error_data` gives it per region and per frame
+  beside the frame's expression intensity, :func:`error_intensity_rho` their Spearman correlation
+  (:func:`ferlib.viz.preprocessing.landmark_error_figure` draws them);
+* **key-points** — :func:`keypoint_heatmaps`: the 18 Gaussian maps of KP-GCN-MSA eq. 2 of one face
+  (:func:`ferlib.viz.preprocessing.heatmaps_figure` draws them); :func:`flag_note` words a frame's
+  preprocessing flag;
 * **report** — :func:`status_table` (every clip: stored or failed, why) and
   :func:`failures_table` (the store's ``failures.csv``).
 
@@ -23,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 from ferlib.data.index import ClipIndex
 from ferlib.data.landmarks68 import REGIONS as LANDMARK_REGIONS
@@ -30,11 +35,13 @@ from ferlib.data.landmarks68 import inter_ocular
 from ferlib.data.store import FLAG_INTERPOLATED, FLAG_NO_FACE, ClipStore
 from ferlib.preprocess.align import align_crop_clip
 from ferlib.preprocess.face import ClipFaces, track_faces
+from ferlib.preprocess.keypoints import gaussian_heatmaps, select_keypoints
 from ferlib.preprocess.pipeline import PreprocessConfig, resolve_source
 from ferlib.preprocess.video import read_frames
 
 __all__ = ["REGION_LABELS", "InspectedClip", "inspect_clip", "inspect_stored", "landmark_errors", "landmark_error_table",
-           "status_table", "failures_table"]
+           "landmark_error_data", "error_intensity_rho", "keypoint_heatmaps", "flag_note", "status_table",
+           "failures_table"]
 
 #: iBUG regions named by image side (iBUG's "right" brow/eye is the subject's right, on the image's
 #: left), matching the key-point names of :mod:`ferlib.preprocess.keypoints`
@@ -124,6 +131,60 @@ def landmark_error_table(clips: Sequence[InspectedClip], truth: ClipStore, truth
                      "p90_px": float(np.quantile(px, 0.9)), "mean_pct_iod": float(100 * iod.mean()),
                      "p90_pct_iod": float(100 * np.quantile(iod, 0.9)), "worst_region": ""})
     return pd.DataFrame(rows).set_index("clip").round(2) if rows else pd.DataFrame()
+
+
+def landmark_error_data(clips: Sequence[InspectedClip], truth: ClipStore,
+                        truth_ids: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The landmark error of each clip against its ground truth ``truth_ids[i]`` in ``truth``, in % IOD:
+    ``regions`` (one row a clip and facial region: ``clip``, ``region`` (a :data:`REGION_LABELS`
+    label, iBUG order), ``error``: the region's mean) and ``frames`` (one row a frame: ``clip``,
+    ``frame``, ``error``: the frame's mean over the 68 points, ``intensity``: its ground-truth
+    expression intensity, NaN where the store has none)."""
+    if not clips or len(clips) != len(truth_ids):
+        raise ValueError(f"need one ground-truth id per clip and at least one clip, got {len(clips)} and {len(truth_ids)}")
+    regions, frames = [], []
+    for clip, tid in zip(clips, truth_ids):
+        rec = truth.read(tid)
+        t = len(clip.frames)
+        _, iod = landmark_errors(clip.faces.landmarks, np.asarray(rec.landmarks)[:t])
+        regions += [{"clip": clip.clip_id, "region": REGION_LABELS[name], "error": float(100 * iod[:, list(idx)].mean())}
+                    for name, idx in LANDMARK_REGIONS.items()]
+        inten = np.asarray(rec.intensity, np.float64)[:t] if rec.intensity is not None else np.full(t, np.nan)
+        frames.append(pd.DataFrame({"clip": clip.clip_id, "frame": np.arange(t), "error": 100 * iod.mean(axis=1),
+                                    "intensity": inten}))
+    return pd.DataFrame(regions), pd.concat(frames, ignore_index=True)
+
+
+def error_intensity_rho(frames: pd.DataFrame) -> float:
+    """Spearman's ρ between each frame's landmark error and its ground-truth intensity (``frames`` of
+    :func:`landmark_error_data`; frames without an intensity left out); NaN with fewer than 3 such
+    frames or where either is constant (no rank order to correlate)."""
+    ok = frames[np.isfinite(frames["intensity"]) & np.isfinite(frames["error"])]
+    if len(ok) < 3 or np.ptp(ok["intensity"]) == 0 or np.ptp(ok["error"]) == 0:
+        return float("nan")
+    return float(spearmanr(ok["intensity"], ok["error"]).statistic)
+
+
+def keypoint_heatmaps(landmarks: np.ndarray, image_hw: tuple[int, int], grid: int = 14, sigma: float = 1.0) -> np.ndarray:
+    """The 18 Gaussian attention maps Aʲ (KP-GCN-MSA paper eq. 2) of one face, ``(18, grid, grid)``:
+    key-points of the ``(68, 2)`` pixel ``landmarks`` of an image of ``image_hw`` pixels, on the
+    ``grid × grid`` feature-map cells the model pools (14 for the paper's 112-px input at output
+    stride 8); ``sigma`` in cells."""
+    if np.shape(landmarks) != (68, 2):
+        raise ValueError(f"landmarks must be (68, 2) pixel x/y of the image, got {np.shape(landmarks)}")
+    if grid < 2:
+        raise ValueError(f"grid must be >= 2 cells, got {grid}")
+    kp = select_keypoints(np.asarray(landmarks, np.float32))
+    return gaussian_heatmaps(kp, (grid, grid), tuple(image_hw), sigma).numpy()
+
+
+def flag_note(flag: int) -> str:
+    """What a frame's preprocessing flag says, in words (``""`` for a detected face)."""
+    if flag & FLAG_NO_FACE:
+        return "no face: box carried over"
+    if flag & FLAG_INTERPOLATED:
+        return "propagated"
+    return ""
 
 
 def status_table(index: ClipIndex, store: ClipStore) -> pd.DataFrame:

@@ -15,7 +15,8 @@ The papers show learned frame weights qualitatively:
 On the generated data every frame has a known intensity, so the qualitative claims become
 numbers: :func:`spearman_per_clip` (rank correlation between a clip's weights and its
 ground-truth intensity, :func:`scipy.stats.spearmanr`), :func:`summarize_rho` (mean ± std, share of
-clips with ρ > 0), :func:`spearman_pooled` (every frame of every clip at once), :func:`peak_position` (where the largest weight and the intensity apex fall,
+clips with ρ > 0), :func:`spearman_pooled` (every frame of every clip at once),
+:func:`weight_intensity_data` (the points and ρ of a weight-against-intensity plot), :func:`peak_position` (where the largest weight and the intensity apex fall,
 as a fraction of the clip), gathered per method by :func:`weight_rows` into
 :func:`correlation_table`, said in words by :func:`verdicts` and lined up against each paper claim
 by :func:`claim_rows`. :mod:`ferlib.viz.weights` draws them.
@@ -38,6 +39,7 @@ __all__ = [
     "spearman_per_clip",
     "summarize_rho",
     "spearman_pooled",
+    "weight_intensity_data",
     "peak_position",
     "relative_spread",
     "fer_gcn_fig4_weights",
@@ -107,6 +109,36 @@ def spearman_pooled(weights: np.ndarray, gt: np.ndarray) -> float:
     if np.ptp(w) == 0 or np.ptp(g) == 0:
         return float("nan")
     return float(spearmanr(w.ravel(), g.ravel()).statistic)
+
+
+def weight_intensity_data(weights: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray], max_points: int = 4000,
+                          seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each frame's weight against its ground-truth intensity, per series ``weights[k]`` / ``gt[k]``
+    ``(n_clips, T)``. Each clip's weights are divided by their largest value (so that clips compare:
+    FAN's α and a softmax live on different scales; a rank correlation does not change).
+
+    Returns ``points`` (``series``, ``intensity``, ``weight``: at most ``max_points`` frames per
+    series, a random subset drawn with ``seed``) and ``summary`` (one row per series: ``n_clips``,
+    ``n_defined``, ``rho_mean``, ``rho_std``, ``frac_rho_pos`` of :func:`summarize_rho` over all its
+    clips, and ``rho_pooled``: :func:`spearman_pooled` over all its frames)."""
+    if not weights:
+        raise ValueError("weight_intensity_data needs at least one series of weights")
+    missing = [k for k in weights if k not in gt]
+    if missing:
+        raise KeyError(f"no ground-truth intensity for {missing}; gt has {sorted(gt)}")
+    if max_points < 1:
+        raise ValueError(f"max_points must be >= 1, got {max_points}")
+    rng = np.random.default_rng(seed)
+    points, summary = [], {}
+    for name, raw in weights.items():
+        w, g = check_weights(raw, gt[name], name)
+        assert g is not None
+        top = w.max(axis=1, keepdims=True)
+        w = np.divide(w, top, out=np.zeros_like(w), where=top > 0)
+        summary[name] = {**summarize_rho(spearman_per_clip(w, g)), "rho_pooled": spearman_pooled(w, g)}
+        show = rng.permutation(w.size)[:max_points]
+        points.append(pd.DataFrame({"series": name, "intensity": g.ravel()[show], "weight": w.ravel()[show]}))
+    return pd.concat(points, ignore_index=True), pd.DataFrame.from_dict(summary, orient="index")
 
 
 def relative_spread(weights: np.ndarray) -> np.ndarray:

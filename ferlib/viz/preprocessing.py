@@ -8,10 +8,10 @@ draws:
 * :func:`detection_overlay_figure` — source frames with the detector's box, the detected and the
   true landmarks, and the aligned crop the store keeps;
 * :func:`landmark_error_figure` — the landmark error per facial region and against each frame's
-  expression intensity;
+  expression intensity (the numbers: :func:`ferlib.analysis.preprocessing.landmark_error_data`);
 * :func:`keypoints_figure` (the 18 KP-GCN-MSA key-points, their regions, graph and cheek
   triangles, KP-GCN-MSA paper Sec. 3.1.1 / Fig. 2) and :func:`heatmaps_figure` (the 18 Gaussian maps Aʲ
-  of eq. 2 on the feature-map grid).
+  of eq. 2 on the feature-map grid, :func:`ferlib.analysis.preprocessing.keypoint_heatmaps`).
 
 Coordinates are ``(x, y)`` pixels, iBUG-68 order, as everywhere in ferlib.
 """
@@ -26,17 +26,13 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from scipy.stats import spearmanr
 
-from ferlib.analysis.preprocessing import REGION_LABELS, InspectedClip, landmark_errors
-from ferlib.data.landmarks68 import REGIONS as LANDMARK_REGIONS
-from ferlib.data.store import FLAG_INTERPOLATED, FLAG_NO_FACE, ClipStore
+from ferlib.analysis.preprocessing import InspectedClip, flag_note
 from ferlib.preprocess.keypoints import (
     CHEEK_TRIANGLES,
     KEYPOINT_EDGES,
     KEYPOINT_NAMES,
     REGIONS as KEYPOINT_REGIONS,
-    gaussian_heatmaps,
     select_keypoints,
 )
 from ferlib.viz.style import OURS_COLOR, palette
@@ -44,44 +40,35 @@ from ferlib.viz.style import OURS_COLOR, palette
 __all__ = ["detection_overlay_figure", "landmark_error_figure", "keypoints_figure", "heatmaps_figure"]
 
 
-def landmark_error_figure(clips: Sequence[InspectedClip], truth: ClipStore, truth_ids: Sequence[str],
+def landmark_error_figure(regions: pd.DataFrame, frames: pd.DataFrame, rho: float = float("nan"),
                           title: str = "") -> Figure:
     """Left: mean error in % IOD per facial region (seaborn ``barplot`` = all clips, ``stripplot``
     dots = single clips). Right: each frame's mean error against its ground-truth expression
-    intensity (``regplot``; does the detector degrade at the apex?), with the Spearman
-    correlation in the legend."""
-    if not clips or len(clips) != len(truth_ids):
-        raise ValueError(f"need one ground-truth id per clip and at least one clip, got {len(clips)} and {len(truth_ids)}")
-    names = list(LANDMARK_REGIONS)
-    per_clip, frame_err, frame_int = [], [], []
-    for clip, tid in zip(clips, truth_ids):
-        rec = truth.read(tid)
-        t = len(clip.frames)
-        _, iod = landmark_errors(clip.faces.landmarks, np.asarray(rec.landmarks)[:t])
-        per_clip.append([100 * iod[:, list(LANDMARK_REGIONS[n])].mean() for n in names])
-        frame_err.append(100 * iod.mean(axis=1))
-        inten = rec.intensity
-        frame_int.append(np.asarray(inten)[:t] if inten is not None else np.full(t, np.nan))
-    per_clip_arr = np.asarray(per_clip)
+    intensity (``regplot``; does the detector degrade at the apex?), with the Spearman correlation
+    ``rho`` in the legend. ``regions`` and ``frames`` are
+    :func:`ferlib.analysis.preprocessing.landmark_error_data`'s, ``rho``
+    :func:`~ferlib.analysis.preprocessing.error_intensity_rho`'s."""
+    missing = sorted(({"clip", "region", "error"} - set(regions)) | ({"error", "intensity"} - set(frames)))
+    if missing or regions.empty or frames.empty:
+        raise ValueError(f"regions and frames must be landmark_error_data's (non-empty), missing columns {missing}")
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1.4, 1]})
-    long = pd.DataFrame([{"region": REGION_LABELS[n], "error": v} for row in per_clip_arr for n, v in zip(names, row)])
-    order = [REGION_LABELS[n] for n in names]
-    sns.barplot(data=long, x="region", y="error", order=order, color=OURS_COLOR, alpha=0.75, errorbar=None,
+    order = list(dict.fromkeys(regions["region"]))
+    sns.barplot(data=regions, x="region", y="error", order=order, color=OURS_COLOR, alpha=0.75, errorbar=None,
                 label="mean over clips", ax=ax)
-    sns.stripplot(data=long, x="region", y="error", order=order, color="black", size=3, alpha=0.6, jitter=0.25,
+    sns.stripplot(data=regions, x="region", y="error", order=order, color="black", size=3, alpha=0.6, jitter=0.25,
                   ax=ax)
     ax.plot([], [], ".", color="k", label="one clip")
     ax.set_xticks(range(len(order)), order, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("landmark error (% inter-ocular distance)")
     ax.set_xlabel("facial region (iBUG 68)")
     ax.grid(axis="x", visible=False)
-    ax.set_ylim(0, 1.3 * float(np.nanmax(per_clip_arr)) if np.isfinite(per_clip_arr).any() else 1)
+    err_max = regions["error"].to_numpy(np.float64)
+    ax.set_ylim(0, 1.3 * float(np.nanmax(err_max)) if np.isfinite(err_max).any() else 1)
     ax.legend(fontsize=7, loc="upper center", ncol=2)  # in the headroom above the bars
     ax.set_title("error per region", fontsize=9)
-    err, inten = np.concatenate(frame_err), np.concatenate(frame_int)
+    err, inten = frames["error"].to_numpy(np.float64), frames["intensity"].to_numpy(np.float64)
     ok = np.isfinite(inten)
     if ok.sum() >= 3 and np.ptp(inten[ok]) > 0:
-        rho = spearmanr(inten[ok], err[ok]).statistic if np.ptp(err[ok]) > 0 else float("nan")
         sns.regplot(x=inten[ok], y=err[ok], ax=ax2, color=palette(3)[2], n_boot=200, seed=0, truncate=True,
                     scatter_kws={"s": 8, "alpha": 0.6, "linewidths": 0}, line_kws={"lw": 1.4},
                     label=f"one frame; Spearman ρ = {rho:.2f}")
@@ -99,14 +86,6 @@ def landmark_error_figure(clips: Sequence[InspectedClip], truth: ClipStore, trut
 
 def _frame_positions(t: int, n: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, t - 1, min(n, t))).astype(int))
-
-
-def _flag_text(flag: int) -> str:
-    if flag & FLAG_NO_FACE:
-        return "no face: box carried over"
-    if flag & FLAG_INTERPOLATED:
-        return "propagated"
-    return ""
 
 
 def detection_overlay_figure(clips: Sequence[InspectedClip], truth: Sequence[np.ndarray | None] | None = None,
@@ -148,7 +127,7 @@ def detection_overlay_figure(clips: Sequence[InspectedClip], truth: Sequence[np.
                 ax.plot(gt[i, :, 0], gt[i, :, 1], "+", color="lime", ms=3, mew=0.7)
             ax.plot(clip.faces.landmarks[i, :, 0], clip.faces.landmarks[i, :, 1], ".", color="red", ms=2)
             score = clip.faces.scores[i]
-            note = _flag_text(int(clip.faces.flags[i])) or (f"score {score:.2f}" if np.isfinite(score) else "")
+            note = flag_note(int(clip.faces.flags[i])) or (f"score {score:.2f}" if np.isfinite(score) else "")
             ax.set_title(f"frame {i}\n{note}", fontsize=7)
             if c == 0:
                 ax.set_ylabel(clip.clip_id, fontsize=7)
@@ -230,17 +209,17 @@ def keypoints_figure(images: Sequence[np.ndarray], landmarks: Sequence[np.ndarra
     return fig
 
 
-def heatmaps_figure(image: np.ndarray, landmarks: np.ndarray, grid: int = 14, sigma: float = 1.0, title: str = "") -> Figure:
-    """The 18 Gaussian attention maps Aʲ (KP-GCN-MSA paper eq. 2) of one face, each on the ``grid × grid``
-    feature-map cells the model pools (14 for the paper's 112-px input at output stride 8), drawn
-    over the face; ``sigma`` in cells. The last panel holds their maximum. 19 image axes
-    (a 4 × 5 grid, one axis left empty)."""
-    _check_face(image, landmarks)
-    if grid < 2:
-        raise ValueError(f"grid must be >= 2 cells, got {grid}")
+def heatmaps_figure(image: np.ndarray, maps: np.ndarray, title: str = "") -> Figure:
+    """The 18 Gaussian attention maps Aʲ (KP-GCN-MSA paper eq. 2) of one face ``image`` ``(H, W, 3)``,
+    ``maps`` ``(18, grid, grid)`` on the feature-map cells (:func:`ferlib.analysis.preprocessing.keypoint_heatmaps`),
+    drawn over the face. The last panel holds their maximum. 19 image axes (a 4 × 5 grid, one axis
+    left empty)."""
+    if np.ndim(image) != 3 or np.shape(image)[2] != 3:
+        raise ValueError(f"image must be (H, W, 3), got {np.shape(image)}")
+    if np.ndim(maps) != 3 or len(maps) != len(KEYPOINT_NAMES) or np.shape(maps)[1] != np.shape(maps)[2]:
+        raise ValueError(f"maps must be ({len(KEYPOINT_NAMES)}, grid, grid) (keypoint_heatmaps), got {np.shape(maps)}")
+    grid = np.shape(maps)[1]
     h, w = image.shape[:2]
-    kp = select_keypoints(np.asarray(landmarks, np.float32))
-    maps = gaussian_heatmaps(kp, (grid, grid), (h, w), sigma).numpy()  # (18, grid, grid)
     grey = np.asarray(image, np.float32).mean(axis=-1)
     extent = (-0.5, w - 0.5, h - 0.5, -0.5)
     fig, axes = plt.subplots(4, 5, figsize=(10, 8.6))
@@ -257,6 +236,6 @@ def heatmaps_figure(image: np.ndarray, landmarks: np.ndarray, grid: int = 14, si
         ax.axis("off")
     cax = axes.flat[-1].inset_axes((0.35, 0.08, 0.1, 0.84))
     fig.colorbar(im, cax=cax, label="Aʲ (1 at the key-point)")
-    fig.suptitle(title or f"Gaussian heat-maps Aʲ on a {grid}×{grid} grid (σ = {sigma:g} cell)", fontsize=10)
+    fig.suptitle(title or f"Gaussian heat-maps Aʲ on a {grid}×{grid} grid", fontsize=10)
     fig.tight_layout()
     return fig

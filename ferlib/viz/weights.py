@@ -4,7 +4,7 @@
   the N steps beside the test clips' ground-truth intensity;
 * :func:`weights_over_frames_figure` — FAN Fig. 2: frame thumbnails above bars of α and αβ;
 * :func:`weight_intensity_figure` — each frame's weight against its intensity (seaborn ``regplot``,
-  Spearman's ρ in the legend);
+  Spearman's ρ in the legend; the points and ρ: :func:`ferlib.analysis.weights.weight_intensity_data`);
 * :func:`peak_position_figure` — where the largest weight falls against the apex, per clip.
 
 The numbers come from :mod:`ferlib.analysis.weights` (ρ, peak positions, the correlation table)
@@ -22,7 +22,6 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ferlib.analysis.weights import check_weights, spearman_per_clip, spearman_pooled, summarize_rho
 from ferlib.viz.style import OURS_COLOR, palette
 
 __all__ = [
@@ -170,36 +169,27 @@ def fer_gcn_intensity_figure(curves: Mapping[str, np.ndarray], gt: Mapping[str, 
     return fig
 
 
-def weight_intensity_figure(weights: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray], title: str = "",
-                            max_points: int = 4000, seed: int = 0) -> Figure:
-    """Each sampled frame's weight against its ground-truth intensity, one panel per key (seaborn
-    ``regplot``: points and a least-squares line with its 95 % bootstrap band). ``weights[k]`` and
-    ``gt[k]`` are ``(n_clips, T)``; each clip's weights are divided by their largest value (so
-    that clips compare: FAN's α and a softmax live on different scales; a rank correlation does not
-    change). The legend gives Spearman's ρ per clip (mean ± std, as :func:`summarize_rho`) and over
-    all frames pooled. At most ``max_points`` frames are drawn (a random subset; the numbers use
-    all)."""
-    if not weights:
-        raise ValueError("weight_intensity_figure needs at least one series of weights")
-    missing = [k for k in weights if k not in gt]
+def weight_intensity_figure(points: pd.DataFrame, summary: pd.DataFrame, title: str = "", seed: int = 0) -> Figure:
+    """Each frame's weight against its ground-truth intensity, one panel per series (seaborn
+    ``regplot``: points and a least-squares line with its 95 % bootstrap band, ``seed`` for the
+    bootstrap). ``points`` and ``summary`` are :func:`ferlib.analysis.weights.weight_intensity_data`'s
+    (weights divided by their clip's largest); the legend gives Spearman's ρ per clip (mean ± std)
+    and over all frames pooled, from ``summary``."""
+    names = list(dict.fromkeys(points["series"])) if "series" in points else []
+    if not names:
+        raise ValueError("weight_intensity_figure needs points of at least one series (weight_intensity_data)")
+    missing = [k for k in names if k not in summary.index]
     if missing:
-        raise KeyError(f"no ground-truth intensity for {missing}; gt has {sorted(gt)}")
-    rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(1, len(weights), figsize=(3.5 * len(weights) + 0.4, 3.7), squeeze=False, sharey=True)
-    for j, (ax, (name, raw)) in enumerate(zip(axes[0], weights.items())):
-        w, g = check_weights(raw, gt[name], name)
-        assert g is not None
-        top = w.max(axis=1, keepdims=True)
-        w = np.divide(w, top, out=np.zeros_like(w), where=top > 0)
-        s = summarize_rho(spearman_per_clip(w, g))
-        pooled = spearman_pooled(w, g)
-        show = rng.permutation(w.size)[:max_points]
-        colour = palette(len(weights))[j]
-        sns.regplot(x=g.ravel()[show], y=w.ravel()[show], ax=ax, color=colour, n_boot=200, seed=seed, truncate=True,
-                    scatter_kws={"s": 10, "alpha": 0.35, "linewidths": 0},
+        raise KeyError(f"no ρ summary for {missing}; summary has {sorted(summary.index)}")
+    fig, axes = plt.subplots(1, len(names), figsize=(3.5 * len(names) + 0.4, 3.7), squeeze=False, sharey=True)
+    for j, (ax, name) in enumerate(zip(axes[0], names)):
+        part, s = points[points["series"] == name], summary.loc[name]
+        colour = palette(len(names))[j]
+        sns.regplot(x=part["intensity"].to_numpy(), y=part["weight"].to_numpy(), ax=ax, color=colour, n_boot=200,
+                    seed=seed, truncate=True, scatter_kws={"s": 10, "alpha": 0.35, "linewidths": 0},
                     line_kws={"lw": 1.6, "label": "least-squares line (95 % band)"},
-                    label=f"per clip: ρ = {s['rho_mean']:.2f} ± {s['rho_std']:.2f} (n = {s['n_defined']})\n"
-                          f"all frames: ρ = {pooled:.2f}")
+                    label=f"per clip: ρ = {s['rho_mean']:.2f} ± {s['rho_std']:.2f} (n = {int(s['n_defined'])})\n"
+                          f"all frames: ρ = {s['rho_pooled']:.2f}")
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-0.03, 1.08)
         ax.set_xlabel("GT intensity of the frame", fontsize=8)
