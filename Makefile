@@ -36,7 +36,7 @@ data: $(STAMP)
 
 ## redraw every figure from existing runs (no training; fails naming a missing run)
 figures: $(STAMP)
-	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
+	$(BIN)/python -m ferlib.synth_samples --out figures/synth_samples.png
 	$(BIN)/python -m ferlib.run_notebooks --profile $(PROFILE) --data $(DATA) --figures figures --no-train
 
 ## run every notebook headlessly (papermill); the demo profile executes them in place (the committed
@@ -52,7 +52,7 @@ check-outputs: $(STAMP)
 
 ## the main job on the embedded default: data, then every notebook (training what is missing)
 demo: data notebooks
-	$(BIN)/python -m ferlib.viz.synth_samples --out figures/synth_samples.png
+	$(BIN)/python -m ferlib.synth_samples --out figures/synth_samples.png
 	$(BIN)/python -m ferlib.readme_results
 	$(BIN)/python -m ferlib.gallery
 

@@ -39,6 +39,7 @@ LAYER_ORDER: dict[str, int] = {
     "readme_results": 9,
     "gallery": 9,
     "cli": 9,
+    "synth_samples": 9,
     "__main__": 9,
 }
 #: modules that import nothing of ferlib, which every layer may import: the papers' numbers (data),

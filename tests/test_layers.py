@@ -124,3 +124,39 @@ def test_the_cycle_check_finds_a_cycle_through_a_late_import(tmp_path, capsys):
     assert graph.find_cycles(graph.module_graph(pkg)) == []
     assert graph.main(["--root", str(pkg), "--cycles"]) == 0
     assert capsys.readouterr().out.strip() == "no import cycle between modules"
+
+
+#: what ``viz`` may not import: it draws what ``analysis`` measured, never reads stores, generates
+#: clips, trains or builds models itself
+VIZ_MUST_NOT_IMPORT = ("data", "synth", "train", "models")
+
+
+def viz_imports_below_analysis(root: Path) -> list[str]:
+    """``file:line imports module`` for each import in ``root/viz`` of a layer in :data:`VIZ_MUST_NOT_IMPORT`."""
+    out = []
+    for path in sorted((root / "viz").rglob("*.py")):
+        for mod, line in sorted(graph.imported_modules(path, root), key=lambda m: m[1]):
+            parts = mod.split(".")
+            if len(parts) > 1 and parts[1] in VIZ_MUST_NOT_IMPORT:
+                out.append(f"{path.relative_to(root.parent)}:{line} imports {mod}")
+    return out
+
+
+def test_viz_only_draws_what_analysis_measured():
+    found = viz_imports_below_analysis(PACKAGE)
+    assert not found, "viz computes: move this into ferlib.analysis (or synth) and pass the result in:\n" + "\n".join(found)
+
+
+def test_the_viz_check_names_each_import_of_data_synth_train_models(tmp_path):
+    pkg = tmp_path / "ferlib"
+    write(pkg, "viz/a.py", "import numpy\nfrom ferlib.analysis.weights import rho\nfrom ferlib.viz.style import DPI\n"
+                           "from ferlib.data.store import ClipStore\n")
+    write(pkg, "viz/b.py", "def f():\n    from ferlib import synth\n    from ..train import engine\n"
+                           "import ferlib.models.fan\nfrom ferlib.preprocess.keypoints import NAMES\n")
+    write(pkg, "analysis/c.py", "from ferlib.data.store import ClipStore\n")  # analysis may read stores
+    assert viz_imports_below_analysis(pkg) == [
+        "ferlib/viz/a.py:4 imports ferlib.data.store",
+        "ferlib/viz/b.py:2 imports ferlib.synth",
+        "ferlib/viz/b.py:3 imports ferlib.train",
+        "ferlib/viz/b.py:4 imports ferlib.models.fan",
+    ]

@@ -1,48 +1,25 @@
-"""``figures/synth_samples.png``: one `lab` clip per class (neutral → apex) and one `lab-return` clip.
+"""``figures/synth_samples.png`` drawn: generated clips as frame strips with their ground-truth intensity.
 
-Run as ``python -m ferlib.viz.synth_samples --out figures/synth_samples.png``.
+The clips come from :func:`ferlib.synth.samples.sample_clips`; ``python -m ferlib.synth_samples``
+makes and saves the figure.
 """
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
+from typing import Sequence
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
+from ferlib.viz.strips import clip_strips
 
-from matplotlib.figure import Figure  # noqa: E402
-
-from ferlib.data.labels import BASIC7  # noqa: E402
-from ferlib.synth.generate import SynthConfig, generate_clip  # noqa: E402
-from ferlib.viz.strips import clip_strips  # noqa: E402
-from ferlib.viz.style import DPI  # noqa: E402
+__all__ = ["synth_samples_figure"]
 
 
-def synth_samples_figure(seed: int = 0, size: int = 96, n_frames: int = 16) -> Figure:
-    """Rows: each basic class on the `lab` course (a different subject each), then `lab-return`."""
-    lab = SynthConfig(course="lab", n_frames=n_frames, size=size, seed=seed)
-    ret = SynthConfig(course="lab-return", n_frames=n_frames, size=size, seed=seed)
-    clips = [generate_clip(lab, s, 0, c) for s, c in enumerate(BASIC7)]
-    clips.append(generate_clip(ret, len(BASIC7), 0, "surprise"))
-    titles = [f"{c}\n(lab)" for c in BASIC7] + ["surprise\n(lab-return)"]
-    fig = clip_strips(clips, titles)
+def synth_samples_figure(clips: Sequence[dict], titles: Sequence[str], seed: int = 0) -> Figure:
+    """One row per clip (``frames`` ``(T, H, W, 3)`` uint8 and ``intensity`` ``(T,)``) titled
+    ``titles[i]``, under a title naming the generator's ``seed``."""
+    if not clips or len(clips) != len(titles):
+        raise ValueError(f"need one title per clip and at least one clip, got {len(clips)} clips and {len(titles)} titles")
+    fig = clip_strips(list(clips), list(titles))
     fig.suptitle(f"Generated clips with their ground-truth intensity (seed {seed})", fontsize=10, y=1.0)
     return fig
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default="figures/synth_samples.png")
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    synth_samples_figure(args.seed).savefig(out, dpi=DPI, bbox_inches="tight")
-    print(f"wrote {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
