@@ -50,9 +50,8 @@ from ferlib.paper_numbers import paper_table
 from ferlib.synth.london import build_london_store
 from ferlib.preprocess.pipeline import preprocess_index
 from ferlib.train.config import TrainConfig
-from ferlib.train.recipes import resolve_config
 from ferlib.train.cv import cross_validate
-from ferlib.train.recipes import DATASET_PROTOCOLS, Recipe, RecipeError, dataset_key, get_recipe
+from ferlib.train.recipes import DATASET_PROTOCOLS, Recipe, RecipeError, dataset_key, get_recipe, resolve_config
 from ferlib.viz.results import reproduce_figure
 from ferlib.viz.style import save_figure
 

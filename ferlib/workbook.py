@@ -54,10 +54,9 @@ from ferlib.models.registry import available_methods, method_spec
 from ferlib.notebook_params import PROFILES, NotebookParams, Rule, check_choice, check_params, check_path
 from ferlib.synth import SynthConfig, generate
 from ferlib.train.ablate import PAPER_GRIDS, ablate, row_dir
-from ferlib.train.recipes import resolve_config
 from ferlib.train.cv import collate, cross_validate, recipe_protocol, resolve_folds
 from ferlib.train.guards import warn_small_test_fold
-from ferlib.train.recipes import get_recipe
+from ferlib.train.recipes import get_recipe, resolve_config
 from ferlib.viz.style import save_figure
 
 #: how large the generated notebook data sets are per profile

@@ -66,8 +66,8 @@ from ferlib.synth import SynthConfig, generate
 from ferlib.synth.generate import PHOTO_RENDERER_VERSION
 from ferlib.train.checkpoint import load_checkpoint
 from ferlib.train.config import TrainConfig
-from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import build_run_model, choose_device, evaluate_loader, fit, forward_batch, make_dataset, make_loader
+from ferlib.train.recipes import resolve_config
 
 __all__ = ["PHOTO_SYNTH", "TRANSFER_SIZES", "TransferResult", "evaluate_run", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
            "split_identities", "training_store", "transfer_check", "transfer_table"]

@@ -38,10 +38,10 @@ from ferlib.train import distributed
 from ferlib.train.ablate import ablate
 from ferlib.train.checkpoint import load_checkpoint
 from ferlib.train.config import TrainConfig
-from ferlib.train.recipes import resolve_config
 from ferlib.train.cv import cross_validate, recipe_protocol, resolve_folds
 from ferlib.train.engine import evaluate, fit
 from ferlib.train.guards import check_out_path
+from ferlib.train.recipes import resolve_config
 
 #: the commands this module serves
 COMMANDS = ("train", "evaluate", "cv", "ablate")

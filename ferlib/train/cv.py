@@ -17,9 +17,8 @@ import pandas as pd
 
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
-from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import fit
-from ferlib.train.recipes import get_recipe
+from ferlib.train.recipes import get_recipe, resolve_config
 
 #: metric columns of the fold table
 FOLD_COLUMNS = ("accuracy", "uar", "best_test_accuracy_leaky", "best_test_uar_leaky", "selected_epoch", "best_test_epoch_leaky")
