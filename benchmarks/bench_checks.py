@@ -82,7 +82,7 @@ def main() -> None:
         rows.append((f"store writing ({args.clips} clips of {args.frames}x{args.size}px)", before, after))
 
         before = after = float("inf")
-        cfg = SynthConfig(n_subjects=3, n_frames=args.frames, size=64)
+        cfg = SynthConfig(n_subjects=3, n_frames=args.frames, side=64)
         for r in range(args.repeats):
             with mock.patch.object(store_module, "file_digest", lambda path: [0, ""]):
                 t0 = time.perf_counter()

@@ -60,12 +60,12 @@ def bench_detect_every(videos: list[Path], size: int, every: list[int]) -> None:
     print(f"{'video':18s} {'k':>3s} {'frames':>6s} {'det.calls':>9s} {'seconds':>8s} {'frames/s':>9s} {'speed-up':>8s} "
           f"{'no-face':>7s} {'gap mean':>8s} {'gap p95':>8s}")
     for video in videos:
-        ref, t_ref = timed(preprocess_clip, video, PreprocessConfig(size=size, detect_every=1))
+        ref, t_ref = timed(preprocess_clip, video, PreprocessConfig(side=size, detect_every=1))
         n = ref.frames.shape[0]
         print(f"{video.name:18s} {1:3d} {n:6d} {ref.detector_calls:9d} {t_ref:8.2f} {n / t_ref:9.1f} {1.0:8.2f} "
               f"{int((ref.flags & FLAG_NO_FACE > 0).sum()):7d} {'-':>8s} {'-':>8s}")
         for k in every:
-            clip, t = timed(preprocess_clip, video, PreprocessConfig(size=size, detect_every=k))
+            clip, t = timed(preprocess_clip, video, PreprocessConfig(side=size, detect_every=k))
             mean, p95 = landmark_gap(ref, clip)
             print(f"{video.name:18s} {k:3d} {n:6d} {clip.detector_calls:9d} {t:8.2f} {n / t:9.1f} {t_ref / t:8.2f} "
                   f"{int((clip.flags & FLAG_NO_FACE > 0).sum()):7d} {mean:8.2f} {p95:8.2f}")
@@ -88,7 +88,7 @@ def bench_workers(videos: list[tuple[Path, int]], size: int, window: int, repeat
         load = os.getloadavg()[0]
         cpu0 = _cpu_seconds()
         with tempfile.TemporaryDirectory() as tmp:
-            summary, t = timed(preprocess_index, index, Path(tmp) / "store", size=size, workers=workers, progress=False)
+            summary, t = timed(preprocess_index, index, Path(tmp) / "store", side=size, workers=workers, progress=False)
         cpu = _cpu_seconds() - cpu0
         times[workers] = t
         print(f"workers={workers}: {t:6.2f} s wall, {cpu:6.2f} s CPU (cores obtained {cpu / t:.2f}), "

@@ -1,7 +1,7 @@
 """The resolved configuration of one training run (what ``config.json`` holds).
 
-:func:`resolve_config` merges, in order: :class:`TrainConfig` defaults → the model size's data
-settings (``num_frames``, ``input_size``, ``sampler``, ``test_sampler``) → the recipe of the
+:func:`resolve_config` merges, in order: :class:`TrainConfig` defaults → the model profile's data
+settings (``num_frames``, ``input_size`` (its ``input_side``), ``sampler``, ``test_sampler``) → the recipe of the
 (method, data set) pair (:mod:`ferlib.train.recipes`) → the caller's overrides. Unknown keys raise
 a ``ValueError`` naming them, so a typo never silently trains with a default, and every value is
 checked against its field's annotation (``--set batch_size=big`` fails naming ``batch_size`` and
@@ -20,7 +20,7 @@ from typing import Any
 
 from ferlib.data.samplers import SAMPLERS
 from ferlib.data.transforms import AUGMENTATIONS
-from ferlib.models.registry import get_size
+from ferlib.models.registry import model_profile
 from ferlib.train.schedules import OPTIMIZERS, SCHEDULE_KINDS
 
 #: fields that may differ between a run and its resumption (they do not change the result)
@@ -32,7 +32,7 @@ class TrainConfig:
     """Everything that decides a run's result. Shapes: clips ``(B, T, 3, input_size, input_size)``."""
 
     method: str
-    size: str = "demo"  # the model size (ferlib.models.registry.SIZES)
+    profile: str = "demo"  # the model profile (ferlib.profiles.MODEL_PROFILES)
     variant: str = "full"
     model_overrides: dict[str, Any] = field(default_factory=dict)
     dataset: str = ""
@@ -110,8 +110,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> "TrainConfig":
         """Build from a dict; unknown keys raise naming them and ``source`` (e.g. the file). The key
-        ``profile`` of older ``config.json`` files is read as ``size`` (its former name)."""
-        data = {("size" if k == "profile" and "size" not in data else k): v for k, v in data.items()}
+        ``size`` of older ``config.json`` files is read as ``profile`` (the model profile; a file
+        with both keys raises)."""
+        data = {("profile" if k == "size" and "profile" not in data else k): v for k, v in data.items()}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -195,14 +196,14 @@ def check_field(name: str, value: Any) -> Any:
         raise ValueError(f"config field {name}={value!r} ({type(value).__name__}): expected {_type_name(tp)}") from None
 
 
-def resolve_config(method: str, size: str = "demo", dataset: str | None = None, recipe: str | None = None,
+def resolve_config(method: str, profile: str = "demo", dataset: str | None = None, recipe: str | None = None,
                    **overrides: Any) -> TrainConfig:
-    """Defaults → the model size's data settings → recipe → ``overrides`` (unknown keys raise).
+    """Defaults → the model profile's data settings → recipe → ``overrides`` (unknown keys raise).
 
     The recipe is :func:`ferlib.train.recipes.get_recipe` of ``method`` on ``dataset`` (``"synth"``
     when no data set is named): ``recipe`` names it (``"paper"``, ``"official"``, ``"demo"``); by
-    default ``size="demo"`` takes the demo recipe and ``size="paper"`` the paper's text. The
-    recipe's ``size`` becomes the model size unless ``size`` was given as ``"paper"`` with the
+    default ``profile="demo"`` takes the demo recipe and ``profile="paper"`` the paper's text. The
+    recipe's ``profile`` becomes the model profile unless ``profile`` was given as ``"paper"`` with the
     demo recipe (then the paper model trains on the demo schedule)."""
     from ferlib.train.recipes import get_recipe  # late: recipes import TrainConfig to check their fields
 
@@ -210,16 +211,16 @@ def resolve_config(method: str, size: str = "demo", dataset: str | None = None, 
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ValueError(f"unknown config keys {unknown}; expected some of {sorted(known)}")
-    name = recipe or ("demo" if size == "demo" else "paper")
+    name = recipe or ("demo" if profile == "demo" else "paper")
     rec = get_recipe(method, dataset or "synth", name)
-    chosen = rec.size if name != "demo" else size
-    spec_size = get_size(method, chosen)
-    data: dict[str, Any] = {"method": method, "size": chosen, "dataset": dataset or "", "recipe": rec.key,
-                            "num_frames": spec_size.num_frames, "input_size": spec_size.input_size,
-                            "sampler": spec_size.sampler, "test_sampler": spec_size.test_sampler}
+    chosen = rec.profile if name != "demo" else profile
+    spec_profile = model_profile(method, chosen)
+    data: dict[str, Any] = {"method": method, "profile": chosen, "dataset": dataset or "", "recipe": rec.key,
+                            "num_frames": spec_profile.num_frames, "input_size": spec_profile.input_side,
+                            "sampler": spec_profile.sampler, "test_sampler": spec_profile.test_sampler}
     data.update(rec.fields)
     data.update({k: v for k, v in overrides.items() if v is not None})
     cfg = TrainConfig.from_dict(data)
-    if cfg.num_frames < 1 and spec_size.num_frames >= 1:  # 0 is "the size's own" only before resolving
+    if cfg.num_frames < 1 and spec_profile.num_frames >= 1:  # 0 is "the profile's own" only before resolving
         raise ValueError(f"num_frames must be >= 1 frame per clip, got {cfg.num_frames!r}")
     return cfg

@@ -20,10 +20,10 @@ from ferlib.viz.strips import clip_strips  # noqa: E402
 from ferlib.viz.style import DPI  # noqa: E402
 
 
-def synth_samples_figure(seed: int = 0, size: int = 96, n_frames: int = 16) -> Figure:
+def synth_samples_figure(seed: int = 0, side: int = 96, n_frames: int = 16) -> Figure:
     """Rows: each basic class on the `lab` course (a different subject each), then `lab-return`."""
-    lab = SynthConfig(course="lab", n_frames=n_frames, size=size, seed=seed)
-    ret = SynthConfig(course="lab-return", n_frames=n_frames, size=size, seed=seed)
+    lab = SynthConfig(course="lab", n_frames=n_frames, side=side, seed=seed)
+    ret = SynthConfig(course="lab-return", n_frames=n_frames, side=side, seed=seed)
     clips = [generate_clip(lab, s, 0, c) for s, c in enumerate(BASIC7)]
     clips.append(generate_clip(ret, len(BASIC7), 0, "surprise"))
     titles = [f"{c}\n(lab)" for c in BASIC7] + ["surprise\n(lab-return)"]
