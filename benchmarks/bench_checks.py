@@ -2,7 +2,7 @@
 ``meta.json`` records, and a run's start (store fingerprint, checkpoint load) with and without the
 checks, measured in one run on the same files.
 
-    python benchmarks/bench_checks.py [--clips 60] [--frames 16] [--size 112] [--repeats 3]
+    python benchmarks/bench_checks.py [--clips 60] [--frames 16] [--side 112] [--repeats 3]
 
 Prints seconds per step and the ratio after/before for each; "before" is the same code with the
 check switched off (the hash a no-op, the fingerprint's former per-clip landmark sample, the
@@ -31,11 +31,11 @@ from ferlib.train.checkpoint import load_checkpoint, save_checkpoint
 from ferlib.train.guards import store_fingerprint
 
 
-def _write(root: Path, clips: int, frames: int, size: int) -> float:
+def _write(root: Path, clips: int, frames: int, side: int) -> float:
     rng = np.random.default_rng(0)
     store = ClipStore.create(root, "bench", ("a", "b"))
-    data = rng.integers(0, 256, (frames, size, size, 3), dtype=np.uint8)
-    lms = rng.random((frames, 68, 2), dtype=np.float32) * size
+    data = rng.integers(0, 256, (frames, side, side, 3), dtype=np.uint8)
+    lms = rng.random((frames, 68, 2), dtype=np.float32) * side
     t0 = time.perf_counter()
     for i in range(clips):
         store.write({"clip_id": f"c{i:04d}", "label": i % 2, "subject": f"s{i % 5}", "source": "x"}, data, lms)
@@ -66,9 +66,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--clips", type=int, default=60)
     p.add_argument("--frames", type=int, default=16)
-    p.add_argument("--size", type=int, default=112)
+    p.add_argument("--side", type=int, default=112)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--method", default="fan", help="model whose paper-size checkpoint is saved and loaded")
+    p.add_argument("--method", default="fan", help="model whose paper-model checkpoint is saved and loaded")
     args = p.parse_args()
 
     rows = []
@@ -77,12 +77,12 @@ def main() -> None:
         before = after = float("inf")
         for r in range(args.repeats):  # interleaved, so a busy machine slows both alike
             with mock.patch.object(store_module, "file_digest", lambda path: [0, ""]):
-                before = min(before, _write(tmp / f"plain{r}", args.clips, args.frames, args.size))
-            after = min(after, _write(tmp / f"hashed{r}", args.clips, args.frames, args.size))
-        rows.append((f"store writing ({args.clips} clips of {args.frames}x{args.size}px)", before, after))
+                before = min(before, _write(tmp / f"plain{r}", args.clips, args.frames, args.side))
+            after = min(after, _write(tmp / f"hashed{r}", args.clips, args.frames, args.side))
+        rows.append((f"store writing ({args.clips} clips of {args.frames}x{args.side}px)", before, after))
 
         before = after = float("inf")
-        cfg = SynthConfig(n_subjects=3, n_frames=args.frames, size=64)
+        cfg = SynthConfig(n_subjects=3, n_frames=args.frames, side=64)
         for r in range(args.repeats):
             with mock.patch.object(store_module, "file_digest", lambda path: [0, ""]):
                 t0 = time.perf_counter()

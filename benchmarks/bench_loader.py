@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from ferlib.data.dataset import ClipDataset
 from ferlib.data.samplers import Sampler
 from ferlib.data.transforms import ClipTransform
-from ferlib.models.registry import build_model, get_size
+from ferlib.models.registry import build_model, model_profile
 from ferlib.synth import SynthConfig, generate
 
 
@@ -34,14 +34,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        store = generate(f"{tmp}/s", SynthConfig(n_subjects=args.subjects, n_frames=16, size=64), progress=False)
+        store = generate(f"{tmp}/s", SynthConfig(n_subjects=args.subjects, n_frames=16, side=64), progress=False)
         gen_s = time.perf_counter() - t0
         n = len(store.clip_ids())
         per_1000 = store.size_bytes() / n * 1000 / 2**20
         print(f"generation: {n} clips in {gen_s:.1f} s = {n / gen_s:.1f} clips/s; store {per_1000:.0f} MiB per 1000 clips (16 frames, 64x64)")
 
-        prof = get_size(args.method, "demo")
-        ds = ClipDataset(store, store.index(), Sampler(prof.sampler, prof.num_frames), ClipTransform(prof.input_size, train=True))
+        prof = model_profile(args.method, "demo")
+        ds = ClipDataset(store, store.index(), Sampler(prof.sampler, prof.num_frames), ClipTransform(prof.input_side, train=True))
         loader = DataLoader(ds, batch_size=args.batch, shuffle=True, num_workers=args.workers, persistent_workers=args.workers > 0)
         for _ in loader:  # warm-up: worker start, page cache
             break
@@ -76,7 +76,7 @@ def main() -> None:
         for _ in range(args.steps):
             step()
         train_rate = args.steps * len(batch["label"]) / (time.perf_counter() - t0)
-    print(f"loader ({args.workers} workers, {prof.sampler} x{prof.num_frames}, {prof.input_size}px): {load_rate:.0f} clips/s")
+    print(f"loader ({args.workers} workers, {prof.sampler} x{prof.num_frames}, {prof.input_side}px): {load_rate:.0f} clips/s")
     print(f"training {args.method} demo (torch threads {torch.get_num_threads()}): {train_rate:.0f} clips/s")
     print(f"ratio loader/training = {load_rate / train_rate:.1f}x")
 

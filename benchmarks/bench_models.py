@@ -1,6 +1,6 @@
 """Speed and memory of every registered model, and what batching the frames through the trunk buys.
 
-For every method the registry lists (or ``--methods``) and every size (``paper`` is skipped on
+For every method the registry lists (or ``--methods``) and every profile (``paper`` is skipped on
 CPU unless ``--paper`` is given, and then runs with batch 1), this prints a Markdown table with:
 
 * forward clips/s (``eval()``, no autograd) and forward+backward clips/s (``train()``,
@@ -65,7 +65,7 @@ class FrameLoop(nn.Module):
 @dataclass
 class Row:
     method: str
-    size: str
+    profile: str
     variant: str
     params: int = 0
     shape: str = ""
@@ -121,10 +121,10 @@ def peak_memory(device: torch.device) -> Iterator[dict[str, float]]:
     out["mb"] = max(0, (after_kb or 0) - (before_kb or 0)) / 1024
 
 
-def make_inputs(model: nn.Module, size: str, method: str, batch: int, device: torch.device) -> tuple[tuple, dict, str]:
-    """Random inputs of the shapes the model's size feeds it (the method's own batch → inputs
+def make_inputs(model: nn.Module, profile: str, method: str, batch: int, device: torch.device) -> tuple[tuple, dict, str]:
+    """Random inputs of the shapes the model's profile feeds it (the method's own batch → inputs
     rule, :func:`ferlib.models.registry.model_inputs`); returns (args, kwargs, shape text)."""
-    args = model_inputs(method, example_batch(method, size, batch), device)
+    args = model_inputs(method, example_batch(method, profile, batch), device)
     shape = "+".join("x".join(str(d) for d in a.shape[1:]) for a in args)
     return args, {}, shape
 
@@ -190,25 +190,25 @@ def measure(
     return fwd, train, mem["mb"]
 
 
-def build(method: str, size: str, variant: str, device: torch.device) -> nn.Module:
-    """Build with the size's settings; a size asking for pretrained weights that are not in the
+def build(method: str, profile: str, variant: str, device: torch.device) -> nn.Module:
+    """Build with the profile's settings; a profile asking for pretrained weights that are not in the
     local cache is rebuilt with ``weights=None`` (speed does not depend on the weights)."""
     torch.manual_seed(0)
     try:
-        model = build_model(method, size, variant=variant)
+        model = build_model(method, profile, variant=variant)
     except FileNotFoundError:
-        model = build_model(method, size, variant=variant, weights=None)
+        model = build_model(method, profile, variant=variant, weights=None)
     return model.to(device)
 
 
-def bench_one(method: str, size: str, batch: int, repeats: int, device: torch.device, loop: bool) -> Row:
+def bench_one(method: str, profile: str, batch: int, repeats: int, device: torch.device, loop: bool) -> Row:
     variants = method_spec(method).variants
     variant = "full" if "full" in variants else next(iter(variants))
-    row = Row(method, size, variant, batch=batch)
+    row = Row(method, profile, variant, batch=batch)
     try:
-        model = build(method, size, variant, device)
+        model = build(method, profile, variant, device)
         row.params = sum(p.numel() for p in model.parameters())
-        args, kwargs, row.shape = make_inputs(model, size, method, batch, device)
+        args, kwargs, row.shape = make_inputs(model, profile, method, batch, device)
         models = [model]
         if loop and isinstance(getattr(model, "trunk", None), nn.Module):
             looped = copy.deepcopy(model)
@@ -238,7 +238,7 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 
 def markdown(rows: list[Row], device: torch.device, args: argparse.Namespace) -> str:
     head = (
-        "| method | size | variant | params (M) | clip (TxCxHxW) | batch | fwd clips/s | fwd+bwd clips/s "
+        "| method | profile | variant | params (M) | clip (TxCxHxW) | batch | fwd clips/s | fwd+bwd clips/s "
         "| peak MB (fwd+bwd) | batched/loop fwd | batched/loop fwd+bwd |"
     )
     lines = [
@@ -250,10 +250,10 @@ def markdown(rows: list[Row], device: torch.device, args: argparse.Namespace) ->
     ]
     for r in rows:
         if r.error:
-            lines.append(f"| {r.method} | {r.size} | {r.variant} | | | {r.batch} | error: {r.error} | | | | |")
+            lines.append(f"| {r.method} | {r.profile} | {r.variant} | | | {r.batch} | error: {r.error} | | | | |")
             continue
         lines.append(
-            f"| {r.method} | {r.size} | {r.variant} | {r.params / 1e6:.3f} | {r.shape} | {r.batch} "
+            f"| {r.method} | {r.profile} | {r.variant} | {r.params / 1e6:.3f} | {r.shape} | {r.batch} "
             f"| {_fmt(r.fwd)} | {_fmt(r.train)} | {_fmt(r.peak_mb, 0)} | {_fmt(r.ratio_fwd, 2)} "
             f"| {_fmt(r.ratio_train, 2)} |"
         )
@@ -263,10 +263,10 @@ def markdown(rows: list[Row], device: torch.device, args: argparse.Namespace) ->
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu, cuda or cuda:N")
-    p.add_argument("--batch", type=int, default=2, help="clips per batch (paper size on CPU: always 1)")
+    p.add_argument("--batch", type=int, default=2, help="clips per batch (paper profile on CPU: always 1)")
     p.add_argument("--repeats", type=int, default=5, help="timed repetitions after one warm-up (fastest kept)")
     p.add_argument("--methods", default="", help="comma-separated method names (default: all registered)")
-    p.add_argument("--sizes", default="demo,paper", help="comma-separated sizes to consider")
+    p.add_argument("--profiles", default="demo,paper", help="comma-separated model profiles to consider")
     p.add_argument("--paper", action="store_true", help="also run the paper sizes on CPU (batch 1)")
     p.add_argument("--no-loop", action="store_true", help="skip the per-frame-loop comparison")
     return p.parse_args(argv)
@@ -289,14 +289,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = []
     for method in methods:
-        for size in [p.strip() for p in args.sizes.split(",") if p.strip()]:
+        for profile in [p.strip() for p in args.profiles.split(",") if p.strip()]:
             batch = args.batch
-            if size == "paper" and device.type == "cpu":
+            if profile == "paper" and device.type == "cpu":
                 if not args.paper:
                     continue
                 batch = 1
-            row = bench_one(method, size, batch, args.repeats, device, loop=not args.no_loop)
-            print(f"  {method}/{size}: {_fmt(row.fwd)} fwd clips/s, {_fmt(row.train)} fwd+bwd clips/s"
+            row = bench_one(method, profile, batch, args.repeats, device, loop=not args.no_loop)
+            print(f"  {method}/{profile}: {_fmt(row.fwd)} fwd clips/s, {_fmt(row.train)} fwd+bwd clips/s"
                   + (f" [{row.error}]" if row.error else ""), file=sys.stderr, flush=True)
             rows.append(row)
     print(markdown(rows, device, args))

@@ -8,7 +8,7 @@
 3. the speed-up of :func:`preprocess_index` from 1 to 2 worker processes on a small index of
    windows cut from the same videos.
 
-    python benchmarks/bench_preprocess.py [--size 112] [--every 2 4 8] [--videos assets/videos]
+    python benchmarks/bench_preprocess.py [--side 112] [--every 2 4 8] [--videos assets/videos]
 
 Timings depend on the machine and its load; compare only ratios from one run.
 """
@@ -55,23 +55,23 @@ def timed(fn, *args, **kwargs):
     return out, time.perf_counter() - t0
 
 
-def bench_detect_every(videos: list[Path], size: int, every: list[int]) -> None:
-    print(f"\n== per-frame detection vs detect_every=k (crop {size} px) ==")
+def bench_detect_every(videos: list[Path], side: int, every: list[int]) -> None:
+    print(f"\n== per-frame detection vs detect_every=k (crop {side} px) ==")
     print(f"{'video':18s} {'k':>3s} {'frames':>6s} {'det.calls':>9s} {'seconds':>8s} {'frames/s':>9s} {'speed-up':>8s} "
           f"{'no-face':>7s} {'gap mean':>8s} {'gap p95':>8s}")
     for video in videos:
-        ref, t_ref = timed(preprocess_clip, video, PreprocessConfig(size=size, detect_every=1))
+        ref, t_ref = timed(preprocess_clip, video, PreprocessConfig(side=side, detect_every=1))
         n = ref.frames.shape[0]
         print(f"{video.name:18s} {1:3d} {n:6d} {ref.detector_calls:9d} {t_ref:8.2f} {n / t_ref:9.1f} {1.0:8.2f} "
               f"{int((ref.flags & FLAG_NO_FACE > 0).sum()):7d} {'-':>8s} {'-':>8s}")
         for k in every:
-            clip, t = timed(preprocess_clip, video, PreprocessConfig(size=size, detect_every=k))
+            clip, t = timed(preprocess_clip, video, PreprocessConfig(side=side, detect_every=k))
             mean, p95 = landmark_gap(ref, clip)
             print(f"{video.name:18s} {k:3d} {n:6d} {clip.detector_calls:9d} {t:8.2f} {n / t:9.1f} {t_ref / t:8.2f} "
                   f"{int((clip.flags & FLAG_NO_FACE > 0).sum()):7d} {mean:8.2f} {p95:8.2f}")
 
 
-def bench_workers(videos: list[tuple[Path, int]], size: int, window: int, repeats: int) -> None:
+def bench_workers(videos: list[tuple[Path, int]], side: int, window: int, repeats: int) -> None:
     """``videos``: (path, number of leading frames to cut windows from)."""
     rows = []
     for video, n in videos:
@@ -82,13 +82,13 @@ def bench_workers(videos: list[tuple[Path, int]], size: int, window: int, repeat
     rows = [{**r, "clip_id": f"{r['clip_id']}_{i}"} for i, r in enumerate(rows)]
     index = ClipIndex.from_records(rows, ("any",), "bench")
     frames = len(rows) * window
-    print(f"\n== preprocess_index: 1 vs 2 worker processes ({len(rows)} clips of {window} frames, crop {size} px) ==")
+    print(f"\n== preprocess_index: 1 vs 2 worker processes ({len(rows)} clips of {window} frames, crop {side} px) ==")
     times = {}
     for workers in (1, 2):
         load = os.getloadavg()[0]
         cpu0 = _cpu_seconds()
         with tempfile.TemporaryDirectory() as tmp:
-            summary, t = timed(preprocess_index, index, Path(tmp) / "store", size=size, workers=workers, progress=False)
+            summary, t = timed(preprocess_index, index, Path(tmp) / "store", side=side, workers=workers, progress=False)
         cpu = _cpu_seconds() - cpu0
         times[workers] = t
         print(f"workers={workers}: {t:6.2f} s wall, {cpu:6.2f} s CPU (cores obtained {cpu / t:.2f}), "
@@ -106,7 +106,7 @@ def _cpu_seconds() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=Path, default=ROOT / "assets" / "videos", help="a folder holding single_face.mp4 and face_noface.mov")
-    parser.add_argument("--size", type=int, default=112)
+    parser.add_argument("--side", type=int, default=112)
     parser.add_argument("--every", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--window", type=int, default=24, help="frames per clip in the workers benchmark")
     parser.add_argument("--repeats", type=int, default=2, help="copies of each window in the workers benchmark")
@@ -117,10 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     videos = [videos_dir / "single_face.mp4", videos_dir / "face_noface.mov"]
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    bench_detect_every(videos, args.size, args.every)
+    bench_detect_every(videos, args.side, args.every)
     # windows with a face only (face_noface.mov loses the face at frame 72), so every clip is stored
     n_single = read_frames(videos[0]).shape[0]
-    bench_workers([(videos[0], n_single), (videos[1], 72)], args.size, args.window, args.repeats)
+    bench_workers([(videos[0], n_single), (videos[1], 72)], args.side, args.window, args.repeats)
     return 0
 
 

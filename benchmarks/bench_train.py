@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     else:
         from ferlib.synth import SynthConfig, generate
 
-        store = generate(tmp / "store", SynthConfig(n_subjects=10, n_frames=16, size=112 if args.paper else 64, seed=0), progress=False)
+        store = generate(tmp / "store", SynthConfig(n_subjects=10, n_frames=16, side=112 if args.paper else 64, seed=0), progress=False)
     model_size = "paper" if args.paper else "demo"
     rows = []
     for m in args.methods:

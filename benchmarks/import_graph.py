@@ -45,7 +45,7 @@ LAYER_ORDER: dict[str, int] = {
 #: modules that import nothing of ferlib, which every layer may import: the papers' numbers (data),
 #: the command line's key=value dialect, the real-face material's paths, the generated data's versions, the
 #: package's own ``__init__`` (its version)
-ANYONE_MAY_IMPORT = {"paper_numbers", "options", "progress", "assets", "versions", "__init__"}
+ANYONE_MAY_IMPORT = {"paper_numbers", "options", "profiles", "progress", "assets", "versions", "__init__"}
 
 
 def layer_of(path: Path, root: Path) -> str:

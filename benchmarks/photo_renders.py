@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                           seed=args.seed + 1, progress=False, **synth)
     # fine-tuning starts from the plain demo trunk (its default epochs); joint training runs --pretrain-epochs
     joint = {} if args.photo_epochs else {"epochs": args.pretrain_epochs}
-    trunk = frame_pretrained(default_cache_dir(), size=64, photos_dir=args.photos, photo_ids=rendered, progress=False,
+    trunk = frame_pretrained(default_cache_dir(), side=64, photos_dir=args.photos, photo_ids=rendered, progress=False,
                              photo_clips_per_subject=args.pretrain_clips, photo_epochs=args.photo_epochs or None, **joint)
     index = train.index()
     split = with_validation(index, Split("photo", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=args.seed)

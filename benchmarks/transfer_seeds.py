@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     p.add_argument("--photos", default=str(PHOTOS), help="a London-layout folder (neutral_front/, smiling_front/)")
     p.add_argument("--methods", nargs="*", default=["fan", "fer_gcn", "stgcn"])
     p.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
-    p.add_argument("--profile", default="demo", help="a key of ferlib.analysis.transfer.TRANSFER_SIZES")
+    p.add_argument("--profile", default="demo", help="a profile of ferlib.profiles (smoke, demo, paper): the size of the check")
     p.add_argument("--renderer", default="photo", choices=["photo", "procedural"])
     p.add_argument("--pretrain", action="append", default=[],
                    help="key=value — an argument of the demo trunk's frame pre-training, e.g. photo_clips_per_subject=40")

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-PROFILES = ("smoke", "demo", "paper")
+from ferlib.profiles import PROFILES
 
 
 def check_choice(name: str, value: object, allowed: Iterable[object]) -> None:
@@ -204,7 +204,7 @@ PARAMETERS: dict[str, Rule] = {
     "videos_dir": existing_or_empty,
     "videos_layout": text,
     "max_clips": at_least(0),
-    "crop_size": at_least(8),
+    "crop_side": at_least(8),
     "workers": at_least(1),
     "heatmap_grid": at_least(2),
     "heatmap_sigma": number_at_least(0, strict=True),

@@ -123,3 +123,14 @@ def add_key_value_option(parser: argparse.ArgumentParser, flag: str, help_text: 
     parser.add_argument(flag, type=parse_key_value, action="append", default=[], metavar="KEY=VALUE",
                         help=f"{help_text} (repeatable; values as in ferlib.options: true/True, none/None/null, "
                              "numbers, [lists], else text)", **kw)
+
+
+def add_renamed_option(parser: argparse.ArgumentParser, old: str, new: str, meaning: str) -> None:
+    """Refuse ``old``, an option's former name, with one line naming ``new`` and what it means
+    (hidden from ``--help``): a command written for an earlier ferlib fails, never runs differently."""
+
+    class _Renamed(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+            parser.error(f"{option_string} is now {new} ({meaning})")
+
+    parser.add_argument(old, action=_Renamed, help=argparse.SUPPRESS)

@@ -49,6 +49,7 @@ from ferlib.options import add_key_value_option, key_values
 from ferlib.paper_numbers import paper_table
 from ferlib.synth.london import build_london_store
 from ferlib.preprocess.pipeline import preprocess_index
+from ferlib.profiles import get_profile
 from ferlib.train.config import TrainConfig
 from ferlib.train.cv import cross_validate
 from ferlib.train.recipes import DATASET_PROTOCOLS, Recipe, RecipeError, dataset_key, get_recipe, resolve_config
@@ -139,17 +140,17 @@ def index_or_open(dataset: str | None, root: str | Path | None, store_dir: str |
     return adapter.name, (ClipStore.open(target) if (target / "store.json").is_file() else None), index, target
 
 
-def make_store(dataset: str, root: str | Path | None, target: Path, store: ClipStore | None, index: Any, size: int,
+def make_store(dataset: str, root: str | Path | None, target: Path, store: ClipStore | None, index: Any, side: int,
                workers: int | None = 1, progress: bool = True) -> ClipStore:
-    """The clip store of ``index`` at ``target``: preprocessed from ``root`` (resumable: clips
+    """The clip store of ``index`` at ``target`` (crops of ``side`` pixels): preprocessed from ``root`` (resumable: clips
     already there are skipped), or ``store`` itself when there is no ``root``."""
     if root is None:
         if store is None:
             raise ValueError(f"no clip store for {dataset}")
         return store
     if dataset == "london":  # photos: its preprocessing renders morph clips
-        return build_london_store(root, target, size=size, progress=progress)
-    preprocess_index(index, target, size=size, workers=workers, progress=progress)
+        return build_london_store(root, target, side=side, progress=progress)
+    preprocess_index(index, target, side=side, workers=workers, progress=progress)
     return ClipStore.open(target)
 
 
@@ -160,11 +161,11 @@ def time_one_step(cfg: TrainConfig, num_classes: int, side: int = 64, steps: int
     was measured. Frames are ``side`` pixels and the times are scaled by the area to
     ``cfg.input_size`` (the per-frame CNN dominates and its cost grows with the area): a planning
     estimate, not a benchmark."""
-    model = build_model(cfg.method, cfg.size, num_classes=num_classes, variant=cfg.variant,
+    model = build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant,
                         **{k: v for k, v in cfg.model_overrides.items() if k != "num_classes"})
     model.train()
     s = min(side, cfg.input_size) if cfg.input_size else 0
-    data = example_batch(cfg.method, cfg.size, 2, num_frames=cfg.num_frames, input_size=s or None)
+    data = example_batch(cfg.method, cfg.profile, 2, num_frames=cfg.num_frames, input_side=s or None)
     args = model_inputs(cfg.method, data, stgcn_normalise=cfg.stgcn_normalise)
     times = []
     for _ in range(steps + 1):  # the first step warms up (allocations, autograd) and is not counted
@@ -198,8 +199,8 @@ def clip_frames(source: str) -> int:
     return 0
 
 
-def estimate_store_bytes(index: Any, size: int, sample: int = 24) -> int:
-    """Bytes a clip store of ``index`` at ``size`` px takes at most (uint8 frames, landmarks,
+def estimate_store_bytes(index: Any, side: int, sample: int = 24) -> int:
+    """Bytes a clip store of ``index`` at ``side`` px takes at most (uint8 frames, landmarks,
     flags): the mean frame count of up to ``sample`` clips spread over the index (frame folders
     counted, video headers read: no pixels), times the clips."""
     df = index.df
@@ -209,7 +210,7 @@ def estimate_store_bytes(index: Any, size: int, sample: int = 24) -> int:
         step = max(1, len(df) // sample)
         counts = [clip_frames(src) for src in df["source"].iloc[::step][:sample]]
         frames = sum(counts) / max(len(counts), 1)
-    return int(len(df) * frames * (size * size * 3 + FRAME_OVERHEAD))
+    return int(len(df) * frames * (side * side * 3 + FRAME_OVERHEAD))
 
 
 def check_disk(target: Path, need: int) -> str | None:
@@ -228,9 +229,9 @@ def _trunk_line(cfg: TrainConfig) -> tuple[str, str | None]:
     """The plan's trunk line and, when the trunk cannot be had, its error line."""
     if not cfg.init_trunk:
         return "random initialisation (the recipe names no pretrained trunk)", None
-    plan = trunk_plan(cfg.init_trunk, cfg.method, cfg.size)
+    plan = trunk_plan(cfg.init_trunk, cfg.method, cfg.profile)
     if plan["status"] != "error":
-        return describe_trunk(cfg.init_trunk, cfg.method, cfg.size), None
+        return describe_trunk(cfg.init_trunk, cfg.method, cfg.profile), None
     where = f" → {plan['file']}" if plan["file"] else ""
     return (f"trunk of {cfg.method} ({plan['architecture']}): {cfg.init_trunk!r}{where} (cannot be had: see ERROR)",
             f"trunk of {cfg.method}: {plan['message']}")
@@ -274,7 +275,7 @@ def plan_method(method: str, dataset: str, index: Any, runs_dir: Path, store_nam
     name = "demo" if smoke else recipe
     rec = get_recipe(method, dataset, name)
     kw = {**(SMOKE if smoke else {}), **overrides}
-    cfg = resolve_config(method, rec.size, dataset=dataset, recipe=name, **kw)
+    cfg = resolve_config(method, rec.profile, dataset=dataset, recipe=name, **kw)
     proto, proto_kw = rec.protocol, dict(rec.protocol_kwargs)
     if smoke and proto == "subject_kfold":
         proto_kw["k"] = min(int(proto_kw.get("k", 10)), max(2, len(set(index.subjects)) // 2))
@@ -305,7 +306,7 @@ def plan_method(method: str, dataset: str, index: Any, runs_dir: Path, store_nam
         f"  folds      {len(splits)} run: {', '.join(s.name for s in splits[:6])}{' …' if len(splits) > 6 else ''}",
         f"  clips      {len(index)} in the data set{_left_out(index)}; train {min(n_train)}–{max(n_train)}, test {min(n_test)}–{max(n_test)} "
         f"per fold (a validation split is carved by subject from train)",
-        f"  model      {method} ({cfg.size} size, {cfg.input_size or 'landmarks'} px, {cfg.num_frames} frames "
+        f"  model      {method} ({cfg.profile} model, {cfg.input_size or 'landmarks'} px, {cfg.num_frames} frames "
         f"{cfg.sampler} / test {cfg.test_sampler or cfg.sampler})",
         f"  schedule   {cfg.optimizer} lr {cfg.lr:g}, {cfg.schedule} {cfg.milestones or ''} ×{cfg.gamma:g}, "
         f"{cfg.epochs} epochs, batch {cfg.batch_size}, augmentation {cfg.augmentation if cfg.augment else 'none'}",
@@ -348,12 +349,13 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
     methods = methods_for(ds, smoke) if method == "all" else [method]
     for m in methods:
         get_recipe(m, ds, "demo" if smoke else recipe)
-    size = 64 if smoke else max(method_spec(m).sizes["paper"].input_size or 64 for m in methods)
+    trained = get_profile("smoke" if smoke else "paper").model  # crops as large as the largest input to train
+    side = max(method_spec(m).profiles[trained].input_side or 64 for m in methods)
     ds, st, index, target = index_or_open(dataset, root, store, options)
     store_name = target.name
     plans, errors = [], []
     if st is None and root is not None:
-        disk = check_disk(target, estimate_store_bytes(index, size))
+        disk = check_disk(target, estimate_store_bytes(index, side))
         if disk:
             errors.append(disk)
     for m in methods:
@@ -379,10 +381,10 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
     if dry_run:
         echo("dry run: nothing trained")
         return {}
-    st = make_store(ds, root, target, st, index, size, workers)
+    st = make_store(ds, root, target, st, index, side, workers)
     results: dict[str, Any] = {}
     for p in plans:
-        table = cross_validate(p.method, st, p.protocol, p.config.size, p.out_dir, folds=p.folds,
+        table = cross_validate(p.method, st, p.protocol, p.config.profile, p.out_dir, folds=p.folds,
                                protocol_kwargs=p.protocol_kwargs, recipe="demo" if smoke else recipe,
                                **{k: v for k, v in p.config.to_dict().items() if k in _RUN_FIELDS or k in overrides})
         results[p.method] = write_tables(p, table, ds, Path(figures_dir), echo)

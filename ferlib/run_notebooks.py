@@ -32,7 +32,7 @@ from pathlib import Path
 
 import papermill as pm
 
-from ferlib.notebook_params import PROFILES
+from ferlib.profiles import PROFILES
 from ferlib.readme_results import TIMES
 
 ROOT = Path(__file__).resolve().parents[1]

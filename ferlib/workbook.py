@@ -51,7 +51,8 @@ from ferlib.data import ClipStore
 from ferlib.data.adapters import ADAPTERS
 from ferlib.data.protocols import get_protocol
 from ferlib.models.registry import available_methods, method_spec
-from ferlib.notebook_params import PROFILES, NotebookParams, Rule, check_choice, check_params, check_path
+from ferlib.notebook_params import NotebookParams, Rule, check_choice, check_params, check_path
+from ferlib.profiles import PROFILES, get_profile
 from ferlib.synth import SynthConfig, generate
 from ferlib.train.ablate import PAPER_GRIDS, ablate, row_dir
 from ferlib.train.cv import collate, cross_validate, recipe_protocol, resolve_folds
@@ -59,21 +60,13 @@ from ferlib.train.guards import warn_small_test_fold
 from ferlib.train.recipes import get_recipe, resolve_config
 from ferlib.viz.style import save_figure
 
-#: how large the generated notebook data sets are per profile
-SYNTH_SIZES = {
-    "smoke": dict(n_subjects=3, n_frames=8),
-    "demo": dict(n_subjects=30, n_frames=16),
-    "paper": dict(n_subjects=100, n_frames=32),
-}
-
-
 @dataclass(frozen=True)
 class TrainPlan:
-    """How a notebook profile trains a method on a store: the model size, the recipe's name, the
+    """How a notebook profile trains a method on a store: the model profile, the recipe's name, the
     protocol and its kwargs (``None``: the recipe's), the folds (positions; ``None``: all) and
     TrainConfig overrides."""
 
-    model_size: str
+    model_profile: str
     recipe: str
     protocol: str | None
     protocol_kwargs: dict[str, Any]
@@ -85,19 +78,20 @@ def train_plan(profile: str, generated: bool = True) -> TrainPlan:
     """The :class:`TrainPlan` of a notebook profile (see the module table); ``generated`` says
     whether the store is a generated one (smoke then uses 3 subject folds of its 3 subjects)."""
     check_choice("profile", profile, PROFILES)
+    model = get_profile(profile).model  # its recipe is the one of the same name
     if profile == "smoke":
         proto, kw = ("subject_kfold", {"k": 3}) if generated else (None, {})
-        return TrainPlan("demo", "demo", proto, kw, [0], {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False})
+        return TrainPlan(model, model, proto, kw, [0], {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False})
     if profile == "demo":
-        return TrainPlan("demo", "demo", None, {}, [0], {})  # progress on: an epoch line every few seconds, not a silent fold
-    return TrainPlan("paper", "paper", None, {}, None, {})
+        return TrainPlan(model, model, None, {}, [0], {})  # progress on: an epoch line every few seconds, not a silent fold
+    return TrainPlan(model, model, None, {}, None, {})
 
 
 def trunk_name(method: str, profile: str) -> str:
     """The per-frame CNN the profile's runs of ``method`` use (``small_cnn`` under smoke and demo,
     the paper's trunk under paper; ``""`` for a method without one), for labels that say what made
     a number: a demo bar is not the paper's VGG16."""
-    return str(method_spec(method).sizes[train_plan(profile).model_size].kwargs.get("backbone", ""))
+    return str(method_spec(method).profiles[train_plan(profile).model_profile].kwargs.get("backbone", ""))
 
 
 def plan_splits(method: str, store: ClipStore, profile: str) -> list[Any]:
@@ -105,7 +99,7 @@ def plan_splits(method: str, store: ClipStore, profile: str) -> list[Any]:
     plan = train_plan(profile, store.dataset.startswith("synth"))
     proto, kwargs = plan.protocol, plan.protocol_kwargs
     if proto is None:
-        cfg = resolve_config(method, plan.model_size, dataset=store.dataset, recipe=plan.recipe)
+        cfg = resolve_config(method, plan.model_profile, dataset=store.dataset, recipe=plan.recipe)
         proto, kwargs = recipe_protocol(cfg, store.dataset, kwargs)
     return get_protocol(proto, store.index(), **kwargs)
 
@@ -114,14 +108,14 @@ def open_dataset(dataset: str, profile: str, data_dir: str | Path = "data", seed
     """The clip store a notebook works on.
 
     ``dataset`` is a generated set (``synth-lab``, ``synth-lab-return``, ``synth-wild``: made on
-    first use in ``<data_dir>/<dataset>-<profile>``, sized by the profile) or the folder of a clip
+    first use in ``<data_dir>/<dataset>-<profile>``, sized by the profile's ``synth``) or the folder of a clip
     store made by ``python -m ferlib preprocess`` from a real data set."""
     check_choice("profile", profile, PROFILES)
     if dataset in SYNTH_DATASETS:
         name = SYNTH_DATASETS[dataset]
         wild = name == "wild"
         cfg = SynthConfig(course=name, seed=seed, clips_per_subject=5 if wild else 0, include_neutral=wild,
-                          **SYNTH_SIZES[profile])
+                          **get_profile(profile).synth)
         return generate(Path(data_dir) / dataset_folder_name(dataset, profile), cfg)
     path = Path(dataset)
     if not path.exists():
@@ -180,7 +174,7 @@ def run_method(method: str, store: ClipStore, profile: str, runs_dir: str | Path
             warn_small_test_fold(index, split)
         return collate(out, names)
     kw = {**plan.overrides, **overrides}
-    return cross_validate(method, store, plan.protocol, plan.model_size, out, folds=chosen, variant=variant,
+    return cross_validate(method, store, plan.protocol, plan.model_profile, out, folds=chosen, variant=variant,
                           protocol_kwargs=plan.protocol_kwargs, model_overrides=model_overrides, recipe=plan.recipe, **kw)
 
 
@@ -363,5 +357,5 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
         names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
         return read_ablation(grid, out_dir, names, shared)
     kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
-    return ablate(grid, store, out_dir, protocol=plan.protocol, size=plan.model_size, folds=chosen,
+    return ablate(grid, store, out_dir, protocol=plan.protocol, profile=plan.model_profile, folds=chosen,
                   protocol_kwargs=plan.protocol_kwargs, recipe=plan.recipe, shared_dir=shared, **kw)

@@ -45,4 +45,4 @@ def small_store(tmp_path_factory):
     from ferlib.synth import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("synth") / "lab"
-    return generate(root, SynthConfig(n_subjects=10, n_frames=8, size=32, seed=1), progress=False)
+    return generate(root, SynthConfig(n_subjects=10, n_frames=8, side=32, seed=1), progress=False)

@@ -103,7 +103,7 @@ def test_pair_alignment_recovers_a_similarity() -> None:
 def test_store_of_drawn_faces_morphs_resumes_and_records_failures(tmp_path: Path) -> None:
     root = tmp_path / "set"
     table = _fake_set(root, ("001", "002", "003"), faceless=("003",))
-    kw = dict(n_frames=5, size=32, seed=3, landmarker=_landmarker(table), progress=False)
+    kw = dict(n_frames=5, side=32, seed=3, landmarker=_landmarker(table), progress=False)
     store = build_london_store(root, tmp_path / "store", **kw)
     assert store.clip_ids() == ["london_001_happy", "london_001_neutral", "london_002_happy", "london_002_neutral"]
     fails = store.failures()
@@ -157,7 +157,7 @@ def test_real_set_index() -> None:
 def test_real_store_landmarks_match_the_pixels(tmp_path: Path) -> None:
     from ferlib.preprocess.dlib_models import landmarks_in_box
 
-    store = build_london_store(FIXTURES, tmp_path / "store", n_frames=3, size=96, course="lab-return",
+    store = build_london_store(FIXTURES, tmp_path / "store", n_frames=3, side=96, course="lab-return",
                                subjects=["002", "004"], progress=False)
     assert isinstance(store, ClipStore) and len(store.clip_ids()) == 4 and store.failures().empty
     clip = store.read("london_004_happy")

@@ -88,7 +88,7 @@ def test_run_timing_sums_the_folds(tmp_path):
 def test_cost_table_and_figure():
     row = {"method": "kp_gcn_msa", "params_demo": 431978, "params_paper": 17832494, "flops_demo": 1.8e8,
            "flops_paper": 7.4e10, "input_demo": "8×3×64×64", "input_paper": "16×3×112×112", "clips_per_s": 80.0,
-           "speed_size": "demo", "device": "cpu", "batch": 4}
+           "speed_profile": "demo", "device": "cpu", "batch": 4}
     table = cost.cost_table([row, {**row, "method": "fan"}], {"fan": {"folds": 1, "epochs": 40, "s_per_epoch": 2.0,
                                                                       "train_clips_per_s": 50.0, "data_wait_share": 0.2}})
     assert table.loc["kp_gcn_msa", "training run"] == "no finished run" and np.isnan(table.loc["kp_gcn_msa", "train s/epoch"])

@@ -19,7 +19,7 @@ FRAMES = 4
 def store(tmp_path_factory):
     """10 subjects × 8 classes (with neutral and contempt), 4 frames of 32 px."""
     return generate(tmp_path_factory.mktemp("export") / "synth",
-                    SynthConfig(n_subjects=10, n_frames=FRAMES, size=32, seed=3, include_neutral=True), progress=False)
+                    SynthConfig(n_subjects=10, n_frames=FRAMES, side=32, seed=3, include_neutral=True), progress=False)
 
 
 OPTIONS = {"affwild2": {"window": FRAMES}}  # one window a clip: the generated clips are shorter than 45 frames

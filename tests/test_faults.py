@@ -113,7 +113,7 @@ def _assert_same_store(got: Path, expected: Path) -> None:
 
 
 # -- synth ---------------------------------------------------------------------------------------
-SYNTH = ["synth", "--subjects", "6", "--frames", "16", "--size", "48", "--seed", "3"]
+SYNTH = ["synth", "--subjects", "6", "--frames", "16", "--side", "48", "--seed", "3"]
 SYNTH_CLIPS = 6 * 7
 
 
@@ -142,7 +142,7 @@ def afew_root(tmp_path_factory) -> Path:
     from ferlib.synth.generate import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("faults")
-    truth = generate(root / "truth", SynthConfig(n_subjects=3, n_frames=8, size=64, classes=("happy", "sad", "anger")),
+    truth = generate(root / "truth", SynthConfig(n_subjects=3, n_frames=8, side=64, classes=("happy", "sad", "anger")),
                      progress=False)
     export_layout(truth, root / "afew", "afew")
     return root / "afew"
@@ -150,7 +150,7 @@ def afew_root(tmp_path_factory) -> Path:
 
 def _preprocess(root: Path, out: Path, workers: int) -> list[str]:
     return ["preprocess", "--dataset", "afew", "--root", str(root), "--out", str(out), "--workers", str(workers),
-            "--detect-every", "4", "--size", "48", "--quiet"]
+            "--detect-every", "4", "--side", "48", "--quiet"]
 
 
 def test_preprocess_killed_at_several_points_leaves_no_worker_and_resumes_to_the_same_bytes(afew_root, tmp_path):

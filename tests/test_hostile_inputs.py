@@ -53,7 +53,7 @@ def afew_root(tmp_path_factory) -> Path:
     from ferlib.synth.generate import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("hostile")
-    truth = generate(root / "truth", SynthConfig(n_subjects=3, n_frames=8, size=64, classes=("happy", "sad", "anger")),
+    truth = generate(root / "truth", SynthConfig(n_subjects=3, n_frames=8, side=64, classes=("happy", "sad", "anger")),
                      progress=False)
     export_layout(truth, root / "afew", "afew")
     return root / "afew"
@@ -61,7 +61,7 @@ def afew_root(tmp_path_factory) -> Path:
 
 def _preprocess(root: Path, out: Path, *extra: str) -> list[str]:
     return ["preprocess", "--dataset", "afew", "--root", str(root), "--out", str(out), "--detect-every", "4",
-            "--size", "48", "--quiet", *extra]
+            "--side", "48", "--quiet", *extra]
 
 
 # -- 1: a file name that is not valid UTF-8 ------------------------------------------------------
@@ -87,8 +87,8 @@ def test_resume_with_other_preprocess_settings_is_refused_naming_them(afew_root,
     assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1", "--limit", "3")).returncode == 0
     before = sorted(p.name for p in (out / "clips").iterdir())
     line = error_line(run_here(capsys, "preprocess", "--dataset", "afew", "--root", str(afew_root), "--out", str(out),
-                             "--size", "64", "--detect-every", "2", "--workers", "1", "--quiet"))
-    assert "size=48 there vs 64 now" in line and "detect_every=4 there vs 2 now" in line
+                             "--side", "64", "--detect-every", "2", "--workers", "1", "--quiet"))
+    assert "side=48 there vs 64 now" in line and "detect_every=4 there vs 2 now" in line
     assert sorted(p.name for p in (out / "clips").iterdir()) == before
     # the same settings resume
     assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1")).returncode == 0
@@ -130,7 +130,7 @@ def test_bad_global_preprocess_option_fails_before_any_clip(afew_root, tmp_path,
 ])
 def test_bad_synth_option_is_refused_before_the_folder_is_made(tmp_path, capsys, option, named):
     out = tmp_path / "s"
-    line = error_line(run_here(capsys, "synth", "--subjects", "2", "--frames", "4", "--size", "32", "--out", str(out), *option))
+    line = error_line(run_here(capsys, "synth", "--subjects", "2", "--frames", "4", "--side", "32", "--out", str(out), *option))
     assert named in line
     assert not out.exists()
 
@@ -157,7 +157,7 @@ def tiny(tmp_path_factory) -> Path:
     from ferlib.synth import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("tiny") / "store"
-    generate(root, SynthConfig(n_subjects=3, n_frames=4, size=32, classes=("happy", "surprise"), seed=0), progress=False)
+    generate(root, SynthConfig(n_subjects=3, n_frames=4, side=32, classes=("happy", "surprise"), seed=0), progress=False)
     return root
 
 
@@ -185,7 +185,7 @@ def test_corrupt_cached_demo_trunk_is_refused_before_the_run_folder_is_written(t
     made.write_bytes(bytes(data))
     out = tmp_path / "run"
     line = error_line(run_here(capsys, "train", "--store", str(tiny), "--out", str(out), "--method", "fan",
-                               "--size", "demo", *TRAIN, "--set", "init_trunk=synth-frames"))
+                               "--profile", "demo", *TRAIN, "--set", "init_trunk=synth-frames"))
     assert str(made) in line and "changed after ferlib wrote it" in line
     assert not out.exists()
 
@@ -325,7 +325,7 @@ def test_corrupt_metrics_json_is_named(tiny, tmp_path, capsys):
 def test_second_synth_writer_on_the_same_folder_is_not_an_error(tmp_path, monkeypatch):
     gen = importlib.import_module("ferlib.synth.generate")  # the module (ferlib.synth.generate is also a function)
 
-    cfg = gen.SynthConfig(n_subjects=1, n_frames=4, size=32, classes=("happy", "sad"))
+    cfg = gen.SynthConfig(n_subjects=1, n_frames=4, side=32, classes=("happy", "sad"))
     expected = gen.generate(tmp_path / "ref", cfg, progress=False)
     render = gen.generate_clip
 
@@ -411,7 +411,7 @@ def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path):
 
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     out = tmp_path / "s"
-    proc = subprocess.Popen([sys.executable, "-m", "ferlib", "synth", "--subjects", "400", "--frames", "8", "--size", "32",
+    proc = subprocess.Popen([sys.executable, "-m", "ferlib", "synth", "--subjects", "400", "--frames", "8", "--side", "32",
                              "--out", str(out)], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             # as from a terminal: a shell's background job (CI) starts children with SIGINT ignored
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -471,7 +471,7 @@ def test_corrupt_trunk_file_fails_before_anything_is_written(tiny, tmp_path, cap
     bad.write_bytes(b"PK\x03\x04" + bytes(64))
     out = tmp_path / "run"
     line = error_line(run_here(capsys, "train", "--store", str(tiny), "--out", str(out), "--method", "fan",
-                               "--size", "demo", *TRAIN, "--trunk", str(bad)))
+                               "--profile", "demo", *TRAIN, "--trunk", str(bad)))
     assert str(bad) in line and not out.exists()
 
 
@@ -482,6 +482,6 @@ def test_reproduce_into_a_store_of_other_settings_is_refused(afew_root, tmp_path
 
     out = tmp_path / "store"
     assert run_here(capsys, *_preprocess(afew_root, out, "--workers", "1", "--limit", "2")).returncode == 0
-    with pytest.raises(StoreError, match="size=48 there vs 64 now"):
-        make_store("afew", afew_root, out, None, load_index("afew", afew_root), size=64, workers=1, progress=False)
+    with pytest.raises(StoreError, match="side=48 there vs 64 now"):
+        make_store("afew", afew_root, out, None, load_index("afew", afew_root), side=64, workers=1, progress=False)
     assert len(ClipStore.open(out).clip_ids()) == 2

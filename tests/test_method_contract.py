@@ -19,10 +19,10 @@ def test_method_contract(method, variant, size):
     torch.manual_seed(0)
     model = build_model(method, size, num_classes=3, variant=variant).train()
     assert getattr(model, "input_kind", "frames") == spec.inputs  # the class and its spec agree
-    prof = spec.sizes[size]
+    prof = spec.profiles[size]
     side = 32 if size == "paper" else None  # the paper's trunks at a small side keep the test fast
     frames = 16 if spec.inputs == "landmarks" else None  # ST-GCN takes any T: 16 instead of 45 keeps it quick
-    batch = example_batch(method, size, batch=2, input_size=side, num_frames=frames)
+    batch = example_batch(method, size, batch=2, input_side=side, num_frames=frames)
     logits, extras = model(*model_inputs(method, batch))
     assert logits.shape == (2, 3) and torch.isfinite(logits).all()
     missing = set(spec.byproducts) - set(extras)
@@ -32,7 +32,7 @@ def test_method_contract(method, variant, size):
     logits.sum().backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert any(g is not None and g.abs().sum() > 0 for g in grads)
-    if prof.input_size and spec.inputs != "landmarks":
+    if prof.input_side and spec.inputs != "landmarks":
         bad = dict(batch, frames=batch["frames"][:, 0])  # (B, 3, S, S): the time axis is missing
         with pytest.raises(ValueError, match="B, T, C, H, W"):
             model(*model_inputs(method, bad))

@@ -10,7 +10,7 @@ import torch
 import torchvision
 
 from ferlib.models.baselines import R3D, FrameCNN, RecurrentCNN, fuse_frame_scores, r3d_18_reference
-from ferlib.models.registry import available_methods, build_model, get_size
+from ferlib.models.registry import available_methods, build_model, model_profile
 
 METHODS = ("cnn_mean", "cnn_score_fusion", "cnn_lstm", "cnn_gru", "r3d_18")
 TINY_2D = {"backbone": "small_cnn", "backbone_kwargs": {"width": 4, "depth": 2}}
@@ -26,9 +26,9 @@ def test_registered_with_both_sizes() -> None:
     assert set(METHODS) <= set(available_methods())
     for method in METHODS:
         for size in ("demo", "paper"):
-            assert get_size(method, size).num_frames == 16
+            assert model_profile(method, size).num_frames == 16
         assert sum(p.numel() for p in build_model(method, "demo").parameters()) < 1_000_000
-    assert get_size("r3d_18", "paper").input_size == 112
+    assert model_profile("r3d_18", "paper").input_side == 112
 
 
 @pytest.mark.parametrize("method", METHODS)

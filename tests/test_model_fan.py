@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ferlib.models.fan import FAN
-from ferlib.models.registry import build_model, get_size
+from ferlib.models.registry import build_model, model_profile
 
 VARIANTS = ("full", "self_attention", "score_fusion", "full_official_eval")
 TINY = {"backbone": "small_cnn", "backbone_kwargs": {"width": 4, "depth": 2}}
@@ -35,8 +35,8 @@ def test_forward_backward_every_variant(variant: str, t: int) -> None:
 
 
 def test_paper_size_has_the_official_parameter_count() -> None:
-    paper = get_size("fan", "paper")
-    assert (paper.input_size, paper.num_frames, paper.sampler) == (224, 3, "segments")
+    paper = model_profile("fan", "paper")
+    assert (paper.input_side, paper.num_frames, paper.sampler) == (224, 3, "segments")
     for variant in ("full", "self_attention", "score_fusion"):
         model = build_model("fan", "paper", num_classes=7, variant=variant)
         assert sum(p.numel() for p in model.parameters()) == 11_188_816

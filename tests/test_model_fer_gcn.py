@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from ferlib.models.fer_gcn import FERGCN, GraphModule
-from ferlib.models.registry import build_model, get_size
+from ferlib.models.registry import build_model, model_profile
 
 VARIANTS = ("backbone", "gcn_x1", "gcn_x2", "gcn_x3", "full")
 TINY = {"backbone": "small_cnn", "backbone_kwargs": {"width": 4, "depth": 2}, "node_dim": 8}
@@ -35,8 +35,8 @@ def test_forward_backward_every_variant(variant: str, t: int) -> None:
 
 
 def test_registered_sizes() -> None:
-    demo, paper = get_size("fer_gcn", "demo"), get_size("fer_gcn", "paper")
-    assert (paper.input_size, paper.num_frames, paper.sampler) == (224, 16, "chronological")
+    demo, paper = model_profile("fer_gcn", "demo"), model_profile("fer_gcn", "paper")
+    assert (paper.input_side, paper.num_frames, paper.sampler) == (224, 16, "chronological")
     assert paper.kwargs["backbone"] == "vgg16_bn" and paper.kwargs["node_dim"] == 256
     assert demo.kwargs["backbone"] == "small_cnn" and demo.num_frames == 16
     model = build_model("fer_gcn", "demo")

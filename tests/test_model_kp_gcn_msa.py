@@ -19,7 +19,7 @@ from ferlib.models.kp_gcn_msa import (
     _torch_cls_attention,
     kp_gcn_msa_loss,
 )
-from ferlib.models.registry import build_model, get_size
+from ferlib.models.registry import build_model, model_profile
 
 
 def _inputs(b: int, t: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -317,8 +317,8 @@ def test_variant_forward_backward(variant: str, t: int) -> None:
 
 
 def test_demo_size_is_small_with_an_8x8_map() -> None:
-    prof = get_size("kp_gcn_msa", "demo")
-    assert (prof.input_size, prof.num_frames) == (64, 8)
+    prof = model_profile("kp_gcn_msa", "demo")
+    assert (prof.input_side, prof.num_frames) == (64, 8)
     model = build_model("kp_gcn_msa", "demo")
     assert model.local_pooling == "weighted"
     assert sum(p.numel() for p in model.parameters()) < 1_000_000
@@ -326,8 +326,8 @@ def test_demo_size_is_small_with_an_8x8_map() -> None:
 
 
 def test_paper_size_single_forward() -> None:
-    prof = get_size("kp_gcn_msa", "paper")
-    assert (prof.input_size, prof.num_frames, prof.sampler) == (112, 16, "tsn")
+    prof = model_profile("kp_gcn_msa", "paper")
+    assert (prof.input_side, prof.num_frames, prof.sampler) == (112, 16, "tsn")
     model = build_model("kp_gcn_msa", "paper").eval()
     assert model.local_pooling == "gap"  # eq. 2 as written
     n = sum(p.numel() for p in model.parameters())

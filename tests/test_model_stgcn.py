@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.models.face_graph import face_graph
-from ferlib.models.registry import build_model, get_size
+from ferlib.models.registry import build_model, model_profile
 from ferlib.models.stgcn import (
     DEMO_BLOCKS,
     PAPER_BLOCKS,
@@ -52,7 +52,7 @@ def test_paper_size_parameters_and_strides():
 
 
 def test_sizes():
-    demo, paper = get_size("stgcn", "demo"), get_size("stgcn", "paper")
+    demo, paper = model_profile("stgcn", "demo"), model_profile("stgcn", "paper")
     assert (demo.num_frames, paper.num_frames) == (16, 45)
     assert demo.sampler == paper.sampler == "window"
     for variant in ("full", "multistream"):

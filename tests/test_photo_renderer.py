@@ -63,7 +63,7 @@ def drawn(tmp_path: Path):
         cv2.imwrite(str(folder / "a.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         kw.setdefault("pose_jitter", (0.0, 0.0, 0.0))
         kw.setdefault("appearance", False)  # geometry alone unless a test asks for the appearance
-        return PhotoRenderer(folder, size=64, offsets_fn=offsets, landmarker=_landmarker_for(lm), **kw), lm
+        return PhotoRenderer(folder, side=64, offsets_fn=offsets, landmarker=_landmarker_for(lm), **kw), lm
 
     return make
 
@@ -166,7 +166,7 @@ def test_a_photo_without_a_face_names_the_file(tmp_path: Path) -> None:
     folder = tmp_path / "faceless"
     folder.mkdir()
     cv2.imwrite(str(folder / "wall_01.jpg"), np.full((120, 120, 3), 128, np.uint8))
-    r = PhotoRenderer(folder, size=32)  # the real dlib landmarker
+    r = PhotoRenderer(folder, side=32)  # the real dlib landmarker
     with pytest.raises(FaceNotFoundError, match=r"wall_01\.jpg.*expected one frontal face"):
         r.render(0, "happy", np.zeros(2, np.float32), np.random.default_rng(0))
 
@@ -176,7 +176,7 @@ def test_real_photos_smile_is_seen_by_dlib() -> None:
     """On a real London-set photo, dlib's landmarks on the rendered smile move like the targets."""
     from ferlib.preprocess.dlib_models import landmarks_in_box
 
-    r = PhotoRenderer(FIXTURES, size=128, pose_jitter=(0.0, 0.0, 0.0))
+    r = PhotoRenderer(FIXTURES, side=128, pose_jitter=(0.0, 0.0, 0.0))
     frames, lm = r.render(1, "happy", np.array([0.0, 1.0], np.float32), np.random.default_rng(0))
     assert frames.shape == (2, 128, 128, 3)
     box = (int(lm[0, :, 0].min()), int(lm[0, :, 1].min()), int(lm[0, :, 0].max()), int(lm[0, :, 1].max()))
@@ -206,7 +206,7 @@ def test_a_render_is_framed_as_preprocessing_crops_the_photo(drawn) -> None:
     frame, frame_lm = r.neutral(0)
     img, _ = _drawn_face(12.0)
     box = np.array([[lm[:, 0].min(), lm[:, 1].min(), lm[:, 0].max(), lm[:, 1].max()]])
-    crops, crop_lm, _ = align_crop_clip(img[None], box, lm[None], size=64)
+    crops, crop_lm, _ = align_crop_clip(img[None], box, lm[None], crop_side=64)
     np.testing.assert_allclose(frame_lm, crop_lm[0], atol=0.02)
     assert abs(frame_lm[36, 1] - frame_lm[45, 1]) < 0.05  # eyes levelled although the head is rolled 12°
     assert np.abs(frame.astype(int) - crops[0]).mean() < 4  # the same pixels, up to resampling
@@ -254,9 +254,9 @@ def test_real_photo_and_its_render_have_the_same_framing(fixtures_dir: Path) -> 
     from ferlib.synth.photo import list_photos
 
     root = fixtures_dir / "london_frl_subset"
-    r = PhotoRenderer(root, size=64, pose_jitter=(0.0, 0.0, 0.0))
+    r = PhotoRenderer(root, side=64, pose_jitter=(0.0, 0.0, 0.0))
     for i, photo in enumerate(list_photos(root)[:4]):
-        real = preprocess_clip(photo, PreprocessConfig(size=64))
+        real = preprocess_clip(photo, PreprocessConfig(side=64))
         _, lm = r.neutral(i)
         rendered, _ = r.render(i, "happy", np.zeros(2, np.float32), np.random.default_rng(0))
         a, b = _iod_width(real.landmarks[0], 64), _iod_width(lm, 64)
@@ -340,7 +340,7 @@ def test_no_exemplar_without_a_smiling_photo(drawn) -> None:
 @pytest.mark.fixtures
 def test_the_smiling_exemplar_gives_happy_the_persons_real_smile(fixtures_dir: Path) -> None:
     root = fixtures_dir / "london_frl_subset"
-    kw = dict(size=64, pose_jitter=(0.0, 0.0, 0.0), photo_ids=["005"])
+    kw = dict(side=64, pose_jitter=(0.0, 0.0, 0.0), photo_ids=["005"])
     with_ex, without = PhotoRenderer(root, exemplars=True, **kw), PhotoRenderer(root, exemplars=False, **kw)
     ex = with_ex.exemplar(0)
     assert ex is not None and ex.face.path.name == "005_08.jpg"
@@ -440,7 +440,7 @@ def test_frame_jitter_moves_every_frame_a_little(drawn) -> None:
 @pytest.mark.fixtures
 def test_dlib_landmarks_are_the_predictors_on_the_rendered_frames(fixtures_dir: Path) -> None:
     root = fixtures_dir / "london_frl_subset"
-    kw = dict(size=64, pose_jitter=(0.0, 0.0, 0.0), photo_ids=["003"])
+    kw = dict(side=64, pose_jitter=(0.0, 0.0, 0.0), photo_ids=["003"])
     truth = PhotoRenderer(root, **kw)
     found = PhotoRenderer(root, landmarks="dlib", **kw)
     inten = np.array([0.0, 1.0], np.float32)

@@ -65,14 +65,14 @@ def test_after_alignment_the_eyes_are_level_and_scaled():
     assert np.rad2deg(eye_angle(lm)) == pytest.approx(20.0, abs=1e-3)
     frames = np.zeros((1, 240, 300, 3), np.uint8)
     box = np.array([[lm[:, 0].min(), lm[:, 1].min(), lm[:, 0].max(), lm[:, 1].max()]])
-    _, out, m = align_crop_clip(frames, box, lm[None], size=64, extend=0.25, crop_box="detector")
+    _, out, m = align_crop_clip(frames, box, lm[None], crop_side=64, extend=0.25, crop_box="detector")
     left, right = eye_centres(out[0])
     assert abs(left[1] - right[1]) < 1e-3  # eye line horizontal
     assert left[0] < right[0]  # and not flipped
     side = max(box[0, 2] - box[0, 0], box[0, 3] - box[0, 1]) + 1
     s_expected = 64 / (side * 1.25)
     assert np.linalg.norm(right - left) == pytest.approx(s_expected * np.linalg.norm(eye_centres(lm)[1] - eye_centres(lm)[0]), rel=1e-4)
-    _, out_plain, _ = align_crop_clip(frames, box, lm[None], size=64, extend=0.25, align=False)
+    _, out_plain, _ = align_crop_clip(frames, box, lm[None], crop_side=64, extend=0.25, align=False)
     assert np.rad2deg(eye_angle(out_plain[0])) == pytest.approx(20.0, abs=1e-3)
 
 
@@ -80,9 +80,9 @@ def test_union_crop_keeps_every_landmark_inside_with_the_extension_margin():
     lm = _tilted_face(12.0)
     small_box = np.array([[135.0, 110.0, 165.0, 150.0]])  # a detector box inside the face: misses jaw and chin
     frames = np.zeros((1, 240, 300, 3), np.uint8)
-    _, tight, _ = align_crop_clip(frames, small_box, lm[None], size=100, extend=0.25, crop_box="detector")
+    _, tight, _ = align_crop_clip(frames, small_box, lm[None], crop_side=100, extend=0.25, crop_box="detector")
     assert (tight < 0).any() or (tight > 99).any()
-    _, out, m = align_crop_clip(frames, small_box, lm[None], size=100, extend=0.25, crop_box="union")
+    _, out, m = align_crop_clip(frames, small_box, lm[None], crop_side=100, extend=0.25, crop_box="union")
     margin = 100 * 0.125 / 1.25  # 12.5 % of the face box on each side, in crop pixels
     extent = out[0].max(0) - out[0].min(0)
     assert out[0].min() >= margin - 0.51 and out[0].max() <= 99 - margin + 0.51
@@ -116,16 +116,16 @@ def test_align_refuses_bad_shapes_and_values():
     frames = np.zeros((2, 20, 20, 3), np.uint8)
     with pytest.raises(ValueError, match=r"expected boxes \(2, 4\)"):
         align_crop_clip(frames, np.zeros((1, 4)), np.zeros((2, 68, 2)))
-    with pytest.raises(ValueError, match="size must be >= 8"):
-        align_crop_clip(frames, np.zeros((2, 4)), np.zeros((2, 68, 2)), size=4)
+    with pytest.raises(ValueError, match="crop_side must be >= 8"):
+        align_crop_clip(frames, np.zeros((2, 4)), np.zeros((2, 68, 2)), crop_side=4)
 
 
 def test_smoothing_averages_the_crop_geometry_over_frames():
     lm = np.stack([_tilted_face(0, centre=(150 + dx, 120)) for dx in (0.0, 6.0, 0.0)])
     boxes = np.stack([[l[:, 0].min(), l[:, 1].min(), l[:, 0].max(), l[:, 1].max()] for l in lm])
     frames = np.zeros((3, 240, 300, 3), np.uint8)
-    _, raw, _ = align_crop_clip(frames, boxes, lm, size=64, smooth=1, crop_box="detector")
-    _, smooth, _ = align_crop_clip(frames, boxes, lm, size=64, smooth=3, crop_box="detector")
+    _, raw, _ = align_crop_clip(frames, boxes, lm, crop_side=64, smooth=1, crop_box="detector")
+    _, smooth, _ = align_crop_clip(frames, boxes, lm, crop_side=64, smooth=3, crop_box="detector")
     np.testing.assert_allclose(raw[1], raw[0], atol=1e-3)  # per-frame crops follow the face exactly
     shift = (smooth[1] - raw[1])[:, 0].mean()  # the middle crop centre moves 2 px left of the face's 6 px jump
     assert shift == pytest.approx(4.0 * 64 / ((boxes[1, 2] - boxes[1, 0] + 1) * 1.25), rel=1e-3)
@@ -293,7 +293,7 @@ def test_a_tilted_real_face_comes_out_eye_level():
     tilted = cv2.warpAffine(image, rot, (512, 512), borderMode=cv2.BORDER_REFLECT)
     faces = track_faces(tilted[None])
     assert np.rad2deg(eye_angle(faces.landmarks[0])) == pytest.approx(-15, abs=3)
-    crops, lm, _ = align_crop_clip(tilted[None], faces.boxes, faces.landmarks, size=112)
+    crops, lm, _ = align_crop_clip(tilted[None], faces.boxes, faces.landmarks, crop_side=112)
     assert crops.shape == (1, 112, 112, 3)
     assert abs(np.rad2deg(eye_angle(lm[0]))) < 1e-3
     # the predictor agrees: landmarks found again on the aligned crop are eye-level too

@@ -131,7 +131,7 @@ def test_frame_range_columns_and_relative_sources(tmp_path, fake_preprocess):
     preprocess_index(index, tmp_path / "store", workers=1, progress=False, source_root=tmp_path / "data")
     assert fake_preprocess == [(str(tmp_path / "data" / "vid"), 45, 90), ("/abs/vid2", None, None)]
     meta = ClipStore.open(tmp_path / "store").meta("w2")
-    assert meta["frame_start"] is None and meta["extra"]["preprocess"]["size"] == 112
+    assert meta["frame_start"] is None and meta["extra"]["preprocess"]["side"] == 112
     assert meta["extra"]["source_width"] == 50
 
 
@@ -213,7 +213,7 @@ def synth_videos(tmp_path_factory):
     generate = pytest.importorskip("ferlib.synth.generate")
     export = pytest.importorskip("ferlib.synth.export")
     root = tmp_path_factory.mktemp("synth")
-    truth = generate.generate(root / "truth", generate.SynthConfig(n_subjects=3, n_frames=6, size=64, classes=CLASSES),
+    truth = generate.generate(root / "truth", generate.SynthConfig(n_subjects=3, n_frames=6, side=64, classes=CLASSES),
                               progress=False)
     export.export_layout(truth, root / "afew", "afew")
     videos = {clip: root / "afew" / media for media, clip in export.exported_ids(root / "afew").items()}
@@ -224,7 +224,7 @@ def synth_videos(tmp_path_factory):
 
 def test_synth_videos_land_in_the_store_near_their_ground_truth(synth_videos, tmp_path):
     truth, index, _ = synth_videos
-    summary = preprocess_index(index, tmp_path / "store", size=64, workers=2, progress=False)
+    summary = preprocess_index(index, tmp_path / "store", side=64, workers=2, progress=False)
     assert summary.done == len(index) == 6 and summary.failed == 0
     store = ClipStore.open(tmp_path / "store")
     for cid in index.clip_ids:
@@ -232,7 +232,7 @@ def test_synth_videos_land_in_the_store_near_their_ground_truth(synth_videos, tm
         assert rec.frames.shape == (6, 64, 64, 3) and rec.meta["label_name"] == gt.meta["label_name"]
         assert not (rec.flags & FLAG_NO_FACE).any()
         # the stored landmarks are the ground truth up to the crop's similarity transform
-        direct = preprocess_clip(index.df.set_index("clip_id").loc[cid, "source"], PreprocessConfig(size=64))
+        direct = preprocess_clip(index.df.set_index("clip_id").loc[cid, "source"], PreprocessConfig(side=64))
         expected = transform_points(direct.transforms, gt.landmarks)
         np.testing.assert_allclose(direct.landmarks, rec.landmarks, atol=1e-4)  # workers give the same result
         error = np.linalg.norm(rec.landmarks - expected, axis=-1).mean(axis=-1)
@@ -246,7 +246,7 @@ def test_cli_preprocesses_an_index_csv(synth_videos, tmp_path, capsys):
     (tmp_path / "broken.avi").write_bytes(b"garbage")
     ClipIndex(rows, index.classes, index.dataset).to_csv(tmp_path / "index.csv")
     rc = cli_main(["preprocess", "--index", str(tmp_path / "index.csv"), "--out", str(tmp_path / "store"),
-                   "--size", "48", "--workers", "1", "--detect-every", "2", "--quiet"])
+                   "--side", "48", "--workers", "1", "--detect-every", "2", "--quiet"])
     assert rc == 0
     out = capsys.readouterr().out
     assert "6 clips written" in out and "1 failed" in out and str(tmp_path / "store") in out
@@ -260,7 +260,7 @@ def test_cli_preprocesses_a_dataset_through_its_adapter(synth_videos, tmp_path, 
     pytest.importorskip("ferlib.data.adapters")
     _, index, root = synth_videos
     rc = cli_main(["preprocess", "--dataset", "afew", "--root", str(root / "afew"), "--out", str(tmp_path / "store"),
-                   "--size", "32", "--workers", "1", "--limit", "4", "--quiet"])
+                   "--side", "32", "--workers", "1", "--limit", "4", "--quiet"])
     assert rc == 0 and "4 clips written" in capsys.readouterr().out
     store = ClipStore.open(tmp_path / "store")
     assert store.dataset == "afew" and len(store.clip_ids()) == 4

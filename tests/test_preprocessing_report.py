@@ -165,13 +165,13 @@ def test_demo_videos_made_twice_in_one_folder_index_the_same_clips(tmp_path):
     """A notebook run again calls make_demo_videos on its own folder: the AFEW copy is written anew."""
     from ferlib.data.adapters import load_index
 
-    _, root = demo_videos.make_demo_videos(tmp_path, n_subjects=3, n_frames=2, size=64)
+    _, root = demo_videos.make_demo_videos(tmp_path, n_subjects=3, n_frames=2, side=64)
     first = load_index("afew", root).clip_ids
-    _, again = demo_videos.make_demo_videos(tmp_path, n_subjects=3, n_frames=2, size=64)
+    _, again = demo_videos.make_demo_videos(tmp_path, n_subjects=3, n_frames=2, side=64)
     assert again == root and load_index("afew", again).clip_ids == first and len(first) == 5  # 3 clips + 2 bad
 
 
 def test_the_face_less_video_decodes_but_has_no_face(tmp_path):
-    path = demo_videos.write_no_face_video(tmp_path / "wall.avi", n_frames=3, size=96)
+    path = demo_videos.write_no_face_video(tmp_path / "wall.avi", n_frames=3, side=96)
     with pytest.raises(NoFaceError, match="no face found in any of the 3 frames of .*wall.avi"):
         ap.inspect_clip(path)

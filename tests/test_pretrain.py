@@ -78,25 +78,25 @@ def test_a_pretrained_file_is_only_reused_for_the_settings_and_generator_that_ma
     from ferlib.data.store import StoreError
     from ferlib.synth import SynthConfig, generate
 
-    tiny = pretrain.frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False)
-    assert tiny == pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=1)
-    assert tiny != pretrain.frame_pretrained_path(tmp_path, size=32)  # the default settings name another file
-    assert tiny != pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=2)
+    tiny = pretrain.frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False)
+    assert tiny == pretrain.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1)
+    assert tiny != pretrain.frame_pretrained_path(tmp_path, side=32)  # the default settings name another file
+    assert tiny != pretrain.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=2)
     assert torch.load(tiny, weights_only=True)["meta"]["generator"] == pretrain.GENERATOR_VERSION
     # a new photo renderer renames the photo-trained files only
-    photo = pretrain.frame_pretrained_path(tmp_path, size=32, photo_ids=["001"])
+    photo = pretrain.frame_pretrained_path(tmp_path, side=32, photo_ids=["001"])
     with monkeypatch.context() as m:
         m.setattr(pretrain, "PHOTO_RENDERER_VERSION", pretrain.PHOTO_RENDERER_VERSION + 1)
-        assert pretrain.frame_pretrained_path(tmp_path, size=32, photo_ids=["001"]) != photo
-        assert pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=1) == tiny
+        assert pretrain.frame_pretrained_path(tmp_path, side=32, photo_ids=["001"]) != photo
+        assert pretrain.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1) == tiny
     monkeypatch.setattr(pretrain, "GENERATOR_VERSION", pretrain.GENERATOR_VERSION + 1)
-    assert tiny != pretrain.frame_pretrained_path(tmp_path, size=32, n_subjects=3, val_subjects=1, epochs=1)
+    assert tiny != pretrain.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1)
     # a store of another generator version is refused, naming both versions
     import importlib
 
     gen = importlib.import_module("ferlib.synth.generate")  # the module (the package exports a function of that name)
 
-    cfg = SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",))
+    cfg = SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",))
     generate(tmp_path / "s", cfg, progress=False)
     monkeypatch.setattr(gen, "GENERATOR_VERSION", gen.GENERATOR_VERSION + 1)
     with pytest.raises(StoreError, match=rf"generator version {gen.GENERATOR_VERSION - 1}, this ferlib renders version "

@@ -40,7 +40,7 @@ def test_each_paper_gets_its_own_recipe_and_protocol():
     fan = resolve_config("fan", "paper", dataset="ckplus")
     assert (fan.sampler, fan.num_frames, fan.test_sampler, fan.batch_size, fan.recipe) == ("segments", 3, "all", 48, "ckplus")
     demo = resolve_config("fan", "demo", dataset="ckplus")  # the demo recipe serves any data set
-    assert demo.recipe == "demo" and demo.size == "demo" and demo.init_trunk == "synth-frames"
+    assert demo.recipe == "demo" and demo.profile == "demo" and demo.init_trunk == "synth-frames"
 
 
 def test_missing_or_bad_recipes_are_named():

@@ -34,7 +34,7 @@ COMMON = ["--protocol-arg", "k=3", "--set", "epochs=1", "--set", "batch_size=2",
 def _generate(root: Path, n_subjects: int, classes: tuple[str, ...], seed: int = 0) -> ClipStore:
     from ferlib.synth import SynthConfig, generate
 
-    return generate(root, SynthConfig(n_subjects=n_subjects, n_frames=4, size=32, classes=classes, seed=seed), progress=False)
+    return generate(root, SynthConfig(n_subjects=n_subjects, n_frames=4, side=32, classes=classes, seed=seed), progress=False)
 
 
 @pytest.fixture(scope="module")

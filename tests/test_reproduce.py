@@ -20,7 +20,7 @@ from test_adapters import make_ckplus, make_dfew
 def exported(tmp_path_factory):
     """A generated set (4 subjects × 7 classes, 8 frames) written in CK+'s and AFEW's layouts."""
     root = tmp_path_factory.mktemp("reproduce")
-    store = generate(root / "synth", SynthConfig(n_subjects=4, n_frames=8, size=64, seed=5), progress=False)
+    store = generate(root / "synth", SynthConfig(n_subjects=4, n_frames=8, side=64, seed=5), progress=False)
     export_layout(store, root / "ck", "ckplus")
     export_layout(store, root / "afew", "afew")
     return root
@@ -72,7 +72,7 @@ def test_bad_input_is_named_before_anything_is_written(tmp_path, monkeypatch):
         reproduce("fan", "ckplus", tmp_path / "empty")
     with pytest.raises(RecipeError, match="no paper reports data set 'london'"):
         reproduce("all", "london", tmp_path / "CK+")
-    unnamed = generate(tmp_path / "unnamed", SynthConfig(n_subjects=2, n_frames=4, size=32), progress=False)
+    unnamed = generate(tmp_path / "unnamed", SynthConfig(n_subjects=2, n_frames=4, side=32), progress=False)
     meta = json.loads((unnamed.root / "store.json").read_text())
     (unnamed.root / "store.json").write_text(json.dumps({**meta, "dataset": ""}))
     with pytest.raises(ValueError, match="records no data set"):
@@ -119,7 +119,7 @@ OTHER_LAYOUTS = {
 def generated(tmp_path_factory):
     """5 subjects × 8 classes (neutral and contempt too), 8 frames of 64 px: every layout has its classes."""
     return generate(tmp_path_factory.mktemp("layouts") / "synth",
-                    SynthConfig(n_subjects=5, n_frames=8, size=64, seed=7, include_neutral=True), progress=False)
+                    SynthConfig(n_subjects=5, n_frames=8, side=64, seed=7, include_neutral=True), progress=False)
 
 
 @pytest.mark.slow

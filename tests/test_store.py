@@ -153,3 +153,15 @@ def test_a_create_killed_before_store_json_is_resumed(tmp_path):
     (root / "notes.txt").write_text("mine")
     with pytest.raises(StoreError, match="not empty and is not a clip store"):  # anything else is still refused
         ClipStore.create(root, "toy", ("a", "b"))
+
+
+def test_settings_recorded_under_a_former_key_are_compared_under_the_new_one(tmp_path):
+    root = tmp_path / "s"
+    ClipStore.create(root, "d", ["a", "b"], settings=("preprocess", {"size": 48, "extend": 0.25}))  # an older store
+    again = ClipStore.create(root, "d", ["a", "b"], settings=("preprocess", {"side": 48, "extend": 0.25}),
+                             renamed={"size": "side"})
+    assert again.settings("preprocess") == {"size": 48, "extend": 0.25}  # read as it was written, never rewritten
+    with pytest.raises(StoreError, match=r"other preprocess settings \(side=48 there vs 64 now, from store\.json"):
+        ClipStore.create(root, "d", ["a", "b"], settings=("preprocess", {"side": 64, "extend": 0.25}), renamed={"size": "side"})
+    with pytest.raises(StoreError, match=r"side=None there vs 48 now, size=48 there vs None now"):  # no alias: both named
+        ClipStore.create(root, "d", ["a", "b"], settings=("preprocess", {"side": 48, "extend": 0.25}))

@@ -38,7 +38,7 @@ def test_expressions_move_the_right_landmarks():
 
 
 def test_generation_is_deterministic_and_carries_ground_truth():
-    cfg = SynthConfig(n_frames=6, size=32, seed=4)
+    cfg = SynthConfig(n_frames=6, side=32, seed=4)
     a = generate_clip(cfg, 2, 0, "surprise")
     b = generate_clip(cfg, 2, 0, "surprise")
     np.testing.assert_array_equal(a["frames"], b["frames"])
@@ -46,13 +46,13 @@ def test_generation_is_deterministic_and_carries_ground_truth():
     assert a["intensity"][0] < a["intensity"][-1]
     gap = np.linalg.norm(a["landmarks"][:, 66] - a["landmarks"][:, 62], axis=1)
     assert gap[-1] > gap[0] + 1.0  # the mouth opens with the intensity
-    c = generate_clip(SynthConfig(n_frames=6, size=32, seed=5), 2, 0, "surprise")
+    c = generate_clip(SynthConfig(n_frames=6, side=32, seed=5), 2, 0, "surprise")
     assert not np.array_equal(a["frames"], c["frames"])
 
 
 @pytest.mark.parametrize("course", ["lab", "lab-return"])
 def test_apex_frames_renders_only_the_most_intense_frames(course):
-    cfg = SynthConfig(n_subjects=1, course=course, n_frames=12, size=32, seed=3)
+    cfg = SynthConfig(n_subjects=1, course=course, n_frames=12, side=32, seed=3)
     whole = generate_clip(cfg, 0, 1, "surprise")
     apex = generate_clip(cfg, 0, 1, "surprise", apex_frames=4)
     keep = np.sort(np.argsort(whole["intensity"], kind="stable")[-4:])
@@ -65,7 +65,7 @@ def test_apex_frames_renders_only_the_most_intense_frames(course):
 
 
 def test_wild_course_adds_distractors_and_occlusion():
-    cfg = SynthConfig(n_frames=16, size=32, course="wild", seed=0)
+    cfg = SynthConfig(n_frames=16, side=32, course="wild", seed=0)
     flags = np.concatenate([generate_clip(cfg, s, 0, "happy")["flags"] for s in range(12)])
     assert (flags & FLAG_DISTRACTOR).any() and (flags & FLAG_OCCLUDED).any()
 
@@ -82,7 +82,7 @@ def test_bad_config_values():
 
 
 def test_store_resume_and_config_guard(tmp_path):
-    cfg = SynthConfig(n_subjects=2, n_frames=4, size=24, classes=("happy", "sad"), include_neutral=True)
+    cfg = SynthConfig(n_subjects=2, n_frames=4, side=24, classes=("happy", "sad"), include_neutral=True)
     store = generate(tmp_path / "s", cfg, progress=False)
     assert len(store.clip_ids()) == 6 and store.classes == ("happy", "sad", "neutral")
     rec = store.read(store.clip_ids()[0])
@@ -91,7 +91,7 @@ def test_store_resume_and_config_guard(tmp_path):
     generate(tmp_path / "s", cfg, progress=False)  # resume: nothing rewritten
     assert (tmp_path / "s" / "clips" / rec.clip_id / "frames.npy").stat().st_mtime_ns == before
     with pytest.raises(StoreError, match="another config"):
-        generate(tmp_path / "s", SynthConfig(n_subjects=2, n_frames=4, size=24, classes=("happy", "sad"), include_neutral=True, seed=9), progress=False)
+        generate(tmp_path / "s", SynthConfig(n_subjects=2, n_frames=4, side=24, classes=("happy", "sad"), include_neutral=True, seed=9), progress=False)
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.txt").write_text("x")
     with pytest.raises(StoreError, match="not empty and is not a clip store"):
@@ -122,8 +122,8 @@ def test_procedural_faces_are_framed_like_preprocessed_real_faces(fixtures_dir):
         left, right = eye_centres(lm)
         return float(np.linalg.norm(right - left)) / 64
 
-    real = [stat(preprocess_clip(p, PreprocessConfig(size=64)).landmarks[0]) for p in list_photos(fixtures_dir / "london_frl_subset")]
-    cfg = SynthConfig(size=64, n_frames=4)
+    real = [stat(preprocess_clip(p, PreprocessConfig(side=64)).landmarks[0]) for p in list_photos(fixtures_dir / "london_frl_subset")]
+    cfg = SynthConfig(side=64, n_frames=4)
     gen = [stat(generate_clip(cfg, s, 0, "neutral")["landmarks"][0]) for s in range(20)]
     assert abs(np.mean(gen) / np.mean(real) - 1) < 0.06, (np.mean(gen), np.mean(real))
     lab = generate_clip(cfg, 3, 0, "happy")["landmarks"]
@@ -140,7 +140,7 @@ def test_more_photo_subjects_than_photos_is_refused_before_writing(tmp_path, cap
     photos.mkdir()
     for name in ("anna", "ben", "carl"):
         cv2.imwrite(str(photos / f"{name}.png"), np.full((40, 40, 3), 128, np.uint8))
-    cfg = SynthConfig(renderer="photo", photos_dir=str(photos), n_subjects=5, n_frames=4, size=32)
+    cfg = SynthConfig(renderer="photo", photos_dir=str(photos), n_subjects=5, n_frames=4, side=32)
     with pytest.raises(ValueError, match=r"n_subjects=5 but .*photos holds 3 photos.*one subject per photo"):
         generate(tmp_path / "out", cfg, progress=False)
     assert not (tmp_path / "out").exists()  # nothing written
@@ -159,7 +159,7 @@ def test_a_photo_is_one_subject_and_never_in_two_folds(fixtures_dir, tmp_path):
     from ferlib.data.protocols import subject_kfold
 
     root = fixtures_dir / "london_frl_subset"
-    cfg = SynthConfig(renderer="photo", photos_dir=str(root), n_subjects=20, n_frames=2, size=16,
+    cfg = SynthConfig(renderer="photo", photos_dir=str(root), n_subjects=20, n_frames=2, side=16,
                       classes=("happy", "sad"), clips_per_subject=3)
     store = generate(tmp_path / "photo", cfg, progress=False)
     df = store.index().df
@@ -179,7 +179,7 @@ def test_a_photo_is_one_subject_and_never_in_two_folds(fixtures_dir, tmp_path):
 def test_a_store_from_an_earlier_generator_is_refused_with_a_clear_message(tmp_path):
     import json
 
-    cfg = SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",))
+    cfg = SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",))
     generate(tmp_path / "s", cfg, progress=False)
     manifest = tmp_path / "s" / "synth.json"
     old = json.loads(manifest.read_text())
@@ -193,7 +193,7 @@ def test_a_store_from_an_earlier_generator_is_refused_with_a_clear_message(tmp_p
 def test_a_store_written_before_the_course_rename_is_still_read(tmp_path):
     import json
 
-    cfg = SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",), course="lab-return")
+    cfg = SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",), course="lab-return")
     generate(tmp_path / "s", cfg, progress=False)
     manifest = tmp_path / "s" / "synth.json"
     old = json.loads(manifest.read_text())
@@ -201,8 +201,22 @@ def test_a_store_written_before_the_course_rename_is_still_read(tmp_path):
     manifest.write_text(json.dumps(old))
     assert generate(tmp_path / "s", cfg, progress=False).clip_ids() == ["lab-return_S000_00_happy"]
     with pytest.raises(StoreError, match=r"differs in \{'seed': \(0, 1\)\}"):  # only what really differs
-        generate(tmp_path / "s", SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",), course="lab-return",
+        generate(tmp_path / "s", SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",), course="lab-return",
                                              seed=1), progress=False)
+
+
+def test_a_store_written_when_the_side_was_called_size_is_still_read(tmp_path):
+    import json
+
+    cfg = SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",))
+    generate(tmp_path / "s", cfg, progress=False)
+    manifest = tmp_path / "s" / "synth.json"
+    old = json.loads(manifest.read_text())
+    old["size"] = old.pop("side")
+    manifest.write_text(json.dumps(old))
+    assert generate(tmp_path / "s", cfg, progress=False).clip_ids() == ["lab_S000_00_happy"]
+    with pytest.raises(StoreError, match=r"differs in \{'side': \(16, 24\)\}"):  # the old key compared as the new one
+        generate(tmp_path / "s", SynthConfig(n_subjects=1, n_frames=2, side=24, classes=("happy",)), progress=False)
 
 
 @pytest.mark.fixtures
@@ -214,7 +228,7 @@ def test_photo_renders_of_an_earlier_photo_renderer_are_refused_and_drawn_stores
 
     gen = importlib.import_module("ferlib.synth.generate")
     cfg = SynthConfig(renderer="photo", photos_dir=str(fixtures_dir / "london_frl_subset"), n_subjects=1, n_frames=2,
-                      size=16, classes=("happy",), clips_per_subject=1)
+                      side=16, classes=("happy",), clips_per_subject=1)
     generate(tmp_path / "photo", cfg, progress=False)
     manifest = tmp_path / "photo" / "synth.json"
     old = json.loads(manifest.read_text())
@@ -223,7 +237,7 @@ def test_photo_renders_of_an_earlier_photo_renderer_are_refused_and_drawn_stores
     manifest.write_text(json.dumps(old))
     with pytest.raises(StoreError, match=rf"photo renderer version 1, this ferlib renders version {gen.PHOTO_RENDERER_VERSION}"):
         generate(tmp_path / "photo", cfg, progress=False)
-    drawn = SynthConfig(n_subjects=1, n_frames=2, size=16, classes=("happy",))
+    drawn = SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",))
     n = len(generate(tmp_path / "drawn", drawn, progress=False).index())
     assert "photo_renderer" not in json.loads((tmp_path / "drawn" / "synth.json").read_text())
     monkeypatch.setattr(gen, "PHOTO_RENDERER_VERSION", gen.PHOTO_RENDERER_VERSION + 1)

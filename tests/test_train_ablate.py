@@ -12,7 +12,7 @@ def tiny(tmp_path_factory):
     from ferlib.synth import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("tiny") / "store"
-    return generate(root, SynthConfig(n_subjects=3, n_frames=4, size=32, classes=("happy", "surprise"), seed=0), progress=False)
+    return generate(root, SynthConfig(n_subjects=3, n_frames=4, side=32, classes=("happy", "surprise"), seed=0), progress=False)
 
 
 def test_paper_grids_name_registered_variants():

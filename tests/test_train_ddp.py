@@ -79,7 +79,7 @@ def tiny(tmp_path_factory):
     from ferlib.synth import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("tiny") / "store"
-    generate(root, SynthConfig(n_subjects=3, n_frames=4, size=32, classes=("happy", "surprise"), seed=0), progress=False)
+    generate(root, SynthConfig(n_subjects=3, n_frames=4, side=32, classes=("happy", "surprise"), seed=0), progress=False)
     return root
 
 

@@ -25,7 +25,7 @@ def tiny(tmp_path_factory):
     from ferlib.synth import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("tiny") / "store"
-    return generate(root, SynthConfig(n_subjects=3, n_frames=4, size=32, classes=("happy", "surprise"), seed=0), progress=False)
+    return generate(root, SynthConfig(n_subjects=3, n_frames=4, side=32, classes=("happy", "surprise"), seed=0), progress=False)
 
 
 SPLIT = Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5]))
@@ -102,14 +102,15 @@ def test_config_errors_name_the_key():
         resolve_config("fan", "demo", optimizer="rmsprop")
 
 
-def test_older_config_json_with_a_profile_key_reads_as_the_model_size(tmp_path):
+@pytest.mark.parametrize("key", ["size", "profile"])
+def test_config_json_names_the_model_profile_and_older_size_keys_still_read(tmp_path, key):
     new = resolve_config("fan", "paper", recipe="demo")
-    assert new.size == "paper" and "size" in new.to_dict() and "profile" not in new.to_dict()
-    old = {k: v for k, v in new.to_dict().items() if k != "size"}
-    (tmp_path / "config.json").write_text(json.dumps({**old, "profile": "paper"}))
+    assert new.profile == "paper" and "profile" in new.to_dict() and "size" not in new.to_dict()
+    written = {k: v for k, v in new.to_dict().items() if k != "profile"}
+    (tmp_path / "config.json").write_text(json.dumps({**written, key: "paper"}))  # "size": the key of older runs
     assert TrainConfig.load(tmp_path / "config.json") == new
-    with pytest.raises(ValueError, match=r"unknown config keys \['profile'\]"):  # both keys: the old one is not silently dropped
-        TrainConfig.from_dict({**old, "size": "paper", "profile": "demo"})
+    with pytest.raises(ValueError, match=r"unknown config keys \['size'\]"):  # both keys: the old one is not silently dropped
+        TrainConfig.from_dict({**written, "size": "demo", "profile": "paper"})
 
 
 def test_label_set_mismatch_is_refused(tiny, tmp_path):

@@ -63,7 +63,7 @@ def test_a_rendered_person_is_never_a_test_person(fixtures_dir: Path, tmp_path: 
     with pytest.raises(ValueError, match="the real test needs people the renderer never used"):
         transfer_check("fan", root, tmp_path, profile="smoke", rendered_ids=everyone, progress=False)
     leaky = generate(tmp_path / "leaky", SynthConfig(renderer="photo", photos_dir=str(root), photo_ids=("001", "002"),
-                                                     n_subjects=2, n_frames=2, size=16, classes=("happy",),
+                                                     n_subjects=2, n_frames=2, side=16, classes=("happy",),
                                                      include_neutral=True), progress=False)
     with pytest.raises(ValueError, match=r"holds clips of held-out people \['002'\]"):
         transfer_check("fan", root, tmp_path, profile="smoke", rendered_ids=["001", "003", "004"], train_store=leaky,
@@ -77,31 +77,31 @@ def test_frame_pretraining_can_add_photo_renders_of_named_people(fixtures_dir: P
     from ferlib.models.pretrain import frame_pretrained
 
     root = fixtures_dir / "london_frl_subset"
-    plain = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False)
-    photo = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False,
+    plain = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False)
+    photo = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False,
                              photos_dir=root, photo_ids=["004", "002"], photo_clips_per_subject=3)
     assert photo != plain and photo.name.startswith("small_cnn_w16_d4_m4_s32_photo")
     meta = torch.load(photo, weights_only=True)["meta"]
     assert meta["photo_ids"] == ["002", "004"] and meta["n_photo_frames"] == 2 * 3 * 4  # 4 apex frames a clip
     assert torch.load(plain, weights_only=True)["meta"]["n_photo_frames"] == 0
-    fewer = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False,
+    fewer = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False,
                              photos_dir=root, photo_ids=["004", "002"], photo_clips_per_subject=2)
     assert fewer != photo and torch.load(fewer, weights_only=True)["meta"]["n_photo_frames"] == 2 * 2 * 4
     # fine-tuning: the plain file is the starting point, the photo frames alone are trained on
-    tuned = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False,
+    tuned = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False,
                              photos_dir=root, photo_ids=["004", "002"], photo_clips_per_subject=2, photo_epochs=1)
     tuned_meta = torch.load(tuned, weights_only=True)["meta"]
     assert tuned not in (photo, fewer) and tuned_meta["init"] == plain.name and tuned_meta["n_frames"] == 2 * 2 * 4
     before, after = (torch.load(f, weights_only=True)["trunk"] for f in (plain, tuned))
     assert any(not torch.equal(before[k], after[k]) for k in before)  # trained further
     with pytest.raises(ValueError, match="photo_clips_per_subject must be an integer >= 1, got 0"):
-        frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False, photos_dir=root,
+        frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False, photos_dir=root,
                          photo_ids=["004"], photo_clips_per_subject=0)
     with pytest.raises(ValueError, match="photo_epochs must be an integer >= 1, got 0"):
-        frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False, photos_dir=root,
+        frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False, photos_dir=root,
                          photo_ids=["004"], photo_epochs=0)
     with pytest.raises(ValueError, match="photos_dir needs photo_ids"):
-        frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, size=32, progress=False, photos_dir=root)
+        frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False, photos_dir=root)
 
 
 @pytest.mark.fixtures

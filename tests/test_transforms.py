@@ -18,7 +18,7 @@ def _dot_clip(t=3, size=48):
 def test_landmarks_follow_pixels_through_crop_flip_resize():
     frames, lm = _dot_clip()
     for seed in range(8):
-        tf = ClipTransform(size=32, train=True, crop_scale=(0.7, 0.9), jitter=0.0)
+        tf = ClipTransform(side=32, train=True, crop_scale=(0.7, 0.9), jitter=0.0)
         out, lm_out = tf(frames, lm, np.random.default_rng(seed))
         assert out.shape == (3, 3, 32, 32) and out.dtype == torch.float32
         heat = out[0].sum(0)
@@ -31,7 +31,7 @@ def test_landmarks_follow_pixels_through_crop_flip_resize():
 def test_one_draw_per_clip():
     frames = np.repeat(np.random.default_rng(0).integers(0, 255, (1, 40, 40, 3), dtype=np.uint8), 5, axis=0)
     lm = np.zeros((5, 68, 2), np.float32)
-    out, lm_out = ClipTransform(size=24, train=True)(frames, lm, np.random.default_rng(1))
+    out, lm_out = ClipTransform(side=24, train=True)(frames, lm, np.random.default_rng(1))
     assert torch.allclose(out[0], out[4]) and torch.allclose(lm_out[0], lm_out[4])
 
 
@@ -45,7 +45,7 @@ def test_flip_reindexes_landmarks():
 
 def test_eval_is_deterministic_resize_only():
     frames, lm = _dot_clip()
-    a, la = ClipTransform(size=24)(frames, lm, np.random.default_rng(0))
-    b, lb = ClipTransform(size=24)(frames, lm, np.random.default_rng(9))
+    a, la = ClipTransform(side=24)(frames, lm, np.random.default_rng(0))
+    b, lb = ClipTransform(side=24)(frames, lm, np.random.default_rng(9))
     assert torch.equal(a, b) and torch.equal(la, lb)
     np.testing.assert_allclose(la[0, 0].numpy(), (lm[0, 0] + 0.5) * 0.5 - 0.5, atol=1e-5)

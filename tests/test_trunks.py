@@ -356,7 +356,7 @@ def test_what_does_not_fit_is_refused_by_name(tmp_path, resnet_state, tiny_frame
         load_trunk(fan, str(resolve_trunk_weights(SYNTH_FRAMES, progress=False)))
     with pytest.raises(FileNotFoundError, match="neither a named source .* nor an existing file"):
         load_trunk(fan, str(tmp_path / "typo.pth"))
-    with pytest.raises(ValueError, match="'synth-frames' is the demo size's small_cnn pre-training"):
+    with pytest.raises(ValueError, match="'synth-frames' is the demo model's small_cnn pre-training"):
         load_trunk(fan, SYNTH_FRAMES)
     with pytest.raises(ValueError, match="torchvision ImageNet weights exist for"):
         load_trunk(build_model("fan", "demo", num_classes=7), "imagenet")
@@ -435,7 +435,7 @@ def tiny(tmp_path_factory):
     from ferlib.synth import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("tiny") / "store"
-    return generate(root, SynthConfig(n_subjects=3, n_frames=4, size=32, classes=("happy", "surprise"), seed=0), progress=False)
+    return generate(root, SynthConfig(n_subjects=3, n_frames=4, side=32, classes=("happy", "surprise"), seed=0), progress=False)
 
 
 def test_fit_writes_and_logs_the_trunk_report(tiny, tmp_path, capsys):

@@ -6,7 +6,7 @@ Tables 3–4 add parameter counts of other methods (3D ResNet-18: 33 M). This mo
 same quantities for ferlib's methods, on whatever machine runs it:
 
 * :func:`count_parameters` — every parameter of the model as built by
-  :func:`ferlib.models.registry.build_model` (a size's ``weights`` option is dropped when the
+  :func:`ferlib.models.registry.build_model` (a model profile's ``weights`` option is dropped when the
   pretrained file is not cached: the count does not depend on it);
 * :func:`count_flops` / :func:`method_flops` — FLOPs of one forward pass of one clip, counted by
   ``torch.utils.flop_counter.FlopCounterMode`` (matrix products, convolutions and attention; a
@@ -41,7 +41,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ferlib.analysis.runs import dataset_folder_name
-from ferlib.models.registry import build_model, example_batch, get_size, method_spec, model_inputs
+from ferlib.models.registry import build_model, example_batch, method_spec, model_inputs, model_profile
+from ferlib.profiles import MODEL_PROFILES
 from ferlib.paper_numbers import paper_table
 
 NAN = float("nan")
@@ -95,35 +96,35 @@ def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
     return int(sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only))
 
 
-def build_for_cost(method: str, size: str = "demo", num_classes: int | None = None) -> nn.Module:
-    """``build_model(method, size)`` in eval mode with the paper's class count
-    (``MethodSpec.paper_classes``: ST-GCN's post uses 5); a size whose pretrained weights are not cached is built
+def build_for_cost(method: str, profile: str = "demo", num_classes: int | None = None) -> nn.Module:
+    """``build_model(method, profile)`` in eval mode with the paper's class count
+    (``MethodSpec.paper_classes``: ST-GCN's post uses 5); a profile whose pretrained weights are not cached is built
     with ``weights=None`` (same architecture, same counts and speed)."""
     classes = num_classes if num_classes is not None else method_spec(method).paper_classes
     try:
-        model = build_model(method, size, num_classes=classes)
+        model = build_model(method, profile, num_classes=classes)
     except FileNotFoundError:
-        model = build_model(method, size, num_classes=classes, weights=None)
+        model = build_model(method, profile, num_classes=classes, weights=None)
     return model.eval()
 
 
-def example_inputs(model: nn.Module, method: str, size: str = "demo", batch: int = 1,
+def example_inputs(model: nn.Module, method: str, profile: str = "demo", batch: int = 1,
                    device: str | torch.device = "cpu", seed: int = 0) -> tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
-    """Random inputs of the shape ``method``'s ``size`` feeds the model
+    """Random inputs of the shape ``method``'s model ``profile`` feeds the model
     (:func:`ferlib.models.registry.example_batch` through the method's own batch → inputs rule):
     clips ``(batch, T, 3, S, S)``, plus landmarks for KP-GCN-MSA, landmark tensors for ST-GCN.
     Returns ``(args, kwargs)``."""
-    args = model_inputs(method, example_batch(method, size, batch, seed), torch.device(device))
+    args = model_inputs(method, example_batch(method, profile, batch, seed), torch.device(device))
     return args, {}
 
 
-def input_shape(method: str, size: str = "demo") -> str:
-    """The clip one forward pass of ``method`` takes under ``size``, as text (``16×3×64×64``)."""
-    spec_size = get_size(method, size)
-    if spec_size.input_size == 0:
-        return f"2×{spec_size.num_frames}×68 landmarks"
+def input_shape(method: str, profile: str = "demo") -> str:
+    """The clip one forward pass of ``method`` takes under model ``profile``, as text (``16×3×64×64``)."""
+    chosen = model_profile(method, profile)
+    if chosen.input_side == 0:
+        return f"2×{chosen.num_frames}×68 landmarks"
     extra = " + landmarks" if method_spec(method).inputs == "frames+landmarks" else ""
-    return f"{spec_size.num_frames}×3×{spec_size.input_size}×{spec_size.input_size}{extra}"
+    return f"{chosen.num_frames}×3×{chosen.input_side}×{chosen.input_side}{extra}"
 
 
 def count_flops(model: nn.Module, args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> int:
@@ -135,18 +136,18 @@ def count_flops(model: nn.Module, args: Sequence[Any], kwargs: dict[str, Any] | 
     return int(counter.get_total_flops())
 
 
-def method_flops(method: str, size: str = "demo") -> tuple[int, str]:
-    """FLOPs of one clip (batch 1) of ``method`` under ``size`` and how they were counted:
+def method_flops(method: str, profile: str = "demo") -> tuple[int, str]:
+    """FLOPs of one clip (batch 1) of ``method`` under model ``profile`` and how they were counted:
     ``"meta"`` (shapes only) or ``"cpu"`` (a real forward pass, for models whose forward checks
     values, such as KP-GCN-MSA's landmark check)."""
     try:
         with torch.device("meta"):
-            model = build_for_cost(method, size)
-            args, kwargs = example_inputs(model, method, size, 1, "meta")
+            model = build_for_cost(method, profile)
+            args, kwargs = example_inputs(model, method, profile, 1, "meta")
         return count_flops(model, args, kwargs), "meta"
     except (RuntimeError, NotImplementedError):
-        model = build_for_cost(method, size)
-        args, kwargs = example_inputs(model, method, size, 1, "cpu")
+        model = build_for_cost(method, profile)
+        args, kwargs = example_inputs(model, method, profile, 1, "cpu")
         return count_flops(model, args, kwargs), "cpu"
 
 
@@ -212,25 +213,25 @@ def machine_description(device: str | torch.device = "cpu") -> str:
             f"torch {torch.__version__} with {torch.get_num_threads()} threads")
 
 
-def measure_method(method: str, speed_size: str = "demo", flops_sizes: Sequence[str] = ("demo", "paper"),
+def measure_method(method: str, speed_profile: str = "demo", flops_profiles: Sequence[str] = MODEL_PROFILES,
                    batch: int = 4, repeats: int = 3, warmup: int = 1, device: str | torch.device = "cpu",
                    seed: int = 0) -> dict[str, Any]:
-    """One method's row: parameters under the demo and paper sizes, FLOPs per clip under each
-    of ``flops_sizes``, the input shapes, and inference clips/s of the ``speed_size`` model
+    """One method's row: parameters under the demo and paper model profiles, FLOPs per clip under each
+    of ``flops_profiles``, the input shapes, and inference clips/s of the ``speed_profile`` model
     on ``device`` at ``batch`` clips per pass."""
     row: dict[str, Any] = {"method": method}
-    for size in ("demo", "paper"):
+    for profile in MODEL_PROFILES:
         with torch.device("meta"):
-            row[f"params_{size}"] = count_parameters(build_for_cost(method, size))
-        row[f"input_{size}"] = input_shape(method, size)
-        row[f"flops_{size}"] = NAN
-        if size in flops_sizes:
-            row[f"flops_{size}"], row[f"flops_{size}_how"] = method_flops(method, size)
+            row[f"params_{profile}"] = count_parameters(build_for_cost(method, profile))
+        row[f"input_{profile}"] = input_shape(method, profile)
+        row[f"flops_{profile}"] = NAN
+        if profile in flops_profiles:
+            row[f"flops_{profile}"], row[f"flops_{profile}_how"] = method_flops(method, profile)
     torch.manual_seed(seed)
-    model = build_for_cost(method, speed_size).to(device)
-    args, kwargs = example_inputs(model, method, speed_size, batch, device, seed)
+    model = build_for_cost(method, speed_profile).to(device)
+    args, kwargs = example_inputs(model, method, speed_profile, batch, device, seed)
     row["clips_per_s"] = inference_clips_per_s(model, args, kwargs, repeats, warmup)
-    row.update(speed_size=speed_size, batch=batch, device=str(device))
+    row.update(speed_profile=speed_profile, batch=batch, device=str(device))
     return row
 
 
@@ -304,7 +305,7 @@ def cost_table(rows: Sequence[dict[str, Any]], timings: dict[str, dict[str, Any]
     out = []
     for r in rows:
         m = r["method"]
-        speed = f"inference clips/s ({r['speed_size']}, {r['device']}, batch {r['batch']})"
+        speed = f"inference clips/s ({r['speed_profile']}, {r['device']}, batch {r['batch']})"
         t = timings.get(m)
         note = t if isinstance(t, str) else missing_note
         t = t if isinstance(t, dict) else None

@@ -69,7 +69,7 @@ def inspect_clip(source: str | Path, config: PreprocessConfig = PreprocessConfig
     scores and source-pixel landmarks that the clip store does not hold."""
     frames = read_frames(source, frame_start, frame_stop, config.frame_step)
     faces = track_faces(frames, config.detector(), config.detect_every, source=str(source))
-    crops, lms, transforms = align_crop_clip(frames, faces.boxes, faces.landmarks, config.size, config.extend,
+    crops, lms, transforms = align_crop_clip(frames, faces.boxes, faces.landmarks, config.side, config.extend,
                                              config.align, config.smooth, config.antialias, config.crop_box)
     return InspectedClip(clip_id or Path(source).stem, frames, faces, crops, lms, transforms)
 

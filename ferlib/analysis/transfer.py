@@ -11,10 +11,10 @@ known per-frame intensity (the neutral → smile morph weight). :func:`transfer_
    rendered ids' photos only (their happy clips use the same person's smiling photo, see
    :class:`ferlib.synth.photo.PhotoRenderer`; :data:`PHOTO_SYNTH` adds the per-frame jitter and
    predictor landmarks the real clips have), or with the ``procedural`` renderer (drawn faces);
-   at ``demo`` size the photo runs start from frame pre-training that also saw photo renders of
+   with the ``demo`` models the photo runs start from frame pre-training that also saw photo renders of
    the rendered people (:func:`ferlib.models.pretrain.frame_pretrained`);
 3. makes the real test clips (:func:`real_store`): the London morph clips of the held-out ids,
-   rendered at 3x the size and then passed through the real preprocessing
+   rendered at 3x the side and then passed through the real preprocessing
    (:func:`ferlib.preprocess.pipeline.preprocess_clip`: dlib detection, 68 landmarks, eye-level
    crop), exactly as a user's real videos would be;
 4. trains the method on generated clips only (:func:`ferlib.train.engine.fit`, the method's
@@ -28,8 +28,8 @@ known per-frame intensity (the neutral → smile morph weight). :func:`transfer_
 
 FAN is tested on all frames of a clip (FAN Table 1; its α is then a curve over the whole clip);
 the other methods keep their own test sampling. Everything is cached under ``out_dir`` (the
-generated set, the real clips, the run) and resumes; :data:`TRANSFER_SIZES` sizes the check per
-notebook profile (``smoke``: seconds, for tests).
+generated set, the real clips, the run) and resumes; the profile (:class:`ferlib.profiles.Profile`,
+``transfer``) sizes the check (``smoke``: seconds, for tests).
 
 How far the numbers move between identity splits is measured by ``python
 benchmarks/transfer_seeds.py`` (mean ± sd over several seeded splits, per method); one split's
@@ -62,6 +62,7 @@ from ferlib.preprocess.face import NoFaceError
 from ferlib.synth.london import build_london_store
 from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
 from ferlib.preprocess.video import VideoReadError
+from ferlib.profiles import get_profile
 from ferlib.synth import SynthConfig, generate
 from ferlib.synth.generate import PHOTO_RENDERER_VERSION
 from ferlib.train.checkpoint import load_checkpoint
@@ -69,7 +70,7 @@ from ferlib.train.config import TrainConfig
 from ferlib.train.engine import build_run_model, choose_device, evaluate_loader, fit, forward_batch, make_dataset, make_loader
 from ferlib.train.recipes import resolve_config
 
-__all__ = ["PHOTO_SYNTH", "TRANSFER_SIZES", "TransferResult", "evaluate_run", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
+__all__ = ["PHOTO_SYNTH", "TransferResult", "evaluate_run", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
            "split_identities", "training_store", "transfer_check", "transfer_table"]
 
 #: the real task's classes (London adapter: ``neutral``, ``happy``)
@@ -79,20 +80,6 @@ REAL_CLASSES = ("neutral", "happy")
 #: that is never still (the London morph's per-frame jitter, ``morph_clip``) and the landmarks the
 #: preprocessing's predictor finds in the frames (not the warp's targets)
 PHOTO_SYNTH: dict[str, Any] = {"frame_jitter": (1.5, 0.015, 0.015), "landmarks": "dlib"}
-
-#: check sizes per notebook profile: rendered and tested identities (None: all the others), clips,
-#: frames, pixels, epochs (None: the method's schedule), TrainConfig overrides (smoke: no frame
-#: pre-training, as the notebooks' smoke profile), the photo trunk's frame_pretrained arguments
-TRANSFER_SIZES: dict[str, dict[str, Any]] = {
-    "smoke": dict(n_rendered=3, n_test=2, clips_per_subject=4, procedural_subjects=4, n_frames=6, size=32, repeats=1,
-                  epochs=1, model_size="demo", overrides={"init_trunk": ""},
-                  pretrain={"n_subjects": 4, "val_subjects": 1, "epochs": 1, "photo_clips_per_subject": 2, "photo_epochs": 1}),
-    "demo": dict(n_rendered=10, n_test=None, clips_per_subject=14, procedural_subjects=30, n_frames=16, size=64, repeats=2,
-                 epochs=None, model_size="demo", pretrain=PHOTO_PRETRAIN),
-    "paper": dict(n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, size=224, repeats=4,
-                  epochs=None, model_size="paper"),
-}
-
 
 # -- identities -----------------------------------------------------------------------------------
 def split_identities(ids: Sequence[str], n_rendered: int, seed: int = 0) -> tuple[list[str], list[str]]:
@@ -108,13 +95,13 @@ def split_identities(ids: Sequence[str], n_rendered: int, seed: int = 0) -> tupl
 
 # -- the two data sets ----------------------------------------------------------------------------
 def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path, rendered_ids: Sequence[str],
-                   classes: Sequence[str] = ("happy",), n_frames: int = 16, size: int = 64, clips_per_subject: int = 20,
+                   classes: Sequence[str] = ("happy",), n_frames: int = 16, side: int = 64, clips_per_subject: int = 20,
                    procedural_subjects: int = 30, seed: int = 0, progress: bool = True, **synth: Any) -> ClipStore:
     """The generated training clips (``lab`` course, ``classes`` + neutral): ``photo`` renders of
     ``rendered_ids``' photos only, or ``procedural_subjects`` drawn faces. ``synth``: other
     :class:`~ferlib.synth.generate.SynthConfig` fields (e.g. ``randomise``)."""
 
-    common = dict(course="lab", classes=tuple(classes), include_neutral=True, n_frames=n_frames, size=size,
+    common = dict(course="lab", classes=tuple(classes), include_neutral=True, n_frames=n_frames, side=side,
                   seed=seed, clips_per_subject=clips_per_subject, **synth)
     if renderer == "photo":
         cfg = SynthConfig(renderer="photo", photos_dir=str(photos_root), photo_ids=tuple(rendered_ids),
@@ -127,12 +114,12 @@ def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path, 
 
 
 def real_store(photos_root: str | Path, out_dir: str | Path, face_ids: Sequence[str], classes: Sequence[str],
-               n_frames: int = 16, size: int = 64, repeats: int = 1, seed: int = 0, course: str = "lab",
+               n_frames: int = 16, side: int = 64, repeats: int = 1, seed: int = 0, course: str = "lab",
                progress: bool = True) -> ClipStore:
     """The real test clips of ``face_ids``: London-set morph clips (``repeats`` draws of jitter and
-    intensity course per person and class) rendered at 3x ``size`` with a wide margin, then
+    intensity course per person and class) rendered at 3x ``side`` with a wide margin, then
     preprocessed as real video is (:func:`~ferlib.preprocess.pipeline.preprocess_clip` on the
-    frames written as images) to ``size``. Labels index ``classes`` (which must hold neutral and
+    frames written as images) to ``side``. Labels index ``classes`` (which must hold neutral and
     happy: the label space of the model under test). Each clip keeps its morph intensity."""
 
     classes = tuple(classes)
@@ -141,9 +128,9 @@ def real_store(photos_root: str | Path, out_dir: str | Path, face_ids: Sequence[
         raise ValueError(f"the real clips are {REAL_CLASSES}; the label space {classes} lacks {missing}")
     out = Path(out_dir)
     store = ClipStore.create(out, "london", classes)
-    config = PreprocessConfig(size=size)
+    config = PreprocessConfig(side=side)
     for r in range(repeats):
-        morph = build_london_store(photos_root, out.parent / f"{out.name}-morph{r}", n_frames, 3 * size, course,
+        morph = build_london_store(photos_root, out.parent / f"{out.name}-morph{r}", n_frames, 3 * side, course,
                                    seed * 1000 + r, subjects=list(face_ids), box_extend=0.5, progress=False)
         for clip_id in morph.clip_ids():
             cid = f"{clip_id}_r{r}"
@@ -261,7 +248,7 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
                    train: bool = True, progress: bool = True, pretrain: dict[str, Any] | None = None,
                    **overrides: Any) -> TransferResult:
     """Train ``method`` on generated clips only and test it on real London-set clips of people the
-    renderer never used (see the module doc). ``profile``: a key of :data:`TRANSFER_SIZES`;
+    renderer never used (see the module doc). ``profile``: a profile (:mod:`ferlib.profiles`, its ``transfer`` sizes the check);
     ``classes``: the generated expression classes (neutral is always added); ``rendered_ids``:
     the face ids the generator may use (default: a seeded half of the set); ``synth``: extra
     :class:`~ferlib.synth.generate.SynthConfig` fields (default for ``photo``: :data:`PHOTO_SYNTH`);
@@ -270,29 +257,28 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     for its generated set and run folders (one per ``synth``/``overrides`` choice); ``photo_pretrain``:
     start the demo trunk from frame pre-training that also saw photo renders of the *rendered*
     people (:func:`ferlib.models.pretrain.frame_pretrained`, never a test person; default: for the
-    ``photo`` renderer at ``demo`` size; ``pretrain``: its :func:`~ferlib.models.pretrain.frame_pretrained`
+    ``photo`` renderer on the ``demo`` models; ``pretrain``: its :func:`~ferlib.models.pretrain.frame_pretrained`
     arguments, e.g. ``photo_clips_per_subject``, over the profile's); ``train=False``: only read a
     finished run (a missing one raises naming its folder); ``overrides``: TrainConfig fields
     (``epochs``, ``lr`` …). Results are cached under ``out_dir`` and the call resumes."""
 
-    if profile not in TRANSFER_SIZES:
-        raise ValueError(f"unknown transfer profile {profile!r}; expected one of {tuple(TRANSFER_SIZES)}")
-    scale = TRANSFER_SIZES[profile]
+    chosen = get_profile(profile)
+    check = chosen.transfer
     if synth is None:
         synth = dict(PHOTO_SYNTH) if renderer == "photo" else {}
     if photo_pretrain is None:
         photo_pretrain = renderer == "photo" and profile == "demo"
     all_ids = sorted(set(london_index(photos_root).df["subject"]))
     if rendered_ids is None:
-        rendered, held_out = split_identities(all_ids, scale["n_rendered"], seed)
+        rendered, held_out = split_identities(all_ids, check["n_rendered"], seed)
     else:
         rendered = sorted(str(i) for i in rendered_ids)
         unknown = sorted(set(rendered) - set(all_ids))
         if unknown:
             raise ValueError(f"rendered_ids {unknown} are not London-set face ids under {photos_root}")
         held_out = sorted(set(all_ids) - set(rendered))
-    if scale["n_test"] is not None:
-        held_out = held_out[: scale["n_test"]]
+    if check["n_test"] is not None:
+        held_out = held_out[: check["n_test"]]
     if set(rendered) & set(held_out) or not held_out:
         raise ValueError(f"the real test needs people the renderer never used: rendered {rendered}, held out {held_out}")
     out = Path(out_dir)
@@ -300,17 +286,17 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     # photo renders of another photo renderer version live in another folder (never refused, never mixed)
     version = f"-r{PHOTO_RENDERER_VERSION}" if renderer == "photo" else ""
     variant = f"{renderer}{version}-{tag}" + (f"-{name}" if name else "")
-    photo_trunk = photo_pretrain and scale["model_size"] == "demo" and method != "stgcn"
-    pretrain_args = {**scale.get("pretrain", {}), **(pretrain or {})}
+    photo_trunk = photo_pretrain and chosen.model == "demo" and method != "stgcn"
+    pretrain_args = {**PHOTO_PRETRAIN, **check.get("pretrain", {}), **(pretrain or {})}
     trunk = ""
     if photo_trunk:  # the trunk file's name holds every setting it was made with: so does the run's folder
-        trunk = "-" + frame_pretrained_path(default_cache_dir(), size=scale["size"], photo_ids=rendered, **pretrain_args).stem
+        trunk = "-" + frame_pretrained_path(default_cache_dir(), side=check["side"], photo_ids=rendered, **pretrain_args).stem
     run = out / "runs" / ((variant if train_store is None else Path(train_store.root).name) + trunk) / method
     if not train and not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"no finished transfer run in {run}: run with train=True first")
     if train_store is None:
-        gen = training_store(out / "data" / variant, renderer, photos_root, rendered, classes, scale["n_frames"],
-                             scale["size"], scale["clips_per_subject"], scale["procedural_subjects"], seed, progress, **synth)
+        gen = training_store(out / "data" / variant, renderer, photos_root, rendered, classes, check["n_frames"],
+                             check["side"], check["clips_per_subject"], check["procedural_subjects"], seed, progress, **synth)
     else:
         gen = train_store
         used = set(gen.index().df["subject"].astype(str)) & set(held_out)
@@ -318,16 +304,16 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
             raise ValueError(f"train_store {gen.root} holds clips of held-out people {sorted(used)}")
     ids_key = zlib.crc32(",".join(held_out + ["|"] + list(gen.classes)).encode())
     real = real_store(photos_root, out / "data" / f"real-{tag}-{ids_key:08x}", held_out, gen.classes,
-                      scale["n_frames"], scale["size"], scale["repeats"], seed, progress=progress)
+                      check["n_frames"], check["side"], check["repeats"], seed, progress=progress)
     index = gen.index()
     split = with_validation(index, Split("generated", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=seed)
     split = Split("generated", split.train, split.val, split.val)  # the test rows = generated clips of held-out subjects
-    settings = {"progress": progress, **({"epochs": scale["epochs"]} if scale["epochs"] else {}),
-                **scale.get("overrides", {}), **overrides}
+    settings = {"progress": progress, **({"epochs": check["epochs"]} if check["epochs"] else {}),
+                **check.get("overrides", {}), **overrides}
     if photo_trunk:
-        settings["init_trunk"] = str(frame_pretrained(default_cache_dir(), size=scale["size"], progress=progress,
+        settings["init_trunk"] = str(frame_pretrained(default_cache_dir(), side=check["side"], progress=progress,
                                                       photos_dir=photos_root, photo_ids=rendered, **pretrain_args))
-    cfg = resolve_config(method, scale["model_size"], dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
+    cfg = resolve_config(method, chosen.model, dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
     metrics = fit(cfg, gen, split, run, index=index)
     preds, byproducts = evaluate_run(run, real, method)
     labels = preds["label_name"].to_numpy()
@@ -365,7 +351,7 @@ def probabilities_over_time(run: str | Path, frames: np.ndarray, landmarks: np.n
     t = len(frames)
     window = min(int(window), t)
     sampler = Sampler("all" if cfg.method == "fan" else cfg.sampler, cfg.num_frames, cfg.span)
-    transform = ClipTransform(size=cfg.input_size or frames.shape[1], train=False)
+    transform = ClipTransform(side=cfg.input_size or frames.shape[1], train=False)
     device = choose_device(cfg)
     model.to(device)
     starts = list(range(0, t - window + 1, max(1, int(stride))))

@@ -26,10 +26,10 @@ An entry folder without ``meta.json`` (a copy cut short, a file deleted by hand)
 than leaving the clip out (a test fold never shrinks unannounced); writers (``preprocess``,
 ``synth``) re-create such entries, and ``python -m ferlib check-store`` lists them.
 
-**Identity.** A store's data set, classes and writer settings (``preprocess``: crop size, detector,
+**Identity.** A store's data set, classes and writer settings (``preprocess``: crop side, detector,
 alignment …) are part of what it is: :meth:`ClipStore.create` refuses to reopen a store for
 writing with other settings, naming each differing key, so a resumed run never mixes two crop
-sizes in one store. A store written before settings were recorded is compared with the settings
+sides in one store. A store written before settings were recorded is compared with the settings
 its first entry carries (``meta.json`` ``extra.<writer>``).
 
 **Hashes.** :meth:`ClipStore.write` records each array file's size and SHA-256 in ``meta.json``
@@ -129,13 +129,15 @@ class ClipStore:
     @classmethod
     def create(cls, root: str | Path, dataset: str, classes: Iterable[str],
                protocol: tuple[str, dict[str, Any]] | None = None,
-               settings: tuple[str, dict[str, Any]] | None = None) -> "ClipStore":
+               settings: tuple[str, dict[str, Any]] | None = None, renamed: dict[str, str] | None = None) -> "ClipStore":
         """Create a store in ``root``, or reopen it if it already holds the same data set.
 
         ``store.json`` records the data set's name, its classes, (when given) the data set's own
         protocol ``(name, kwargs)`` — what training and ``reproduce`` read to pick a recipe — and
         the writer's ``settings`` ``(writer, {key: value})``. Refuses a folder that holds unrelated
-        files, a store of another data set or label set, or one written with other settings.
+        files, a store of another data set or label set, or one written with other settings
+        (``renamed``: ``{former key: key}`` of settings recorded under an earlier name, compared as
+        the new key).
         """
         root = Path(root)
         classes = tuple(classes)
@@ -150,7 +152,7 @@ class ClipStore:
                     "Choose another folder."
                 )
             if settings is not None:
-                store._check_settings(settings[0], settings[1])
+                store._check_settings(settings[0], settings[1], renamed)
             return store
         if root.exists():
             _remove_create_leftovers(root)
@@ -199,9 +201,10 @@ class ClipStore:
         meta = json.loads((self.root / "store.json").read_text())
         return meta.get("settings", {}).get(writer)
 
-    def _check_settings(self, writer: str, settings: dict[str, Any]) -> None:
+    def _check_settings(self, writer: str, settings: dict[str, Any], renamed: dict[str, str] | None = None) -> None:
         """Raise :class:`StoreError` naming each key whose value differs from what the store was
-        written with; record ``settings`` in a store that has none recorded yet."""
+        written with (a key of ``renamed`` read as its new name); record ``settings`` in a store that
+        has none recorded yet."""
         new = _plain(settings)
         old = self.settings(writer)
         where = f"store.json of {self.root}"
@@ -211,6 +214,8 @@ class ClipStore:
             old = _plain(self.meta(ids[0]).get("extra", {}).get(writer)) if ids else None
             where = f"{self.entry_dir(ids[0]) / 'meta.json'}" if ids else where
         if old is not None:
+            former = {k: new_key for k, new_key in (renamed or {}).items() if k in old and new_key not in old}
+            old = {former.get(k, k): v for k, v in old.items()}
             diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
             if diff:
                 detail = ", ".join(f"{k}={old.get(k)!r} there vs {new.get(k)!r} now" for k in diff)

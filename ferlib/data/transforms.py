@@ -12,7 +12,7 @@ colour jitter (brightness, contrast, saturation). At evaluation it only resizes 
 
 * ``default`` — ferlib's choice for the demo: random crop of 80–100 % of the area, flip, jitter 0.2;
 * ``fer_gcn`` — FER-GCN (paper §IV-B): resize to 256, random 224 crop (a crop of 224/256 of each
-  side, scaled to the input size), "illumination changes" (brightness/contrast/saturation jitter
+  side, scaled to the input side), "illumination changes" (brightness/contrast/saturation jitter
   0.2) and flip; the centre crop at test;
 * ``fan`` — the official Emotion-FAN code: resize to 224 and flip (the paper states none);
 * ``former_dfer`` — Former-DFER's DFEW recipe: a random-sized crop (50–100 % of the area) and flip;
@@ -35,7 +35,7 @@ from ferlib.data.landmarks68 import FLIP_INDEX
 class ClipTransform:
     """Resize (always) + random crop, flip and colour jitter (``train=True``)."""
 
-    size: int = 64
+    side: int = 64
     train: bool = False
     crop_scale: tuple[float, float] = (0.8, 1.0)
     flip: bool = True
@@ -43,8 +43,8 @@ class ClipTransform:
     resize_ratio: float = 1.0  # > 1: crop a (1/ratio)-side window (random in training, centred at test)
 
     def __post_init__(self) -> None:
-        if self.size < 8:
-            raise ValueError(f"output size must be >= 8 pixels, got {self.size}")
+        if self.side < 8:
+            raise ValueError(f"output side must be >= 8 pixels, got {self.side}")
         lo, hi = self.crop_scale
         if not 0 < lo <= hi <= 1:
             raise ValueError(f"crop_scale must satisfy 0 < low <= high <= 1, got {self.crop_scale}")
@@ -75,14 +75,14 @@ class ClipTransform:
             y0 = int(rng.integers(0, h - ch + 1))
         clip = torch.from_numpy(np.ascontiguousarray(frames[:, y0 : y0 + ch, x0 : x0 + cw]))
         clip = clip.permute(0, 3, 1, 2).float().div_(255.0)
-        if (ch, cw) != (self.size, self.size):
-            clip = F.interpolate(clip, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=True)
-        sx, sy = self.size / cw, self.size / ch
+        if (ch, cw) != (self.side, self.side):
+            clip = F.interpolate(clip, size=(self.side, self.side), mode="bilinear", align_corners=False, antialias=True)
+        sx, sy = self.side / cw, self.side / ch
         lm[..., 0] = (lm[..., 0] - x0 + 0.5) * sx - 0.5
         lm[..., 1] = (lm[..., 1] - y0 + 0.5) * sy - 0.5
         if self.train and self.flip and rng.uniform() < 0.5:
             clip = clip.flip(-1)
-            lm[..., 0] = (self.size - 1) - lm[..., 0]
+            lm[..., 0] = (self.side - 1) - lm[..., 0]
             lm = lm[..., torch.as_tensor(FLIP_INDEX), :]
         if self.train and self.jitter > 0:
             b, c, s = 1 + rng.uniform(-self.jitter, self.jitter, 3)
@@ -104,8 +104,8 @@ AUGMENTATIONS: dict[str, dict[str, object]] = {
 }
 
 
-def make_transform(size: int, train: bool, policy: str = "default") -> ClipTransform:
+def make_transform(side: int, train: bool, policy: str = "default") -> ClipTransform:
     """The :class:`ClipTransform` of augmentation ``policy`` (one of :data:`AUGMENTATIONS`)."""
     if policy not in AUGMENTATIONS:
         raise ValueError(f"unknown augmentation {policy!r}; expected one of {sorted(AUGMENTATIONS)}")
-    return ClipTransform(size=size, train=train, **AUGMENTATIONS[policy])  # type: ignore[arg-type]
+    return ClipTransform(side=side, train=train, **AUGMENTATIONS[policy])  # type: ignore[arg-type]

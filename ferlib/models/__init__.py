@@ -3,7 +3,7 @@ its :class:`MethodSpec` (a new method is one new file here; nothing else keeps a
 
 ::
 
-    from ferlib.models import METHODS, build_model, get_size, method_spec
+    from ferlib.models import METHODS, build_model, model_profile, method_spec
     model = build_model("fan", "demo", num_classes=7, variant="self_attention")
 """
 
@@ -11,8 +11,8 @@ import importlib
 import pkgutil
 
 from ferlib.models.registry import (
-    MethodSpec, PaperRefs, Size, available_methods, build_model, example_batch, get_size, method_spec,
-    model_inputs,
+    MethodSpec, ModelProfile, PaperRefs, available_methods, build_model, example_batch, method_spec,
+    model_inputs, model_profile,
 )
 
 for _module in pkgutil.iter_modules(__path__):
@@ -21,5 +21,5 @@ for _module in pkgutil.iter_modules(__path__):
 #: every registered method, sorted
 METHODS: tuple[str, ...] = tuple(available_methods())
 
-__all__ = ["METHODS", "MethodSpec", "PaperRefs", "Size", "available_methods", "build_model", "example_batch",
-           "get_size", "method_spec", "model_inputs"]
+__all__ = ["METHODS", "MethodSpec", "ModelProfile", "PaperRefs", "available_methods", "build_model", "example_batch",
+           "method_spec", "model_inputs", "model_profile"]

@@ -37,7 +37,7 @@ from torchvision.models.video.resnet import BasicBlock, Conv3DSimple
 
 from ferlib.models.backbones import InputNormalisation, build_backbone, load_torchvision_weights
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, Size, cite, register
+from ferlib.models.registry import DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperRefs, ModelProfile, cite, register
 
 ScoreFusion = Literal["mean_probs", "mean_logits"]
 Pooling = Literal["mean", "score"]
@@ -268,10 +268,10 @@ _DEMO_2D = {"backbone": "small_cnn", "backbone_kwargs": {"width": 16}}
 _PAPER_2D = {"backbone": "resnet18"}
 
 
-def _sizes(demo: dict[str, Any], paper: dict[str, Any], paper_input_size: int = 224) -> dict[str, Size]:
+def _profiles(demo: dict[str, Any], paper: dict[str, Any], paper_input_side: int = 224) -> dict[str, ModelProfile]:
     return {
-        "demo": Size(kwargs=demo, input_size=64, num_frames=16, sampler="chronological"),
-        "paper": Size(kwargs=paper, input_size=paper_input_size, num_frames=16, sampler="chronological"),
+        "demo": ModelProfile(kwargs=demo, input_side=64, num_frames=16, sampler="chronological"),
+        "paper": ModelProfile(kwargs=paper, input_side=paper_input_side, num_frames=16, sampler="chronological"),
     }
 
 
@@ -305,20 +305,20 @@ _R3D_RECIPES = {
 _PAPERS_2D = PaperRefs()
 
 
-def _spec(name: str, factory: Any, sizes: dict[str, Size], recipes: dict[str, Any], description: str) -> MethodSpec:
-    return register(MethodSpec(name=name, factory=factory, sizes=sizes, inputs="frames", recipes=recipes,
+def _spec(name: str, factory: Any, profiles: dict[str, ModelProfile], recipes: dict[str, Any], description: str) -> MethodSpec:
+    return register(MethodSpec(name=name, factory=factory, profiles=profiles, inputs="frames", recipes=recipes,
                                description=description))
 
 
-_spec("cnn_mean", build_frame_cnn, _sizes({**_DEMO_2D, "pooling": "mean"}, {**_PAPER_2D, "pooling": "mean"}),
+_spec("cnn_mean", build_frame_cnn, _profiles({**_DEMO_2D, "pooling": "mean"}, {**_PAPER_2D, "pooling": "mean"}),
       _FRAME_RECIPES, "per-frame CNN, mean of the frame features")
-_spec("cnn_score_fusion", build_frame_cnn, _sizes({**_DEMO_2D, "pooling": "score"}, {**_PAPER_2D, "pooling": "score"}),
+_spec("cnn_score_fusion", build_frame_cnn, _profiles({**_DEMO_2D, "pooling": "score"}, {**_PAPER_2D, "pooling": "score"}),
       _FRAME_RECIPES, "per-frame CNN, fused frame scores")
 _spec("cnn_lstm", build_recurrent_cnn,
-      _sizes({**_DEMO_2D, "cell": "lstm", "hidden_size": 64}, {**_PAPER_2D, "cell": "lstm", "hidden_size": 512}),
+      _profiles({**_DEMO_2D, "cell": "lstm", "hidden_size": 64}, {**_PAPER_2D, "cell": "lstm", "hidden_size": 512}),
       _FRAME_RECIPES, "per-frame CNN + LSTM")
 _spec("cnn_gru", build_recurrent_cnn,
-      _sizes({**_DEMO_2D, "cell": "gru", "hidden_size": 64}, {**_PAPER_2D, "cell": "gru", "hidden_size": 512}),
+      _profiles({**_DEMO_2D, "cell": "gru", "hidden_size": 64}, {**_PAPER_2D, "cell": "gru", "hidden_size": 512}),
       _FRAME_RECIPES, "per-frame CNN + GRU")
-_spec("r3d_18", build_r3d, _sizes({"width": 8}, {"width": 64}, paper_input_size=112), _R3D_RECIPES,
+_spec("r3d_18", build_r3d, _profiles({"width": 8}, {"width": 64}, paper_input_side=112), _R3D_RECIPES,
       "torchvision-layout R3D-18 (the 3D-CNN row of the tables)")

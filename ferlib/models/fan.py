@@ -31,7 +31,7 @@ without β); ``official_eval=True`` reproduces that in ``eval()`` mode only (tra
 
 **Parameter layout.** ``official_layout=True`` (the ``paper`` size) keeps all four heads of the
 official network in every variant — ``alpha`` (512→1), ``beta`` (1024→1), ``self_head`` (official
-``pred_fc1``, 512→C) and ``relation_head`` (``pred_fc2``, 1024→C) — so the ResNet-18 paper size
+``pred_fc1``, 512→C) and ``relation_head`` (``pred_fc2``, 1024→C) — so the ResNet-18 paper model
 has exactly 11,188,816 parameters for 7 classes and any official checkpoint loads into any
 variant (:func:`ferlib.models.foreign.load_emotion_fan_state_dict`). The heads a variant does not
 use then get no gradient: under DDP use ``find_unused_parameters=True`` (or ``static_graph=True``).
@@ -63,7 +63,7 @@ from torch import nn
 from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.baselines import ScoreFusion, frame_features, fuse_frame_scores
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, Size, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, ModelProfile, cite, register
 
 Attention = Literal["relation", "self", "score_fusion"]
 ATTENTIONS = ("relation", "self", "score_fusion")
@@ -207,17 +207,17 @@ SPEC = register(MethodSpec(
     description="Frame Attention Networks (Meng, Peng, Wang, Qiao, ICIP 2019): self- and relation-attention over frames",
     inputs="frames",
     byproducts=("embedding", "frame_weights"),
-    sizes={
-        "demo": Size(
+    profiles={
+        "demo": ModelProfile(
             kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "official_layout": False},
-            input_size=64,
+            input_side=64,
             num_frames=3,
             sampler="segments",
             test_sampler="all",
         ),
-        "paper": Size(
+        "paper": ModelProfile(
             kwargs={"backbone": "resnet18", "official_layout": True},
-            input_size=224,
+            input_side=224,
             num_frames=3,
             sampler="segments",
             test_sampler="all",

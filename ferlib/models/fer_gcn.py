@@ -2,7 +2,7 @@
 
 Pipeline, for a clip of N frames ``(B, N, C, H, W)``:
 
-1. **CNN feature extraction** — ``self.trunk`` (VGG16-BN in the paper size) runs once on the
+1. **CNN feature extraction** — ``self.trunk`` (VGG16-BN in the paper model) runs once on the
    ``B·N`` frames; each ``(C', h, w)`` map becomes a d-dimensional node feature ``H_i``.
 2. **Graph-based modules** (Sec. III-A), ``num_modules`` of them stacked (2 in the paper). Each one
    is a GCN layer over the N frame nodes followed by a BiLSTM. The GCN layer implements eq. 1–4:
@@ -28,7 +28,7 @@ Choices the paper leaves open (each one a constructor parameter):
 * **Classifier**: ``Dropout(dropout)`` (0 by default: the paper names none) then ``Linear(d → C)``.
 * **Frame count**: A is N×N, so the model takes exactly ``num_frames`` frames (the
   ``chronological`` sampler reuses frames of short clips, as the paper does).
-* **Pretrained CNN**: the paper starts VGG16-BN from ImageNet. The paper size keeps
+* **Pretrained CNN**: the paper starts VGG16-BN from ImageNet. The paper model keeps
   ``weights=None`` so that it builds on machines without the file; pass
   ``weights="IMAGENET1K_V1"`` when it is in torch's hub cache.
 * **Training recipe** (for the engine, not used here): input resized to 256, random crop 224, flip
@@ -54,7 +54,7 @@ from torch import nn
 
 from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, Size, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, ModelProfile, cite, register
 
 Fusion = Literal["weighted", "mean"]
 LSTMOutput = Literal["project", "concat"]
@@ -227,16 +227,16 @@ SPEC = register(MethodSpec(
     description="FER-GCN (Liu, Zhang, Zhou): frame nodes, learnable shared adjacency, BiLSTM, intensity-weighted fusion",
     inputs="frames",
     byproducts=("embedding", "frame_weights", "intensity_weights"),
-    sizes={
-        "demo": Size(
+    profiles={
+        "demo": ModelProfile(
             kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "num_frames": 16, "node_dim": 64},
-            input_size=64,
+            input_side=64,
             num_frames=16,
             sampler="chronological",
         ),
-        "paper": Size(
+        "paper": ModelProfile(
             kwargs={"backbone": "vgg16_bn", "num_frames": 16, "node_dim": 256},
-            input_size=224,
+            input_side=224,
             num_frames=16,
             sampler="chronological",
         ),
@@ -267,7 +267,7 @@ SPEC = register(MethodSpec(
               "mmi": ("fer_gcn_table1", "MMI"), "afew": ("fer_gcn_table6", "AFEW 8.0")},
         per_class={"ckplus": "fer_gcn_table2", "oulu": "fer_gcn_table3", "mmi": "fer_gcn_table4"},
         # rows named by what they add to the per-frame CNN, not by the paper's VGG16: the trunk is
-        # the run's (the demo's small CNN, or VGG16-BN under the paper size); the paper's rows match by variant
+        # the run's (the demo's small CNN, or VGG16-BN under the paper model); the paper's rows match by variant
         ablations={"fer_gcn_table5": [
             {"label": "CNN only (backbone)", "variant": "backbone"},
             {"label": "CNN + GCN x1", "variant": "gcn_x1"},

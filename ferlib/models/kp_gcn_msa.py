@@ -42,7 +42,7 @@ Choices where the paper is silent or ambiguous (each a constructor argument)
 * **Eq. 2 pooling.** ``local_pooling="gap"`` divides ``Σ F·Aʲ`` by ``h·w`` as written (the paper
   size); local vectors are then ~2πσ²/(h·w) times smaller than ``v_g`` (0.03 on 14×14, 0.1 on
   8×8), so f's bias dominates them at the start. ``"weighted"`` divides by ``Σ Aʲ`` (a
-  heat-map-weighted mean, same scale as ``v_g``; the demo size), which the demo model could
+  heat-map-weighted mean, same scale as ``v_g``; the demo model), which the demo model could
   fit where ``"gap"`` could not (training-set accuracy on a small generated set). Variants ``pooling_gap`` / ``pooling_weighted``. Heat-map ``sigma`` = 1 cell.
 * **Fusion** "compared with the global vector" is read as concatenated (Sec. 4.4.3: "concatenated
   with four parts"). Table 10's ``"mean"`` fusion averages the 19 nodes (128-d tokens);
@@ -50,8 +50,8 @@ Choices where the paper is silent or ambiguous (each a constructor argument)
   (``4·node_dim``-d, as large as the structure token).
 * **Triplet attention placement.** Eq. 1 writes ``Tri(ResNet(x))``; the official triplet-attention
   ResNet puts a block in every BasicBlock, which is what its published weights need:
-  ``triplet="blocks"`` (paper size), ``"output"`` (one block on the trunk's output map: the
-  literal eq. 1, and the demo size's small trunk), ``"none"``.
+  ``triplet="blocks"`` (paper model), ``"output"`` (one block on the trunk's output map: the
+  literal eq. 1, and the demo model's small trunk), ``"none"``.
 * **Temporal module.** Width = token width (512); MLP width 2× (1024) with GELU, no dropout:
   the sizes of Former-DFER's temporal transformer (dim 512, depth 3, 8 heads of 64, MLP 1024),
   which the paper's cls-token + positional-embedding + L = 3 / H = 8 design matches.
@@ -89,7 +89,7 @@ from torch import nn
 
 from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, Size, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, ModelProfile, cite, register
 from ferlib.models.triplet_attention import TripletAttention, add_triplet_attention
 from ferlib.preprocess.keypoints import (
     CHEEK_TRIANGLES,
@@ -500,8 +500,8 @@ class KPGCNMSA(FERModel):
         return kp_gcn_msa_loss(logits, extras, targets, lam=self.loss_lambda)
 
 
-SIZES = {
-    "paper": Size(
+KP_PROFILES = {
+    "paper": ModelProfile(
         kwargs={
             "backbone": "resnet18",
             "backbone_kwargs": {"output_stride": 8},
@@ -512,11 +512,11 @@ SIZES = {
             "mlp_ratio": 2.0,
             "max_frames": 16,
         },
-        input_size=112,
+        input_side=112,
         num_frames=16,
         sampler="tsn",
     ),
-    "demo": Size(
+    "demo": ModelProfile(
         kwargs={
             "backbone": "small_cnn",
             "backbone_kwargs": {"width": 16, "depth": 3},  # 64 channels, 8×8 map at 64×64
@@ -528,7 +528,7 @@ SIZES = {
             "mlp_ratio": 2.0,
             "max_frames": 16,
         },
-        input_size=64,
+        input_side=64,
         num_frames=8,
         sampler="tsn",
     ),
@@ -616,7 +616,7 @@ SPEC = register(MethodSpec(
     factory=KPGCNMSA,
     description="Key-point GCN + temporal self-attention (Huang, Zhu, Li, Yang 2024)",
     inputs="frames+landmarks",
-    sizes=SIZES,
+    profiles=KP_PROFILES,
     variants=VARIANTS,
     recipes={
         "dfew": {**_PAPER, **_FOLDS5},

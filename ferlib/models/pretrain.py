@@ -1,8 +1,8 @@
-"""Frame-level pre-training of the demo size's small CNN on generated faces of *other* subjects.
+"""Frame-level pre-training of the demo model's small CNN on generated faces of *other* subjects.
 
 Every paper here starts its per-frame CNN from weights trained on still images (FER-GCN: VGG16
 from ImageNet; FAN: ResNet-18 pre-trained on face data; KP-GCN-MSA: an ImageNet ResNet). The
-``demo`` size has no such weights to start from, and trained from scratch its small CNN sits
+``demo`` model profile has no such weights to start from, and trained from scratch its small CNN sits
 at chance on a few hundred clips: the expression is a few pixels of motion under large identity
 changes (background, skin, hair), and clip-level labels carry little signal per frame. This
 module makes the demo's equivalent of those weights, locally and without network:
@@ -142,7 +142,7 @@ def train_frame_cnn(frames: np.ndarray, labels: np.ndarray, num_classes: int, wi
     return net.trunk, history
 
 
-def photo_frames(photos_dir: str | Path, photo_ids: Sequence[str], size: int = 64, clips_per_subject: int = 40,
+def photo_frames(photos_dir: str | Path, photo_ids: Sequence[str], side: int = 64, clips_per_subject: int = 40,
                  per_clip: int = 4, progress: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``per_clip`` most intense frames (as :func:`expressive_frames` keeps them) of
     ``clips_per_subject`` ``lab`` photo renders a person (7 classes, domain-randomised, 16-frame
@@ -150,7 +150,7 @@ def photo_frames(photos_dir: str | Path, photo_ids: Sequence[str], size: int = 6
     subject ids. Only the kept frames are rendered (``generate_clip(apex_frames=…)``)."""
     ids = sorted(str(i) for i in photo_ids)
     cfg = SynthConfig(course="lab", renderer="photo", photos_dir=str(photos_dir), photo_ids=tuple(ids), n_subjects=len(ids),
-                      clips_per_subject=clips_per_subject, n_frames=16, size=size, seed=PRETRAIN_SEED, randomise=True)
+                      clips_per_subject=clips_per_subject, n_frames=16, side=side, seed=PRETRAIN_SEED, randomise=True)
     renderer = cfg.photo_renderer()
     frames, labels, subjects = [], [], []
     for row in progress_iter(clip_plan(cfg, renderer.ids), desc="photo frames", enabled=progress, unit="clip"):
@@ -162,12 +162,12 @@ def photo_frames(photos_dir: str | Path, photo_ids: Sequence[str], size: int = 6
 
 
 def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int = 4, whole_map: int = 4,
-                     n_subjects: int = 100, epochs: int = 5, size: int = 64, val_subjects: int = 15,
+                     n_subjects: int = 100, epochs: int = 5, side: int = 64, val_subjects: int = 15,
                      progress: bool = True, photos_dir: str | Path | None = None,
                      photo_ids: list[str] | None = None, photo_clips_per_subject: int = 40,
                      photo_epochs: int | None = None) -> Path:
     """The pre-trained ``small_cnn`` file :func:`frame_pretrained_path` (``<cache_dir>/pretrained/…``),
-    made first if missing from ``<cache_dir>/synth-pretrain-s{size}-n{n_subjects}-g<generator version>``
+    made first if missing from ``<cache_dir>/synth-pretrain-s{side}-n{n_subjects}-g<generator version>``
     (``n_subjects`` generated with ``PRETRAIN_SEED``; the last ``val_subjects`` of them are held out
     to measure how well the frames' expression transfers to unseen identities, stored in the file's
     ``meta``). The file's name holds every setting it depends on and the generator's version, so a
@@ -189,7 +189,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    out = frame_pretrained_path(cache_dir, width, depth, whole_map, size, photo_ids if photo else None,
+    out = frame_pretrained_path(cache_dir, width, depth, whole_map, side, photo_ids if photo else None,
                                 n_subjects=n_subjects, epochs=epochs, val_subjects=val_subjects,
                                 photo_clips_per_subject=photo_clips_per_subject, photo_epochs=photo_epochs)
     if out.is_file():
@@ -207,18 +207,18 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
                  f"{n_subjects} generated subjects, {epochs} epochs") + "; a line per epoch tells the time left",
               flush=True)
     if photo and photo_epochs is not None:  # fine-tune the plain trunk on photo frames
-        base = frame_pretrained(cache_dir, width, depth, whole_map, n_subjects, epochs, size, val_subjects, progress)
-        frames, labels, _ = photo_frames(photos_dir, list(photo_ids or []), size, photo_clips_per_subject, progress=progress)
+        base = frame_pretrained(cache_dir, width, depth, whole_map, n_subjects, epochs, side, val_subjects, progress)
+        frames, labels, _ = photo_frames(photos_dir, list(photo_ids or []), side, photo_clips_per_subject, progress=progress)
         n_photo = n_train = len(frames)
         trunk, history = train_frame_cnn(frames, labels, len(classes), width, depth, whole_map, photo_epochs, init=base,
                                          report=report)
     else:
-        cfg = SynthConfig(course="lab", n_subjects=n_subjects, n_frames=16, size=size, seed=PRETRAIN_SEED)
-        store = generate(Path(cache_dir) / f"synth-pretrain-s{size}-n{n_subjects}-g{GENERATOR_VERSION}", cfg, progress=progress)
+        cfg = SynthConfig(course="lab", n_subjects=n_subjects, n_frames=16, side=side, seed=PRETRAIN_SEED)
+        store = generate(Path(cache_dir) / f"synth-pretrain-s{side}-n{n_subjects}-g{GENERATOR_VERSION}", cfg, progress=progress)
         frames, labels, subjects = expressive_frames(store)
         n_photo = 0
         if photo:
-            pf, pl, _ = photo_frames(photos_dir, list(photo_ids or []), size, photo_clips_per_subject, progress=progress)
+            pf, pl, _ = photo_frames(photos_dir, list(photo_ids or []), side, photo_clips_per_subject, progress=progress)
             n_photo = len(pf)
             frames, labels = np.concatenate([frames, pf]), np.concatenate([labels, pl])
             subjects = np.concatenate([subjects, np.array(["photo"] * n_photo)])
@@ -227,7 +227,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
         n_train = int((~held).sum())
         trunk, history = train_frame_cnn(frames[~held], labels[~held], len(classes), width, depth, whole_map, epochs,
                                          val=val, report=report)
-    meta = {"format": FORMAT, "width": width, "depth": depth, "whole_map": whole_map, "size": size,
+    meta = {"format": FORMAT, "width": width, "depth": depth, "whole_map": whole_map, "side": side,
             "classes": list(classes), "n_subjects": n_subjects, "val_subjects": val_subjects,
             "seed": PRETRAIN_SEED, "generator": GENERATOR_VERSION, "n_frames": n_train, "epochs": epochs,
             "history": history,
@@ -250,11 +250,11 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     return out
 
 
-def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4, whole_map: int = 4, size: int = 64,
+def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4, whole_map: int = 4, side: int = 64,
                           photo_ids: Sequence[str] | None = None, n_subjects: int = 100, epochs: int = 5,
                           val_subjects: int = 15, photo_clips_per_subject: int = 40, photo_epochs: int | None = None) -> Path:
     """The file :func:`frame_pretrained` makes (or returns) for these arguments, made or not:
-    ``small_cnn_w{width}_d{depth}_m{whole_map}_s{size}[_photo]_<crc of the other settings and the
+    ``small_cnn_w{width}_d{depth}_m{whole_map}_s{side}[_photo]_<crc of the other settings and the
     generator's (and photo renderer's) version>.pt``."""
     settings = {"generator": GENERATOR_VERSION, "seed": PRETRAIN_SEED, "n_subjects": int(n_subjects), "epochs": int(epochs),
                 "val_subjects": int(val_subjects), "photo_ids": sorted(str(i) for i in photo_ids or [])}
@@ -264,7 +264,7 @@ def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4
         if photo_epochs is not None:
             settings["photo_epochs"] = int(photo_epochs)
     key = zlib.crc32(json.dumps(settings, sort_keys=True).encode())
-    name = f"small_cnn_w{width}_d{depth}_m{whole_map}_s{size}{'_photo' if photo_ids else ''}_{key:08x}"
+    name = f"small_cnn_w{width}_d{depth}_m{whole_map}_s{side}{'_photo' if photo_ids else ''}_{key:08x}"
     return Path(cache_dir) / "pretrained" / f"{name}.pt"
 
 

@@ -1,8 +1,8 @@
 """One declaration per method: :class:`MethodSpec`, filled by the model files, read by everyone else.
 
-Each model file ends with ``register(MethodSpec(...))``: how to build the method per size
-(:class:`Size`: ``demo`` — small backbone and input that train on a 2-core CPU in minutes;
-``paper`` — the paper's backbone, input size and frame count), its variants (the ablation rows),
+Each model file ends with ``register(MethodSpec(...))``: how to build the method per model profile
+(:class:`ModelProfile`: ``demo`` — small backbone and input that train on a 2-core CPU in minutes;
+``paper`` — the paper's backbone, input side and frame count; :data:`ferlib.profiles.MODEL_PROFILES`), its variants (the ablation rows),
 which inputs it takes from a batch, its train and test frame sampling, its recipes (one per data
 set, see :mod:`ferlib.train.recipes`), its paper references (main table, per-class table,
 ablation grids, cost row), its foreign-weight loaders and the notebook that trains it. The
@@ -10,7 +10,7 @@ engine, Grad-CAM, the cost table, the ablation grids, ``reproduce`` and the note
 spec; none keeps its own list of methods.
 
 Importing :mod:`ferlib.models` imports every model file, so the registry is full once the
-package is imported. :func:`build_model` merges size kwargs, variant kwargs and user
+package is imported. :func:`build_model` merges profile kwargs, variant kwargs and user
 overrides, in that order.
 """
 
@@ -24,22 +24,22 @@ from torch import nn
 
 from ferlib.data.landmarks68 import MEAN_SHAPE
 from ferlib.models.base import InputKind
+from ferlib.profiles import MODEL_PROFILES
 
-SIZES = ("demo", "paper")
 INPUT_KINDS = ("frames", "frames+landmarks", "landmarks")
 
 
 @dataclass(frozen=True)
-class Size:
-    """A model size: constructor kwargs plus what it needs from the data pipeline.
+class ModelProfile:
+    """A model profile (``demo`` or ``paper``): constructor kwargs plus what it needs from the data pipeline.
 
     ``sampler`` names the training sampler of :mod:`ferlib.data.samplers` (``chronological``,
     ``segments``, ``tsn``, ``window``, ``all``); ``test_sampler`` the one used at evaluation
     (``""``: the same sampler in its test mode); ``num_frames`` is the T it is given;
-    ``input_size`` the square frame side (0 for landmark-only models)."""
+    ``input_side`` the square frame side in pixels (0 for landmark-only models)."""
 
     kwargs: dict[str, Any]
-    input_size: int
+    input_side: int
     num_frames: int
     sampler: str
     test_sampler: str = ""
@@ -121,7 +121,7 @@ class MethodSpec:
 
     name: str
     factory: Callable[..., nn.Module]
-    sizes: dict[str, Size]
+    profiles: dict[str, ModelProfile]
     inputs: InputKind = "frames"
     variants: dict[str, dict[str, Any]] = field(default_factory=lambda: {"full": {}})
     recipes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -134,9 +134,9 @@ class MethodSpec:
     description: str = ""
 
     def __post_init__(self) -> None:
-        missing = set(SIZES) - set(self.sizes)
+        missing = set(MODEL_PROFILES) - set(self.profiles)
         if missing:
-            raise ValueError(f"method {self.name!r} must define sizes {SIZES}, missing {sorted(missing)}")
+            raise ValueError(f"method {self.name!r} must define model profiles {MODEL_PROFILES}, missing {sorted(missing)}")
         if self.inputs not in INPUT_KINDS:
             raise ValueError(f"method {self.name!r}: inputs must be one of {INPUT_KINDS}, got {self.inputs!r}")
         if "full" not in self.variants:
@@ -175,27 +175,27 @@ def method_spec(name: str) -> MethodSpec:
     return _REGISTRY[name]
 
 
-def get_size(name: str, size: str = "demo") -> Size:
-    """The :class:`Size` of a method (what sampler, frame count and input size it needs)."""
+def model_profile(name: str, profile: str = "demo") -> ModelProfile:
+    """The :class:`ModelProfile` of a method (what sampler, frame count and input side it needs)."""
     spec = method_spec(name)
-    if size not in spec.sizes:
-        raise ValueError(f"unknown size {size!r} for {name!r}; expected one of {sorted(spec.sizes)}")
-    return spec.sizes[size]
+    if profile not in spec.profiles:
+        raise ValueError(f"unknown model profile {profile!r} for {name!r}; expected one of {sorted(spec.profiles)}")
+    return spec.profiles[profile]
 
 
 def build_model(
     name: str,
-    size: str = "demo",
+    profile: str = "demo",
     num_classes: int = 7,
     variant: str = "full",
     **overrides: Any,
 ) -> nn.Module:
-    """Build method ``name`` with the kwargs of ``size``, then ``variant``, then ``overrides``."""
+    """Build method ``name`` with the kwargs of model ``profile``, then ``variant``, then ``overrides``."""
     spec = method_spec(name)
-    spec_size = get_size(name, size)
+    chosen = model_profile(name, profile)
     if variant not in spec.variants:
         raise ValueError(f"unknown variant {variant!r} for {name!r}; expected one of {sorted(spec.variants)}")
-    kwargs = {**spec_size.kwargs, **spec.variants[variant], **overrides}
+    kwargs = {**chosen.kwargs, **spec.variants[variant], **overrides}
     return spec.factory(num_classes=num_classes, **kwargs)
 
 
@@ -210,17 +210,17 @@ def model_inputs(method: str, batch: Mapping[str, torch.Tensor], device: torch.d
     return args
 
 
-def example_batch(method: str, size: str = "demo", batch: int = 2, seed: int = 0,
-                  num_frames: int | None = None, input_size: int | None = None) -> dict[str, torch.Tensor]:
-    """A random batch of the shapes ``method``'s ``size`` is fed by the data pipeline: frames
+def example_batch(method: str, profile: str = "demo", batch: int = 2, seed: int = 0,
+                  num_frames: int | None = None, input_side: int | None = None) -> dict[str, torch.Tensor]:
+    """A random batch of the shapes ``method``'s model ``profile`` is fed by the data pipeline: frames
     ``(B, T, 3, S, S)`` in [0, 1] and landmarks ``(B, T, 68, 2)`` in pixels (a jittered mean face,
     so that eye-distance normalisation is well defined), plus ``label`` ``(B,)``. For tests and
     benchmarks; :func:`model_inputs` turns it into the model's arguments."""
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
-    spec_size = get_size(method, size)
-    t = int(num_frames or spec_size.num_frames)
-    s = int(input_size or spec_size.input_size or 64)
+    chosen = model_profile(method, profile)
+    t = int(num_frames or chosen.num_frames)
+    s = int(input_side or chosen.input_side or 64)
     gen = torch.Generator().manual_seed(seed)
     face = torch.as_tensor(MEAN_SHAPE * (0.4 * s) + [0.5 * s, 0.4 * s], dtype=torch.float32)
     landmarks = face + torch.randn(batch, t, 68, 2, generator=gen) * (0.01 * s)

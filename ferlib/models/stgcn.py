@@ -64,7 +64,7 @@ from torch import nn
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.face_graph import NUM_LANDMARKS, Graph, face_graph
 from ferlib.models.foreign import ForeignLoadReport, StateSource, read_checkpoint
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, MethodSpec, PaperItem, PaperRefs, Size, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, MethodSpec, PaperItem, PaperRefs, ModelProfile, cite, register
 
 Stream = Literal["joint", "bone", "joint_motion", "bone_motion"]
 Fusion = Literal["mean_softmax", "mean_logits"]
@@ -78,7 +78,7 @@ NORMALISATIONS: tuple[str, ...] = ("eyes", "centroid", "none")
 PAPER_BLOCKS: tuple[tuple[int, int], ...] = (
     (64, 1), (64, 1), (64, 1), (64, 1), (128, 2), (128, 1), (128, 1), (256, 2), (256, 1), (256, 1),
 )
-#: a narrower, shorter stack for the CPU demo size
+#: a narrower, shorter stack for the CPU demo model
 DEMO_BLOCKS: tuple[tuple[int, int], ...] = ((16, 1), (32, 2), (32, 1), (64, 2))
 
 #: outer eye corners of the iBUG scheme (subject's right, left)
@@ -516,12 +516,12 @@ SPEC = register(MethodSpec(
     description="ST-GCN over 68 dlib landmarks × 45 frames (the ST-GCN blog post) and its multi-stream variant",
     inputs="landmarks",
     batch_inputs=stgcn_batch_inputs,
-    sizes={
-        "demo": Size(
-            kwargs={"blocks": DEMO_BLOCKS, "dropout": 0.2}, input_size=0, num_frames=16, sampler="window"
+    profiles={
+        "demo": ModelProfile(
+            kwargs={"blocks": DEMO_BLOCKS, "dropout": 0.2}, input_side=0, num_frames=16, sampler="window"
         ),
-        "paper": Size(
-            kwargs={"blocks": PAPER_BLOCKS, "dropout": 0.5}, input_size=0, num_frames=45, sampler="window"
+        "paper": ModelProfile(
+            kwargs={"blocks": PAPER_BLOCKS, "dropout": 0.5}, input_side=0, num_frames=45, sampler="window"
         ),
     },
     variants={

@@ -7,7 +7,7 @@ them. ``TrainConfig.init_trunk`` (``--trunk`` on the command line) names the sta
 ``source``          what it loads
 ==================  ===========================================================================
 ``""``              nothing: the trunk keeps torch's random initialisation (the report says so)
-``"synth-frames"``  the demo size's frame-level pre-training of ``small_cnn`` on generated faces
+``"synth-frames"``  the demo model's frame-level pre-training of ``small_cnn`` on generated faces
                     (:func:`ferlib.models.pretrain.frame_pretrained`, made once, ≈ 1 min on a CPU)
 ``"imagenet"``      torchvision's ImageNet weights of the trunk's architecture: ``resnet18`` →
                     ``ResNet18_Weights.IMAGENET1K_V1``, ``vgg16_bn`` → ``VGG16_BN_Weights.IMAGENET1K_V1``,
@@ -79,7 +79,7 @@ from ferlib.models.backbones import (
 )
 from ferlib.models.foreign import load_file, unwrap_state_dict
 from ferlib.models.pretrain import default_cache_dir, frame_pretrained, frame_pretrained_path
-from ferlib.models.registry import get_size
+from ferlib.models.registry import model_profile
 from ferlib.models.triplet_attention import RESNET_TRUNK_NAMES, TripletAttention, _translate_key
 
 SYNTH_FRAMES = "synth-frames"
@@ -219,13 +219,13 @@ def _file_architecture(keys: list[str]) -> str:
     return f"an unknown layout (first keys {sorted(ks)[:3]})"
 
 
-def _model_arch(model_or_method: nn.Module | str, size: str, backbone: str | None) -> str:
+def _model_arch(model_or_method: nn.Module | str, profile: str, backbone: str | None) -> str:
     if isinstance(model_or_method, nn.Module):
         trunk = getattr(model_or_method, "trunk", None)
         return trunk_architecture(trunk) if isinstance(trunk, nn.Module) else "none"
     if backbone:
         return backbone
-    return str(get_size(model_or_method, size).kwargs.get("backbone", "none"))
+    return str(model_profile(model_or_method, profile).kwargs.get("backbone", "none"))
 
 
 # --------------------------------------------------------------------------- sources
@@ -240,11 +240,11 @@ def _synth_frames_file(progress: bool, make: bool = True) -> Path:
 def _check_source_fits(source: str, arch: str, owner: str) -> None:
     """Raise when a named source has no weights for ``arch``."""
     if source == SYNTH_FRAMES and arch != "small_cnn":
-        raise ValueError(f"init_trunk={SYNTH_FRAMES!r} is the demo size's small_cnn pre-training; {owner}'s trunk is "
+        raise ValueError(f"init_trunk={SYNTH_FRAMES!r} is the demo model's small_cnn pre-training; {owner}'s trunk is "
                          f"{arch}: use {IMAGENET!r}, {EMOTION_FAN!r} (resnet18), a weight file, or '' for random weights")
     if source == IMAGENET and arch not in IMAGENET_WEIGHTS:
         raise ValueError(f"init_trunk={IMAGENET!r}: torchvision ImageNet weights exist for {sorted(IMAGENET_WEIGHTS)}; "
-                         f"{owner}'s trunk is {arch} (the demo size's small CNN: use {SYNTH_FRAMES!r} or the paper size)")
+                         f"{owner}'s trunk is {arch} (the demo model's small CNN: use {SYNTH_FRAMES!r} or the paper model)")
     if source == EMOTION_FAN and arch != "resnet18":
         raise ValueError(f"init_trunk={EMOTION_FAN!r} is a ResNet-18; {owner}'s trunk is {arch}")
 
@@ -411,14 +411,14 @@ def load_trunk(model: nn.Module, source: str | Path | None, progress: bool = Tru
     )
 
 
-def trunk_plan(source: str | Path | None, model_or_method: nn.Module | str, size: str = "paper",
+def trunk_plan(source: str | Path | None, model_or_method: nn.Module | str, profile: str = "paper",
                backbone: str | None = None) -> dict[str, Any]:
     """What :func:`load_trunk` would do, without building a model or reading weights: the file a
     source resolves to, whether it is there, its SHA-256 and a one-line ``status``
     (``ok`` / ``will download`` / ``will make`` / ``error``) with ``message``."""
     source = "" if source is None else str(source).strip()
     owner = model_or_method if isinstance(model_or_method, str) else type(model_or_method).__name__
-    arch = _model_arch(model_or_method, size, backbone)
+    arch = _model_arch(model_or_method, profile, backbone)
     plan: dict[str, Any] = {"source": source, "architecture": arch, "file": None, "present": False, "sha256": None,
                             "weights": None, "status": "ok", "message": ""}
     if not source:
@@ -464,11 +464,11 @@ def trunk_plan(source: str | Path | None, model_or_method: nn.Module | str, size
     return plan
 
 
-def describe_trunk(source: str | Path | None, model_or_method: nn.Module | str, size: str = "paper",
+def describe_trunk(source: str | Path | None, model_or_method: nn.Module | str, profile: str = "paper",
                    backbone: str | None = None) -> str:
     """One line for a planning printout: ``trunk of fan (resnet18): 'emotion-fan' → <file> (present,
     sha256 …)``; see :func:`trunk_plan`. Builds and loads nothing."""
-    p = trunk_plan(source, model_or_method, size, backbone)
+    p = trunk_plan(source, model_or_method, profile, backbone)
     owner = model_or_method if isinstance(model_or_method, str) else type(model_or_method).__name__
     head = f"trunk of {owner} ({p['architecture']}): {p['source']!r}"
     if not p["source"] or p["file"] is None:

@@ -1,6 +1,6 @@
 """Real-data preprocessing: decode videos, find faces and 68 landmarks (dlib), align, crop, store.
 
-``preprocess_index(index, store_dir, size=112, workers=…, detect_every=1)`` fills a clip store;
+``preprocess_index(index, store_dir, side=112, workers=…, detect_every=1)`` fills a clip store;
 the modules underneath are usable alone: :mod:`.video` (decoding), :mod:`.face` (detection,
 landmarks, tracking, missing faces), :mod:`.align` (eye-level crops), :mod:`.pipeline`.
 """

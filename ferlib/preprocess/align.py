@@ -17,10 +17,10 @@ translation) mapping source pixels ``p`` to crop pixels ``q = A p + b``:
   side growing by 25 % in total (``extend=0.25``, 12.5 % per side); the official FAN code used
   dlib face chips with padding 0.25 on each side, about ``extend=0.5`` here.
 
-``A = s R(-theta)`` with ``s = size / side`` and ``b = (size - 1) / 2 - A c`` (OpenCV's
+``A = s R(-theta)`` with ``s = crop_side / side`` and ``b = (crop_side - 1) / 2 - A c`` (OpenCV's
 pixel-centre convention, the one ``cv2.warpAffine`` uses), so the same ``M`` moves pixels and
 landmarks: ``landmarks_crop = transform_points(M, landmarks)``. Reducing by more than 2x first
-warps to an integer multiple of the size and then averages blocks (``cv2.INTER_AREA``), which
+warps to an integer multiple of the crop side and then averages blocks (``cv2.INTER_AREA``), which
 avoids aliasing without changing the mapping.
 """
 
@@ -73,17 +73,17 @@ def union_box(centres: np.ndarray, sides: np.ndarray, angles: np.ndarray, landma
     return centres + shift, np.maximum(hi_u - lo_u, hi_v - lo_v)
 
 
-def crop_transforms(centres: np.ndarray, sides: np.ndarray, angles: np.ndarray, size: int) -> np.ndarray:
-    """Similarity transforms ``(..., 2, 3)`` from source pixels to a ``size x size`` crop.
+def crop_transforms(centres: np.ndarray, sides: np.ndarray, angles: np.ndarray, crop_side: int) -> np.ndarray:
+    """Similarity transforms ``(..., 2, 3)`` from source pixels to a ``crop_side x crop_side`` crop.
 
     ``centres (..., 2)``: crop centre in the source; ``sides (...)``: source extent of the crop;
-    ``angles (...)``: rotation removed (radians). Implements ``q = s R(-theta) (p - c) + (size - 1) / 2``.
+    ``angles (...)``: rotation removed (radians). Implements ``q = s R(-theta) (p - c) + (crop_side - 1) / 2``.
     """
     centres = np.asarray(centres, dtype=np.float64)
-    s = size / np.asarray(sides, dtype=np.float64)
+    s = crop_side / np.asarray(sides, dtype=np.float64)
     cos, sin = np.cos(angles) * s, np.sin(angles) * s
     a = np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)  # (..., 2, 2) = s R(-theta)
-    b = (size - 1) / 2 - np.einsum("...ij,...j->...i", a, centres)
+    b = (crop_side - 1) / 2 - np.einsum("...ij,...j->...i", a, centres)
     return np.concatenate([a, b[..., None]], axis=-1)
 
 
@@ -95,34 +95,34 @@ def transform_points(m: np.ndarray, points: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def warp_crop(frame: np.ndarray, m: np.ndarray, size: int, antialias: bool = True) -> np.ndarray:
-    """The ``size x size`` crop of ``frame (H, W, C)`` under transform ``m (2, 3)``; outside is black."""
+def warp_crop(frame: np.ndarray, m: np.ndarray, crop_side: int, antialias: bool = True) -> np.ndarray:
+    """The ``crop_side x crop_side`` crop of ``frame (H, W, C)`` under transform ``m (2, 3)``; outside is black."""
     scale = float(np.sqrt(abs(np.linalg.det(np.asarray(m)[:, :2]))))
     factor = int(min(8, np.floor(1.0 / scale))) if antialias and scale < 0.5 else 1
     if factor <= 1:
-        return cv2.warpAffine(frame, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    # q_big = f (q + 0.5) - 0.5: the crop at f times the size, then f x f block means.
+        return cv2.warpAffine(frame, m, (crop_side, crop_side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    # q_big = f (q + 0.5) - 0.5: the crop at f times the crop side, then f x f block means.
     big = np.asarray(m, dtype=np.float64) * factor
     big[:, 2] += (factor - 1) / 2
-    out = cv2.warpAffine(frame, big, (size * factor, size * factor), flags=cv2.INTER_LINEAR,
+    out = cv2.warpAffine(frame, big, (crop_side * factor, crop_side * factor), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT)
-    return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(out, (crop_side, crop_side), interpolation=cv2.INTER_AREA)
 
 
 def crop_matrices(
     boxes: np.ndarray,
     landmarks: np.ndarray,
-    size: int = 112,
+    crop_side: int = 112,
     extend: float = 0.25,
     align: bool = True,
     smooth: int = 1,
     crop_box: str = "union",
 ) -> np.ndarray:
     """The crop geometry of :func:`align_crop_clip`: transforms ``(T, 2, 3)`` from source pixels to
-    each frame's ``size x size`` crop, from boxes ``(T, 4)`` and landmarks ``(T, 68, 2)`` in source
+    each frame's ``crop_side x crop_side`` crop, from boxes ``(T, 4)`` and landmarks ``(T, 68, 2)`` in source
     pixels (see the module doc). The generated data set frames its faces with this same function."""
-    if size < 8:
-        raise ValueError(f"crop size must be >= 8 pixels, got {size}")
+    if crop_side < 8:
+        raise ValueError(f"crop_side must be >= 8 pixels, got {crop_side}")
     if extend <= -1:
         raise ValueError(f"extend must be > -1 (the crop side is box side * (1 + extend)), got {extend}")
     if smooth < 1:
@@ -143,14 +143,14 @@ def crop_matrices(
         centres = uniform_filter1d(centres, smooth, axis=0, mode="nearest")
         sides = uniform_filter1d(sides, smooth, axis=0, mode="nearest")
         angles = uniform_filter1d(np.unwrap(angles), smooth, axis=0, mode="nearest")
-    return crop_transforms(centres, sides, angles, size)
+    return crop_transforms(centres, sides, angles, crop_side)
 
 
 def align_crop_clip(
     frames: np.ndarray,
     boxes: np.ndarray,
     landmarks: np.ndarray,
-    size: int = 112,
+    crop_side: int = 112,
     extend: float = 0.25,
     align: bool = True,
     smooth: int = 1,
@@ -163,12 +163,12 @@ def align_crop_clip(
     ``crop_box``: ``"union"`` or ``"detector"`` (see the module doc).
     ``smooth``: length of a moving average over frames applied to the crop centre, side and angle
     (1 = per-frame crops as in FAN; 3-5 removes detector jitter in videos).
-    Returns crops ``(T, size, size, 3)`` uint8, landmarks in crop pixels ``(T, 68, 2)`` float32
+    Returns crops ``(T, crop_side, crop_side, 3)`` uint8, landmarks in crop pixels ``(T, 68, 2)`` float32
     and the transforms ``(T, 2, 3)`` (:func:`crop_matrices`).
     """
     t = frames.shape[0]
     if boxes.shape != (t, 4) or landmarks.shape != (t, 68, 2):
         raise ValueError(f"expected boxes ({t}, 4) and landmarks ({t}, 68, 2), got {boxes.shape} and {landmarks.shape}")
-    m = crop_matrices(boxes, landmarks, size, extend, align, smooth, crop_box)
-    crops = np.stack([warp_crop(frames[i], m[i], size, antialias) for i in range(t)])
+    m = crop_matrices(boxes, landmarks, crop_side, extend, align, smooth, crop_box)
+    crops = np.stack([warp_crop(frames[i], m[i], crop_side, antialias) for i in range(t)])
     return crops, transform_points(m, landmarks), m

@@ -2,7 +2,7 @@
 
 Examples::
 
-    python -m ferlib preprocess --dataset ckplus --root ~/data/CK+ --out stores/ckplus --size 112 --workers 4
+    python -m ferlib preprocess --dataset ckplus --root ~/data/CK+ --out stores/ckplus --side 112 --workers 4
     python -m ferlib preprocess --index my_clips.csv --root ~/videos --out stores/mine --detect-every 3
     python -m ferlib preprocess --index my_clips.csv --classes happy,sad,neutral --out stores/mine
 
@@ -26,7 +26,7 @@ import pandas as pd
 from ferlib.data.adapters import ADAPTERS
 from ferlib.data.adapters import load_index as load_dataset_index
 from ferlib.data.index import ClipIndex
-from ferlib.options import add_key_value_option, key_values
+from ferlib.options import add_key_value_option, add_renamed_option, key_values
 from ferlib.preprocess.pipeline import PreprocessConfig, default_workers, preprocess_index
 
 
@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the data set's folder (required with --dataset); relative clip sources are taken from it")
     parser.add_argument("--out", type=Path, required=True, help="clip store folder (created, or resumed)")
     add_key_value_option(parser, "--option", "adapter override, e.g. protocol=official")
-    parser.add_argument("--size", type=int, default=d.size, help="crop side in pixels (default %(default)s)")
+    parser.add_argument("--side", type=int, default=d.side, help="crop side in pixels (default %(default)s)")
+    add_renamed_option(parser, "--size", "--side", "the crop side in pixels")
     parser.add_argument("--workers", type=int, default=default_workers(),
                         help="worker processes (default %(default)s; 1 = in this process)")
     parser.add_argument("--detect-every", type=int, default=d.detect_every,
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     summary = preprocess_index(
         index,
         args.out,
-        size=args.size,
+        side=args.side,
         workers=args.workers,
         detect_every=args.detect_every,
         predictor=args.predictor,

@@ -51,7 +51,7 @@ from ferlib.progress import bars_visible, progress_bar
 class PreprocessConfig:
     """Every setting of the preprocessing of one clip (all picklable, stored in each entry's meta).
 
-    size: side of the square crops (112 default; 224 for the paper sizes; 64 for synth-size runs).
+    side: side of the square crops in pixels (112 default; 224 for the paper models; 64 for the demo models).
     detect_every: run the detector on every k-th frame and propagate in between.
     extend, align, smooth, antialias, crop_box: see :func:`ferlib.preprocess.align.align_crop_clip`.
     threshold, ladder, detect_scale, detect_max_side, track_iou, predictor: see
@@ -59,7 +59,7 @@ class PreprocessConfig:
     frame_step: keep every n-th frame of the source (after ``frame_start``/``frame_stop``).
     """
 
-    size: int = 112
+    side: int = 112
     detect_every: int = 1
     extend: float = 0.25
     align: bool = True
@@ -75,8 +75,8 @@ class PreprocessConfig:
     frame_step: int = 1
 
     def __post_init__(self) -> None:
-        if self.size < 8:
-            raise ValueError(f"size must be >= 8 pixels, got {self.size}")
+        if self.side < 8:
+            raise ValueError(f"side must be >= 8 pixels, got {self.side}")
         if self.detect_every < 1:
             raise ValueError(f"detect_every must be >= 1, got {self.detect_every}")
         if self.frame_step < 1:
@@ -105,7 +105,7 @@ class PreprocessConfig:
 class ProcessedClip:
     """One preprocessed clip (T frames), ready for :meth:`ClipStore.write`."""
 
-    frames: np.ndarray  #: (T, size, size, 3) uint8 RGB crops
+    frames: np.ndarray  #: (T, side, side, 3) uint8 RGB crops
     landmarks: np.ndarray  #: (T, 68, 2) float32 in crop pixels
     flags: np.ndarray  #: (T,) uint8
     boxes: np.ndarray  #: (T, 4) float32 face boxes in source pixels
@@ -138,7 +138,7 @@ def preprocess_clip(
     frames = read_frames(source, frame_start, frame_stop, config.frame_step)
     faces = track_faces(frames, config.detector(), config.detect_every, source=str(source))
     crops, landmarks, transforms = align_crop_clip(
-        frames, faces.boxes, faces.landmarks, config.size, config.extend, config.align, config.smooth, config.antialias,
+        frames, faces.boxes, faces.landmarks, config.side, config.extend, config.align, config.smooth, config.antialias,
         config.crop_box,
     )
     return ProcessedClip(crops, landmarks, faces.flags, faces.boxes, transforms, frames.shape[1:3], faces.detector_calls)
@@ -310,7 +310,7 @@ def write_left_out(index: ClipIndex, store_dir: Path) -> Path | None:
 def preprocess_index(
     index: ClipIndex,
     store_dir: str | Path,
-    size: int = 112,
+    side: int = 112,
     workers: int | None = None,
     detect_every: int = 1,
     predictor: str | Path | None = None,
@@ -332,13 +332,13 @@ def preprocess_index(
     fields = {f.name for f in dataclasses.fields(PreprocessConfig)}
     unknown = sorted(set(options) - fields)
     if unknown:
-        raise TypeError(f"unknown preprocessing options {unknown}; valid: {sorted(fields - {'size', 'detect_every', 'predictor'})}")
-    config = PreprocessConfig(size=size, detect_every=detect_every,
+        raise TypeError(f"unknown preprocessing options {unknown}; valid: {sorted(fields - {'side', 'detect_every', 'predictor'})}")
+    config = PreprocessConfig(side=side, detect_every=detect_every,
                               predictor=None if predictor is None else str(predictor), **options)
     if config.predictor is not None:
         check_predictor(config.predictor)  # fail now, not once per clip (a bad global option is no clip's failure)
     store = ClipStore.create(store_dir, index.dataset or "unnamed", index.classes, adapter_protocol(index.dataset),
-                             settings=("preprocess", config.as_dict()))
+                             settings=("preprocess", config.as_dict()), renamed={"size": "side"})
     write_left_out(index, store.root)
     removed = store.remove_stale_tmp()
     summary = PreprocessSummary(store=store.root, total=len(index))

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from ferlib.data.labels import BASIC7
+from ferlib.options import add_renamed_option
 from ferlib.synth.export import LAYOUTS, check_export, export_layout
 from ferlib.synth.generate import RENDERERS, SynthConfig, generate
 from ferlib.synth.photo import list_photos
@@ -28,7 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--subjects", type=int, default=None,
                    help="subjects to generate (default 30; --renderer photo: one per photo, all of them)")
     p.add_argument("--frames", type=int, default=16, help="frames per clip")
-    p.add_argument("--size", type=int, default=64, help="frame side in pixels")
+    p.add_argument("--side", type=int, default=64, help="frame side in pixels")
+    add_renamed_option(p, "--size", "--side", "the frame side in pixels")
     p.add_argument("--seed", type=int, default=0, help="generation seed (the same seed gives the same clips)")
     p.add_argument("--clips-per-subject", type=int, default=0, help="0 = one clip per class")
     p.add_argument("--classes", default=",".join(BASIC7), help="comma-separated class names")
@@ -57,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             n_subjects = len(photo_ids) if photo_ids else len(list_photos(args.photos))
     cfg = SynthConfig(
         n_subjects=n_subjects, course=args.course, classes=tuple(c for c in args.classes.split(",") if c),
-        include_neutral=args.neutral, n_frames=args.frames, size=args.size, seed=args.seed,
+        include_neutral=args.neutral, n_frames=args.frames, side=args.side, seed=args.seed,
         clips_per_subject=args.clips_per_subject, renderer=args.renderer, photos_dir=args.photos, photo_ids=photo_ids,
         crop_extend=args.extend, crop_box=args.crop_box, crop_align=not args.no_align,
         randomise={"auto": None, "on": True, "off": False}[args.randomise],

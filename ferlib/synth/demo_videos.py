@@ -28,23 +28,23 @@ CORRUPT_VIDEO = Path("Train_AFEW") / "Happy" / "corrupt_video.avi"
 NO_FACE_VIDEO = Path("Train_AFEW") / "Neutral" / "no_face_video.avi"
 
 
-def write_no_face_video(path: str | Path, n_frames: int = 8, size: int = 128, fps: int = 25) -> Path:
-    """A valid MJPG video of ``n_frames`` ``size × size`` frames showing a scene without a face
+def write_no_face_video(path: str | Path, n_frames: int = 8, side: int = 128, fps: int = 25) -> Path:
+    """A valid MJPG video of ``n_frames`` ``side × side`` frames showing a scene without a face
     (a shaded wall and a drifting box): it decodes fine, so its failure is the detector's
     "no face", not a decoding error."""
-    if n_frames < 1 or size < 16:
-        raise ValueError(f"need n_frames >= 1 and size >= 16, got {n_frames} and {size}")
+    if n_frames < 1 or side < 16:
+        raise ValueError(f"need n_frames >= 1 and side >= 16, got {n_frames} and {side}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (size, size))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (side, side))
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write {path} (MJPG codec missing?)")
-    y, x = np.mgrid[0:size, 0:size]
-    wall = (90 + 60 * x / size + 30 * y / size).astype(np.uint8)
+    y, x = np.mgrid[0:side, 0:side]
+    wall = (90 + 60 * x / side + 30 * y / side).astype(np.uint8)
     for t in range(n_frames):
         frame = np.stack([wall, wall * 0.9, wall * 0.7], axis=-1).astype(np.uint8)
-        left = int(size * (0.15 + 0.4 * t / max(1, n_frames)))
-        cv2.rectangle(frame, (left, size // 3), (left + size // 4, size // 3 + size // 5), (40, 70, 150), -1)
+        left = int(side * (0.15 + 0.4 * t / max(1, n_frames)))
+        cv2.rectangle(frame, (left, side // 3), (left + side // 4, side // 3 + side // 5), (40, 70, 150), -1)
         writer.write(np.ascontiguousarray(frame))
     writer.release()
     return path
@@ -56,7 +56,7 @@ def make_demo_videos(
     n_subjects: int = 3,
     classes: Sequence[str] = ("happy",),
     n_frames: int = 8,
-    size: int = 128,
+    side: int = 128,
     seed: int = 0,
 ) -> tuple[ClipStore, Path]:
     """Generated clips written as a real data set's videos, with their ground truth.
@@ -75,7 +75,7 @@ def make_demo_videos(
         raise ValueError(f"classes {unknown} have no AFEW folder; choose among {sorted(AFEW_FOLDERS)}")
     out = Path(out_dir)
     cfg = SynthConfig(n_subjects=n_subjects, course=synth_course, classes=tuple(classes), n_frames=n_frames,
-                      size=size, seed=seed)
+                      side=side, seed=seed)
     truth = generate(out / "truth", cfg, progress=False)
     layout = out / "afew"
     if layout.is_dir():  # this function's own copy of an earlier call: written anew (seconds), never mixed
@@ -83,5 +83,5 @@ def make_demo_videos(
     export_layout(truth, layout, "afew")
     (layout / CORRUPT_VIDEO).parent.mkdir(parents=True, exist_ok=True)
     (layout / CORRUPT_VIDEO).write_bytes(b"RIFF\x00\x10\x00\x00AVI LIST" + bytes(range(256)) * 4)
-    write_no_face_video(layout / NO_FACE_VIDEO, n_frames, size)
+    write_no_face_video(layout / NO_FACE_VIDEO, n_frames, side)
     return truth, layout

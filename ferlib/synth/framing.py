@@ -58,8 +58,8 @@ class Framing:
         if not self.extend > -1:
             raise ValueError(f"extend must be > -1 (the crop side is box side x (1 + extend)), got {self.extend}")
 
-    def matrices(self, boxes: np.ndarray, landmarks: np.ndarray, size: int) -> np.ndarray:
-        """Transforms ``(T, 2, 3)`` from source pixels to each frame's ``size`` x ``size`` crop, for
+    def matrices(self, boxes: np.ndarray, landmarks: np.ndarray, side: int) -> np.ndarray:
+        """Transforms ``(T, 2, 3)`` from source pixels to each frame's ``side`` x ``side`` crop, for
         boxes ``(T, 4)`` and landmarks ``(T, 68, 2)``: :func:`ferlib.preprocess.align.crop_matrices`."""
-        return crop_matrices(np.asarray(boxes, np.float64), np.asarray(landmarks, np.float64), int(size),
+        return crop_matrices(np.asarray(boxes, np.float64), np.asarray(landmarks, np.float64), int(side),
                              self.extend, self.align, 1, self.crop_box)

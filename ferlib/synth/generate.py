@@ -82,7 +82,7 @@ class SynthConfig:
     classes: tuple[str, ...] = BASIC7
     include_neutral: bool = False
     n_frames: int = 16
-    size: int = 64
+    side: int = 64
     seed: int = 0
     clips_per_subject: int = 0
     renderer: str = "procedural"
@@ -108,7 +108,7 @@ class SynthConfig:
             raise ValueError(f"unknown renderer {self.renderer!r}; expected one of {RENDERERS}")
         if self.renderer == "photo" and not self.photos_dir:
             raise ValueError("renderer='photo' needs photos_dir (a folder of neutral frontal face photos)")
-        for name, value, low in (("n_subjects", self.n_subjects, 1), ("n_frames", self.n_frames, 2), ("size", self.size, 16)):
+        for name, value, low in (("n_subjects", self.n_subjects, 1), ("n_frames", self.n_frames, 2), ("side", self.side, 16)):
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
         if not isinstance(self.clips_per_subject, (int, np.integer)) or self.clips_per_subject < 0:
@@ -158,14 +158,14 @@ class SynthConfig:
         if self.renderer != "photo":
             raise ValueError(f"renderer={self.renderer!r} has no photos")
         f = self.framing
-        r = PhotoRenderer(self.photos_dir, size=self.size, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
+        r = PhotoRenderer(self.photos_dir, side=self.side, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
                           photo_ids=self.photo_ids)
         if self.n_subjects > r.n_photos:
             raise ValueError(
                 f"n_subjects={self.n_subjects} but {self.photos_dir} holds {r.n_photos} photos"
                 f"{' of the chosen photo_ids' if self.photo_ids is not None else ''}: with renderer='photo' a subject is "
                 "the person of one photo, so at most one subject per photo (more clips per person: clips_per_subject)")
-        return PhotoRenderer(self.photos_dir, size=self.size, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
+        return PhotoRenderer(self.photos_dir, side=self.side, extend=f.extend, align=f.align, crop_box=f.crop_box,  # type: ignore[arg-type]
                              photo_ids=r.ids[: self.n_subjects], randomise=Randomisation() if self.randomised else None,
                              appearance=self.appearance, exemplars=self.exemplars, exemplar_region=self.exemplar_region,
                              frame_jitter=tuple(self.frame_jitter), landmarks=self.landmarks)
@@ -177,7 +177,7 @@ def _pose_matrix(angle: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 
 def clip_landmarks(
-    identity: Identity, offsets: np.ndarray, size: int, rng: np.random.Generator, wild: bool,
+    identity: Identity, offsets: np.ndarray, side: int, rng: np.random.Generator, wild: bool,
     framing: Framing | None = None,
 ) -> np.ndarray:
     """Pixel landmarks ``(T, 68, 2)``: neutral shape + expression ``offsets`` under a head pose.
@@ -189,39 +189,39 @@ def clip_landmarks(
     detector's box does from frame to frame, wobbles (Gaussian, 1 % of the box side per edge in
     ``lab``, 2 % in ``wild``), so a still face is not perfectly still in its crop.
     """
-    pose = _draw_pose(offsets.shape[0], size, rng, wild)
-    posed = _apply_pose(identity.shape[None] + offsets, pose, identity.iod_fraction * size, size)
+    pose = _draw_pose(offsets.shape[0], side, rng, wild)
+    posed = _apply_pose(identity.shape[None] + offsets, pose, identity.iod_fraction * side, side)
     if framing is None:
         return posed
-    neutral = _apply_pose(np.broadcast_to(identity.shape, offsets.shape), pose, identity.iod_fraction * size, size)
+    neutral = _apply_pose(np.broadcast_to(identity.shape, offsets.shape), pose, identity.iod_fraction * side, side)
     boxes = detector_boxes(neutral)
-    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    boxes = boxes + rng.normal(0.0, 0.02 if wild else 0.01, boxes.shape) * side[:, None]
-    m = framing.matrices(boxes, posed, size)
+    box_side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    boxes = boxes + rng.normal(0.0, 0.02 if wild else 0.01, boxes.shape) * box_side[:, None]
+    m = framing.matrices(boxes, posed, side)
     return transform_points(m, posed)
 
 
-def _draw_pose(t: int, size: int, rng: np.random.Generator, wild: bool) -> dict[str, np.ndarray]:
+def _draw_pose(t: int, side: int, rng: np.random.Generator, wild: bool) -> dict[str, np.ndarray]:
     """Per-frame head pose ``(T,)`` angle, yaw, scale and ``(T, 2)`` shift (pixels)."""
     if wild:
         angle = np.deg2rad(rng.uniform(-12, 12) + np.cumsum(rng.normal(0, 0.8, t)))
         yaw = rng.uniform(-0.35, 0.35) + np.cumsum(rng.normal(0, 0.02, t))
-        shift = rng.uniform(-0.06, 0.06, 2) * size + np.cumsum(rng.normal(0, 0.004 * size, (t, 2)), 0)
+        shift = rng.uniform(-0.06, 0.06, 2) * side + np.cumsum(rng.normal(0, 0.004 * side, (t, 2)), 0)
         scale = rng.uniform(0.85, 1.1) * (1 + np.cumsum(rng.normal(0, 0.004, t)))
     else:
         angle = np.full(t, np.deg2rad(rng.uniform(-4, 4)))
         yaw = np.full(t, rng.uniform(-0.08, 0.08))
-        shift = rng.uniform(-0.02, 0.02, 2) * size + rng.normal(0, 0.003 * size, (t, 2))
+        shift = rng.uniform(-0.02, 0.02, 2) * side + rng.normal(0, 0.003 * side, (t, 2))
         scale = np.full(t, rng.uniform(0.95, 1.05))
     return {"angle": angle, "yaw": yaw, "shift": shift, "scale": scale}
 
 
-def _apply_pose(shape: np.ndarray, pose: dict[str, np.ndarray], iod_px: float, size: int) -> np.ndarray:
+def _apply_pose(shape: np.ndarray, pose: dict[str, np.ndarray], iod_px: float, side: int) -> np.ndarray:
     """Shapes ``(T, 68, 2)`` in IOD units → pixels under ``pose`` (yaw as a depth shift of x)."""
     shape = np.array(shape, dtype=np.float64)
     yaw = pose["yaw"]
     shape[..., 0] = shape[..., 0] * np.cos(yaw)[:, None] + _DEPTH[None] * np.sin(yaw)[:, None]
-    centre = np.array([size / 2, size * 0.40]) + pose["shift"]
+    centre = np.array([side / 2, side * 0.40]) + pose["shift"]
     rot = _pose_matrix(pose["angle"], pose["scale"] * iod_px)
     return (np.einsum("tij,tvj->tvi", rot, shape) + centre[:, None, :]).astype(np.float32)
 
@@ -298,8 +298,8 @@ def generate_clip(cfg: SynthConfig, subject: int, k: int, class_name: str, photo
         flags[rendered.occluded] |= FLAG_OCCLUDED
     else:
         identity = make_identity(cfg.seed, subject)
-        landmarks = clip_landmarks(identity, offsets, cfg.size, rng, wild, cfg.framing)
-        frames = ProceduralRenderer(cfg.size).render(identity, landmarks, aus)
+        landmarks = clip_landmarks(identity, offsets, cfg.side, rng, wild, cfg.framing)
+        frames = ProceduralRenderer(cfg.side).render(identity, landmarks, aus)
     frames = _illumination(frames, rng, wild)
     if wild and rng.uniform() < 0.4:
         _occlude(frames, landmarks, flags, rng)
@@ -364,6 +364,8 @@ def generate(out_dir: str | Path, cfg: SynthConfig | None = None, progress: bool
         previous = json.loads(manifest.read_text())
         if "profile" in previous and "course" not in previous:  # the same clips, written before the field's rename
             previous["course"] = previous.pop("profile")
+        if "size" in previous and "side" not in previous:  # the frame side, written before the field's rename
+            previous["side"] = previous.pop("size")
         for key, version in versions.items():
             was = previous.setdefault(key, 1)  # version 1 predates the stamp
             if was != version:

@@ -55,14 +55,14 @@ def morph_clip(
     neutral: FacePhoto,
     smile: FacePhoto | None,
     intensity: np.ndarray,
-    size: int,
+    side: int,
     rng: np.random.Generator,
     box_extend: float = 0.25,
     supersample: int = 2,
     jitter: tuple[float, float, float] = (1.5, 0.015, 0.015),
     align_pair: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Frames ``(T, size, size, 3)`` uint8 and landmarks ``(T, 68, 2)`` float32 of the neutral → smile morph.
+    """Frames ``(T, side, side, 3)`` uint8 and landmarks ``(T, 68, 2)`` float32 of the neutral → smile morph.
 
     ``intensity`` ``(T,)``: the morph weight s per frame (0 = the neutral photo; ``smile`` may be
     ``None`` only when every s is 0). Per frame: a random similarity (``jitter`` = rotation in
@@ -74,10 +74,10 @@ def morph_clip(
         raise ValueError(f"intensity must be a finite 1-D array (T,), got shape {intensity.shape}")
     if smile is None and np.any(intensity != 0):
         raise ValueError("a smiling photo is needed for frames with intensity > 0")
-    work = size * supersample
+    work = side * supersample
     crop = face_crop_matrix(neutral.box, work, box_extend)
     to_neutral = pair_alignment(neutral.landmarks, smile.landmarks) if (smile is not None and align_pair) else np.eye(3)
-    frames = np.empty((len(intensity), size, size, 3), np.uint8)
+    frames = np.empty((len(intensity), side, side, 3), np.uint8)
     landmarks = np.empty((len(intensity), 68, 2), np.float32)
     for t, s in enumerate(intensity):  # rendering: one morph per frame
         m_n = compose(similarity_jitter(rng, work, *jitter), crop)
@@ -94,7 +94,7 @@ def morph_clip(
             a = piecewise_affine_warp(img_n, lm_n, target).astype(np.float32)
             b = piecewise_affine_warp(img_s, lm_s, target).astype(np.float32)
             frame = np.clip(np.round((1 - s) * a + s * b), 0, 255).astype(np.uint8)
-        frames[t] = frame if supersample == 1 else cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
+        frames[t] = frame if supersample == 1 else cv2.resize(frame, (side, side), interpolation=cv2.INTER_AREA)
         landmarks[t] = downscale_points(target, supersample)
     return frames, landmarks
 
@@ -109,7 +109,7 @@ def build_london_store(
     photos_root: str | Path,
     store_dir: str | Path,
     n_frames: int = 16,
-    size: int = 64,
+    side: int = 64,
     course: str = "lab",
     seed: int = 0,
     *,
@@ -145,7 +145,7 @@ def build_london_store(
     store.remove_stale_tmp()
     todo = df[[not store.has(c) for c in df["clip_id"]]]
     landmarker = landmarker or dlib_landmarker()
-    work = size * supersample
+    work = side * supersample
     cache: dict[str, FacePhoto | Exception] = {}
 
     def photo(path: str) -> FacePhoto:
@@ -169,7 +169,7 @@ def build_london_store(
         except (ValueError, OSError) as exc:
             store.record_failure(row["clip_id"], row["source"], str(exc))
             continue
-        frames, landmarks = morph_clip(neutral, smile, intensity, size, rng, box_extend, supersample, jitter, align_pair)
+        frames, landmarks = morph_clip(neutral, smile, intensity, side, rng, box_extend, supersample, jitter, align_pair)
         store.write({**row, "course": course if happy else "static", "seed": int(seed)}, frames, landmarks, intensity=intensity)
     store.settle_failures()
     return store

@@ -5,7 +5,7 @@ Research Lab London Set's ``neutral_front/NNN_03.jpg``) into expression clips of
 
 1. the preprocessing's own detector and 68-point predictor (:func:`preprocess_landmarker`) find
    the face on the photo (once per photo, cached); the photo is area-downscaled once so that its
-   face crop is about ``supersample × size`` pixels;
+   face crop is about ``supersample × side`` pixels;
 2. per frame, target landmarks = photo landmarks + ``expression_offsets(class, intensity)`` (IOD
    units, see :mod:`ferlib.synth.expressions`) × the photo's outer inter-ocular distance
    ``|p45 − p36|``, rotated by the angle of the eye line, so an expression moves with the head;
@@ -30,7 +30,7 @@ Research Lab London Set's ``neutral_front/NNN_03.jpg``) into expression clips of
    folds at the apex, the neutral photo at onset. The photo is aligned to the neutral one by a
    similarity on rigid landmarks. No other class uses it; a folder of neutral photos alone gets
    painted appearance only;
-7. the frame is area-resized to ``size``; landmarks are returned in its pixel coordinates.
+7. the frame is area-resized to ``side``; landmarks are returned in its pixel coordinates.
 
 One photo is one person: its identity (:func:`photo_identity`, the London set's face id) is the
 subject id the generator gives its clips, so subject-independent folds never put one person in
@@ -340,12 +340,12 @@ class RenderedClip:
     occluded: np.ndarray
 
 
-def _exemplar_mask(lm: np.ndarray, size: int, iod: float, region: str = "face") -> np.ndarray:
-    """Soft mask ``(size, size, 1)`` float32 of the face (``"face"``: inside the jaw line, up to
+def _exemplar_mask(lm: np.ndarray, side: int, iod: float, region: str = "face") -> np.ndarray:
+    """Soft mask ``(side, side, 1)`` float32 of the face (``"face"``: inside the jaw line, up to
     above the brows) or of the lower face (``"lower"``: cheeks, nasolabial folds, mouth, chin; up
     to just under the eyes) of landmarks ``lm`` (68, 2)."""
     if region == "full":
-        return np.ones((size, size, 1), np.float32)
+        return np.ones((side, side, 1), np.float32)
     ex = (lm[45] - lm[36]) / (iod + 1e-9)
     dn = np.array([-ex[1], ex[0]])
     if region == "face":
@@ -354,7 +354,7 @@ def _exemplar_mask(lm: np.ndarray, size: int, iod: float, region: str = "face") 
         top = [lm[45] + dn * 0.22 * iod, lm[46] + dn * 0.1 * iod, lm[47] + dn * 0.1 * iod, lm[42] + dn * 0.12 * iod,
                lm[28], lm[39] + dn * 0.12 * iod, lm[40] + dn * 0.1 * iod, lm[41] + dn * 0.1 * iod, lm[36] + dn * 0.22 * iod]
     poly = np.concatenate([lm[0:17] if region == "face" else lm[1:16], np.array(top)])
-    mask = np.zeros((size, size), np.uint8)
+    mask = np.zeros((side, side), np.uint8)
     cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
     mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.06 * iod))
     return (mask.astype(np.float32) / 255.0)[..., None]
@@ -367,11 +367,11 @@ class PhotoRenderer:
     Parameters
     ----------
     photos_dir: folder of neutral photos, one person each (or a London-set root with ``neutral_front/``).
-    size: side of the output frames in pixels.
+    side: side of the output frames in pixels.
     extend, align, crop_box: the preprocessing crop (:class:`ferlib.synth.framing.Framing`; defaults
         are :class:`ferlib.preprocess.pipeline.PreprocessConfig`'s, so generated and preprocessed
         real faces are framed alike).
-    supersample: warp at ``supersample × size`` and area-resize, which anti-aliases the result.
+    supersample: warp at ``supersample × side`` and area-resize, which anti-aliases the result.
     pose_jitter: ``(rotation_deg, scale, shift)`` of a random similarity drawn once per clip (the
         preprocessing's crop of a real video jitters as much with the detector).
     frame_jitter: ``(rotation_deg, scale, shift)`` of a random similarity drawn for every frame (a
@@ -405,7 +405,7 @@ class PhotoRenderer:
     def __init__(
         self,
         photos_dir: str | Path,
-        size: int = 64,
+        side: int = 64,
         extend: float = 0.25,
         align: bool = True,
         crop_box: str = "union",
@@ -423,8 +423,8 @@ class PhotoRenderer:
         photo_ids: Sequence[str] | None = None,
         randomise: "Randomisation | None" = None,
     ) -> None:
-        if size < 16:
-            raise ValueError(f"frame size must be at least 16 pixels, got {size}")
+        if side < 16:
+            raise ValueError(f"frame side must be at least 16 pixels, got {side}")
         if supersample < 1:
             raise ValueError(f"supersample must be >= 1, got {supersample}")
         photos = list_photos(photos_dir)
@@ -442,7 +442,7 @@ class PhotoRenderer:
             photos = [by_id[str(i)] for i in photo_ids]
         self.photos = photos
         self.ids = [photo_identity(p) for p in photos]
-        self.size = int(size)
+        self.side = int(side)
         self.supersample = int(supersample)
         self.framing = Framing(float(extend), bool(align), str(crop_box))
         self.pose_jitter = tuple(float(v) for v in pose_jitter)
@@ -470,7 +470,7 @@ class PhotoRenderer:
 
     @property
     def work_size(self) -> int:
-        return self.size * self.supersample
+        return self.side * self.supersample
 
     def _index(self, subject_index: int) -> int:
         i = int(subject_index)
@@ -536,10 +536,10 @@ class PhotoRenderer:
     def _finish(self, frame: np.ndarray) -> np.ndarray:
         if self.supersample == 1:
             return frame
-        return cv2.resize(frame, (self.size, self.size), interpolation=cv2.INTER_AREA)
+        return cv2.resize(frame, (self.side, self.side), interpolation=cv2.INTER_AREA)
 
     def neutral(self, subject_index: int) -> tuple[np.ndarray, np.ndarray]:
-        """The subject's neutral crop without jitter: frame ``(size, size, 3)`` uint8, landmarks ``(68, 2)``."""
+        """The subject's neutral crop without jitter: frame ``(side, side, 3)`` uint8, landmarks ``(68, 2)``."""
         face = self.face(subject_index)
         m = self.crop_matrices(face, face.landmarks[None])[0]
         w = self.work_size
@@ -568,7 +568,7 @@ class PhotoRenderer:
         offsets: np.ndarray | None = None, aus: dict[int, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """One clip of subject ``subject_index`` (its photo) showing ``class_name``: frames
-        ``(T, size, size, 3)`` uint8 RGB and landmarks ``(T, 68, 2)`` float32 (see :meth:`render_clip`)."""
+        ``(T, side, side, 3)`` uint8 RGB and landmarks ``(T, 68, 2)`` float32 (see :meth:`render_clip`)."""
         clip = self.render_clip(subject_index, class_name, intensity, rng, offsets, aus)
         return clip.frames, clip.landmarks
 
@@ -636,7 +636,7 @@ class PhotoRenderer:
                 image = np.dstack([face.image, self.backdrop(subject_index)])  # the backdrop mask warps with the pixels
         occluded = np.zeros(t, bool)
         w = self.work_size
-        frames = np.empty((len(first), self.size, self.size, 3), np.uint8)
+        frames = np.empty((len(first), self.side, self.side, 3), np.uint8)
         out_lm = np.empty((len(first), 68, 2), np.float32)
         base_open = float(polygon_area(face.landmarks[INNER_LIP]))
         iod_photo = float(np.linalg.norm(face.landmarks[45] - face.landmarks[36]))

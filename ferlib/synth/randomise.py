@@ -15,7 +15,7 @@ the photo renderer (:class:`ferlib.synth.photo.PhotoRenderer`) applies it to eve
   dark bar over the eyes (sunglasses) or a block entering from the frame's edge, over a span of
   frames (flagged as occluded);
 * **blur** (Gaussian, per clip), **sensor noise** (Gaussian, new every frame) and **JPEG
-  compression** (per-clip quality, ``p_jpeg``), at the output size.
+  compression** (per-clip quality, ``p_jpeg``), at the output side.
 
 All draws come from the clip's ``numpy`` generator, so a clip stays deterministic. The ``lab``
 courses render clean pictures (no randomisation) unless asked; the photo renderer's ``wild``
@@ -74,10 +74,10 @@ class Randomisation:
     p_background: float = 0.7
     p_occluder: float = 0.3
 
-    def draw(self, rng: np.random.Generator, n_frames: int, size: int) -> "ClipNuisance":
-        """The nuisances of one clip of ``n_frames`` frames rendered at ``size`` pixels."""
-        pose = similarity_jitter(rng, size, *self.pose)
-        frames = np.stack([similarity_jitter(rng, size, *self.frame_jitter) for _ in range(n_frames)])
+    def draw(self, rng: np.random.Generator, n_frames: int, side: int) -> "ClipNuisance":
+        """The nuisances of one clip of ``n_frames`` frames rendered at ``side`` pixels."""
+        pose = similarity_jitter(rng, side, *self.pose)
+        frames = np.stack([similarity_jitter(rng, side, *self.frame_jitter) for _ in range(n_frames)])
         angle = rng.uniform(0, 2 * np.pi)
         light = (float(rng.uniform(0, self.light)), float(np.cos(angle)), float(np.sin(angle)))
         gains = rng.uniform(*self.gain) * (1 + rng.uniform(-self.colour, self.colour, 3))
@@ -85,7 +85,7 @@ class Randomisation:
         blur = float(rng.uniform(0, self.blur))
         noise = float(rng.uniform(0, self.noise))
         jpeg = int(rng.integers(self.jpeg[0], self.jpeg[1] + 1)) if rng.uniform() < self.p_jpeg else 0
-        background = _texture(rng, size) if rng.uniform() < self.p_background else None
+        background = _texture(rng, side) if rng.uniform() < self.p_background else None
         occluder = None
         if rng.uniform() < self.p_occluder:
             start = int(rng.integers(0, max(1, n_frames - 1)))
@@ -108,7 +108,7 @@ class ClipNuisance:
     blur: float
     noise: float
     jpeg: int  # 0: no compression
-    background: np.ndarray | None  # (S, S, 3) uint8 at the working size
+    background: np.ndarray | None  # (S, S, 3) uint8 at the working side
     occluder: tuple | None  # (kind, start, stop, 6 shape numbers in [0, 1])
     noise_rng: np.random.Generator
 
@@ -148,26 +148,26 @@ class ClipNuisance:
         return np.ascontiguousarray(out), occluded
 
 
-def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A random backdrop ``(size, size, 3)`` uint8: a gradient, colour noise or blurred blocks."""
+def _texture(rng: np.random.Generator, side: int) -> np.ndarray:
+    """A random backdrop ``(side, side, 3)`` uint8: a gradient, colour noise or blurred blocks."""
     kind = rng.integers(3)
     if kind == 0:
         a, b = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
         ang = rng.uniform(0, 2 * np.pi)
-        yy, xx = np.mgrid[0:size, 0:size] / max(size - 1, 1)
+        yy, xx = np.mgrid[0:side, 0:side] / max(side - 1, 1)
         w = np.clip(0.5 + (np.cos(ang) * (xx - 0.5) + np.sin(ang) * (yy - 0.5)), 0, 1)[..., None]
         img = (1 - w) * a + w * b
     elif kind == 1:
         k = int(rng.integers(3, 9))
-        img = cv2.resize(rng.uniform(0, 255, (k, k, 3)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
+        img = cv2.resize(rng.uniform(0, 255, (k, k, 3)).astype(np.float32), (side, side), interpolation=cv2.INTER_CUBIC)
     else:
-        img = np.empty((size, size, 3), np.float32)
+        img = np.empty((side, side, 3), np.float32)
         img[:] = rng.uniform(0, 255, 3)
         for _ in range(int(rng.integers(3, 9))):
-            x0, y0 = rng.integers(0, size, 2)
-            x1, y1 = x0 + rng.integers(size // 8, size // 2, 2)
+            x0, y0 = rng.integers(0, side, 2)
+            x1, y1 = x0 + rng.integers(side // 8, side // 2, 2)
             img[y0:y1, x0:x1] = rng.uniform(0, 255, 3)
-        img = cv2.GaussianBlur(img, (0, 0), size / 40)
+        img = cv2.GaussianBlur(img, (0, 0), side / 40)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 

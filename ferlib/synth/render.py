@@ -4,7 +4,7 @@ Everything the expression changes is driven by the landmarks (brows, lids, lips,
 appearance cues tied to action-unit activations (forehead lines for AU1/2, a brow furrow for AU4,
 nasolabial folds for AU6/12, nose wrinkles for AU9, a dark open mouth for AU26), so the pixels
 carry the same regional dynamics as the ground-truth landmarks. Frames are drawn at
-``supersample`` × the output size and area-resized, which anti-aliases small faces.
+``supersample`` × the output side and area-resized, which anti-aliases small faces.
 """
 
 from __future__ import annotations
@@ -40,24 +40,24 @@ def _blend(img: np.ndarray, layer: np.ndarray, alpha: float) -> None:
 
 
 class ProceduralRenderer:
-    """Draw ``(T, size, size, 3)`` uint8 RGB frames of an identity from per-frame landmarks."""
+    """Draw ``(T, side, side, 3)`` uint8 RGB frames of an identity from per-frame landmarks."""
 
-    def __init__(self, size: int = 64, supersample: int = 3) -> None:
-        if size < 16:
-            raise ValueError(f"frame size must be at least 16 pixels, got {size}")
-        self.size = int(size)
+    def __init__(self, side: int = 64, supersample: int = 3) -> None:
+        if side < 16:
+            raise ValueError(f"frame side must be at least 16 pixels, got {side}")
+        self.side = int(side)
         self.ss = int(supersample)
 
     def render(self, identity: Identity, landmarks: np.ndarray, aus: dict[int, np.ndarray]) -> np.ndarray:
         """landmarks ``(T, 68, 2)`` in output pixels; ``aus`` maps AU → activation ``(T,)``."""
         t = landmarks.shape[0]
-        out = np.empty((t, self.size, self.size, 3), np.uint8)
+        out = np.empty((t, self.side, self.side, 3), np.uint8)
         for i in range(t):  # drawing, not a model forward pass: one frame per call is inherent
             out[i] = self.render_frame(identity, landmarks[i], {k: float(v[i]) for k, v in aus.items()})
         return out
 
     def render_frame(self, ident: Identity, lm: np.ndarray, aus: dict[int, float]) -> np.ndarray:
-        s = self.size * self.ss
+        s = self.side * self.ss
         p = lm.astype(np.float64) * self.ss
         iod = float(np.linalg.norm(p[45] - p[36]))
         up = p[27] - p[8]
@@ -149,4 +149,4 @@ class ProceduralRenderer:
             _poly(img, teeth, np.array([235, 230, 220]))
         _line(img, inner, ident.lips * 0.55, 0.025 * iod, closed=True)
 
-        return cv2.resize(img, (self.size, self.size), interpolation=cv2.INTER_AREA)
+        return cv2.resize(img, (self.side, self.side), interpolation=cv2.INTER_AREA)

@@ -161,18 +161,18 @@ def _warp_per_triangle_cv2(image: np.ndarray, src: np.ndarray, dst: np.ndarray, 
     return out
 
 
-def bench_warp(size: int = 256, repeats: int = 5, seed: int = 0) -> dict[str, float]:
-    """Seconds per warp of a ``size`` x ``size`` RGB image with 68 jittered points, for the three methods.
+def bench_warp(side: int = 256, repeats: int = 5, seed: int = 0) -> dict[str, float]:
+    """Seconds per warp of a ``side`` x ``side`` RGB image with 68 jittered points, for the three methods.
 
     Returns ``{"remap": s, "cv2_per_triangle": s, "skimage": s}`` measured in one run; compare ratios only.
     """
     from skimage.transform import PiecewiseAffineTransform, warp
 
     rng = np.random.default_rng(seed)
-    image = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-    src = rng.uniform(0.2, 0.8, (68, 2)) * (size - 1)
-    dst = src + rng.normal(0, 0.01 * size, src.shape)
-    anchors = border_anchors(size, size)
+    image = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+    src = rng.uniform(0.2, 0.8, (68, 2)) * (side - 1)
+    dst = src + rng.normal(0, 0.01 * side, src.shape)
+    anchors = border_anchors(side, side)
 
     def _skimage() -> np.ndarray:
         pair = (np.concatenate([dst, anchors]), np.concatenate([src, anchors]))  # output -> input map

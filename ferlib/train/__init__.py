@@ -1,7 +1,7 @@
 """ferlib.train: fit/evaluate, cross-validation, ablations, checkpoints, schedules and metrics.
 
 ``fit(cfg, store, split, out_dir)`` trains one split; ``cross_validate(method, store, protocol,
-size, out_dir)`` runs a protocol's folds into ``runs/<experiment>/<fold>/``; ``ablate(grid, …)``
+profile, out_dir)`` runs a protocol's folds into ``runs/<experiment>/<fold>/``; ``ablate(grid, …)``
 runs a paper's ablation table; ``collate(run_dir)`` gives mean ± std over folds.
 """
 

@@ -80,7 +80,7 @@ def row_dir(out_dir: str | Path, table: str, row: dict[str, Any], shared_dir: st
 
 
 def ablate(grid: dict[str, list[dict[str, Any]]] | str, store: ClipStore, out_dir: str | Path, protocol: str | None = None,
-           size: str = "demo", folds: Iterable[int | str] | None = None, protocol_kwargs: dict[str, Any] | None = None,
+           profile: str = "demo", folds: Iterable[int | str] | None = None, protocol_kwargs: dict[str, Any] | None = None,
            tables: Iterable[str] | None = None, shared_dir: str | Path | None = None, **overrides: Any) -> pd.DataFrame:
     """Run every row of ``grid`` (or of ``PAPER_GRIDS[grid]`` when a name is given; ``tables``
     picks some) and return the ablation table. ``overrides`` (TrainConfig fields) apply to all
@@ -104,7 +104,7 @@ def ablate(grid: dict[str, list[dict[str, Any]]] | str, store: ClipStore, out_di
     for table, rows in grid.items():
         for row in rows:
             kw = {**overrides, **row.get("overrides", {})}
-            res = cross_validate(row["method"], store, protocol, size, row_dir(out, table, row, shared_dir), folds=folds,
+            res = cross_validate(row["method"], store, protocol, profile, row_dir(out, table, row, shared_dir), folds=folds,
                                  variant=row.get("variant", "full"), protocol_kwargs=protocol_kwargs,
                                  model_overrides=row.get("model_overrides"), **kw)
             records.append({

@@ -32,7 +32,8 @@ import yaml
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
 from ferlib.models.registry import available_methods, method_spec
-from ferlib.options import add_key_value_option, key_values
+from ferlib.options import add_key_value_option, add_renamed_option, key_values
+from ferlib.profiles import MODEL_PROFILES
 from ferlib.synth.generate import check_synth_versions
 from ferlib.train import distributed
 from ferlib.train.ablate import ablate
@@ -64,11 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--protocol", default=None,
                             help="subject_kfold | fan_ckplus | official_folds | train_test (default: the recipe's for the store's data set)")
         add_key_value_option(parser, "--protocol-arg", "protocol keyword, e.g. k=10", dest="protocol_arg")
-        parser.add_argument("--size", default="demo", choices=("demo", "paper"),
-                            help="the model size and its recipe — demo: the small models on the demo recipe; "
+        parser.add_argument("--profile", default="demo", choices=MODEL_PROFILES,
+                            help="the model profile and its recipe — demo: the small models on the demo recipe; "
                                  "paper: the paper's models on its recipe for the store's data set")
+        add_renamed_option(parser, "--size", "--profile", "the model profile: demo or paper")
         parser.add_argument("--recipe", default=None,
-                            help="a named recipe instead of the size's: 'paper', 'demo' or an alternative such as 'official'")
+                            help="a named recipe instead of the profile's: 'paper', 'demo' or an alternative such as 'official'")
         add_key_value_option(parser, "--set", "config field, e.g. lr=0.01", dest="sets")
         parser.add_argument("--config", help="JSON file of config fields (applied before --set)")
     if name in ("train", "cv"):
@@ -165,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({k: m[k] for k in keys if k in m}))
             return 0
         if cmd == "train":
-            cfg = resolve_config(args.method, args.size, dataset=store.dataset, recipe=args.recipe, variant=args.variant,
+            cfg = resolve_config(args.method, args.profile, dataset=store.dataset, recipe=args.recipe, variant=args.variant,
                                  model_overrides=key_values(args.model_sets), experiment=Path(args.out).name,
                                  **_overrides(args))
             protocol = args.protocol
@@ -176,13 +178,13 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({k: m[k] for k in ("accuracy", "uar", "n")}))
         elif cmd == "cv":
             folds = [_fold(f) for f in args.folds] if args.folds else None
-            table = cross_validate(args.method, store, args.protocol, args.size, args.out, folds=folds, variant=args.variant,
+            table = cross_validate(args.method, store, args.protocol, args.profile, args.out, folds=folds, variant=args.variant,
                                    protocol_kwargs=pkw, model_overrides=key_values(args.model_sets), resume=resume,
                                    recipe=args.recipe, **_overrides(args))
             print(table.to_string())
         elif cmd == "ablate":
             folds = [_fold(f) for f in args.folds] if args.folds else None
-            table = ablate(_load_grid(args.grid), store, args.out, protocol=args.protocol, size=args.size, folds=folds,
+            table = ablate(_load_grid(args.grid), store, args.out, protocol=args.protocol, profile=args.profile, folds=folds,
                            protocol_kwargs=pkw, tables=args.tables, recipe=args.recipe, **_overrides(args))
             print(table.to_string())
         else:

@@ -1,7 +1,7 @@
 """The resolved configuration of one training run (what ``config.json`` holds).
 
-:func:`ferlib.train.recipes.resolve_config` merges, in order: :class:`TrainConfig` defaults → the model size's data
-settings (``num_frames``, ``input_size``, ``sampler``, ``test_sampler``) → the recipe of the
+:func:`ferlib.train.recipes.resolve_config` merges, in order: :class:`TrainConfig` defaults → the model profile's data
+settings (``num_frames``, ``input_size`` (its ``input_side``), ``sampler``, ``test_sampler``) → the recipe of the
 (method, data set) pair (:mod:`ferlib.train.recipes`, which imports this module) → the caller's overrides. Unknown keys raise
 a ``ValueError`` naming them, so a typo never silently trains with a default, and every value is
 checked against its field's annotation (``--set batch_size=big`` fails naming ``batch_size`` and
@@ -31,7 +31,7 @@ class TrainConfig:
     """Everything that decides a run's result. Shapes: clips ``(B, T, 3, input_size, input_size)``."""
 
     method: str
-    size: str = "demo"  # the model size (ferlib.models.registry.SIZES)
+    profile: str = "demo"  # the model profile (ferlib.profiles.MODEL_PROFILES)
     variant: str = "full"
     model_overrides: dict[str, Any] = field(default_factory=dict)
     dataset: str = ""
@@ -109,8 +109,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> "TrainConfig":
         """Build from a dict; unknown keys raise naming them and ``source`` (e.g. the file). The key
-        ``profile`` of older ``config.json`` files is read as ``size`` (its former name)."""
-        data = {("size" if k == "profile" and "size" not in data else k): v for k, v in data.items()}
+        ``size`` of older ``config.json`` files is read as ``profile`` (the model profile; a file
+        with both keys raises)."""
+        data = {("profile" if k == "size" and "profile" not in data else k): v for k, v in data.items()}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

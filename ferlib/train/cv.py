@@ -28,7 +28,7 @@ def cross_validate(
     method: str,
     store: ClipStore,
     protocol: str | None = None,
-    size: str = "demo",
+    profile: str = "demo",
     out_dir: str | Path = "runs/experiment",
     folds: Iterable[int | str] | None = None,
     variant: str = "full",
@@ -47,7 +47,7 @@ def cross_validate(
     ``"official"``); ``protocol=None`` takes the recipe's protocol and its kwargs."""
     index = store.index()
     out = Path(out_dir)
-    cfg = resolve_config(method, size, dataset=store.dataset, recipe=recipe, variant=variant,
+    cfg = resolve_config(method, profile, dataset=store.dataset, recipe=recipe, variant=variant,
                          model_overrides=dict(model_overrides or {}), experiment=out.name, **overrides)
     if protocol is None:
         protocol, protocol_kwargs = recipe_protocol(cfg, store.dataset, protocol_kwargs)

@@ -120,11 +120,11 @@ def _frame_size(store: ClipStore, index: ClipIndex) -> int:
 def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool) -> ClipDataset:
     """A :class:`ClipDataset` over ``index`` with ``cfg``'s sampler (``cfg.test_sampler`` when not
     ``train``) and augmentation policy (when ``train`` and ``cfg.augment``). Landmark-only methods
-    (input_size 0) keep the stored frame size."""
-    size = cfg.input_size or _frame_size(store, index)
+    (input_size 0) keep the stored frame side."""
+    side = cfg.input_size or _frame_size(store, index)
     name = cfg.sampler if train or not cfg.test_sampler else cfg.test_sampler
     sampler = Sampler(name, cfg.num_frames, cfg.span)
-    transform = make_transform(size, bool(train and cfg.augment), cfg.augmentation)
+    transform = make_transform(side, bool(train and cfg.augment), cfg.augmentation)
     return ClipDataset(store, index, sampler, transform, seed=cfg.seed, fixed_draws=cfg.fixed_draws)
 
 
@@ -331,15 +331,15 @@ def check_label_set(cfg: TrainConfig, classes: tuple[str, ...]) -> int:
 
 
 def build_run_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
-    """The model of ``cfg`` (method, size, variant, overrides), initialised from ``cfg.seed``."""
+    """The model of ``cfg`` (method, model profile, variant, overrides), initialised from ``cfg.seed``."""
     seed_everything(cfg.seed, -1)
     overrides = {k: v for k, v in cfg.model_overrides.items() if k != "num_classes"}
     try:
-        return build_model(cfg.method, cfg.size, num_classes=num_classes, variant=cfg.variant, **overrides)
+        return build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant, **overrides)
     except TypeError as exc:  # a misspelt or mistyped --model-set key
         if not overrides:
             raise
-        raise ValueError(f"model arguments {overrides} do not fit {cfg.method}/{cfg.variant} ({cfg.size}): {exc}") from exc
+        raise ValueError(f"model arguments {overrides} do not fit {cfg.method}/{cfg.variant} ({cfg.profile}): {exc}") from exc
 
 
 def check_starting_points(cfg: TrainConfig, model: nn.Module) -> None:
@@ -347,7 +347,7 @@ def check_starting_points(cfg: TrainConfig, model: nn.Module) -> None:
     (``init_from``) cannot be had: a missing file, offline without a cached download, a source that
     does not fit the model (:func:`ferlib.models.trunks.trunk_plan`)."""
     if cfg.init_trunk:
-        plan = trunk_plan(cfg.init_trunk, model, cfg.size)
+        plan = trunk_plan(cfg.init_trunk, model, cfg.profile)
         if plan["status"] == "error":
             msg = plan["message"]  # named once: some messages already start with the source
             raise FileNotFoundError(msg if msg.startswith("init_trunk=") else f"init_trunk={cfg.init_trunk!r}: {msg}")
@@ -478,7 +478,7 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
     if ctx.is_main:
         write_json(out / "config.json", cfg.to_dict())
         write_json(out / STORE_RECORD, record)
-        print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.size}) writing {out.resolve()}", flush=True)
+        print(f"ferlib: {cfg.method}/{cfg.variant} ({cfg.profile}) writing {out.resolve()}", flush=True)
         write_json(out / "trunk.json", trunk_report.to_dict())
         print(f"ferlib: {trunk_report.summary()}", flush=True)
         if init_report is not None:
@@ -600,7 +600,7 @@ def _finish(cfg: TrainConfig, store: ClipStore, index: ClipIndex, split: Split, 
     write_predictions(out, test_index, ev)
     metrics = summarize(ev.y_true, ev.y_pred, store.classes)
     metrics.update({
-        "method": cfg.method, "variant": cfg.variant, "size": cfg.size, "split": split.name,
+        "method": cfg.method, "variant": cfg.variant, "profile": cfg.profile, "split": split.name,
         "selection": "best validation epoch" if cfg.select == "val" else "last epoch",
         "selected_epoch": int(best["epoch"]),
         "val_accuracy_at_selected": best.get("val_accuracy"),

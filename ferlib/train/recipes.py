@@ -10,8 +10,8 @@ paper's text (file, section or table), the official code, or ``ferlib's choice``
         ...
     }
 
-Keys: ``protocol`` (a protocol of :mod:`ferlib.data.protocols` and its kwargs), ``size`` (the
-model size: ``paper`` or ``demo``), ``paper_table`` (the paper's headline ``(table, column)``
+Keys: ``protocol`` (a protocol of :mod:`ferlib.data.protocols` and its kwargs), ``profile`` (the
+model profile: ``paper`` or ``demo``), ``paper_table`` (the paper's headline ``(table, column)``
 for this data set; defaults to the spec's ``papers.main``) and any field of
 :class:`~ferlib.train.config.TrainConfig` that decides a result (optimiser, schedule, batch,
 epochs, sampler, test sampler, augmentation, trunk, ``init_from`` …).
@@ -31,7 +31,8 @@ from typing import Any
 
 import pandas as pd
 
-from ferlib.models.registry import get_size, method_spec
+from ferlib.models.registry import method_spec, model_profile
+from ferlib.profiles import MODEL_PROFILES
 from ferlib.train.config import TrainConfig
 
 #: each data set's own protocol (the adapter's), used by recipes that do not set one; the
@@ -50,10 +51,10 @@ DATASET_PROTOCOLS: dict[str, tuple[tuple[str, dict[str, Any]], str]] = {
 }
 #: names a user may type for a data set → its key
 ALIASES = {"ck+": "ckplus", "ck": "ckplus", "oulu-casia": "oulu", "afew8": "afew", "aff-wild2": "affwild2"}
-#: recipe keys that are not copied into TrainConfig fields (``size`` picks the model size, see resolve_config)
-META_KEYS = ("protocol", "size", "paper_table")
+#: recipe keys that are not copied into TrainConfig fields (``profile`` picks the model profile, see resolve_config)
+META_KEYS = ("protocol", "profile", "paper_table")
 #: TrainConfig fields a recipe may not set (they name the run, not its recipe)
-NOT_IN_RECIPES = ("method", "size", "variant", "dataset", "experiment", "recipe", "num_workers", "device",
+NOT_IN_RECIPES = ("method", "profile", "variant", "dataset", "experiment", "recipe", "num_workers", "device",
                   "progress")
 
 
@@ -77,7 +78,7 @@ class Recipe:
     key: str
     protocol: str
     protocol_kwargs: dict[str, Any]
-    size: str
+    profile: str
     fields: dict[str, Any]
     sources: dict[str, str]
     paper_table: tuple[str, str] | None = None
@@ -90,7 +91,7 @@ class Recipe:
     def table(self) -> pd.DataFrame:
         """One row per value: ``field``, ``value``, ``source``."""
         rows = [("protocol", f"{self.protocol} {self.protocol_kwargs}", self.sources["protocol"]),
-                ("size", self.size, self.sources.get("size", ""))]
+                ("profile", self.profile, self.sources.get("profile", ""))]
         rows += [(k, v, self.sources.get(k, "")) for k, v in self.fields.items()]
         return pd.DataFrame(rows, columns=["field", "value", "source"]).set_index("field")
 
@@ -133,8 +134,8 @@ def check_recipe(method: str, key: str, recipe: dict[str, Any]) -> None:
         if k == "protocol" and not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
                                     and isinstance(value[1], dict)):
             raise RecipeError(f"{where}: protocol must be (name, kwargs), got {value!r}")
-        if k == "size" and value not in ("demo", "paper"):
-            raise RecipeError(f"{where}: size must be 'demo' or 'paper', got {value!r}")
+        if k == "profile" and value not in MODEL_PROFILES:
+            raise RecipeError(f"{where}: profile must be one of {MODEL_PROFILES}, got {value!r}")
 
 
 def recipe_keys(method: str) -> list[str]:
@@ -166,36 +167,36 @@ def get_recipe(method: str, dataset: str, name: str = "paper") -> Recipe:
             raise RecipeError(f"data set {dataset!r} has no known protocol; known: {sorted(DATASET_PROTOCOLS)}")
         values["protocol"], sources["protocol"] = DATASET_PROTOCOLS[ds]
     proto, proto_kwargs = values.pop("protocol")
-    size = values.pop("size", "demo" if key == "demo" else "paper")
-    sources.setdefault("size", "the paper's model" if size == "paper" else "the CPU-sized model")
+    profile = values.pop("profile", "demo" if key == "demo" else "paper")
+    sources.setdefault("profile", "the paper's model" if profile == "paper" else "the CPU-sized model")
     table = values.pop("paper_table", None) or spec.papers.main.get(ds)
-    return Recipe(method, ds, key, proto, dict(proto_kwargs), size, values, sources,
+    return Recipe(method, ds, key, proto, dict(proto_kwargs), profile, values, sources,
                   tuple(table) if table else None)  # type: ignore[arg-type]
 
 
-def resolve_config(method: str, size: str = "demo", dataset: str | None = None, recipe: str | None = None,
+def resolve_config(method: str, profile: str = "demo", dataset: str | None = None, recipe: str | None = None,
                    **overrides: Any) -> TrainConfig:
-    """Defaults → the model size's data settings → recipe → ``overrides`` (unknown keys raise).
+    """Defaults → the model profile's data settings → recipe → ``overrides`` (unknown keys raise).
 
     The recipe is :func:`get_recipe` of ``method`` on ``dataset`` (``"synth"``
     when no data set is named): ``recipe`` names it (``"paper"``, ``"official"``, ``"demo"``); by
-    default ``size="demo"`` takes the demo recipe and ``size="paper"`` the paper's text. The
-    recipe's ``size`` becomes the model size unless ``size`` was given as ``"paper"`` with the
+    default ``profile="demo"`` takes the demo recipe and ``profile="paper"`` the paper's text. The
+    recipe's ``profile`` becomes the model profile unless ``profile`` was given as ``"paper"`` with the
     demo recipe (then the paper model trains on the demo schedule)."""
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ValueError(f"unknown config keys {unknown}; expected some of {sorted(known)}")
-    name = recipe or ("demo" if size == "demo" else "paper")
+    name = recipe or ("demo" if profile == "demo" else "paper")
     rec = get_recipe(method, dataset or "synth", name)
-    chosen = rec.size if name != "demo" else size
-    spec_size = get_size(method, chosen)
-    data: dict[str, Any] = {"method": method, "size": chosen, "dataset": dataset or "", "recipe": rec.key,
-                            "num_frames": spec_size.num_frames, "input_size": spec_size.input_size,
-                            "sampler": spec_size.sampler, "test_sampler": spec_size.test_sampler}
+    chosen = rec.profile if name != "demo" else profile
+    spec_profile = model_profile(method, chosen)
+    data: dict[str, Any] = {"method": method, "profile": chosen, "dataset": dataset or "", "recipe": rec.key,
+                            "num_frames": spec_profile.num_frames, "input_size": spec_profile.input_side,
+                            "sampler": spec_profile.sampler, "test_sampler": spec_profile.test_sampler}
     data.update(rec.fields)
     data.update({k: v for k, v in overrides.items() if v is not None})
     cfg = TrainConfig.from_dict(data)
-    if cfg.num_frames < 1 and spec_size.num_frames >= 1:  # 0 is "the size's own" only before resolving
+    if cfg.num_frames < 1 and spec_profile.num_frames >= 1:  # 0 is "the profile's own" only before resolving
         raise ValueError(f"num_frames must be >= 1 frame per clip, got {cfg.num_frames!r}")
     return cfg

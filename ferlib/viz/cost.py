@@ -18,7 +18,7 @@ __all__ = ["cost_figure"]
 
 def cost_figure(table: pd.DataFrame, title: str = "") -> Figure:
     """Four panels per method (the :mod:`ferlib.viz.style` theme): parameters and GFLOPs per clip
-    as dots on log scales (demo and paper sizes; published parameter counts as hollow diamonds) —
+    as dots on log scales (demo and paper models; published parameter counts as hollow diamonds) —
     dots, not bars, since a bar's length on a log axis depends on where the axis starts — then
     inference clips/s and training seconds per epoch read from the runs as bars from zero on
     linear scales (methods without a run marked "no run")."""
