@@ -25,7 +25,7 @@ import torch
 import ferlib.data.store as store_module
 import ferlib.train.checkpoint as checkpoint_module
 from ferlib.data.store import ClipStore
-from ferlib.models.registry import build_model
+from ferlib.models.registry import build_model, methods
 from ferlib.synth import SynthConfig, generate
 from ferlib.train.checkpoint import load_checkpoint, save_checkpoint
 from ferlib.train.guards import store_fingerprint
@@ -68,7 +68,8 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=16)
     p.add_argument("--side", type=int, default=112)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--method", default="fan", help="model whose paper-model checkpoint is saved and loaded")
+    p.add_argument("--method", default=methods(lambda spec: spec.profiles["paper"].kwargs.get("backbone") == "resnet18")[0],
+                   help="model whose paper-model checkpoint is saved and loaded (default: the first with a ResNet-18)")
     args = p.parse_args()
 
     rows = []

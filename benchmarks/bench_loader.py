@@ -19,13 +19,13 @@ from torch.utils.data import DataLoader
 from ferlib.data.dataset import ClipDataset
 from ferlib.data.samplers import Sampler
 from ferlib.data.transforms import ClipTransform
-from ferlib.models.registry import build_model, model_profile
+from ferlib.models.registry import build_model, model_profile, paper_methods
 from ferlib.synth import SynthConfig, generate
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--method", default="fer_gcn")
+    p.add_argument("--method", default=paper_methods()[0])
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--subjects", type=int, default=30)

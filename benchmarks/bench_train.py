@@ -18,7 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-METHODS = ("fer_gcn", "fan", "kp_gcn_msa", "stgcn")
+from ferlib.models.registry import paper_methods
+
+#: the four papers' methods, in notebook order
+METHODS = paper_methods()
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:

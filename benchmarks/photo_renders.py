@@ -36,6 +36,7 @@ from ferlib.data.adapters.london import london_index
 from ferlib.data.labels import BASIC7
 from ferlib.data.protocols import Split, with_validation
 from ferlib.models.pretrain import PHOTO_PRETRAIN, default_cache_dir, frame_pretrained
+from ferlib.models.registry import method_spec, methods
 from ferlib.options import parse_key_value
 from ferlib.synth.blend import blend_identities
 from ferlib.synth.photo import list_photos, photo_identity
@@ -48,7 +49,8 @@ PHOTOS = ASSETS / LONDON
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--photos", default=str(PHOTOS), help="a London-layout folder (neutral_front/, smiling_front/)")
-    p.add_argument("--methods", nargs="*", default=["fan", "fer_gcn"])
+    p.add_argument("--methods", nargs="*", default=list(methods(lambda spec: bool(spec.weight_keys))),
+                   help="default: the methods with frame weights")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--clips-per-subject", type=int, default=40, help="training clips per rendered person")
     p.add_argument("--blends", type=int, default=0,
@@ -94,14 +96,14 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     rows = []
     for method in args.methods:
         for name, fields in settings.items():
-            trunk_init = {} if method == "stgcn" else {"init_trunk": str(trunk)}
+            trunk_init = {"init_trunk": str(trunk)} if method_spec(method).frame_cnn else {}
             cfg = resolve_config(method, "demo", dataset=train.dataset, **{"progress": False, "seed": args.seed, **trunk_init,
                                                                           **fields})
             run = out / "runs" / name / method
             # select=last: no model selection, so every rendered person trains (the carved ones are only reported)
             rows_split = Split("photo", np.arange(len(index)), split.test) if cfg.select == "last" else split
             metrics = fit(cfg, train, rows_split, run, index=index)
-            preds, _ = evaluate_run(run, test, method)
+            preds, _ = evaluate_run(run, test)
             acc = float((preds["pred_name"] == preds["label_name"]).mean())
             rows.append({"method": method, "setting": name, "epochs": cfg.epochs, "val_accuracy": metrics.get("accuracy"),
                          "test_accuracy_other_people": acc})

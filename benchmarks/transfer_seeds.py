@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ferlib.assets import ASSETS, LONDON
-from ferlib.analysis.transfer import transfer_check, transfer_table
+from ferlib.analysis.transfer import TRANSFER_METHODS, transfer_check, transfer_table
 from ferlib.options import parse_key_value
 
 PHOTOS = ASSETS / LONDON
@@ -28,7 +28,7 @@ PHOTOS = ASSETS / LONDON
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--photos", default=str(PHOTOS), help="a London-layout folder (neutral_front/, smiling_front/)")
-    p.add_argument("--methods", nargs="*", default=["fan", "fer_gcn", "stgcn"])
+    p.add_argument("--methods", nargs="*", default=list(TRANSFER_METHODS))
     p.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     p.add_argument("--profile", default="demo", help="a profile of ferlib.profiles (smoke, demo, paper): the size of the check")
     p.add_argument("--renderer", default="photo", choices=["photo", "procedural"])

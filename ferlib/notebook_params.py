@@ -19,7 +19,7 @@ so that a string is never taken for the list of its characters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,22 @@ def names(none_ok: bool = False, empty_ok: bool = False) -> Rule:
     return lambda name, value: parse_list(name, value, str, none_ok=none_ok, empty_ok=empty_ok)
 
 
+def names_or(default: Sequence[str], allowed: Sequence[str] | None = None, empty_ok: bool = False) -> Rule:
+    """A notebook's rule of a list-of-names parameter whose ``None`` means ``default`` (a notebook passes a
+    registry query, e.g. ``methods=names_or(paper_methods())``, so that its parameters cell names no
+    method); every entry must be one of ``allowed`` (default: ``default``)."""
+    choices = tuple(allowed if allowed is not None else default)
+
+    def rule(name: str, value: Any) -> list[str]:
+        value = parse_list(name, value, str, none_ok=True, empty_ok=empty_ok)
+        if value is None:
+            return list(default)
+        for v in value:
+            check_choice(f"{name} entry", v, choices)
+        return value
+    return rule
+
+
 def existing_or_empty(name: str, value: Any) -> str:
     """A folder that must exist, or ``""`` (not given)."""
     value = text(name, value)
@@ -191,8 +207,9 @@ PARAMETERS: dict[str, Rule] = {
     "ablation_epochs": at_least(1, none_ok=True),
     "max_rows": at_least(1, none_ok=True),
     "return_dataset": text,
-    "return_train": names(empty_ok=True),
-    "methods": names(),
+    # None: the registry's default, which the notebook's names_or rule fills in
+    "return_train": names(none_ok=True, empty_ok=True),
+    "methods": names(none_ok=True),
     "clip": text,
     "max_frames": at_least(1),
     "cam_method": text,

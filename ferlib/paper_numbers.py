@@ -484,3 +484,31 @@ def paper_per_class(key: str, row: str | None = None) -> pd.Series:
     out = pd.Series([float(v) for v in values], index=[canonical(c) for c in classes], name=f"{t.source} ({t.datasets[0]})")
     out.index.name = "class"
     return out
+
+
+@dataclass(frozen=True)
+class PaperCost:
+    """A published cost figure: parameters (M), inference clips/s, training hours, and where from."""
+
+    params_m: float = NA
+    clips_per_s: float = NA
+    train_h: float = NA
+    source: str = ""
+
+
+def _kp_table8_cost() -> PaperCost:
+    row = PAPER_TABLES["kp_table8"].frame().loc["Ours"]
+    return PaperCost(float(row["params_M"]), float(row["inference_samples_per_s"]), float(row["training_time_h"]),
+                     "KP-GCN-MSA Table 8: RTX 3090; training = 80 epochs on DFEW fold 1")
+
+
+#: the published cost figures of ferlib's methods, by method (NaN where the source gives none; the cost
+#: table, :func:`ferlib.analysis.cost.cost_table`, shows them beside ours)
+PAPER_COST: dict[str, PaperCost] = {
+    "kp_gcn_msa": _kp_table8_cost(),
+    "r3d_18": PaperCost(33, source="KP-GCN-MSA Table 3 (3D ResNet-18)"),
+    "fan": PaperCost(11.19, source="not in the FAN paper: the official Emotion-FAN code has 11,188,816"),
+    "stgcn": PaperCost(3.2, source="not in the blog post: ST-GCN's reference code on 68 landmarks, about 3.2 M"),
+    "cnn_lstm": PaperCost(source="KP-GCN-MSA Table 3 lists ResNet18+LSTM without a parameter count"),
+    "fer_gcn": PaperCost(source="the FER-GCN paper gives no cost figures"),
+}

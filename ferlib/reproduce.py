@@ -43,7 +43,9 @@ from ferlib.analysis.results import fold_results_table, ours_label, paper_compar
 from ferlib.data.adapters import get_adapter
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
-from ferlib.models.registry import available_methods, build_model, example_batch, method_spec, model_inputs
+from ferlib.models.registry import (
+    available_methods, build_model, example_batch, method_spec, model_inputs, paper_methods,
+)
 from ferlib.models.trunks import describe_trunk, trunk_plan
 from ferlib.options import add_key_value_option, key_values
 from ferlib.paper_numbers import paper_table
@@ -96,11 +98,11 @@ class MethodPlan:
 
 def methods_for(dataset: str, smoke: bool = False) -> list[str]:
     """The methods ``--method all`` runs on ``dataset``: those whose paper reports it (every method
-    with a demo recipe under ``--smoke`` on a data set no paper reports)."""
+    of a paper with a demo recipe, in notebook order, under ``--smoke`` on a data set no paper reports)."""
     key = dataset_key(dataset)
     found = [m for m in available_methods() if key in method_spec(m).papers.main]
     if not found and smoke:
-        found = [m for m in ("fer_gcn", "fan", "kp_gcn_msa", "stgcn") if "demo" in method_spec(m).recipes]
+        found = [m for m in paper_methods() if "demo" in method_spec(m).recipes]
     if not found:
         have = sorted({d for m in available_methods() for d in method_spec(m).papers.main})
         raise RecipeError(f"no paper reports data set {dataset!r}; the papers' data sets: {have}")

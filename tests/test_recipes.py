@@ -32,7 +32,7 @@ def test_each_paper_gets_its_own_recipe_and_protocol():
     assert get_recipe("kp_gcn_msa", "dfew").protocol == "official_folds"
     assert get_recipe("kp_gcn_msa", "afew").fields["init_from"] == "run:dfew"  # fine-tuned from the DFEW model
     fg = resolve_config("fer_gcn", "paper", dataset="oulu")
-    assert (fg.augmentation, fg.lr, fg.weight_decay, fg.epochs, fg.num_frames) == ("fer_gcn", 1e-3, 5e-5, 120, 16)
+    assert (fg.augmentation, fg.lr, fg.weight_decay, fg.epochs, fg.num_frames) == ("resize_crop", 1e-3, 5e-5, 120, 16)
     assert get_recipe("fer_gcn", "afew").protocol_kwargs == {"train": "train", "test": "val"}
     assert get_recipe("fer_gcn", "ckplus").protocol == "subject_kfold"  # FER-GCN: not FAN's fold rule
     st = resolve_config("stgcn", "paper", dataset="affwild2")
@@ -72,17 +72,17 @@ def test_augmentation_policies_follow_their_papers():
     landmarks = np.full((2, 68, 2), 31.5, np.float32)
     rng = np.random.default_rng(0)
     # FER-GCN at test: the centre 224/256 of the frame, scaled to the input side
-    clip, lm = make_transform(32, False, "fer_gcn")(frames, landmarks, rng)
+    clip, lm = make_transform(32, False, "resize_crop")(frames, landmarks, rng)
     side = round(64 * 224 / 256)
     assert clip.shape == (2, 3, 32, 32)
     np.testing.assert_allclose(lm[0, 0].numpy(), [(31.5 - (64 - side) // 2 + 0.5) * 32 / side - 0.5] * 2, atol=1e-5)
     # training crops land at random; the FAN policy only resizes and flips
-    crops = {tuple(make_transform(32, True, "fer_gcn")(frames, landmarks, np.random.default_rng(s))[1][0, 0].tolist())
+    crops = {tuple(make_transform(32, True, "resize_crop")(frames, landmarks, np.random.default_rng(s))[1][0, 0].tolist())
              for s in range(6)}
     assert len(crops) > 1
-    fan_clip, fan_lm = make_transform(32, True, "fan")(frames, landmarks, np.random.default_rng(1))
+    fan_clip, fan_lm = make_transform(32, True, "resize_flip")(frames, landmarks, np.random.default_rng(1))
     assert float(fan_lm[0, 0, 1]) == pytest.approx((31.5 + 0.5) * 0.5 - 0.5)  # no crop: y only scales
-    assert set(AUGMENTATIONS) >= {"default", "fer_gcn", "fan", "former_dfer", "none"}
+    assert set(AUGMENTATIONS) >= {"default", "resize_crop", "resize_flip", "former_dfer", "none"}
     with pytest.raises(ValueError, match="unknown augmentation 'vflip'"):
         make_transform(32, True, "vflip")
     with pytest.raises(ValueError, match="augmentation 'vflip' unknown"):

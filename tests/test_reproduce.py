@@ -43,7 +43,7 @@ def test_dry_run_on_a_ckplus_tree_picks_each_methods_protocol(tmp_path, capsys, 
     fan, fer_gcn = out.split("fer_gcn on ckplus")
     assert "fan on ckplus — recipe 'ckplus'" in fan and "fan_ckplus {'k': 10}" in fan and "lr 0.1" in fan
     assert "test all" in fan and "batch 48" in fan and "emotion-fan" in fan
-    assert "subject_kfold {'k': 10}" in fer_gcn and "augmentation fer_gcn" in fer_gcn and "120 epochs" in fer_gcn
+    assert "subject_kfold {'k': 10}" in fer_gcn and "augmentation resize_crop" in fer_gcn and "120 epochs" in fer_gcn
     assert "dry run: nothing trained" not in out
     assert not (tmp_path / "runs").exists() and not (tmp_path / "data").exists()
 

@@ -120,3 +120,16 @@ def test_labels_name_the_trunk_the_runs_use():
 
     assert trunk_name("fer_gcn", "demo") == "small_cnn" and trunk_name("fer_gcn", "paper") == "vgg16_bn"
     assert trunk_name("stgcn", "demo") == ""
+
+
+def test_a_list_parameter_of_none_takes_the_registry_default():
+    from ferlib.notebook_params import names_or
+
+    rule = names_or(("fer_gcn", "fan"), allowed=("fer_gcn", "fan", "stgcn"))
+    assert check_params({"methods": None}, methods=rule).methods == ["fer_gcn", "fan"]
+    assert check_params({"methods": "[stgcn]"}, methods=rule).methods == ["stgcn"]
+    with pytest.raises(ValueError, match="methods entry='r3d_18' is not allowed"):
+        check_params({"methods": ["r3d_18"]}, methods=rule)
+    with pytest.raises(ValueError, match="expected a list of names"):
+        check_params({"methods": []}, methods=rule)
+    assert check_params({"return_train": []}, return_train=names_or(("fer_gcn",), empty_ok=True)).return_train == []

@@ -20,7 +20,7 @@ same quantities for ferlib's methods, on whatever machine runs it:
   :mod:`ferlib.train.engine`: ``train_s``, ``data_s``, ``clips``) and the number of epochs in
   their ``metrics.json`` history.
 
-:func:`cost_table` puts our numbers beside the papers' (:data:`PAPER_COST`, each with its source)
+:func:`cost_table` puts our numbers beside the papers' (:data:`ferlib.paper_numbers.PAPER_COST`, each with its source)
 and :func:`ferlib.viz.cost.cost_figure` draws them.
 """
 
@@ -31,7 +31,6 @@ import math
 import os
 import platform
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -41,23 +40,14 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ferlib.analysis.runs import dataset_folder_name
-from ferlib.models.registry import build_model, example_batch, method_spec, model_inputs, model_profile
+from ferlib.models.registry import build_model, example_batch, method_spec, methods, model_inputs, model_profile
+from ferlib.paper_numbers import PAPER_COST, PaperCost, paper_table
 from ferlib.profiles import MODEL_PROFILES
-from ferlib.paper_numbers import paper_table
 
 NAN = float("nan")
 
-#: the seven methods of notebook 10: the four papers' and three baselines
-COST_METHODS: tuple[str, ...] = ("fer_gcn", "fan", "kp_gcn_msa", "stgcn", "cnn_mean", "cnn_lstm", "r3d_18")
-
-@dataclass(frozen=True)
-class PaperCost:
-    """A published cost figure: parameters (M), inference clips/s, training hours, and where from."""
-
-    params_m: float = NAN
-    clips_per_s: float = NAN
-    train_h: float = NAN
-    source: str = ""
+#: the methods of notebook 10 (those whose spec has ``cost_row``: the four papers' and three baselines)
+COST_METHODS: tuple[str, ...] = methods(lambda spec: spec.cost_row)
 
 
 def _kp_table8() -> pd.DataFrame:
@@ -74,18 +64,6 @@ def _kp_table8() -> pd.DataFrame:
 
 #: KP-GCN-MSA Table 8 as printed
 KP_TABLE8 = _kp_table8()
-
-
-#: the published numbers beside which ours are shown (NaN where the source gives none)
-PAPER_COST: dict[str, PaperCost] = {
-    "kp_gcn_msa": PaperCost(*KP_TABLE8.loc["KP-GCN-MSA (ours in the paper)"].iloc[:3].tolist(),
-                            "KP-GCN-MSA Table 8: RTX 3090; training = 80 epochs on DFEW fold 1"),
-    "r3d_18": PaperCost(33, source="KP-GCN-MSA Table 3 (3D ResNet-18)"),
-    "fan": PaperCost(11.19, source="not in the FAN paper: the official Emotion-FAN code has 11,188,816"),
-    "stgcn": PaperCost(3.2, source="not in the blog post: ST-GCN's reference code on 68 landmarks, about 3.2 M"),
-    "cnn_lstm": PaperCost(source="KP-GCN-MSA Table 3 lists ResNet18+LSTM without a parameter count"),
-    "fer_gcn": PaperCost(source="the FER-GCN paper gives no cost figures"),
-}
 
 
 # -- counting ------------------------------------------------------------------------------------
@@ -298,7 +276,7 @@ def cost_table(rows: Sequence[dict[str, Any]], timings: dict[str, dict[str, Any]
     """One row per method: our measurements (:func:`measure_method` rows), training time from
     ``timings[method]`` (a :func:`run_timing` dict; a string is shown as the reason there is none;
     ``None`` or absent shows ``missing_note``) and, clearly labelled ``paper:``, the published
-    numbers of :data:`PAPER_COST`."""
+    numbers of :data:`ferlib.paper_numbers.PAPER_COST`."""
     if not rows:
         raise ValueError("cost_table needs at least one measured method")
     timings = timings or {}

@@ -58,6 +58,7 @@ from ferlib.data.samplers import Sampler
 from ferlib.data.store import ClipStore
 from ferlib.data.transforms import ClipTransform
 from ferlib.models.pretrain import PHOTO_PRETRAIN, default_cache_dir, frame_pretrained, frame_pretrained_path
+from ferlib.models.registry import method_spec, methods, paper_methods
 from ferlib.preprocess.face import NoFaceError
 from ferlib.synth.london import build_london_store
 from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
@@ -70,7 +71,7 @@ from ferlib.train.config import TrainConfig
 from ferlib.train.engine import build_run_model, choose_device, evaluate_loader, fit, forward_batch, make_dataset, make_loader
 from ferlib.train.recipes import resolve_config
 
-__all__ = ["PHOTO_SYNTH", "TransferResult", "evaluate_run", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
+__all__ = ["PHOTO_SYNTH", "TRANSFER_CAPABLE", "TRANSFER_METHODS", "TransferResult", "evaluate_run", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
            "split_identities", "training_store", "transfer_check", "transfer_table"]
 
 #: the real task's classes (London adapter: ``neutral``, ``happy``)
@@ -156,11 +157,19 @@ def real_store(photos_root: str | Path, out_dir: str | Path, face_ids: Sequence[
     return store
 
 
+#: the methods the transfer check runs by default (notebook 11, benchmarks/transfer_seeds.py): the papers' methods
+#: on frames alone or on landmarks alone (KP-GCN-MSA, on both, has the slowest demo)
+TRANSFER_METHODS: tuple[str, ...] = tuple(m for m in paper_methods() if method_spec(m).inputs != "frames+landmarks")
+#: the methods it can run: a per-frame CNN it pre-trains on photos, or landmarks alone
+TRANSFER_CAPABLE: tuple[str, ...] = methods(lambda spec: spec.frame_cnn or spec.inputs == "landmarks")
+
+
 # -- the result -----------------------------------------------------------------------------------
 def frame_weight_key(method: str) -> str | None:
-    """The by-product holding a method's frame weights: FAN ``alpha`` (eq. 1), FER-GCN
-    ``intensity_weights`` (eq. 7); ``None`` for methods without frame weights (ST-GCN)."""
-    return {"fan": "alpha", "fer_gcn": "intensity_weights"}.get(method)
+    """The by-product holding a method's frame weights, the first of its ``MethodSpec.weight_keys`` (FAN
+    ``alpha``, eq. 1; FER-GCN ``intensity_weights``, eq. 7); ``None`` for methods without frame weights (ST-GCN)."""
+    keys = method_spec(method).weight_keys
+    return keys[0] if keys else None
 
 
 @dataclass
@@ -217,16 +226,14 @@ def load_run(run: str | Path) -> tuple[Any, Any, tuple[str, ...]]:
     return model.eval(), cfg, tuple(ckpt["classes"])
 
 
-def evaluate_run(run: Path, store: ClipStore, method: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def evaluate_run(run: Path, store: ClipStore) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Predictions (one row per clip: clip_id, subject, label_name, pred_name, prob_<class>) and
     by-products of a finished run's selected model on every clip of ``store`` (labelled with the
-    run's classes); FAN on every frame."""
+    run's classes), each sampled with the run's test sampler (FAN: every frame)."""
 
     model, cfg, classes = load_run(run)
     if tuple(classes) != tuple(store.classes):
         raise ValueError(f"{run} was trained on classes {classes}, the real clips are labelled {store.classes}")
-    if method == "fan":
-        cfg.sampler = "all"  # FAN is tested on every frame of a clip (FAN Table 1)
     device = choose_device(cfg)
     model.to(device)
     index = store.index()
@@ -286,7 +293,7 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     # photo renders of another photo renderer version live in another folder (never refused, never mixed)
     version = f"-r{PHOTO_RENDERER_VERSION}" if renderer == "photo" else ""
     variant = f"{renderer}{version}-{tag}" + (f"-{name}" if name else "")
-    photo_trunk = photo_pretrain and chosen.model == "demo" and method != "stgcn"
+    photo_trunk = photo_pretrain and chosen.model == "demo" and method_spec(method).frame_cnn
     pretrain_args = {**PHOTO_PRETRAIN, **check.get("pretrain", {}), **(pretrain or {})}
     trunk = ""
     if photo_trunk:  # the trunk file's name holds every setting it was made with: so does the run's folder
@@ -315,7 +322,7 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
                                                       photos_dir=photos_root, photo_ids=rendered, **pretrain_args))
     cfg = resolve_config(method, chosen.model, dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
     metrics = fit(cfg, gen, split, run, index=index)
-    preds, byproducts = evaluate_run(run, real, method)
+    preds, byproducts = evaluate_run(run, real)
     labels = preds["label_name"].to_numpy()
     acc = float((preds["pred_name"] == preds["label_name"]).mean())
     two = np.where(preds["prob_happy"] > preds[f"prob_{NEUTRAL}"], "happy", NEUTRAL)
@@ -350,7 +357,7 @@ def probabilities_over_time(run: str | Path, frames: np.ndarray, landmarks: np.n
         raise ValueError(f"expected frames (T, S, S, 3) and landmarks (T, 68, 2), got {frames.shape} and {landmarks.shape}")
     t = len(frames)
     window = min(int(window), t)
-    sampler = Sampler("all" if cfg.method == "fan" else cfg.sampler, cfg.num_frames, cfg.span)
+    sampler = Sampler(cfg.test_sampler or cfg.sampler, cfg.num_frames, cfg.span)
     transform = ClipTransform(side=cfg.input_size or frames.shape[1], train=False)
     device = choose_device(cfg)
     model.to(device)

@@ -34,6 +34,8 @@ import pandas as pd
 import torch
 from scipy.stats import spearmanr
 
+from ferlib.models.registry import method_spec, methods
+
 __all__ = [
     "check_weights",
     "spearman_per_clip",
@@ -48,7 +50,14 @@ __all__ = [
     "one_clip_per_class",
     "verdicts",
     "claim_rows",
+    "WEIGHT_METHODS",
+    "RETURN_TRAIN",
 ]
+
+#: the methods with per-frame weights to measure (``MethodSpec.weight_claims``; notebook 07), in the workbook's order
+WEIGHT_METHODS: tuple[str, ...] = methods(lambda spec: bool(spec.weight_claims))
+#: those of them with a claim on clips whose apex is mid-clip, trained there too by default (notebook 07)
+RETURN_TRAIN: tuple[str, ...] = methods(lambda spec: any(c == "return" for _, c, _ in spec.weight_claims))
 
 
 def check_weights(weights: np.ndarray, gt: np.ndarray | None = None, name: str = "weights") -> tuple[np.ndarray, np.ndarray | None]:
@@ -278,23 +287,17 @@ def verdicts(table: pd.DataFrame, rho_follow: float = 0.5, frac_follow: float = 
 
 
 def claim_rows(table: pd.DataFrame, dataset: str, return_dataset: str = "") -> pd.DataFrame:
-    """The rows of :func:`correlation_table` that notebook 07's reading compares, in its order,
-    each with the question it answers: FER-GCN's weights against the position-only ``frame_index``
-    reference on ``dataset``; FER-GCN trained on ``return_dataset`` (apex mid-clip) and its
-    ``dataset`` checkpoint on those clips; FAN's α and αβ on ``dataset`` and, from the ``dataset``
-    checkpoint, on ``return_dataset``. Rows the table lacks are left out; columns: ``question`` and
-    the table's ρ, peak, apex and spread columns."""
+    """The rows of :func:`correlation_table` that notebook 07's reading compares, each with the question
+    it answers: the claims of every method's ``MethodSpec.weight_claims`` (FER-GCN's, then FAN's), the
+    position-only ``frame_index`` reference on ``dataset`` after the first. A claim's clips map to
+    (data set, trained on): ``same`` → (``dataset``, ``dataset``), ``return`` → (``return_dataset``,
+    ``return_dataset``), ``moved`` → (``return_dataset``, ``dataset``). Rows the table lacks are left
+    out; columns: ``question`` and the table's ρ, peak, apex and spread columns."""
     ret = return_dataset or None
-    wanted = [
-        ("fer_gcn", "intensity_weights", dataset, dataset, "FER-GCN Fig. 4: do its weights follow the intensity?"),
-        ("reference", "frame_index", dataset, "—", "position alone (weights = frame index), the bar to beat"),
-        ("fer_gcn", "intensity_weights", ret, ret, "FER-GCN trained where the apex is mid-clip: a mid-clip peak?"),
-        ("fer_gcn", "intensity_weights", ret, dataset, "the same FER-GCN weights on clips with another timing"),
-        ("fan", "alpha", dataset, dataset, "FAN Fig. 2: does α follow the intensity?"),
-        ("fan", "alpha_beta", dataset, dataset, "does relation attention (αβ) follow it more closely than α?"),
-        ("fan", "alpha", ret, dataset, "α on unseen clips with another timing: does its peak find the apex?"),
-        ("fan", "alpha_beta", ret, dataset, "αβ on those clips"),
-    ]
+    clips = {"same": (dataset, dataset), "return": (ret, ret), "moved": (ret, dataset)}
+    wanted = [(m, key, *clips[where], question) for m in WEIGHT_METHODS
+              for key, where, question in method_spec(m).weight_claims]
+    wanted.insert(1, ("reference", "frame_index", dataset, "—", "position alone (weights = frame index), the bar to beat"))
     cols = ["method", "weights", "dataset", "trained_on", "rho_mean", "frac_rho_pos", "peak_pos_mean", "gt_apex_pos_mean",
             "weight_spread"]
     missing = [c for c in cols if c not in table.columns]

@@ -11,10 +11,10 @@ colour jitter (brightness, contrast, saturation). At evaluation it only resizes 
 :data:`AUGMENTATIONS` names the policies the recipes use (:func:`make_transform`):
 
 * ``default`` — ferlib's choice for the demo: random crop of 80–100 % of the area, flip, jitter 0.2;
-* ``fer_gcn`` — FER-GCN (paper §IV-B): resize to 256, random 224 crop (a crop of 224/256 of each
+* ``resize_crop`` — FER-GCN's (paper §IV-B): resize to 256, random 224 crop (a crop of 224/256 of each
   side, scaled to the input side), "illumination changes" (brightness/contrast/saturation jitter
   0.2) and flip; the centre crop at test;
-* ``fan`` — the official Emotion-FAN code: resize to 224 and flip (the paper states none);
+* ``resize_flip`` — the official Emotion-FAN code's: resize to 224 and flip (the paper states none);
 * ``former_dfer`` — Former-DFER's DFEW recipe: a random-sized crop (50–100 % of the area) and flip;
 * ``none`` — resize only. Pixel coordinates follow the pixel-centre
 convention: ``x_out = (x_in − x0 + 0.5) · S / w − 0.5``.
@@ -97,8 +97,8 @@ class ClipTransform:
 #: augmentation policies by name (see the module docstring for their sources)
 AUGMENTATIONS: dict[str, dict[str, object]] = {
     "default": {"crop_scale": (0.8, 1.0), "flip": True, "jitter": 0.2},
-    "fer_gcn": {"resize_ratio": 256 / 224, "flip": True, "jitter": 0.2},
-    "fan": {"crop_scale": (1.0, 1.0), "flip": True, "jitter": 0.0},
+    "resize_crop": {"resize_ratio": 256 / 224, "flip": True, "jitter": 0.2},
+    "resize_flip": {"crop_scale": (1.0, 1.0), "flip": True, "jitter": 0.0},
     "former_dfer": {"crop_scale": (0.5, 1.0), "flip": True, "jitter": 0.0},
     "none": {"crop_scale": (1.0, 1.0), "flip": False, "jitter": 0.0},
 }

@@ -281,7 +281,7 @@ _FAN_LIKE = {
     **cite("ferlib's choice: FAN's text recipe (FAN paper §3.1), whose tables hold these baselines",
            optimizer="sgd", momentum=0.9, weight_decay=1e-4, batch_size=48, schedule="step", gamma=0.2),
     **cite("ferlib's choice: ImageNet ResNet-18", init_trunk="imagenet"),
-    **cite("official Emotion-FAN code (resize 224, flip)", augmentation="fan"),
+    **cite("official Emotion-FAN code (resize 224, flip)", augmentation="resize_flip"),
 }
 _FRAME_RECIPES = {
     "ckplus": {**_FAN_LIKE, **cite("FAN paper §3.1 (CK+)", lr=0.1, milestones=[30], epochs=60,
@@ -305,20 +305,21 @@ _R3D_RECIPES = {
 _PAPERS_2D = PaperRefs()
 
 
-def _spec(name: str, factory: Any, profiles: dict[str, ModelProfile], recipes: dict[str, Any], description: str) -> MethodSpec:
+def _spec(name: str, factory: Any, profiles: dict[str, ModelProfile], recipes: dict[str, Any], description: str,
+          cost_row: bool = False) -> MethodSpec:
     return register(MethodSpec(name=name, factory=factory, profiles=profiles, inputs="frames", recipes=recipes,
-                               description=description))
+                               description=description, cost_row=cost_row))
 
 
 _spec("cnn_mean", build_frame_cnn, _profiles({**_DEMO_2D, "pooling": "mean"}, {**_PAPER_2D, "pooling": "mean"}),
-      _FRAME_RECIPES, "per-frame CNN, mean of the frame features")
+      _FRAME_RECIPES, "per-frame CNN, mean of the frame features", cost_row=True)
 _spec("cnn_score_fusion", build_frame_cnn, _profiles({**_DEMO_2D, "pooling": "score"}, {**_PAPER_2D, "pooling": "score"}),
       _FRAME_RECIPES, "per-frame CNN, fused frame scores")
 _spec("cnn_lstm", build_recurrent_cnn,
       _profiles({**_DEMO_2D, "cell": "lstm", "hidden_size": 64}, {**_PAPER_2D, "cell": "lstm", "hidden_size": 512}),
-      _FRAME_RECIPES, "per-frame CNN + LSTM")
+      _FRAME_RECIPES, "per-frame CNN + LSTM", cost_row=True)
 _spec("cnn_gru", build_recurrent_cnn,
       _profiles({**_DEMO_2D, "cell": "gru", "hidden_size": 64}, {**_PAPER_2D, "cell": "gru", "hidden_size": 512}),
       _FRAME_RECIPES, "per-frame CNN + GRU")
 _spec("r3d_18", build_r3d, _profiles({"width": 8}, {"width": 64}, paper_input_side=112), _R3D_RECIPES,
-      "torchvision-layout R3D-18 (the 3D-CNN row of the tables)")
+      "torchvision-layout R3D-18 (the 3D-CNN row of the tables)", cost_row=True)

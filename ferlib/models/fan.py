@@ -184,11 +184,15 @@ PAPER_ITEMS = (
 
 _TEXT = "FAN paper §3.1"
 _CODE = "official Emotion-FAN code"
+#: FAN's frames, in every size and recipe: K = 3 segments, one random frame each in training (§3.1); tested on
+#: every frame (Table 1)
+_K, _SAMPLER, _TEST_SAMPLER = 3, "segments", "all"
+_FRAMES = {"num_frames": _K, "sampler": _SAMPLER, "test_sampler": _TEST_SAMPLER}
 _PAPER = {
-    **cite(_TEXT, optimizer="sgd", momentum=0.9, weight_decay=1e-4, batch_size=48, sampler="segments", num_frames=3,
+    **cite(_TEXT, optimizer="sgd", momentum=0.9, weight_decay=1e-4, batch_size=48, sampler=_SAMPLER, num_frames=_K,
            init_trunk="emotion-fan"),
-    **cite("FAN paper Table 1: FAN is tested on all frames", test_sampler="all"),
-    **cite(_CODE + " (resize 224, flip; the paper states no augmentation)", augmentation="fan"),
+    **cite("FAN paper Table 1: FAN is tested on all frames", test_sampler=_TEST_SAMPLER),
+    **cite(_CODE + " (resize 224, flip; the paper states no augmentation)", augmentation="resize_flip"),
 }
 _CK_TEXT = {**_PAPER, **cite(_TEXT + ": lr 0.1 → 0.02 at 30 epochs, 60 epochs", lr=0.1, schedule="step",
                               milestones=[30], gamma=0.2, epochs=60),
@@ -207,20 +211,23 @@ SPEC = register(MethodSpec(
     description="Frame Attention Networks (Meng, Peng, Wang, Qiao, ICIP 2019): self- and relation-attention over frames",
     inputs="frames",
     byproducts=("embedding", "frame_weights"),
+    weight_claims=(
+        ("alpha", "same", "FAN Fig. 2: does α follow the intensity?"),
+        ("alpha_beta", "same", "does relation attention (αβ) follow it more closely than α?"),
+        ("alpha", "moved", "α on unseen clips with another timing: does its peak find the apex?"),
+        ("alpha_beta", "moved", "αβ on those clips"),
+    ),
+    cost_row=True,
     profiles={
         "demo": ModelProfile(
             kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "official_layout": False},
             input_side=64,
-            num_frames=3,
-            sampler="segments",
-            test_sampler="all",
+            **_FRAMES,
         ),
         "paper": ModelProfile(
             kwargs={"backbone": "resnet18", "official_layout": True},
             input_side=224,
-            num_frames=3,
-            sampler="segments",
-            test_sampler="all",
+            **_FRAMES,
         ),
     },
     variants={
@@ -251,13 +258,12 @@ SPEC = register(MethodSpec(
                 {"label": "FAN", "variant": "full"},
             ],
             "fan_k_segments": [
-                # K=3 is the recipe's own num_frames: no override, so it shares the method notebook's full run
-                {"label": f"K={k}", "variant": "full", "overrides": {"num_frames": k}} if k != 3
-                else {"label": "K=3 (default)", "variant": "full"}
+                # K = _K is the recipe's own num_frames: no override, so it shares the method notebook's full run
+                {"label": f"K={k}", "variant": "full", "overrides": {"num_frames": k}} if k != _K
+                else {"label": f"K={k} (default)", "variant": "full"}
                 for k in (2, 3, 5, 8)
             ],
         },
     ),
-    foreign=("emotion_fan",),
     notebook="03_fan.ipynb",
 ))

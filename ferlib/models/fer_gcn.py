@@ -214,7 +214,7 @@ PAPER_ITEMS = (
 _TEXT = "FER-GCN paper §IV-B"
 _PAPER = {
     **cite(_TEXT, optimizer="sgd", lr=1e-3, weight_decay=5e-5, epochs=120, sampler="chronological", num_frames=16,
-           test_sampler="chronological", augmentation="fer_gcn", init_trunk="imagenet"),
+           test_sampler="chronological", augmentation="resize_crop", init_trunk="imagenet"),
     **cite("ferlib's choice (the paper states no momentum)", momentum=0.9),
     **cite("ferlib's choice (the paper states no batch size)", batch_size=16),
     **cite("FER-GCN paper §IV-B names no lr schedule", schedule="constant"),
@@ -227,6 +227,12 @@ SPEC = register(MethodSpec(
     description="FER-GCN (Liu, Zhang, Zhou): frame nodes, learnable shared adjacency, BiLSTM, intensity-weighted fusion",
     inputs="frames",
     byproducts=("embedding", "frame_weights", "intensity_weights"),
+    weight_claims=(
+        ("intensity_weights", "same", "FER-GCN Fig. 4: do its weights follow the intensity?"),
+        ("intensity_weights", "return", "FER-GCN trained where the apex is mid-clip: a mid-clip peak?"),
+        ("intensity_weights", "moved", "the same FER-GCN weights on clips with another timing"),
+    ),
+    cost_row=True,
     profiles={
         "demo": ModelProfile(
             kwargs={"backbone": "small_cnn", "backbone_kwargs": {"width": 16, "whole_map": 4}, "num_frames": 16, "node_dim": 64},

@@ -645,8 +645,7 @@ SPEC = register(MethodSpec(
             "kp_table12_depth": [{"label": f"L={d}", "variant": f"depth{d}"} for d in (2, 3, 4, 5, 6)],
             "kp_fig8_lambda": [{"label": f"λ={x:.1f}", "variant": f"lambda{x:.1f}"} for x in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)],
         },
-        cost="kp_table8",
     ),
-    foreign=("triplet_attention",),
     notebook="04_kp_gcn_msa.ipynb",
+    cost_row=True,
 ))

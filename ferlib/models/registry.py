@@ -5,9 +5,10 @@ Each model file ends with ``register(MethodSpec(...))``: how to build the method
 ``paper`` — the paper's backbone, input side and frame count; :data:`ferlib.profiles.MODEL_PROFILES`), its variants (the ablation rows),
 which inputs it takes from a batch, its train and test frame sampling, its recipes (one per data
 set, see :mod:`ferlib.train.recipes`), its paper references (main table, per-class table,
-ablation grids, cost row), its foreign-weight loaders and the notebook that trains it. The
-engine, Grad-CAM, the cost table, the ablation grids, ``reproduce`` and the notebooks read the
-spec; none keeps its own list of methods.
+ablation grids), the claims about its frame weights, whether the cost table has its row, and the notebook that
+trains it. The engine, Grad-CAM, the cost table, the ablation grids, ``reproduce``, the benchmarks and
+the notebooks read the spec (:func:`methods` selects them by a spec field); none keeps its own list of
+methods, and no file but the model file (its paper numbers and its notebook aside) names one.
 
 Importing :mod:`ferlib.models` imports every model file, so the registry is full once the
 package is imported. :func:`build_model` merges profile kwargs, variant kwargs and user
@@ -27,6 +28,8 @@ from ferlib.models.base import InputKind
 from ferlib.profiles import MODEL_PROFILES
 
 INPUT_KINDS = ("frames", "frames+landmarks", "landmarks")
+#: the clips a frame-weight claim is measured on (:attr:`MethodSpec.weight_claims`)
+WEIGHT_CLIPS = ("same", "return", "moved")
 
 
 @dataclass(frozen=True)
@@ -80,15 +83,14 @@ class PaperRefs:
 
     ``main``: data set → (table key, column) of the paper's headline row for that data set;
     ``per_class``: data set → per-class table key; ``ablations``: grid name → rows (label, variant,
-    optional overrides; the rows of :func:`ferlib.train.ablate.paper_grids`); ``cost``: the table
-    with the method's parameter / speed row, if the paper has one; ``paper``: the paper's name;
+    optional overrides; the rows of :func:`ferlib.train.ablate.paper_grids`); ``paper``: the paper's name
+    (its published cost figures are :data:`ferlib.paper_numbers.PAPER_COST`, keyed by method);
     ``items``: its tables and figures (:class:`PaperItem`; a paper shared by several methods lists
     them under one of them)."""
 
     main: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     per_class: Mapping[str, str] = field(default_factory=dict)
     ablations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
-    cost: str | None = None
     paper: str = ""
     items: tuple[PaperItem, ...] = ()
 
@@ -115,9 +117,15 @@ class MethodSpec:
     from ``inputs``). ``recipes`` maps a recipe key (``"demo"``, a data set name such as
     ``"ckplus"``, or ``"<dataset>:<name>"`` for a named alternative such as ``"ckplus:official"``)
     to plain data — every value a ``(value, source)`` pair (:mod:`ferlib.train.recipes`).
-    ``foreign`` names the loaders of :func:`ferlib.models.foreign.foreign_loaders` whose checkpoints
-    fit the method. ``byproducts`` are the extras every variant returns (per clip, first dimension
-    B). ``paper_classes`` is the class count of the paper's main data set (cost tables)."""
+    ``byproducts`` are the extras every variant returns (per clip, first dimension B).
+    ``weight_claims`` are the paper's claims about its per-frame weights that notebook 07 measures against
+    the expression's intensity: ``(by-product key, clips, question)`` with clips ``"same"`` (trained and
+    tested on one data set), ``"return"`` (trained and tested on the comparison set, apex mid-clip) or
+    ``"moved"`` (the first data set's checkpoint on the comparison set); ``()`` for a method without frame
+    weights. :attr:`weight_keys` are their keys, the method's own weights first.
+    ``paper_classes`` is the class count of the paper's main data set and ``cost_row`` whether the cost
+    table (notebook 10) measures the method. (Foreign checkpoints are loaded by format name,
+    :func:`ferlib.models.foreign.load_foreign`, not per method.)"""
 
     name: str
     factory: Callable[..., nn.Module]
@@ -126,12 +134,24 @@ class MethodSpec:
     variants: dict[str, dict[str, Any]] = field(default_factory=lambda: {"full": {}})
     recipes: dict[str, dict[str, Any]] = field(default_factory=dict)
     papers: PaperRefs = field(default_factory=PaperRefs)
-    foreign: tuple[str, ...] = ()
     notebook: str = ""
     paper_classes: int = 7
     batch_inputs: BatchInputs | None = None
     byproducts: tuple[str, ...] = ("embedding",)
+    weight_claims: tuple[tuple[str, str, str], ...] = ()
+    cost_row: bool = False
     description: str = ""
+
+    @property
+    def weight_keys(self) -> tuple[str, ...]:
+        """The by-products that are per-frame weights (those of :attr:`weight_claims`, in order)."""
+        return tuple(dict.fromkeys(key for key, _, _ in self.weight_claims))
+
+    @property
+    def frame_cnn(self) -> bool:
+        """Whether the method runs a per-frame 2-D CNN on frames (kept at ``model.trunk``; what Grad-CAM and
+        frame pre-training act on): a frame-input method whose demo recipe starts that CNN from a trunk."""
+        return self.inputs != "landmarks" and "init_trunk" in self.recipes.get("demo", {})
 
     def __post_init__(self) -> None:
         missing = set(MODEL_PROFILES) - set(self.profiles)
@@ -139,6 +159,9 @@ class MethodSpec:
             raise ValueError(f"method {self.name!r} must define model profiles {MODEL_PROFILES}, missing {sorted(missing)}")
         if self.inputs not in INPUT_KINDS:
             raise ValueError(f"method {self.name!r}: inputs must be one of {INPUT_KINDS}, got {self.inputs!r}")
+        bad = [c for _, c, _ in self.weight_claims if c not in WEIGHT_CLIPS]
+        if bad:
+            raise ValueError(f"method {self.name!r}: weight_claims clips must be one of {WEIGHT_CLIPS}, got {bad}")
         if "full" not in self.variants:
             raise ValueError(f"method {self.name!r} must have a 'full' variant")
         if self.batch_inputs is None:
@@ -165,6 +188,20 @@ def available_methods() -> list[str]:
     """Names accepted by :func:`build_model`."""
     _load_all()
     return sorted(_REGISTRY)
+
+
+def methods(where: Callable[[MethodSpec], bool] | None = None) -> tuple[str, ...]:
+    """The methods whose spec passes ``where`` (all without it), in the workbook's order: the papers'
+    methods in the order of their notebooks (02 FER-GCN … 05 ST-GCN), then the others in registration
+    order. ``methods(lambda s: s.cost_row)`` is the cost table's rows."""
+    _load_all()
+    order = sorted(enumerate(_REGISTRY.values()), key=lambda ir: (not ir[1].notebook, ir[1].notebook, ir[0]))
+    return tuple(spec.name for _, spec in order if where is None or where(spec))
+
+
+def paper_methods() -> tuple[str, ...]:
+    """The four papers' methods (those with a notebook that trains them), in notebook order."""
+    return methods(lambda spec: bool(spec.notebook))
 
 
 def method_spec(name: str) -> MethodSpec:

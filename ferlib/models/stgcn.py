@@ -547,7 +547,7 @@ SPEC = register(MethodSpec(
             {"label": "multi-stream ST-GCN (RA-GCN style)", "variant": "multistream"},
         ]},
     ),
-    foreign=("stgcn_yysijie",),
     notebook="05_stgcn.ipynb",
+    cost_row=True,
     paper_classes=5,
 ))

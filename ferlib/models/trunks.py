@@ -79,7 +79,7 @@ from ferlib.models.backbones import (
 )
 from ferlib.models.foreign import load_file, unwrap_state_dict
 from ferlib.models.pretrain import default_cache_dir, frame_pretrained, frame_pretrained_path
-from ferlib.models.registry import model_profile
+from ferlib.models.registry import methods, model_profile
 from ferlib.models.triplet_attention import RESNET_TRUNK_NAMES, TripletAttention, _translate_key
 
 SYNTH_FRAMES = "synth-frames"
@@ -366,7 +366,7 @@ def load_trunk(model: nn.Module, source: str | Path | None, progress: bool = Tru
         return TrunkReport(source="", kind="random", architecture=arch, notes=[note], seconds=time.perf_counter() - t0)
     if not isinstance(trunk, nn.Module):
         raise ValueError(f"{owner} has no per-frame CNN trunk (model.trunk) to initialise from {source!r}; init_trunk "
-                         "applies to fer_gcn, fan, kp_gcn_msa and the cnn_* baselines (use init_trunk='' here)")
+                         f"applies to {', '.join(methods(lambda spec: spec.frame_cnn))} (use init_trunk='' here)")
     arch = trunk_architecture(trunk)
     if arch == "unknown":
         raise ValueError(f"{owner}'s trunk is none of {ARCHITECTURES}; load_trunk cannot map {source!r} onto it")
