@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 #: the layers from the bottom up (ferlib's design: data ← preprocess / synth ← models ← train ←
-#: analysis ← viz ← workbook ← notebooks / CLI); a layer may import layers of a lower or the same
+#: analysis (measurements) ← experiments (generate, train and evaluate) ← viz ← workbook ← notebooks / CLI); a layer may import layers of a lower or the same
 #: rank (``preprocess`` and ``synth`` share one, as do the entry points at the top)
 LAYER_ORDER: dict[str, int] = {
     "data": 0,
@@ -26,15 +26,16 @@ LAYER_ORDER: dict[str, int] = {
     "models": 2,
     "train": 3,
     "analysis": 4,
-    "viz": 5,
-    "notebook_params": 6,
-    "workbook": 7,
-    "reproduce": 8,
-    "run_notebooks": 8,
-    "readme_results": 8,
-    "gallery": 8,
-    "cli": 8,
-    "__main__": 8,
+    "experiments": 5,
+    "viz": 6,
+    "notebook_params": 7,
+    "workbook": 8,
+    "reproduce": 9,
+    "run_notebooks": 9,
+    "readme_results": 9,
+    "gallery": 9,
+    "cli": 9,
+    "__main__": 9,
 }
 #: modules that import nothing of ferlib, which every layer may import: the papers' numbers (data),
 #: the command line's key=value dialect, the real-face material's paths, the generated data's versions, the

@@ -2,12 +2,12 @@
 
     python benchmarks/transfer_seeds.py [--seeds 0 1 2] [--methods fan fer_gcn stgcn] [--profile demo]
 
-One :func:`ferlib.analysis.transfer.transfer_check` per method and seed (each seed renders another
+One :func:`ferlib.experiments.transfer.transfer_check` per method and seed (each seed renders another
 half of the London people and tests on the other half, as notebook 11 does for its one seed).
 Prints every run's row and, per method, the mean and standard deviation over the seeds of
 neutral-vs-happy accuracy and of FAN's / FER-GCN's per-clip ρ between frame weights and the real
 intensity. ``--pretrain`` changes the demo trunk's photo pre-training. Runs are kept under ``--out`` (default
-``runs/transfer-seeds``) and resume. What it measured is in :mod:`ferlib.analysis.transfer`'s docstring
+``runs/transfer-seeds``) and resume. What it measured is in :mod:`ferlib.experiments.transfer`'s docstring
 (3 seeds × 3 methods: about 10 minutes on 2 cores).
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ferlib.assets import ASSETS, LONDON
-from ferlib.analysis.transfer import transfer_check, transfer_table
+from ferlib.experiments.transfer import transfer_check, transfer_table
 from ferlib.options import parse_key_value
 
 PHOTOS = ASSETS / LONDON
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     p.add_argument("--photos", default=str(PHOTOS), help="a London-layout folder (neutral_front/, smiling_front/)")
     p.add_argument("--methods", nargs="*", default=["fan", "fer_gcn", "stgcn"])
     p.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
-    p.add_argument("--profile", default="demo", help="a key of ferlib.analysis.transfer.TRANSFER_SIZES")
+    p.add_argument("--profile", default="demo", help="a key of ferlib.experiments.transfer.TRANSFER_SIZES")
     p.add_argument("--renderer", default="photo", choices=["photo", "procedural"])
     p.add_argument("--pretrain", action="append", default=[],
                    help="key=value — an argument of the demo trunk's frame pre-training, e.g. photo_clips_per_subject=40")
