@@ -11,7 +11,8 @@ module makes the demo's equivalent of those weights, locally and without network
    those of any notebook data set (no identity or clip of a test fold is ever seen);
 2. keep the 4 most intense frames of each clip (by ground-truth intensity), each labelled
    with its clip's class: a still-image expression data set, as FER2013 is for the papers;
-3. train ``small_cnn`` + global average pooling + a linear classifier on them with Adam;
+3. train ``small_cnn`` + global average pooling + a linear classifier on them with Adam, through
+   the training engine's own epoch and evaluation (:func:`ferlib.experiments.frame_cnn.train_frame_cnn`);
 4. save the trunk's state dict with what made it (``meta``) to a ``.pt`` file that
    :func:`ferlib.models.backbones.small_cnn` loads through ``weights=<path>``.
 
@@ -177,6 +178,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Make the default file now (the demo schedules would make it on first use) and print its path."""
+    """Make the default file now (the entry points that train make it when a run asks for it) and print its path."""
     print(frame_pretrained(Path(args.cache) if args.cache else default_cache_dir()))
     return 0
