@@ -20,10 +20,11 @@ from collections import Counter
 from pathlib import Path
 
 #: the layers from the bottom up (ferlib's design: data ← preprocess ← synth ← models ← train ←
-#: analysis ← viz ← workbook ← notebooks / CLI); a layer may import layers of a lower or the same
-#: rank (the entry points at the top share one). ``synth`` sits above ``preprocess``: generated clips
-#: are framed as real faces are (dlib box, eye-level crop), and what makes clips from photos or
-#: writes demo videos (``synth.london``, ``synth.demo_videos``) generates, so it lives in ``synth``
+#: analysis (measurements) ← experiments (generate, train and evaluate) ← viz ← workbook ← notebooks / CLI);
+#: a layer may import layers of a lower or the same rank (the entry points at the top share one). ``synth``
+#: sits above ``preprocess``: generated clips are framed as real faces are (dlib box, eye-level crop), and
+#: what makes clips from photos or writes demo videos (``synth.london``, ``synth.demo_videos``) generates,
+#: so it lives in ``synth``
 LAYER_ORDER: dict[str, int] = {
     "data": 0,
     "preprocess": 1,
@@ -31,16 +32,17 @@ LAYER_ORDER: dict[str, int] = {
     "models": 3,
     "train": 4,
     "analysis": 5,
-    "viz": 6,
-    "notebook_params": 7,
-    "workbook": 8,
-    "reproduce": 9,
-    "run_notebooks": 9,
-    "readme_results": 9,
-    "gallery": 9,
-    "cli": 9,
-    "synth_samples": 9,
-    "__main__": 9,
+    "experiments": 6,
+    "viz": 7,
+    "notebook_params": 8,
+    "workbook": 9,
+    "reproduce": 10,
+    "run_notebooks": 10,
+    "readme_results": 10,
+    "gallery": 10,
+    "cli": 10,
+    "synth_samples": 10,
+    "__main__": 10,
 }
 #: modules that import nothing of ferlib, which every layer may import: the papers' numbers (data),
 #: the command line's key=value dialect, the real-face material's paths, the generated data's versions, the

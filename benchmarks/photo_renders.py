@@ -4,15 +4,15 @@
                                        [--setting NAME:key=value,...]
 
 The London subset's 20 people are split as the transfer check splits them
-(:func:`ferlib.analysis.transfer.split_identities`, 10 rendered, 10 held out). Each method trains on
+(:func:`ferlib.experiments.transfer.split_identities`, 10 rendered, 10 held out). Each method trains on
 photo renders of the rendered people (``lab`` course, the seven expressions and neutral, with the
 per-frame jitter and predictor landmarks real clips have: ``PHOTO_SYNTH``; ``--synth`` changes a
 SynthConfig field of both sets), starting from the demo trunk pre-trained with photo renders of the
 same people (``--pretrain-clips`` clips each, ``--photo-epochs`` of fine-tuning as
-:data:`ferlib.models.pretrain.PHOTO_PRETRAIN` by default, or with ``--photo-epochs 0``
+:data:`ferlib.experiments.pretrain.PHOTO_PRETRAIN` by default, or with ``--photo-epochs 0``
 ``--pretrain-epochs`` of joint training), and is tested on photo renders
 of the held-out people (one clip per class each, 80 clips); ``--blends N`` adds N blends of two
-rendered people as further training identities (:mod:`ferlib.synth.blend`). Each ``--setting`` adds
+rendered people as further training identities (:mod:`ferlib.experiments.blend`). Each ``--setting`` adds
 a row of TrainConfig fields on top of the demo recipe (``demo`` itself always runs; ``select=last``
 trains on every rendered person instead of carving two for model selection). Prints accuracy per
 method and setting.
@@ -30,15 +30,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ferlib.analysis.real_runs import evaluate_run
 from ferlib.assets import ASSETS, LONDON
-from ferlib.analysis.transfer import PHOTO_SYNTH, evaluate_run, split_identities, training_store
 from ferlib.data.adapters.london import london_index
 from ferlib.data.labels import BASIC7
 from ferlib.data.protocols import Split, with_validation
-from ferlib.models.pretrain import PHOTO_PRETRAIN, default_cache_dir, frame_pretrained
+from ferlib.experiments.blend import blend_identities
+from ferlib.experiments.pretrain import PHOTO_PRETRAIN, frame_pretrained
+from ferlib.experiments.transfer import PHOTO_SYNTH, split_identities, training_store
+from ferlib.models.synth_frames import default_cache_dir
 from ferlib.models.registry import method_spec, methods
 from ferlib.options import parse_key_value
-from ferlib.synth.blend import blend_identities
 from ferlib.synth.photo import list_photos, photo_identity
 from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import fit
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--clips-per-subject", type=int, default=40, help="training clips per rendered person")
     p.add_argument("--blends", type=int, default=0,
-                   help="also render this many blends of two rendered people (ferlib.synth.blend) as further identities")
+                   help="also render this many blends of two rendered people (ferlib.experiments.blend) as further identities")
     p.add_argument("--setting", action="append", default=[],
                    help="NAME:key=value,key=value — TrainConfig fields over the demo recipe, e.g. full-lr:trunk_lr_scale=1")
     p.add_argument("--synth", action="append", default=[],

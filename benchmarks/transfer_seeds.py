@@ -2,12 +2,12 @@
 
     python benchmarks/transfer_seeds.py [--seeds 0 1 2] [--methods fan fer_gcn stgcn] [--profile demo]
 
-One :func:`ferlib.analysis.transfer.transfer_check` per method and seed (each seed renders another
+One :func:`ferlib.experiments.transfer.transfer_check` per method and seed (each seed renders another
 half of the London people and tests on the other half, as notebook 11 does for its one seed).
 Prints every run's row and, per method, the mean and standard deviation over the seeds of
 neutral-vs-happy accuracy and of FAN's / FER-GCN's per-clip ρ between frame weights and the real
 intensity. ``--pretrain`` changes the demo trunk's photo pre-training. Runs are kept under ``--out`` (default
-``runs/transfer-seeds``) and resume. What it measured is in :mod:`ferlib.analysis.transfer`'s docstring
+``runs/transfer-seeds``) and resume. What it measured is in :mod:`ferlib.experiments.transfer`'s docstring
 (3 seeds × 3 methods: about 10 minutes on 2 cores).
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ferlib.assets import ASSETS, LONDON
-from ferlib.analysis.transfer import TRANSFER_METHODS, transfer_check, transfer_table
+from ferlib.experiments.transfer import TRANSFER_METHODS, transfer_check, transfer_table
 from ferlib.options import parse_key_value
 
 PHOTOS = ASSETS / LONDON

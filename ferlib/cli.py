@@ -23,13 +23,13 @@ from types import ModuleType
 
 COMMANDS = {
     "synth": ("ferlib.synth.cli", "generate the synthetic data set into a clip store (or as videos)"),
-    "pretrain": ("ferlib.models.pretrain", "make the demo small CNN's frame-level pre-training (cached; made on first use otherwise)"),
+    "pretrain": ("ferlib.experiments.pretrain", "make the demo small CNN's frame-level pre-training (cached; the commands that train make it when missing)"),
     "preprocess": ("ferlib.preprocess.cli", "decode, detect faces and landmarks, crop, and fill a clip store"),
     "check-store": ("ferlib.data.check", "check a clip store entry by entry and its failures.csv (exit 1 on problems)"),
-    "train": ("ferlib.train.cli", "train one method on one split"),
+    "train": ("ferlib.experiments.train_commands", "train one method on one split"),
     "evaluate": ("ferlib.train.cli", "evaluate a checkpoint"),
-    "cv": ("ferlib.train.cli", "cross-validate a method under a protocol"),
-    "ablate": ("ferlib.train.cli", "run an ablation grid"),
+    "cv": ("ferlib.experiments.train_commands", "cross-validate a method under a protocol"),
+    "ablate": ("ferlib.experiments.train_commands", "run an ablation grid"),
     "reproduce": ("ferlib.reproduce", "run a method on a data set the way its paper did, ending in the paper's table beside ferlib's numbers"),
 }
 

@@ -43,10 +43,11 @@ from ferlib.analysis.results import fold_results_table, ours_label, paper_compar
 from ferlib.data.adapters import get_adapter
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
+from ferlib.experiments.pretrain import ensure_synth_frames
 from ferlib.models.registry import (
     available_methods, build_model, example_batch, method_spec, model_inputs, paper_methods,
 )
-from ferlib.models.trunks import describe_trunk, trunk_plan
+from ferlib.models.trunks import SYNTH_FRAMES, describe_trunk, trunk_plan
 from ferlib.options import add_key_value_option, key_values
 from ferlib.paper_numbers import paper_table
 from ferlib.synth.london import build_london_store
@@ -234,6 +235,9 @@ def _trunk_line(cfg: TrainConfig) -> tuple[str, str | None]:
     plan = trunk_plan(cfg.init_trunk, cfg.method, cfg.profile)
     if plan["status"] != "error":
         return describe_trunk(cfg.init_trunk, cfg.method, cfg.profile), None
+    if cfg.init_trunk == SYNTH_FRAMES and plan["file"] and not Path(plan["file"]).exists():  # made before training
+        return (f"trunk of {cfg.method} ({plan['architecture']}): {SYNTH_FRAMES!r} → {plan['file']} (missing; made "
+                f"before training: frame pre-training on generated faces, ≈ 1 min)"), None
     where = f" → {plan['file']}" if plan["file"] else ""
     return (f"trunk of {cfg.method} ({plan['architecture']}): {cfg.init_trunk!r}{where} (cannot be had: see ERROR)",
             f"trunk of {cfg.method}: {plan['message']}")
@@ -384,6 +388,7 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
         echo("dry run: nothing trained")
         return {}
     st = make_store(ds, root, target, st, index, side, workers)
+    ensure_synth_frames([p.config.init_trunk for p in plans])
     results: dict[str, Any] = {}
     for p in plans:
         table = cross_validate(p.method, st, p.protocol, p.config.profile, p.out_dir, folds=p.folds,

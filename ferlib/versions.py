@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 #: the generator's version: recorded in every store's ``synth.json`` and in the names of the files made
-#: from generated clips (:mod:`ferlib.models.pretrain`), so that nothing made by another version is
+#: from generated clips (:mod:`ferlib.experiments.pretrain`), so that nothing made by another version is
 #: reused. Raise it whenever the same ``SynthConfig`` would render different clips (when only
 #: photo renders change, raise :data:`PHOTO_RENDERER_VERSION` instead).
 GENERATOR_VERSION = 1

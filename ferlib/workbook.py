@@ -50,6 +50,7 @@ from ferlib.analysis.runs import SYNTH_DATASETS, dataset_folder_name
 from ferlib.data import ClipStore
 from ferlib.data.adapters import ADAPTERS
 from ferlib.data.protocols import get_protocol
+from ferlib.experiments.pretrain import ensure_for_methods
 from ferlib.models.registry import available_methods, method_spec
 from ferlib.notebook_params import NotebookParams, Rule, check_choice, check_params, check_path
 from ferlib.profiles import PROFILES, get_profile
@@ -174,6 +175,7 @@ def run_method(method: str, store: ClipStore, profile: str, runs_dir: str | Path
             warn_small_test_fold(index, split)
         return collate(out, names)
     kw = {**plan.overrides, **overrides}
+    ensure_for_methods([method], plan.model_profile, store.dataset, plan.recipe, variant=variant, **kw)
     return cross_validate(method, store, plan.protocol, plan.model_profile, out, folds=chosen, variant=variant,
                           protocol_kwargs=plan.protocol_kwargs, model_overrides=model_overrides, recipe=plan.recipe, **kw)
 
@@ -357,5 +359,7 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
         names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
         return read_ablation(grid, out_dir, names, shared)
     kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
+    ensure_for_methods([row["method"] for rows in grid.values() for row in rows], plan.model_profile, store.dataset,
+                       plan.recipe, **kw)
     return ablate(grid, store, out_dir, protocol=plan.protocol, profile=plan.model_profile, folds=chosen,
                   protocol_kwargs=plan.protocol_kwargs, recipe=plan.recipe, shared_dir=shared, **kw)

@@ -20,11 +20,10 @@ def tiny_frame_pretraining(tmp_path_factory):
     """Point ``$FERLIB_CACHE`` at a session folder holding a tiny frame-pretrained small CNN (4
     subjects, 1 epoch, seconds to make), so that demo schedules with ``init_trunk="synth-frames"``
     run their real code path in the tests (and subprocesses) without the minute-long default."""
-    from ferlib.models.pretrain import frame_pretrained
-
     import shutil
 
-    from ferlib.models.pretrain import frame_pretrained_path
+    from ferlib.experiments.pretrain import frame_pretrained
+    from ferlib.models.synth_frames import frame_pretrained_path
 
     cache = tmp_path_factory.mktemp("ferlib-cache")
     os.environ["FERLIB_CACHE"] = str(cache)

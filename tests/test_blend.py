@@ -1,11 +1,11 @@
-"""ferlib.synth.blend: new identities as landmark-aligned blends of two real people's photos."""
+"""ferlib.experiments.blend: new identities as landmark-aligned blends of two real people's photos."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ferlib.synth.blend import blend_identities, blend_pair
+from ferlib.experiments.blend import blend_identities, blend_pair
 from ferlib.synth.photo import dlib_landmarker, list_photos, photo_identity, read_rgb
 
 

@@ -123,7 +123,7 @@ def test_a_missing_command_module_is_an_error_not_a_hidden_command(capsys, tmp_p
 
 
 def test_pretrain_command_prints_the_default_file(tiny_frame_pretraining, capsys):
-    from ferlib.models.pretrain import frame_pretrained_path
+    from ferlib.models.synth_frames import frame_pretrained_path
 
     assert main(["pretrain"]) == 0  # the session's stand-in for the default file: found, not remade
     assert capsys.readouterr().out.strip() == str(frame_pretrained_path(tiny_frame_pretraining))
@@ -166,3 +166,22 @@ def test_a_refused_value_or_unknown_option_prints_the_commands_usage(capsys):
         main(["check-store", "d", "--bogus"])
     err = capsys.readouterr().err
     assert err.startswith("usage: python -m ferlib check-store") and "unrecognized arguments: --bogus" in err
+
+
+def test_training_commands_make_the_demo_trunk_first_when_a_run_asks_for_it(small_store, tmp_path, monkeypatch):
+    import ferlib.experiments.pretrain as pretrain
+    from ferlib.train import cli as train_cli
+
+    calls = []
+    monkeypatch.setenv("FERLIB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(pretrain, "frame_pretrained", lambda cache, progress=True: calls.append(("make", cache)))
+    monkeypatch.setattr(train_cli, "run", lambda args: calls.append(("train", args.method)) or 0)
+    common = ["--store", str(small_store.root), "--out", str(tmp_path / "run")]
+    parser, _ = build_parser()
+    assert train_cli.requested_trunks(parser.parse_args(["train", *common, "--method", "fan"])) == ["synth-frames"]
+    assert train_cli.requested_trunks(parser.parse_args(["cv", *common, "--method", "fan", "--trunk", ""])) == [""]
+    assert main(["train", *common, "--method", "fan"]) == 0
+    assert calls == [("make", tmp_path / "empty-cache"), ("train", "fan")]  # made before training
+    calls.clear()
+    assert main(["train", *common, "--method", "fan", "--set", "init_trunk="]) == 0
+    assert calls == [("train", "fan")]  # no run asks for it: nothing made

@@ -171,7 +171,7 @@ def test_diverging_training_stops_naming_the_epoch_and_reports_nothing(tiny, tmp
 
 def test_corrupt_cached_demo_trunk_is_refused_before_the_run_folder_is_written(tiny, tmp_path, capsys, monkeypatch):
     from ferlib.models.backbones import replace_sealed
-    from ferlib.models.pretrain import frame_pretrained_path
+    from ferlib.models.synth_frames import frame_pretrained_path
 
     cache = tmp_path / "cache"
     made = frame_pretrained_path(cache)

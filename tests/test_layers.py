@@ -1,5 +1,5 @@
-"""ferlib's layers import downstream only: data ← preprocess ← synth ← models ← train ← analysis ← viz ←
-workbook ← notebooks / CLI (the order and the parser are benchmarks/import_graph.py's, which prints the
+"""ferlib's layers import downstream only: data ← preprocess ← synth ← models ← train ← analysis ← experiments ←
+viz ← workbook ← notebooks / CLI (the order and the parser are benchmarks/import_graph.py's, which prints the
 arrows)."""
 
 from __future__ import annotations
@@ -70,6 +70,20 @@ def test_the_check_catches_upward_and_relative_imports(tmp_path):
     assert ("models", "models", "ferlib.models") not in edges  # same layer: not an arrow
     upward = sorted((s, d) for s, d, *_ in graph.import_edges(pkg) if graph.is_upward(s, d))
     assert upward == [("data", "synth"), ("models", "train"), ("viz", "workbook")]
+
+
+def test_experiments_sit_above_analysis_and_below_viz(tmp_path):
+    """Experiments (generate, train, evaluate) may use training and measurements; nothing below
+    them may reach up to them (the trunk files of the models are made there, and loaded below)."""
+    pkg = tmp_path / "ferlib"
+    write(pkg, "__init__.py")
+    write(pkg, "experiments/pretrain.py", "from ferlib.train import engine\nfrom ferlib.analysis import weights\n")
+    write(pkg, "models/trunks.py", "from ferlib.experiments.pretrain import frame_pretrained\n")
+    write(pkg, "analysis/runs.py", "from ferlib.experiments import transfer\n")
+    write(pkg, "viz/transfer.py", "from ferlib.experiments import transfer\n")
+    upward = sorted((s, d) for s, d, *_ in graph.import_edges(pkg) if graph.is_upward(s, d))
+    assert upward == [("analysis", "experiments"), ("models", "experiments")]
+    assert (PACKAGE / "experiments" / "pretrain.py").is_file() and not (PACKAGE / "models" / "pretrain.py").exists()
 
 
 def late_imports(path: Path) -> list[tuple[str, int]]:

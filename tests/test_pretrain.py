@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from ferlib.experiments.frame_cnn import FrameClassifier, train_frame_cnn
+from ferlib.experiments.frames import FrameStills, augment, still_loader
 from ferlib.models.backbones import load_small_cnn_weights, small_cnn
 from ferlib.models.registry import build_model
+from ferlib.models.trunks import SYNTH_FRAMES, init_trunk, load_trunk, resolve_trunk_weights, trunk_plan
 from ferlib.train.recipes import resolve_config
-from ferlib.models.pretrain import augment, train_frame_cnn
-from ferlib.models.trunks import SYNTH_FRAMES, init_trunk, resolve_trunk_weights
 from ferlib.train.schedules import build_optimizer, param_groups
 
 
@@ -74,23 +75,24 @@ def test_trunk_learns_at_a_fraction_of_the_head_lr():
 
 
 def test_a_pretrained_file_is_only_reused_for_the_settings_and_generator_that_made_it(tmp_path, monkeypatch):
-    import ferlib.models.pretrain as pretrain
+    import ferlib.experiments.pretrain as pretrain
+    import ferlib.models.synth_frames as names
     from ferlib.data.store import StoreError
     from ferlib.synth import SynthConfig, generate
 
     tiny = pretrain.frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False)
-    assert tiny == pretrain.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1)
-    assert tiny != pretrain.frame_pretrained_path(tmp_path, side=32)  # the default settings name another file
-    assert tiny != pretrain.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=2)
+    assert tiny == names.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1)
+    assert tiny != names.frame_pretrained_path(tmp_path, side=32)  # the default settings name another file
+    assert tiny != names.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=2)
     assert torch.load(tiny, weights_only=True)["meta"]["generator"] == pretrain.GENERATOR_VERSION
     # a new photo renderer renames the photo-trained files only
-    photo = pretrain.frame_pretrained_path(tmp_path, side=32, photo_ids=["001"])
+    photo = names.frame_pretrained_path(tmp_path, side=32, photo_ids=["001"])
     with monkeypatch.context() as m:
-        m.setattr(pretrain, "PHOTO_RENDERER_VERSION", pretrain.PHOTO_RENDERER_VERSION + 1)
-        assert pretrain.frame_pretrained_path(tmp_path, side=32, photo_ids=["001"]) != photo
-        assert pretrain.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1) == tiny
-    monkeypatch.setattr(pretrain, "GENERATOR_VERSION", pretrain.GENERATOR_VERSION + 1)
-    assert tiny != pretrain.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1)
+        m.setattr(names, "PHOTO_RENDERER_VERSION", names.PHOTO_RENDERER_VERSION + 1)
+        assert names.frame_pretrained_path(tmp_path, side=32, photo_ids=["001"]) != photo
+        assert names.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1) == tiny
+    monkeypatch.setattr(names, "GENERATOR_VERSION", names.GENERATOR_VERSION + 1)
+    assert tiny != names.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1)
     # a store of another generator version is refused, naming both versions
     import importlib
 
@@ -120,3 +122,53 @@ def test_epoch_lines_show_a_decayed_learning_rate():
     line = epoch_line({"epoch": 3, "train_loss": 0.51234, "lr": 2e-5})
     assert line == "epoch=3 train_loss=0.5123 lr=2e-05"
     assert "lr=0.001 " in epoch_line({"lr": 1e-3, "val_accuracy": 1.0}) + " "
+
+
+def test_stills_are_one_frame_clips_and_bad_input_is_named():
+    frames = np.random.default_rng(0).integers(0, 255, (5, 8, 8, 3), dtype=np.uint8)
+    ds = FrameStills(frames, np.arange(5) % 2)
+    batch = next(iter(still_loader(ds, 4, train=False)))
+    assert batch["frames"].shape == (4, 1, 3, 8, 8) and batch["row"].tolist() == [0, 1, 2, 3]
+    assert torch.allclose(batch["frames"][1, 0], torch.as_tensor(frames[1]).permute(2, 0, 1).float() / 255)
+    a, b = (next(iter(still_loader(ds, 5, train=True, seed=3)))["frames"] for _ in range(2))
+    assert torch.equal(a, b) and a.min() >= 0 and a.max() <= 1  # augmented and shuffled, seeded
+    with pytest.raises(ValueError, match="need as many labels as frames"):
+        FrameStills(frames, np.arange(4))
+    with pytest.raises(ValueError, match=r"expected stills \(N, S, S, 3\) uint8"):
+        FrameStills(frames.astype(np.float32), np.arange(5))
+
+
+def test_the_engine_trains_the_frame_cnn_to_a_known_answer():
+    """Dark versus bright stills: the engine's loop learns them, and the trunk it returns separates
+    held-out stills (nearest class mean of its features; the head's own held-out accuracy waits on
+    BatchNorm's running statistics after so few steps)."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(64) % 2
+    frames = (rng.integers(0, 60, (64, 16, 16, 3)) + 150 * labels[:, None, None, None]).astype(np.uint8)
+    trunk, history = train_frame_cnn(frames[:48], labels[:48], 2, width=4, depth=2, whole_map=1, epochs=4,
+                                     batch_size=8, lr=1e-2, val=(frames[48:], labels[48:]))
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4] and all(0 <= h["val_accuracy"] <= 1 for h in history)
+    assert history[-1]["loss"] < history[0]["loss"] and history[-1]["accuracy"] >= 0.95
+    with torch.no_grad():
+        feats = trunk.eval()(torch.as_tensor(frames).permute(0, 3, 1, 2).float() / 255).flatten(1)
+    means = torch.stack([feats[:48][torch.as_tensor(labels[:48] == c)].mean(0) for c in (0, 1)])
+    assert (torch.cdist(feats[48:], means).argmin(1).numpy() == labels[48:]).all()
+    model = FrameClassifier(2, width=4, depth=2, whole_map=1)
+    assert model(torch.rand(3, 5, 3, 16, 16))[0].shape == (3, 2)  # clips of any length: logits averaged over T
+
+
+def test_a_missing_synth_frames_file_names_itself_and_the_command(tmp_path, monkeypatch):
+    from ferlib.experiments.pretrain import ensure_synth_frames
+    import ferlib.experiments.pretrain as pretrain
+
+    monkeypatch.setenv("FERLIB_CACHE", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"small_cnn_w16_d4_m4_s64_.*\.pt does not exist; make it with "
+                                                r"`python -m ferlib pretrain`"):
+        load_trunk(build_model("fan", "demo", num_classes=7), SYNTH_FRAMES, progress=False)
+    plan = trunk_plan(SYNTH_FRAMES, "fan", "demo")
+    assert plan["status"] == "error" and "python -m ferlib pretrain" in plan["message"]
+    made = []
+    monkeypatch.setattr(pretrain, "frame_pretrained", lambda cache, progress=True: made.append(cache) or cache)
+    assert ensure_synth_frames(["", "imagenet"]) is None and made == []  # nobody asks for it: nothing made
+    ensure_synth_frames(["", SYNTH_FRAMES], progress=False)
+    assert made == [tmp_path]

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ferlib.analysis.transfer import probabilities_over_time, split_identities, transfer_check, transfer_table
+from ferlib.analysis.real_runs import probabilities_over_time
+from ferlib.experiments.transfer import split_identities, transfer_check, transfer_table
 
 IDS = [f"{i:03d}" for i in range(1, 21)]
 
@@ -74,7 +75,7 @@ def test_a_rendered_person_is_never_a_test_person(fixtures_dir: Path, tmp_path: 
 def test_frame_pretraining_can_add_photo_renders_of_named_people(fixtures_dir: Path, tmp_path: Path) -> None:
     import torch
 
-    from ferlib.models.pretrain import frame_pretrained
+    from ferlib.experiments.pretrain import frame_pretrained
 
     root = fixtures_dir / "london_frl_subset"
     plain = frame_pretrained(tmp_path, n_subjects=3, val_subjects=1, epochs=1, side=32, progress=False)

@@ -296,7 +296,7 @@ def small_cnn(width: int = 32, depth: int = 4, weights: str | Path | None = None
     VGG's first fully connected layer it keeps *where* a feature is, which global average pooling
     discards (on aligned faces, where the brows or mouth corners sit is the expression).
 
-    ``weights`` is a file made by :func:`ferlib.models.pretrain.frame_pretrained` (frame-level
+    ``weights`` is a file made by :func:`ferlib.experiments.pretrain.frame_pretrained` (frame-level
     pre-training on generated faces); a trunk of smaller ``depth`` takes its first blocks."""
     layers: list[nn.Module] = []
     c_in = 3
@@ -325,7 +325,7 @@ def load_small_cnn_weights(trunk: nn.Module, path: str | Path) -> None:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"small_cnn weights {path} do not exist; make them with ferlib.models.pretrain.frame_pretrained() "
+            f"small_cnn weights {path} do not exist; make them with ferlib.experiments.pretrain.frame_pretrained() (`python -m ferlib pretrain`) "
             "or build the model with weights=None")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)

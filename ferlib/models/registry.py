@@ -279,7 +279,7 @@ DEMO_CHOICE = "ferlib's choice (demo: trains on a 2-core CPU in minutes)"
 DEMO_DEFAULTS = cite(DEMO_CHOICE, optimizer="adamw", lr=3e-3, weight_decay=1e-4, epochs=12, batch_size=16,
                      schedule="cosine")
 #: the frame-based demo methods start their small CNN from frame-level pre-training on other generated
-#: subjects (ferlib.models.pretrain; from scratch they stayed at chance) and fine-tune it at a tenth of
+#: subjects (ferlib.experiments.pretrain; from scratch they stayed at chance) and fine-tune it at a tenth of
 #: the head's lr
 DEMO_PRETRAINED = cite("ferlib's choice: from scratch the demo CNN stayed at chance on synth lab",
                        init_trunk="synth-frames", trunk_lr_scale=0.1)

@@ -8,7 +8,9 @@ them. ``TrainConfig.init_trunk`` (``--trunk`` on the command line) names the sta
 ==================  ===========================================================================
 ``""``              nothing: the trunk keeps torch's random initialisation (the report says so)
 ``"synth-frames"``  the demo model's frame-level pre-training of ``small_cnn`` on generated faces
-                    (:func:`ferlib.models.pretrain.frame_pretrained`, made once, ≈ 1 min on a CPU)
+                    (:func:`ferlib.experiments.pretrain.frame_pretrained`, made once, ≈ 1 min on a
+                    CPU, by ``python -m ferlib pretrain`` or by the entry points that train; here a
+                    missing file is an error naming it and that command)
 ``"imagenet"``      torchvision's ImageNet weights of the trunk's architecture: ``resnet18`` →
                     ``ResNet18_Weights.IMAGENET1K_V1``, ``vgg16_bn`` → ``VGG16_BN_Weights.IMAGENET1K_V1``,
                     through torchvision's weights API (downloaded once into torch's hub cache;
@@ -78,7 +80,7 @@ from ferlib.models.backbones import (
     weights_name,
 )
 from ferlib.models.foreign import load_file, unwrap_state_dict
-from ferlib.models.pretrain import default_cache_dir, frame_pretrained, frame_pretrained_path
+from ferlib.models.synth_frames import default_file, missing_message
 from ferlib.models.registry import methods, model_profile
 from ferlib.models.triplet_attention import RESNET_TRUNK_NAMES, TripletAttention, _translate_key
 
@@ -231,10 +233,13 @@ def _model_arch(model_or_method: nn.Module | str, profile: str, backbone: str | 
 # --------------------------------------------------------------------------- sources
 
 
-def _synth_frames_file(progress: bool, make: bool = True) -> Path:
-    if make:
-        return frame_pretrained(default_cache_dir(), progress=progress)
-    return frame_pretrained_path(default_cache_dir())
+def _synth_frames_file(must_exist: bool = True) -> Path:
+    """The default ``"synth-frames"`` file; with ``must_exist``, raise naming it and the command
+    that makes it when it is missing (the models never make it: that is training)."""
+    path = default_file()
+    if must_exist and not path.is_file():
+        raise FileNotFoundError(missing_message(path))
+    return path
 
 
 def _check_source_fits(source: str, arch: str, owner: str) -> None:
@@ -378,7 +383,7 @@ def load_trunk(model: nn.Module, source: str | Path | None, progress: bool = Tru
         state, fmt, path, sha, weights, kind = wf.state_dict, "torchvision", wf.path, wf.sha256, wf.name, IMAGENET
     else:
         if source == SYNTH_FRAMES:
-            path, kind = _synth_frames_file(progress), SYNTH_FRAMES
+            path, kind = _synth_frames_file(), SYNTH_FRAMES
         elif source == EMOTION_FAN:
             path, kind = emotion_fan_path(), EMOTION_FAN
             if not path.is_file():
@@ -415,7 +420,7 @@ def trunk_plan(source: str | Path | None, model_or_method: nn.Module | str, prof
                backbone: str | None = None) -> dict[str, Any]:
     """What :func:`load_trunk` would do, without building a model or reading weights: the file a
     source resolves to, whether it is there, its SHA-256 and a one-line ``status``
-    (``ok`` / ``will download`` / ``will make`` / ``error``) with ``message``."""
+    (``ok`` / ``will download`` / ``error``) with ``message``."""
     source = "" if source is None else str(source).strip()
     owner = model_or_method if isinstance(model_or_method, str) else type(model_or_method).__name__
     arch = _model_arch(model_or_method, profile, backbone)
@@ -437,7 +442,7 @@ def trunk_plan(source: str | Path | None, model_or_method: nn.Module | str, prof
         path = cached_weights_path(w)
         plan["weights"] = weights_name(w)
     elif source == SYNTH_FRAMES:
-        path = _synth_frames_file(False, make=False)
+        path = _synth_frames_file(must_exist=False)
     elif source == EMOTION_FAN:
         path = emotion_fan_path()
     else:
@@ -456,7 +461,7 @@ def trunk_plan(source: str | Path | None, model_or_method: nn.Module | str, prof
         plan.update(status="error", message=f"not cached and {OFFLINE_ENV} is set: fetch it on a machine with network "
                                             f"access and copy it to {path}")
     elif source == SYNTH_FRAMES:
-        plan.update(status="will make", message="made on first use (frame pre-training on generated faces, ≈ 1 min)")
+        plan.update(status="error", message=missing_message(path))
     elif source == EMOTION_FAN:
         plan.update(status="error", message=str(_emotion_fan_missing(path)))
     else:
@@ -482,11 +487,11 @@ def describe_trunk(source: str | Path | None, model_or_method: nn.Module | str, 
 
 def resolve_trunk_weights(spec: str, progress: bool = True) -> Path:
     """The weight file of a ``small_cnn`` ``init_trunk`` value: ``"synth-frames"`` → the default
-    :func:`ferlib.models.pretrain.frame_pretrained` file (made if missing), anything else → that
+    :func:`ferlib.experiments.pretrain.frame_pretrained` file (which must exist), anything else → that
     path (which must exist). Other sources (``"imagenet"``, ``"emotion-fan"``) are resolved by
     :func:`load_trunk`."""
     if spec == SYNTH_FRAMES:
-        return _synth_frames_file(progress)
+        return _synth_frames_file()
     path = Path(spec)
     if not path.is_file():
         raise FileNotFoundError(f"init_trunk={spec!r}: {path} is not a file; use {SYNTH_FRAMES!r} or a small_cnn weight file")

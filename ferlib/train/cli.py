@@ -36,7 +36,7 @@ from ferlib.options import add_key_value_option, add_renamed_option, key_values
 from ferlib.profiles import MODEL_PROFILES
 from ferlib.synth.generate import check_synth_versions
 from ferlib.train import distributed
-from ferlib.train.ablate import ablate
+from ferlib.train.ablate import PAPER_GRIDS, ablate
 from ferlib.train.checkpoint import load_checkpoint
 from ferlib.train.config import TrainConfig
 from ferlib.train.cv import cross_validate, recipe_protocol, resolve_folds
@@ -138,6 +138,23 @@ def _load_grid(spec: str) -> dict | str:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON: {exc}") from exc
+
+
+def requested_trunks(args: argparse.Namespace) -> list[str]:
+    """The ``init_trunk`` of every run a training command (train, cv, ablate) would start: the
+    command's own (``--trunk``, ``--set``/``--config``) or its methods' recipes on the store's data
+    set and ``--profile`` (an ablation row's own overrides win). Trains nothing."""
+    own = _overrides(args)
+    if "init_trunk" in own:
+        return [str(own["init_trunk"])]
+    dataset = ClipStore.open(args.store).dataset
+    if args.command == "ablate":
+        grid = _load_grid(args.grid)
+        grid = {grid: PAPER_GRIDS[grid]} if isinstance(grid, str) and grid in PAPER_GRIDS else grid
+        rows = [r for table in (grid.values() if isinstance(grid, dict) else []) for r in table]
+        return [str((r.get("overrides") or {}).get("init_trunk", resolve_config(r["method"], args.profile, dataset=dataset,
+                                                                               recipe=args.recipe).init_trunk)) for r in rows]
+    return [resolve_config(args.method, args.profile, dataset=dataset, recipe=args.recipe, variant=args.variant).init_trunk]
 
 
 def run(args: argparse.Namespace) -> int:

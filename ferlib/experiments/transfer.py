@@ -12,7 +12,7 @@ known per-frame intensity (the neutral → smile morph weight). :func:`transfer_
    :class:`ferlib.synth.photo.PhotoRenderer`; :data:`PHOTO_SYNTH` adds the per-frame jitter and
    predictor landmarks the real clips have), or with the ``procedural`` renderer (drawn faces);
    with the ``demo`` models the photo runs start from frame pre-training that also saw photo renders of
-   the rendered people (:func:`ferlib.models.pretrain.frame_pretrained`);
+   the rendered people (:func:`ferlib.experiments.pretrain.frame_pretrained`);
 3. makes the real test clips (:func:`real_store`): the London morph clips of the held-out ids,
    rendered at 3x the side and then passed through the real preprocessing
    (:func:`ferlib.preprocess.pipeline.preprocess_clip`: dlib detection, 68 landmarks, eye-level
@@ -34,6 +34,9 @@ generated set, the real clips, the run) and resumes; the profile (:class:`ferlib
 How far the numbers move between identity splits is measured by ``python
 benchmarks/transfer_seeds.py`` (mean ± sd over several seeded splits, per method); one split's
 accuracy on 40 real clips says little by itself, so quote means and their spread.
+
+This module generates, trains and tests; what it measures on the finished run (predictions, frame
+weights, probabilities over time) is :mod:`ferlib.analysis.real_runs`.
 """
 
 from __future__ import annotations
@@ -48,17 +51,17 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 import pandas as pd
-import torch
 
+from ferlib.analysis.real_runs import evaluate_run, frame_weight_key
 from ferlib.analysis.weights import spearman_per_clip, spearman_pooled, summarize_rho
 from ferlib.data.adapters.london import london_index
 from ferlib.data.labels import NEUTRAL
 from ferlib.data.protocols import Split, with_validation
-from ferlib.data.samplers import Sampler
 from ferlib.data.store import ClipStore
 from ferlib.data.transforms import ClipTransform
-from ferlib.models.pretrain import PHOTO_PRETRAIN, default_cache_dir, frame_pretrained, frame_pretrained_path
+from ferlib.experiments.pretrain import PHOTO_PRETRAIN, ensure_synth_frames, frame_pretrained
 from ferlib.models.registry import method_spec, methods, paper_methods
+from ferlib.models.synth_frames import default_cache_dir, frame_pretrained_path
 from ferlib.preprocess.face import NoFaceError
 from ferlib.synth.london import build_london_store
 from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
@@ -66,13 +69,11 @@ from ferlib.preprocess.video import VideoReadError
 from ferlib.profiles import get_profile
 from ferlib.synth import SynthConfig, generate
 from ferlib.synth.generate import PHOTO_RENDERER_VERSION
-from ferlib.train.checkpoint import load_checkpoint
-from ferlib.train.config import TrainConfig
-from ferlib.train.engine import build_run_model, choose_device, evaluate_loader, fit, forward_batch, make_dataset, make_loader
+from ferlib.train.engine import fit
 from ferlib.train.recipes import resolve_config
 
-__all__ = ["PHOTO_SYNTH", "TRANSFER_CAPABLE", "TRANSFER_METHODS", "TransferResult", "evaluate_run", "frame_weight_key", "load_run", "probabilities_over_time", "real_store",
-           "split_identities", "training_store", "transfer_check", "transfer_table"]
+__all__ = ["PHOTO_SYNTH", "TRANSFER_CAPABLE", "TRANSFER_METHODS", "TransferResult", "real_store", "split_identities",
+           "training_store", "transfer_check", "transfer_table"]
 
 #: the real task's classes (London adapter: ``neutral``, ``happy``)
 REAL_CLASSES = ("neutral", "happy")
@@ -165,13 +166,6 @@ TRANSFER_CAPABLE: tuple[str, ...] = methods(lambda spec: spec.frame_cnn or spec.
 
 
 # -- the result -----------------------------------------------------------------------------------
-def frame_weight_key(method: str) -> str | None:
-    """The by-product holding a method's frame weights, the first of its ``MethodSpec.weight_keys`` (FAN
-    ``alpha``, eq. 1; FER-GCN ``intensity_weights``, eq. 7); ``None`` for methods without frame weights (ST-GCN)."""
-    keys = method_spec(method).weight_keys
-    return keys[0] if keys else None
-
-
 @dataclass
 class TransferResult:
     """What :func:`transfer_check` measured. ``predictions``: one row per real clip (clip_id,
@@ -214,40 +208,6 @@ def _rho(weights: np.ndarray, intensity: np.ndarray, happy: np.ndarray) -> tuple
     return s["rho_mean"], s["rho_std"], spearman_pooled(weights, intensity), s["n_defined"]
 
 
-def load_run(run: str | Path) -> tuple[Any, Any, tuple[str, ...]]:
-    """The selected model (``best.pt``, eval mode) of a finished run folder, its
-    :class:`~ferlib.train.config.TrainConfig` and its classes."""
-
-    ckpt = load_checkpoint(Path(run) / "best.pt")
-    cfg = TrainConfig.from_dict(ckpt["config"], str(Path(run) / "best.pt"))
-    cfg.progress = False
-    model = build_run_model(cfg, len(ckpt["classes"]))
-    model.load_state_dict(ckpt["model"])
-    return model.eval(), cfg, tuple(ckpt["classes"])
-
-
-def evaluate_run(run: Path, store: ClipStore) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Predictions (one row per clip: clip_id, subject, label_name, pred_name, prob_<class>) and
-    by-products of a finished run's selected model on every clip of ``store`` (labelled with the
-    run's classes), each sampled with the run's test sampler (FAN: every frame)."""
-
-    model, cfg, classes = load_run(run)
-    if tuple(classes) != tuple(store.classes):
-        raise ValueError(f"{run} was trained on classes {classes}, the real clips are labelled {store.classes}")
-    device = choose_device(cfg)
-    model.to(device)
-    index = store.index()
-    ev = evaluate_loader(model, make_loader(make_dataset(store, index, cfg, False), cfg, False), cfg, device,
-                         collect=True, progress=False)
-    sub = index.df.iloc[ev.rows]
-    classes = list(store.classes)
-    df = pd.DataFrame({"clip_id": sub["clip_id"].to_numpy(), "subject": sub["subject"].to_numpy(),
-                       "label_name": [classes[i] for i in ev.y_true], "pred_name": [classes[i] for i in ev.y_pred]})
-    for j, c in enumerate(classes):
-        df[f"prob_{c}"] = ev.probs[:, j]
-    return df, ev.byproducts
-
-
 def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, renderer: str = "photo",
                    profile: str = "demo", seed: int = 0, classes: Sequence[str] = ("happy",),
                    rendered_ids: Sequence[str] | None = None, synth: dict[str, Any] | None = None,
@@ -263,8 +223,8 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     store instead (its renderer must not have used a held-out person); ``name``: a variant's name
     for its generated set and run folders (one per ``synth``/``overrides`` choice); ``photo_pretrain``:
     start the demo trunk from frame pre-training that also saw photo renders of the *rendered*
-    people (:func:`ferlib.models.pretrain.frame_pretrained`, never a test person; default: for the
-    ``photo`` renderer on the ``demo`` models; ``pretrain``: its :func:`~ferlib.models.pretrain.frame_pretrained`
+    people (:func:`ferlib.experiments.pretrain.frame_pretrained`, never a test person; default: for the
+    ``photo`` renderer on the ``demo`` models; ``pretrain``: its :func:`~ferlib.experiments.pretrain.frame_pretrained`
     arguments, e.g. ``photo_clips_per_subject``, over the profile's); ``train=False``: only read a
     finished run (a missing one raises naming its folder); ``overrides``: TrainConfig fields
     (``epochs``, ``lr`` …). Results are cached under ``out_dir`` and the call resumes."""
@@ -321,6 +281,7 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
         settings["init_trunk"] = str(frame_pretrained(default_cache_dir(), side=check["side"], progress=progress,
                                                       photos_dir=photos_root, photo_ids=rendered, **pretrain_args))
     cfg = resolve_config(method, chosen.model, dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
+    ensure_synth_frames([cfg.init_trunk], progress)  # the demo schedules start from it
     metrics = fit(cfg, gen, split, run, index=index)
     preds, byproducts = evaluate_run(run, real)
     labels = preds["label_name"].to_numpy()
@@ -341,39 +302,6 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     (run / "transfer.json").write_text(json.dumps(result.summary(), indent=1, default=float))
     preds.to_csv(run / "transfer_predictions.csv", index=False)
     return result
-
-
-def probabilities_over_time(run: str | Path, frames: np.ndarray, landmarks: np.ndarray, window: int = 16,
-                            stride: int = 2, batch_size: int = 16) -> pd.DataFrame:
-    """A trained run's class probabilities along a preprocessed video: one row per window of
-    ``window`` frames (every ``stride`` frames; the whole video when it is shorter), with the
-    window's first, centre and last frame and ``prob_<class>``. ``frames`` ``(T, S, S, 3)`` uint8
-    and ``landmarks`` ``(T, 68, 2)`` as preprocessing writes them; each window is sampled as the
-    run's method samples a test clip (FAN: every frame); the windows go through the model in batches
-    of ``batch_size``."""
-    model, cfg, classes = load_run(run)
-    frames, landmarks = np.asarray(frames), np.asarray(landmarks, np.float32)
-    if frames.ndim != 4 or landmarks.shape != (len(frames), 68, 2):
-        raise ValueError(f"expected frames (T, S, S, 3) and landmarks (T, 68, 2), got {frames.shape} and {landmarks.shape}")
-    t = len(frames)
-    window = min(int(window), t)
-    sampler = Sampler(cfg.test_sampler or cfg.sampler, cfg.num_frames, cfg.span)
-    transform = ClipTransform(side=cfg.input_size or frames.shape[1], train=False)
-    device = choose_device(cfg)
-    model.to(device)
-    starts = list(range(0, t - window + 1, max(1, int(stride))))
-    windows = [transform(frames[idx], landmarks[idx]) for idx in (s + sampler(window, False) for s in starts)]
-    probs = []
-    with torch.no_grad():
-        for i in range(0, len(windows), batch_size):
-            chunk = windows[i:i + batch_size]
-            batch = {"frames": torch.stack([c for c, _ in chunk]), "landmarks": torch.stack([lm for _, lm in chunk])}
-            logits, _ = forward_batch(model, batch, device, cfg)
-            probs.append(torch.softmax(logits.float(), 1).cpu().numpy())
-    p = np.concatenate(probs)
-    rows = [{"start": s, "centre": s + (window - 1) / 2, "stop": s + window - 1,
-             **{f"prob_{c}": float(v) for c, v in zip(classes, p[k])}} for k, s in enumerate(starts)]
-    return pd.DataFrame(rows)
 
 
 def transfer_table(results: Sequence[TransferResult]) -> pd.DataFrame:
