@@ -20,11 +20,7 @@ ALLOWED = {
     "ferlib/paper_numbers.py": "the papers' numbers, keyed by the method they are of",
 }
 #: the two exceptions: file → the methods it may name, and why
-EXCEPTIONS = {
-    "notebooks/07_weights.ipynb": ({"fer_gcn", "fan"}, "a section per paper figure: FER-GCN Fig. 4 (weights read from A) "
-                                   "and FAN Fig. 2 (α and αβ, FAN without relation attention)"),
-    "notebooks/08_gradcam.ipynb": ({"fer_gcn"}, "its FER-GCN Fig. 3 section (node features before and after the GCN)"),
-}
+EXCEPTIONS: dict[str, tuple[set[str], str]] = {}  # file → (names it may use, why); none today
 
 
 def _code_cells(path: Path) -> list[str]:
@@ -97,7 +93,7 @@ def test_scanner_finds_literals_outside_their_owners(tmp_path):
 
 def test_owners_are_the_model_files_and_notebooks():
     owners = registered_owners()
-    assert owners["fan"] == {"ferlib/models/fan.py", "notebooks/03_fan.ipynb", "notebooks/07_weights.ipynb"}
+    assert owners["fan"] == {"ferlib/models/fan.py", "notebooks/03_fan.ipynb"}
     assert owners["kp_gcn_msa"] == {"ferlib/models/kp_gcn_msa.py", "notebooks/04_kp_gcn_msa.ipynb"}
     assert owners["r3d_18"] == {"ferlib/models/baselines.py"}
     for files in owners.values():
@@ -123,3 +119,13 @@ def test_registry_queries_read_the_specs():
     assert (fan.recipes["ckplus"]["num_frames"][0], fan.recipes["ckplus"]["test_sampler"][0]) == (3, "all")
     with pytest.raises(ValueError, match="weight_claims clips must be one of"):
         MethodSpec(name="x", factory=lambda **_: None, profiles=fan.profiles, weight_claims=(("alpha", "elsewhere", "?"),))
+
+
+def test_a_paper_figure_section_finds_its_method_through_the_item():
+    from ferlib.models.registry import item_owner, method_spec
+
+    owner = item_owner("FER-GCN", "Fig. 4")
+    assert any(it.item == "Fig. 4" for it in method_spec(owner).papers.items)
+    assert method_spec(owner).papers.paper.startswith("FER-GCN")
+    with pytest.raises(ValueError, match="'Fig. 99': expected one method listing it"):
+        item_owner("FER-GCN", "Fig. 99")

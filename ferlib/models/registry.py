@@ -204,6 +204,17 @@ def paper_methods() -> tuple[str, ...]:
     return methods(lambda spec: bool(spec.notebook))
 
 
+def item_owner(paper: str, item: str) -> str:
+    """The method whose spec lists ``item`` (``"Fig. 4"``) of the paper whose name starts with ``paper``
+    (``"FER-GCN"``): how a notebook section that redraws one paper's figure finds its method."""
+    found = [m for m in available_methods() if method_spec(m).papers.paper.startswith(paper)
+             and any(it.item == item for it in method_spec(m).papers.items)]
+    if len(found) != 1:
+        papers = sorted({method_spec(m).papers.paper.split(" (")[0] for m in available_methods() if method_spec(m).papers.paper})
+        raise ValueError(f"{paper!r} {item!r}: expected one method listing it, found {found}; papers: {papers}")
+    return found[0]
+
+
 def method_spec(name: str) -> MethodSpec:
     """The :class:`MethodSpec` of a method; unknown names raise with the list of known ones."""
     _load_all()
