@@ -16,6 +16,12 @@ Every clip read is checked for non-finite landmarks: a NaN or inf raises
 Random draws (frame choice, crop, flip, jitter) come from ``np.random.default_rng([seed, epoch, row])``
 — reproducible whatever the number of workers — or, with ``fixed_draws=True``, from
 ``[seed, row]`` only, i.e. drawn once per data set as the official FAN code did.
+
+**Speed.** With ``cache=True`` each clip's arrays are read from the store once per process and
+then held in memory (a store that fits: the caller decides, see
+:func:`ferlib.train.engine.make_dataset`); the draws and the items are the same as without. With
+``pixels=False`` (landmark-only methods) the frames are not cropped, resized or jittered: the same
+draws give the same landmarks and ``frames`` is ``(T, 3, 0, 0)``.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from torch.utils.data import Dataset
 
 from ferlib.data.index import ClipIndex
 from ferlib.data.samplers import Sampler
-from ferlib.data.store import ClipStore
+from ferlib.data.store import ClipRecord, ClipStore
 from ferlib.data.transforms import ClipTransform
 
 
@@ -41,6 +47,8 @@ class ClipDataset(Dataset):
         transform: ClipTransform,
         seed: int = 0,
         fixed_draws: bool = False,
+        cache: bool = False,
+        pixels: bool = True,
     ) -> None:
         missing = [c for c in index.clip_ids if not store.has(c)]
         if missing:
@@ -56,6 +64,20 @@ class ClipDataset(Dataset):
         self.epoch = 0
         self._ids = index.clip_ids
         self._labels = index.labels
+        self.pixels = pixels
+        self._cache: dict[int, ClipRecord] | None = {} if cache else None
+
+    def _read(self, i: int) -> ClipRecord:
+        if self._cache is None:
+            rec = self.store.read(self._ids[i])
+            self.store.require_finite(rec)
+            return rec
+        rec = self._cache.get(i)
+        if rec is None:
+            rec = self.store.read(self._ids[i], mmap=False)
+            self.store.require_finite(rec)
+            self._cache[i] = rec
+        return rec
 
     def set_epoch(self, epoch: int) -> None:
         """New random draws for a new epoch (call before iterating)."""
@@ -65,12 +87,11 @@ class ClipDataset(Dataset):
         return len(self._ids)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        rec = self.store.read(self._ids[i])
-        self.store.require_finite(rec)
+        rec = self._read(i)
         key = [self.seed, i] if self.fixed_draws else [self.seed, self.epoch, i]
         rng = np.random.default_rng(key)
         idx = self.sampler(rec.n_frames, self.transform.train, rng)
-        frames, landmarks = self.transform(rec.frames[idx], rec.landmarks[idx], rng)
+        frames, landmarks = self.transform(rec.frames[idx], rec.landmarks[idx], rng, pixels=self.pixels)
         intensity = rec.intensity[idx] if rec.intensity is not None else np.full(len(idx), np.nan, np.float32)
         return {
             "frames": frames,
