@@ -10,7 +10,9 @@ T×68×2, ``flags.npy`` uint8 T, ``intensity.npy`` absent for real data, ``meta.
 128-byte ``.npy`` header each), and from ``--sample`` clips written with
 :meth:`ferlib.data.store.ClipStore.write` and measured on disk, scaled up. Reading: every frame of
 the sample read back whole (``mmap=False``), once after the files' pages were dropped from the
-page cache (``posix_fadvise(DONTNEED)``: cold) and once more (warm). Against the GPU: the clips/s
+page cache (``posix_fadvise(DONTNEED)``: cold) and once more (warm). A store this size is above
+the engine's in-memory limit (``CACHE_BYTES``), so training memory-maps it and reads only the
+sampled frames: the frames a method needs per second are its clips/s × frames sampled per clip. Against the GPU: the clips/s
 one GPU trains each method's paper size at, from the cost table's forward GFLOPs per clip × 3
 at ``--mfu`` of ``--peak`` TFLOP/s (a target, not a measurement: ``gpu_check.py`` measures it).
 """
@@ -96,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     for m in METHODS:
         g = method_flops(m, "paper")[0] / 1e9
         need = args.peak * 1e3 * args.mfu / (3 * g)
-        need_frames = need * t  # every stored frame of a clip is read (cached whole, or mmap pages of the sampled ones)
+        # above CACHE_BYTES clips are memory-mapped: only the sampled frames' pages are read
+        need_frames = need * min(t, get_size(m, "paper").num_frames)
         if method_spec(m).inputs == "landmarks":  # reads landmarks.npy alone: 1/70 of a clip's bytes at 112 px
             print(f"| {m} | {g:.1f} | {get_size(m, 'paper').num_frames} | {need:.0f} | landmarks only "
                   f"({need * (128 + t * 68 * 8) / 2**20:.0f} MiB/s) | - |")

@@ -74,3 +74,17 @@ def test_cached_clips_and_landmark_only_items_equal_the_plain_read(small_store):
             assert c["frames"].shape == (3, 3, 0, 0)
     assert len(cached._cache) == 2 and plain._cache is None
     assert not isinstance(cached._cache[0].frames, np.memmap)  # read into memory, not a map of the file
+
+
+def test_an_item_in_the_main_process_leaves_the_thread_count_as_it_was(small_store):
+    ds = ClipDataset(small_store, small_store.index(), Sampler("segments", 3), ClipTransform(24, train=True), seed=1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        two = ds[1]
+        assert torch.get_num_threads() == 2  # one thread while the item is made, restored after
+        torch.set_num_threads(1)
+        one = ds[1]
+        assert all(torch.equal(two[k], one[k]) for k in two)
+    finally:
+        torch.set_num_threads(before)

@@ -21,14 +21,17 @@ Random draws (frame choice, crop, flip, jitter) come from ``np.random.default_rn
 then held in memory (a store that fits: the caller decides, see
 :func:`ferlib.train.engine.make_dataset`); the draws and the items are the same as without. With
 ``pixels=False`` (landmark-only methods) the frames are not cropped, resized or jittered: the same
-draws give the same landmarks and ``frames`` is ``(T, 3, 0, 0)``.
+draws give the same landmarks and ``frames`` is ``(T, 3, 0, 0)``. An item made in the main
+process (``num_workers=0``) runs on one intra-op thread, as a DataLoader worker does: a clip's
+tensors are too small to share between threads, and the hand-offs cost more than the work
+(several times more on a busy machine); the numbers are the same.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
 from ferlib.data.index import ClipIndex
 from ferlib.data.samplers import Sampler
@@ -87,6 +90,16 @@ class ClipDataset(Dataset):
         return len(self._ids)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        threads = torch.get_num_threads()
+        if threads == 1 or get_worker_info() is not None:
+            return self._item(i)
+        torch.set_num_threads(1)
+        try:
+            return self._item(i)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _item(self, i: int) -> dict[str, torch.Tensor]:
         rec = self._read(i)
         key = [self.seed, i] if self.fixed_draws else [self.seed, self.epoch, i]
         rng = np.random.default_rng(key)
