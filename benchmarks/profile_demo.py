@@ -27,20 +27,16 @@ from pathlib import Path
 METHODS = ("fer_gcn", "fan", "kp_gcn_msa", "stgcn")
 
 
-def profile_method(method: str, store, steps: int, workers: int, cache: bool | None = None) -> dict[str, float]:
+def profile_method(method: str, store, steps: int, workers: int) -> dict[str, float]:
     """Seconds per training step in each phase for ``method``'s demo recipe on ``store``."""
     import torch
 
-    from ferlib.data.protocols import with_validation
     from ferlib.train.config import resolve_config
     from ferlib.train.engine import (build_run_model, compute_loss, forward_batch, make_dataset, make_loader,
                                      evaluate_loader)
     from ferlib.train.schedules import build_optimizer, param_groups
 
-    over = dict(init_trunk="", num_workers=workers, progress=False)
-    if cache is not None:
-        over["cache_clips"] = cache
-    cfg = resolve_config(method, "demo", **over)
+    cfg = resolve_config(method, "demo", init_trunk="", num_workers=workers, progress=False)
     index = store.index()
     model = build_run_model(cfg, len(store.classes))
     opt = build_optimizer(param_groups(model, cfg), cfg)
@@ -135,8 +131,9 @@ def main(argv: list[str] | None = None) -> str:
         store = generate(Path(tmp) / "store", SynthConfig(n_subjects=args.subjects, n_frames=16, size=64, seed=0),
                          progress=False)
         rows = {m: profile_method(m, store, args.steps, args.workers) for m in args.methods}
+        n_clips = len(store.clip_ids())
     table = markdown(rows)
-    print(f"demo recipes, {len(store.clip_ids())} clips of 16 frames at 64 px, {args.steps} steps, "
+    print(f"demo recipes, {n_clips} clips of 16 frames at 64 px, {args.steps} steps, "
           f"{args.workers} workers, torch threads {torch.get_num_threads()}\n")
     print(table)
     return table
