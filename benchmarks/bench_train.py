@@ -57,7 +57,7 @@ def plain_loop(method: str, store, size: str, epochs: int, workers: int, batch: 
     import torch.nn.functional as F
 
     from ferlib.data.protocols import get_protocol, with_validation
-    from ferlib.models.registry import model_inputs
+    from ferlib.models.registry import method_spec, model_inputs
     from ferlib.train.config import resolve_config
     from ferlib.train.engine import build_run_model, make_dataset, make_loader
     from ferlib.train.schedules import build_optimizer, param_groups
@@ -70,7 +70,7 @@ def plain_loop(method: str, store, size: str, epochs: int, workers: int, batch: 
     split = with_validation(index, get_protocol("subject_kfold", index, k=4)[0], cfg.val_fraction, seed=cfg.seed)  # fold 1
     model = build_run_model(cfg, len(store.classes))
     opt = build_optimizer(param_groups(model, cfg), cfg)
-    ds = make_dataset(store, index.subset(split.train), cfg, train=True)
+    ds = make_dataset(store, index.subset(split.train), cfg, train=True, pixels=method_spec(method).inputs != "landmarks")
     own_loss = hasattr(model, "loss")
     n, t = 0, 0.0
     for epoch in range(epochs):

@@ -31,6 +31,7 @@ def profile_method(method: str, store, steps: int, workers: int) -> dict[str, fl
     """Seconds per training step in each phase for ``method``'s demo recipe on ``store``."""
     import torch
 
+    from ferlib.models.registry import method_spec
     from ferlib.train.config import resolve_config
     from ferlib.train.engine import (build_run_model, compute_loss, forward_batch, make_dataset, make_loader,
                                      evaluate_loader)
@@ -40,7 +41,7 @@ def profile_method(method: str, store, steps: int, workers: int) -> dict[str, fl
     index = store.index()
     model = build_run_model(cfg, len(store.classes))
     opt = build_optimizer(param_groups(model, cfg), cfg)
-    ds = make_dataset(store, index, cfg, train=True)
+    ds = make_dataset(store, index, cfg, train=True, pixels=method_spec(method).inputs != "landmarks")
     dev = torch.device("cpu")
     t = dict.fromkeys(("read", "augment", "forward", "backward", "optimiser", "overhead", "eval"), 0.0)
     n_steps, n_clips = 0, 0

@@ -135,17 +135,17 @@ def _frame_size(store: ClipStore, index: ClipIndex) -> int:
     return int(meta.get("height", 64))
 
 
-def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool) -> ClipDataset:
+def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool, pixels: bool = True) -> ClipDataset:
     """A :class:`ClipDataset` over ``index`` with ``cfg``'s sampler (``cfg.test_sampler`` when not
     ``train``) and augmentation policy (when ``train`` and ``cfg.augment``). Landmark-only methods
-    (input_size 0) keep the stored frame size and skip the transform's pixel work; the clips are
-    held in memory when ``cfg.cache_clips`` and they fit in :data:`CACHE_BYTES`."""
+    (input_size 0) keep the stored frame size; ``pixels=False`` skips the transform's pixel work
+    (:func:`fit` for them: same draws, same landmarks, empty frames). The clips are held in memory
+    when ``cfg.cache_clips`` and they fit in :data:`CACHE_BYTES`."""
     size = cfg.input_size or _frame_size(store, index)
     name = cfg.sampler if train or not cfg.test_sampler else cfg.test_sampler
     sampler = Sampler(name, cfg.num_frames, cfg.span)
     transform = make_transform(size, bool(train and cfg.augment), cfg.augmentation)
     cache = bool(cfg.cache_clips) and frames_bytes(store, index) * max(1, cfg.num_workers) <= CACHE_BYTES
-    pixels = method_spec(cfg.method).inputs != "landmarks"
     return ClipDataset(store, index, sampler, transform, seed=cfg.seed, fixed_draws=cfg.fixed_draws, cache=cache,
                        pixels=pixels)
 
@@ -551,9 +551,10 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
     if cfg.compile:
         net = torch.compile(net)  # type: ignore[assignment]
         runner = net if not ctx.enabled else torch.compile(model)  # type: ignore[assignment]
-    train_ds = make_dataset(store, index.subset(split.train), cfg, train=True)
-    val_ds = make_dataset(store, index.subset(split.val), cfg, train=False) if len(split.val) else None
-    test_ds = make_dataset(store, index.subset(split.test), cfg, train=False)
+    pixels = method_spec(cfg.method).inputs != "landmarks"  # ST-GCN reads landmarks alone
+    train_ds = make_dataset(store, index.subset(split.train), cfg, train=True, pixels=pixels)
+    val_ds = make_dataset(store, index.subset(split.val), cfg, train=False, pixels=pixels) if len(split.val) else None
+    test_ds = make_dataset(store, index.subset(split.test), cfg, train=False, pixels=pixels)
     per_rank = max(1, cfg.batch_size // ctx.world_size)
     show = cfg.progress and ctx.is_main
     for epoch in range(start, cfg.epochs):
