@@ -1,7 +1,7 @@
 """Training throughput of each method: clips/s, the share of time spent waiting for data, the
 engine against a plain PyTorch loop, and (``--baseline REV``) against an earlier ferlib, in one run.
 
-    python benchmarks/bench_train.py [--paper] [--store DIR] [--epochs 2] [--workers 0] [--baseline main]
+    python benchmarks/bench_train.py [--paper] [--store DIR] [--epochs 2] [--workers 0] [--baseline REV]
 
 Without ``--store`` it generates a small synth ``lab`` store (``--subjects`` × 7 classes, 16 frames,
 64 px; 112 px with ``--paper`` so the paper inputs are not upsampled from tiny frames) in a
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--baseline", default=None, help="a git revision to time too (e.g. main)")
+    p.add_argument("--baseline", default=None, help="a git revision to time too (e.g. the commit this branch started from)")
     p.add_argument("--no-plain", action="store_true", help="skip the plain-loop comparison")
     p.add_argument("--repeats", type=int, default=2, help="alternating rounds; each rate is the best of its rounds")
     p.add_argument("--methods", nargs="*", default=list(METHODS))
