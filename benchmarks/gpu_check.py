@@ -100,12 +100,13 @@ def measure(method: str, size: str, setting: str, batch: int, steps: int, device
 
 def loader_rate(method: str, size: str, store, batch: int, workers: int, batches: int, device) -> float:
     """Clips/s the engine's training DataLoader delivers (to ``device``, pinned on CUDA)."""
+    from ferlib.models.registry import method_spec
     from ferlib.train.config import resolve_config
     from ferlib.train.engine import make_dataset, make_loader
 
     cfg = resolve_config(method, size, batch_size=batch, num_workers=workers, progress=False, init_trunk="",
                          device=str(device))
-    ds = make_dataset(store, store.index(), cfg, train=True)
+    ds = make_dataset(store, store.index(), cfg, train=True, pixels=method_spec(method).inputs != "landmarks")  # as fit
     n, t0, started = 0, 0.0, False
     for epoch in range(1000):
         ds.set_epoch(epoch)
@@ -169,7 +170,8 @@ def main(argv: list[str] | None = None) -> dict:
         subjects, side, workers = (2, 32, 0) if args.smoke else (args.subjects, args.side, args.workers)
         store = generate(Path(tmp) / "store", SynthConfig(n_subjects=subjects, n_frames=16, size=side, seed=0),
                          progress=False)
-        print(f"| method | loader clips/s ({workers} workers, {side} px store) | GPU training clips/s (best) | loader / GPU |")
+        print(f"| method | loader clips/s ({workers} workers, {side} px store) | training clips/s on {device.type} (best) "
+              "| loader / training |")
         print("|---|---|---|---|")
         for m in args.methods:
             best = max((v[0] for (mm, _), v in results.items() if mm == m), default=math.nan)
