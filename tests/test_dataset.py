@@ -54,3 +54,37 @@ def test_non_finite_landmarks_name_the_clip_and_file(tmp_path):
         ds[index.clip_ids.index("nan_2")]  # whichever frames the sampler picks
     with pytest.raises(StoreError, match="nan_2.*landmarks.npy"):
         next(iter(torch.utils.data.DataLoader(ds, batch_size=3)))
+
+
+def test_cached_clips_and_landmark_only_items_equal_the_plain_read(small_store):
+    idx = small_store.index()
+    args = (small_store, idx, Sampler("segments", 3), ClipTransform(24, train=True))
+    plain = ClipDataset(*args, seed=2)
+    cached = ClipDataset(*args, seed=2, cache=True)
+    marks = ClipDataset(*args, seed=2, pixels=False)
+    for epoch in (0, 1):
+        for ds in (plain, cached, marks):
+            ds.set_epoch(epoch)
+        for i in (0, 4):
+            a, b, c = plain[i], cached[i], marks[i]
+            for k in a:
+                assert torch.equal(a[k], b[k]), k  # the in-memory copy gives the same item, draw for draw
+                if k != "frames":
+                    assert torch.equal(a[k], c[k]), k  # same draws without the pixel work
+            assert c["frames"].shape == (3, 3, 0, 0)
+    assert len(cached._cache) == 2 and plain._cache is None
+    assert not isinstance(cached._cache[0].frames, np.memmap)  # read into memory, not a map of the file
+
+
+def test_an_item_in_the_main_process_leaves_the_thread_count_as_it_was(small_store):
+    ds = ClipDataset(small_store, small_store.index(), Sampler("segments", 3), ClipTransform(24, train=True), seed=1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        two = ds[1]
+        assert torch.get_num_threads() == 2  # one thread while the item is made, restored after
+        torch.set_num_threads(1)
+        one = ds[1]
+        assert all(torch.equal(two[k], one[k]) for k in two)
+    finally:
+        torch.set_num_threads(before)

@@ -201,3 +201,15 @@ def test_paper_schedules_match_the_papers():
         sch.step()
     assert lrs[39] == pytest.approx(1e-3) and lrs[40] == pytest.approx(1e-4) and lrs[60] == pytest.approx(1e-5)
     assert isinstance(opt, torch.optim.Adam) and opt.defaults["betas"] == (0.9, 0.99)
+
+
+def test_speed_options_are_accepted_and_eval_every_skips_epochs(tiny, tmp_path):
+    m = fit(fan_cfg(epochs=3, eval_every=2, channels_last=True, cache_clips=True), tiny, SPLIT, tmp_path / "a")
+    assert [("val_accuracy" in h, "test_accuracy" in h) for h in m["history"]] == [(False, False), (True, True), (True, True)]
+    assert m["selected_epoch"] in (2, 3)  # only validated epochs can be selected
+    plain = fit(fan_cfg(epochs=3, cache_clips=False), tiny, SPLIT, tmp_path / "b")
+    held = fit(fan_cfg(epochs=3, cache_clips=True), tiny, SPLIT, tmp_path / "c")
+    assert plain == held  # holding clips in memory changes nothing
+    with pytest.raises(ValueError, match="eval_every"):
+        fan_cfg(eval_every=0)
+    assert resolve_config("fan", "demo", compile=True).compile is True

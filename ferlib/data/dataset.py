@@ -16,17 +16,26 @@ Every clip read is checked for non-finite landmarks: a NaN or inf raises
 Random draws (frame choice, crop, flip, jitter) come from ``np.random.default_rng([seed, epoch, row])``
 — reproducible whatever the number of workers — or, with ``fixed_draws=True``, from
 ``[seed, row]`` only, i.e. drawn once per data set as the official FAN code did.
+
+**Speed.** With ``cache=True`` each clip's arrays are read from the store once per process and
+then held in memory (a store that fits: the caller decides, see
+:func:`ferlib.train.engine.make_dataset`); the draws and the items are the same as without. With
+``pixels=False`` (landmark-only methods) the frames are not cropped, resized or jittered: the same
+draws give the same landmarks and ``frames`` is ``(T, 3, 0, 0)``. An item made in the main
+process (``num_workers=0``) runs on one intra-op thread, as a DataLoader worker does: a clip's
+tensors are too small to share between threads, and the hand-offs cost more than the work
+(several times more on a busy machine); the numbers are the same.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
 from ferlib.data.index import ClipIndex
 from ferlib.data.samplers import Sampler
-from ferlib.data.store import ClipStore
+from ferlib.data.store import ClipRecord, ClipStore
 from ferlib.data.transforms import ClipTransform
 
 
@@ -41,6 +50,8 @@ class ClipDataset(Dataset):
         transform: ClipTransform,
         seed: int = 0,
         fixed_draws: bool = False,
+        cache: bool = False,
+        pixels: bool = True,
     ) -> None:
         missing = [c for c in index.clip_ids if not store.has(c)]
         if missing:
@@ -56,6 +67,20 @@ class ClipDataset(Dataset):
         self.epoch = 0
         self._ids = index.clip_ids
         self._labels = index.labels
+        self.pixels = pixels
+        self._cache: dict[int, ClipRecord] | None = {} if cache else None
+
+    def _read(self, i: int) -> ClipRecord:
+        if self._cache is None:
+            rec = self.store.read(self._ids[i])
+            self.store.require_finite(rec)
+            return rec
+        rec = self._cache.get(i)
+        if rec is None:
+            rec = self.store.read(self._ids[i], mmap=False)
+            self.store.require_finite(rec)
+            self._cache[i] = rec
+        return rec
 
     def set_epoch(self, epoch: int) -> None:
         """New random draws for a new epoch (call before iterating)."""
@@ -65,12 +90,21 @@ class ClipDataset(Dataset):
         return len(self._ids)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        rec = self.store.read(self._ids[i])
-        self.store.require_finite(rec)
+        threads = torch.get_num_threads()
+        if threads == 1 or get_worker_info() is not None:
+            return self._item(i)
+        torch.set_num_threads(1)
+        try:
+            return self._item(i)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _item(self, i: int) -> dict[str, torch.Tensor]:
+        rec = self._read(i)
         key = [self.seed, i] if self.fixed_draws else [self.seed, self.epoch, i]
         rng = np.random.default_rng(key)
         idx = self.sampler(rec.n_frames, self.transform.train, rng)
-        frames, landmarks = self.transform(rec.frames[idx], rec.landmarks[idx], rng)
+        frames, landmarks = self.transform(rec.frames[idx], rec.landmarks[idx], rng, pixels=self.pixels)
         intensity = rec.intensity[idx] if rec.intensity is not None else np.full(len(idx), np.nan, np.float32)
         return {
             "frames": frames,

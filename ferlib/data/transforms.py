@@ -52,8 +52,10 @@ class ClipTransform:
             raise ValueError(f"resize_ratio must be >= 1, got {self.resize_ratio}")
 
     def __call__(
-        self, frames: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator | None = None
+        self, frames: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator | None = None, pixels: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``pixels=False``: the same draws (same landmarks) but no pixel work; frames come back
+        ``(T, 3, 0, 0)`` (for landmark-only methods)."""
         if frames.ndim != 4 or frames.shape[-1] != 3:
             raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
         rng = rng or np.random.default_rng()
@@ -73,9 +75,12 @@ class ClipTransform:
             ch = int(min(h, round(h * np.sqrt(area / aspect))))
             x0 = int(rng.integers(0, w - cw + 1))
             y0 = int(rng.integers(0, h - ch + 1))
-        clip = torch.from_numpy(np.ascontiguousarray(frames[:, y0 : y0 + ch, x0 : x0 + cw]))
-        clip = clip.permute(0, 3, 1, 2).float().div_(255.0)
-        if (ch, cw) != (self.side, self.side):
+        if pixels:
+            clip = torch.from_numpy(np.ascontiguousarray(frames[:, y0 : y0 + ch, x0 : x0 + cw]))
+            clip = clip.permute(0, 3, 1, 2).float().div_(255.0)
+        else:
+            clip = torch.zeros(t, 3, 0, 0)
+        if pixels and (ch, cw) != (self.side, self.side):
             clip = F.interpolate(clip, size=(self.side, self.side), mode="bilinear", align_corners=False, antialias=True)
         sx, sy = self.side / cw, self.side / ch
         lm[..., 0] = (lm[..., 0] - x0 + 0.5) * sx - 0.5
@@ -86,6 +91,8 @@ class ClipTransform:
             lm = lm[..., torch.as_tensor(FLIP_INDEX), :]
         if self.train and self.jitter > 0:
             b, c, s = 1 + rng.uniform(-self.jitter, self.jitter, 3)
+            if not pixels:
+                return clip, lm
             clip = clip * b
             grey = (0.299 * clip[:, 0] + 0.587 * clip[:, 1] + 0.114 * clip[:, 2]).unsqueeze(1)
             clip = grey + s * (clip - grey)

@@ -23,7 +23,7 @@ from ferlib.data.transforms import AUGMENTATIONS
 from ferlib.train.schedules import OPTIMIZERS, SCHEDULE_KINDS
 
 #: fields that may differ between a run and its resumption (they do not change the result)
-RUNTIME_FIELDS = ("num_workers", "device", "progress", "experiment", "recipe")
+RUNTIME_FIELDS = ("num_workers", "device", "progress", "experiment", "recipe", "cache_clips", "channels_last", "compile")
 
 
 @dataclass
@@ -78,6 +78,11 @@ class TrainConfig:
     device: str = "auto"
     num_workers: int = 0
     progress: bool = True
+    # speed (ferlib.train.engine's module docstring): none changes what a run computes
+    cache_clips: bool = True  # hold the clips in memory after their first read when they fit (CACHE_BYTES)
+    channels_last: bool = False  # the 2-D trunks' activations NHWC (GPU tensor cores; off on CPU by default)
+    compile: bool = False  # torch.compile the model (GPU; slow to start on CPU)
+    eval_every: int = 1  # validate (and test, with eval_test_each_epoch) every k epochs and after the last
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -92,7 +97,7 @@ class TrainConfig:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         if int(self.num_frames) < 0:
             raise ValueError(f"num_frames must be >= 1 (or 0: the recipe's own), got {self.num_frames!r}")
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "eval_every"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         if self.test_sampler and self.test_sampler not in SAMPLERS:

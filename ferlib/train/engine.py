@@ -29,6 +29,15 @@ are then batched with others of the same length, and per-frame by-products are p
 the longest clip). The loss is the model's own ``loss`` method when
 it has one (KP-GCN-MSA: eq. 13, L = λL_S + (1 − λ)L_T), otherwise cross-entropy.
 Mixed precision: bf16 autocast on CUDA only.
+
+**Speed** (none of these changes what a run computes, except ``eval_every``, which changes when a
+model can be selected). Clips are held in memory after their first read when the run's clips
+fit in :data:`CACHE_BYTES` (``cache_clips``); landmark-only methods (ST-GCN) skip the pixel work
+of the transform (the same draws, so the same landmarks); on CUDA the loader pins memory and
+batches are copied with ``non_blocking``; ``channels_last`` puts the 2-D trunks in NHWC;
+``compile`` runs ``torch.compile`` on the model (its weights and checkpoints stay the plain
+module's); ``cudnn.benchmark`` is on when ``deterministic`` is off; ``eval_every=k`` validates
+(and tests, with ``eval_test_each_epoch``) every k-th epoch and after the last one only.
 """
 
 from __future__ import annotations
@@ -60,7 +69,7 @@ from ferlib.data.transforms import make_transform
 from ferlib.train import distributed
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ferlib.train.config import TrainConfig
-from ferlib.models.registry import build_model, model_inputs
+from ferlib.models.registry import build_model, method_spec, model_inputs
 from ferlib.models.trunks import load_trunk, trunk_plan
 from ferlib.train.classmap import Relabeled, match_classes, to_data_classes
 from ferlib.train.guards import (SPLIT_RECORD, STORE_RECORD, RunDirError, check_out_path, check_store_record,
@@ -112,20 +121,33 @@ def set_determinism(enabled: bool) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
+#: clips held in memory by a data set only when its frames take at most this many bytes (per process)
+CACHE_BYTES = 2 * 2**30
+
+
+def frames_bytes(store: ClipStore, index: ClipIndex) -> int:
+    """Bytes of the uint8 frames of ``index``'s clips (from each entry's ``meta.json``)."""
+    return int(sum(np.prod(store.meta(c)["arrays"]["frames"][0]) for c in index.clip_ids))
+
+
 def _frame_size(store: ClipStore, index: ClipIndex) -> int:
     meta = store.meta(index.clip_ids[0])
     return int(meta.get("height", 64))
 
 
-def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool) -> ClipDataset:
+def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool, pixels: bool = True) -> ClipDataset:
     """A :class:`ClipDataset` over ``index`` with ``cfg``'s sampler (``cfg.test_sampler`` when not
     ``train``) and augmentation policy (when ``train`` and ``cfg.augment``). Landmark-only methods
-    (input_size 0) keep the stored frame side."""
+    (input_size 0) keep the stored frame side; ``pixels=False`` skips the transform's pixel work
+    (:func:`fit` for them: same draws, same landmarks, empty frames). The clips are held in memory
+    when ``cfg.cache_clips`` and they fit in :data:`CACHE_BYTES`."""
     side = cfg.input_size or _frame_size(store, index)
     name = cfg.sampler if train or not cfg.test_sampler else cfg.test_sampler
     sampler = Sampler(name, cfg.num_frames, cfg.span)
     transform = make_transform(side, bool(train and cfg.augment), cfg.augmentation)
-    return ClipDataset(store, index, sampler, transform, seed=cfg.seed, fixed_draws=cfg.fixed_draws)
+    cache = bool(cfg.cache_clips) and frames_bytes(store, index) * max(1, cfg.num_workers) <= CACHE_BYTES
+    return ClipDataset(store, index, sampler, transform, seed=cfg.seed, fixed_draws=cfg.fixed_draws, cache=cache,
+                       pixels=pixels)
 
 
 def _worker_init(worker_id: int) -> None:
@@ -139,9 +161,11 @@ def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, 
     """DataLoader with a generator seeded from ``(seed, epoch)`` (shuffle order reproducible)."""
     g = torch.Generator()
     g.manual_seed(int(cfg.seed) * 1000003 + int(epoch))
+    pin = choose_device(cfg).type == "cuda"
     if not train and (cfg.test_sampler or cfg.sampler) == "all":
         return DataLoader(ds, batch_sampler=same_length_batches(ds, batch_size or cfg.batch_size),
-                          num_workers=cfg.num_workers, worker_init_fn=_worker_init, persistent_workers=False)
+                          num_workers=cfg.num_workers, worker_init_fn=_worker_init, persistent_workers=False,
+                          pin_memory=pin)
     return DataLoader(
         ds,
         batch_size=batch_size or cfg.batch_size,
@@ -150,8 +174,9 @@ def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, 
         num_workers=cfg.num_workers,
         generator=g,
         worker_init_fn=_worker_init,
-        persistent_workers=False,
+        persistent_workers=False,  # a loader lives one epoch: each epoch's draws need the data set's new epoch
         drop_last=False,
+        pin_memory=pin,
     )
 
 
@@ -203,7 +228,7 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
     for batch in loader:
         t1 = time.perf_counter()
         data_s += t1 - t0
-        y = batch["label"].to(device)
+        y = batch["label"].to(device, non_blocking=True)
         with _autocast(device, cfg):
             logits, extras = forward_batch(model, batch, device, cfg)
         loss = compute_loss(model, logits, extras, y, cfg)
@@ -248,7 +273,7 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, cfg: TrainConfig, devi
     bar = progress_bar(len(loader), desc, progress)  # never tqdm(loader): see ferlib.progress
     for batch in loader:
         bar.update(1)
-        y = batch["label"].to(device)
+        y = batch["label"].to(device, non_blocking=True)
         with _autocast(device, cfg):
             logits, extras = forward_batch(model, batch, device, cfg)
         logits = logits.float()
@@ -495,6 +520,8 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         if cfg.init_from:
             init_from_checkpoint(model, cfg.init_from, store.classes)
     model = model.to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)  # 4-D weights NHWC; their activations follow
     optimizer = build_optimizer(param_groups(model, cfg), cfg)
     scheduler = build_scheduler(optimizer, cfg)
     history: list[dict[str, Any]] = []
@@ -520,9 +547,14 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
     if ctx.enabled:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                                   find_unused_parameters=True)
-    train_ds = make_dataset(store, index.subset(split.train), cfg, train=True)
-    val_ds = make_dataset(store, index.subset(split.val), cfg, train=False) if len(split.val) else None
-    test_ds = make_dataset(store, index.subset(split.test), cfg, train=False)
+    runner: nn.Module = model  # what evaluates: the compiled module when compiling (same weights)
+    if cfg.compile:
+        net = torch.compile(net)  # type: ignore[assignment]
+        runner = net if not ctx.enabled else torch.compile(model)  # type: ignore[assignment]
+    pixels = method_spec(cfg.method).inputs != "landmarks"  # ST-GCN reads landmarks alone
+    train_ds = make_dataset(store, index.subset(split.train), cfg, train=True, pixels=pixels)
+    val_ds = make_dataset(store, index.subset(split.val), cfg, train=False, pixels=pixels) if len(split.val) else None
+    test_ds = make_dataset(store, index.subset(split.test), cfg, train=False, pixels=pixels)
     per_rank = max(1, cfg.batch_size // ctx.world_size)
     show = cfg.progress and ctx.is_main
     for epoch in range(start, cfg.epochs):
@@ -547,9 +579,10 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         row: dict[str, Any] = {"epoch": epoch + 1, "train_loss": stats["loss"], "train_accuracy": stats["accuracy"],
                                "lr": float(optimizer.param_groups[0]["lr"])}
         improved = False
+        due = (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs
         if ctx.is_main:
-            if val_ds is not None:
-                ev = evaluate_loader(model, make_loader(val_ds, cfg, False), cfg, device, desc="val", progress=show)
+            if val_ds is not None and due:
+                ev = evaluate_loader(runner, make_loader(val_ds, cfg, False), cfg, device, desc="val", progress=show)
                 if not np.isfinite(ev.loss):
                     kept = f"{last_path} keeps epoch {epoch}" if last_path.is_file() else "no checkpoint was written"
                     raise TrainingDiverged(f"training diverged in epoch {epoch + 1}: the validation loss is {ev.loss}; "
@@ -558,8 +591,8 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
                            val_uar=summarize(ev.y_true, ev.y_pred, store.classes)["uar"])
                 improved = row["val_accuracy"] > best["val_accuracy"] or (
                     row["val_accuracy"] == best["val_accuracy"] and ev.loss < best["val_loss"])
-            if cfg.eval_test_each_epoch or cfg.select == "last":
-                et = evaluate_loader(model, make_loader(test_ds, cfg, False), cfg, device, desc="test", progress=show)
+            if (cfg.eval_test_each_epoch or cfg.select == "last") and due:
+                et = evaluate_loader(runner, make_loader(test_ds, cfg, False), cfg, device, desc="test", progress=show)
                 s = summarize(et.y_true, et.y_pred, store.classes)
                 row.update(test_accuracy=s["accuracy"], test_uar=s["uar"])
             if cfg.select == "last":

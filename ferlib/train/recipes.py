@@ -55,7 +55,7 @@ ALIASES = {"ck+": "ckplus", "ck": "ckplus", "oulu-casia": "oulu", "afew8": "afew
 META_KEYS = ("protocol", "profile", "paper_table")
 #: TrainConfig fields a recipe may not set (they name the run, not its recipe)
 NOT_IN_RECIPES = ("method", "profile", "variant", "dataset", "experiment", "recipe", "num_workers", "device",
-                  "progress")
+                  "progress", "cache_clips", "channels_last", "compile")
 
 
 class RecipeError(ValueError):
