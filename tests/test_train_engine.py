@@ -51,7 +51,7 @@ def test_fit_writes_every_artefact(tiny, tmp_path):
     assert list(pred["clip_id"]) == ["lab_S002_00_happy", "lab_S002_01_surprise"]
     np.testing.assert_allclose(pred[["prob_happy", "prob_surprise"]].sum(axis=1), 1.0, atol=1e-5)
     bp = np.load(out / "byproducts.npz")
-    # FAN is tested on every frame of the 4-frame clips (paper 004 Table 1), trained on K = 3 segments
+    # FAN is tested on every frame of the 4-frame clips (FAN Table 1), trained on K = 3 segments
     assert bp["alpha"].shape == (2, 4) and bp["gt_intensity"].shape == (2, 4)
     np.testing.assert_array_equal(bp["frame_idx"], [[0, 1, 2, 3]] * 2)
     np.testing.assert_array_equal(bp["label"], pred["label"])
@@ -213,3 +213,11 @@ def test_speed_options_are_accepted_and_eval_every_skips_epochs(tiny, tmp_path):
     with pytest.raises(ValueError, match="eval_every"):
         fan_cfg(eval_every=0)
     assert resolve_config("fan", "demo", compile=True).compile is True
+
+
+def test_each_epoch_records_the_rate_it_trained_at(tiny, tmp_path):
+    m = fit(fan_cfg(epochs=3, schedule="cosine", lr=0.01, warmup_epochs=0, eval_test_each_epoch=False), tiny, SPLIT,
+            tmp_path / "run")
+    lrs = [h["lr"] for h in m["history"]]  # the first parameter group's (the trunk's, at its scale of lr)
+    # cosine over 3 epochs: factors 1, 0.75, 0.25 for the epochs trained (0 only after the last one)
+    assert lrs[1] / lrs[0] == pytest.approx(0.75) and lrs[2] / lrs[0] == pytest.approx(0.25)

@@ -575,9 +575,10 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
             raise TrainingDiverged(
                 f"training diverged in epoch {epoch + 1}: the mean training loss is {stats['loss']} (lr "
                 f"{optimizer.param_groups[0]['lr']:g}); no metrics are reported and {kept}; lower lr or set grad_clip")
+        lr = float(optimizer.param_groups[0]["lr"])  # the rate this epoch trained at (the last epoch's is not 0)
         scheduler.step()
         row: dict[str, Any] = {"epoch": epoch + 1, "train_loss": stats["loss"], "train_accuracy": stats["accuracy"],
-                               "lr": float(optimizer.param_groups[0]["lr"])}
+                               "lr": lr}
         improved = False
         due = (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs
         if ctx.is_main:
