@@ -32,6 +32,7 @@ LAYER_ORDER: dict[str, int] = {
     "reproduce": 8,
     "run_notebooks": 8,
     "readme_results": 8,
+    "gallery_runs": 8,
     "gallery": 8,
     "cli": 8,
     "__main__": 8,

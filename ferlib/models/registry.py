@@ -47,6 +47,8 @@ class Size:
 
 #: what a paper item is; only tables and figures can be regenerated
 ITEM_KINDS = ("table", "figure", "diagram", "literature", "authors' data", "no numbers")
+#: the maker of the items the gallery run writes (``ferlib.gallery_runs``: reproduce on each data set's layout)
+GALLERY = "`python -m ferlib.gallery --make`"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,9 @@ class PaperRefs:
     ``main``: data set → (table key, column) of the paper's headline row for that data set;
     ``per_class``: data set → per-class table key; ``ablations``: grid name → rows (label, variant,
     optional overrides; the rows of :func:`ferlib.train.ablate.paper_grids`); ``cost``: the table
-    with the method's parameter / speed row, if the paper has one; ``paper``: the paper's name;
+    with the method's parameter / speed row, if the paper has one; ``per_group``: (data set, index
+    column) → the table of the paper's accuracy per group of clips (KP-GCN-MSA Table 6: FERV39k's
+    scenes); ``paper``: the paper's name;
     ``items``: its tables and figures (:class:`PaperItem`; a paper shared by several methods lists
     them under one of them)."""
 
@@ -89,6 +93,7 @@ class PaperRefs:
     per_class: Mapping[str, str] = field(default_factory=dict)
     ablations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     cost: str | None = None
+    per_group: Mapping[tuple[str, str], str] = field(default_factory=dict)
     paper: str = ""
     items: tuple[PaperItem, ...] = ()
 
