@@ -31,6 +31,7 @@ fold of a k-fold protocol (``--all-folds`` for all); smoke 5 subjects, 8 frames.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -138,6 +139,15 @@ def export_root(dataset: str, profile: str, work: Path, echo: Callable[[str], No
     n = export_layout(store, out, dataset)
     echo(f"gallery: {n} generated {course} clips exported in the {dataset} layout to {out}")
     return out
+
+
+def store_name(dataset: str, root: Path | None = None) -> str:
+    """The clip store's folder (and so the runs' folder) of ``dataset``: the data set's name for its
+    generated export, ``<data set>-real-<hash of the copy's path>`` for a real copy, so that a real
+    copy never reads back the generated set's store or runs, nor another copy's."""
+    if root is None:
+        return dataset
+    return f"{dataset}-real-{hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:8]}"
 
 
 # --------------------------------------------------------------------------- the items' files
@@ -265,11 +275,11 @@ def make_gallery(profile: str = "demo", figures: str | Path = "figures", work: s
         c0 = time.process_time()
         for m in methods:
             t2 = time.perf_counter()
-            res = reproduce(m, ds, root, store=work / "stores" / ds, runs_dir=work / "runs",
+            res = reproduce(m, ds, root, store=work / "stores" / store_name(ds, roots.get(ds)), runs_dir=work / "runs",
                             figures_dir=work / "reproduce", recipe="demo", smoke=profile == "smoke", estimate=False,
                             folds=None if all_folds else [0], echo=echo)[m]
             results.setdefault(m, {})[ds] = res
-            stores[ds] = ClipStore.open(work / "stores" / ds)
+            stores[ds] = ClipStore.open(work / "stores" / store_name(ds, roots.get(ds)))
             write_run_files(m, ds, res, stores[ds].index(), out, sources[ds])
             row[f"{m} (s)"] = time.perf_counter() - t2
         row["total (s)"] = time.perf_counter() - t0

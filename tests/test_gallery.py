@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ferlib.gallery import FIGURES, README, _block, missing_files, paper_items, render
-from ferlib.gallery_runs import FOLDER, make_gallery, planned_files
+from ferlib.gallery_runs import FOLDER, made_from, make_gallery, planned_files, store_name
 from ferlib.models.registry import GALLERY, PaperItem
 
 
@@ -68,8 +68,7 @@ def _says(folder, name: str, what: str) -> None:
 
 
 def test_a_smoke_gallery_run_on_one_layout_writes_its_files_saying_what_they_are_from(tmp_path, monkeypatch):
-    """Export → reproduce → the files, on MMI's layout (one method); a second call reads the run back;
-    the same export given as a copy (``roots``) is labelled as real data."""
+    """Export → reproduce → the files, on MMI's layout (one method); a second call reads the run back."""
     monkeypatch.chdir(tmp_path)
     times = make_gallery("smoke", tmp_path / "figs", tmp_path / "work", layouts=["mmi", "dfew"], echo=lambda s: None)
     out = tmp_path / "figs" / FOLDER
@@ -83,10 +82,34 @@ def test_a_smoke_gallery_run_on_one_layout_writes_its_files_saying_what_they_are
     assert sizes.loc["dfew", "folds"] == 5 and sizes.loc["dfew", "paper: training clips"] == 9400
     fold = next((tmp_path / "work" / "runs" / "mmi" / "fer_gcn").glob("full@smoke/*/metrics.json"))
     stamp = fold.stat().st_mtime_ns
-    make_gallery("smoke", tmp_path / "real", tmp_path / "work", roots={"mmi": tmp_path / "work" / "exports" / "mmi"},
-                 layouts=["mmi"], echo=lambda s: None)
+    make_gallery("smoke", tmp_path / "again", tmp_path / "work", layouts=["mmi"], echo=lambda s: None)
     assert fold.stat().st_mtime_ns == stamp  # the finished run is read back, not trained again
-    _says(tmp_path / "real" / FOLDER, "fer_gcn_mmi_per_class", "real data, MMI copy, smoke size")
+    _says(tmp_path / "again" / FOLDER, "fer_gcn_mmi_per_class", "generated, MMI layout, smoke size")
+
+
+def test_a_copy_has_its_own_store_and_runs_and_its_files_say_real_data(tmp_path):
+    assert store_name("afew") == "afew" and store_name("afew", tmp_path).startswith("afew-real-")
+    assert store_name("afew", tmp_path / "a") != store_name("afew", tmp_path / "b")
+    assert made_from("ferv39k", "demo") == "generated, FERV39k layout, demo size"
+    assert made_from("oulu", "demo", real=True) == "real data, Oulu-CASIA copy, demo size"
+
+
+@pytest.mark.slow
+def test_a_smoke_gallery_run_on_a_copy_says_real_data(tmp_path, monkeypatch):
+    """A copy given with ``roots`` (here an MMI-layout export standing in for one) is run into its
+    own store and labelled real data; the generated run beside it is not read back for it."""
+    from ferlib.synth import SynthConfig, generate
+    from ferlib.synth.export import export_layout
+
+    monkeypatch.chdir(tmp_path)
+    store = generate(tmp_path / "synth", SynthConfig(n_subjects=5, n_frames=8, size=64, seed=3, course="lab-return"),
+                     progress=False)
+    export_layout(store, tmp_path / "MMI", "mmi")
+    make_gallery("smoke", tmp_path / "figs", tmp_path / "work", roots={"mmi": tmp_path / "MMI"}, layouts=["mmi"],
+                 echo=lambda s: None)
+    _says(tmp_path / "figs" / FOLDER, "fer_gcn_mmi_per_class", "real data, MMI copy, smoke size")
+    assert [p.name for p in (tmp_path / "work" / "stores").iterdir()] == [store_name("mmi", tmp_path / "MMI")]
+    assert not (tmp_path / "work" / "exports").exists()  # a copy is not exported
 
 
 def test_bad_gallery_input_is_named_before_anything_is_written(tmp_path):
