@@ -50,9 +50,11 @@ check-outputs: $(STAMP)
 	$(BIN)/python -m ferlib.readme_results --check
 	$(BIN)/python -m ferlib.gallery --check
 
-## the main job on the embedded default: data, then every notebook (training what is missing)
+## the main job on the embedded default: data, then every notebook (training what is missing), then the
+## gallery run (the papers' items that need a data set's layout: generated exports, reproduce; runs/gallery/)
 demo: data notebooks
 	$(BIN)/python -m ferlib.synth_samples --out figures/synth_samples.png
+	$(BIN)/python -m ferlib.gallery --make
 	$(BIN)/python -m ferlib.readme_results
 	$(BIN)/python -m ferlib.gallery
 

@@ -39,6 +39,7 @@ LAYER_ORDER: dict[str, int] = {
     "reproduce": 10,
     "run_notebooks": 10,
     "readme_results": 10,
+    "gallery_runs": 10,
     "gallery": 10,
     "cli": 10,
     "synth_samples": 10,

@@ -2,6 +2,7 @@
 
     python -m ferlib.gallery            # print the list and rewrite the README's table
     python -m ferlib.gallery --check    # exit 1 when the README's table or a claimed file is missing
+    python -m ferlib.gallery --make     # the items that need a data set's layout (ferlib.gallery_runs)
 
 Each method's spec holds its paper's items (:class:`~ferlib.models.registry.PaperItem` in
 ``MethodSpec.papers.items``); this module only reads them. An item is *made* when ``make demo``
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ferlib import gallery_runs
 from ferlib.models.registry import available_methods, method_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +74,10 @@ def _block(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="exit 1 when the README's table is stale or a claimed file is missing")
+    gallery_runs.add_arguments(p)
     a = p.parse_args(argv)
+    if a.make:
+        return gallery_runs.run(a)
     items = paper_items()
     text, new = README.read_text(encoding="utf-8"), render(items)
     missing = missing_files(items)

@@ -410,6 +410,15 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
     "stgcn": [("stgcn_affwild2", "ST-GCN", "Aff-Wild2"), ("stgcn_affwild2", "multi-stream ST-GCN (RA-GCN style)", "Aff-Wild2")],
 }
 
+#: KP-GCN-MSA Table 2, the sizes of the in-the-wild sets: training and validation (= test) clips per
+#: fold and the folds (DFEW's and MAFW's sizes are printed as "≈ 9400", "≈ 2300", "≈ 7300", "≈ 1830")
+DATASET_SIZES: dict[str, dict[str, float]] = {
+    "afew": {"train": 773, "test": 383, "folds": 1},
+    "dfew": {"train": 9400, "test": 2300, "folds": 5},
+    "ferv39k": {"train": 31088, "test": 7847, "folds": 1},
+    "mafw": {"train": 7300, "test": 1830, "folds": 5},
+}
+
 
 def paper_tables() -> list[str]:
     """The keys :func:`paper_table` knows."""
@@ -476,7 +485,10 @@ def paper_per_class(key: str, row: str | None = None) -> pd.Series:
         values = [df.loc[c, c] for c in t.columns]
         classes = list(t.columns)
     else:
-        label = row if row is not None else df.index[(df["variant"] == "full") & (df["method"] == t.method)][0]
+        own = list(df.index[(df["variant"] == "full") & (df["method"] == t.method)])
+        if row is None and len(own) != 1:  # rows sharing the variant differ by a setting: none is "the" row
+            raise KeyError(f"paper table {key!r} has {len(own)} rows of {t.method!r} variant 'full', expected one; name the row")
+        label = row if row is not None else own[0]
         if label not in df.index:
             raise KeyError(f"paper table {key!r} has no row {label!r}; rows: {list(df.index)}")
         classes = [c for c in t.columns if c not in ("params_M", "UAR", "WAR")]

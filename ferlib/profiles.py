@@ -4,7 +4,7 @@ A profile says how big a run is, everywhere it is chosen (notebook parameters, t
 ``run_notebooks``, ``reproduce``, the transfer check, training): which **model profile** it trains
 (:data:`MODEL_PROFILES`: ``demo``, the small CPU models; ``paper``, the papers' backbones, input
 sides and frame counts; a method declares both in its model file), how large the notebooks'
-generated data sets are, and how large the transfer check is. ``smoke`` trains the demo models
+generated data sets are, how large the transfer check is, and what the gallery run exports. ``smoke`` trains the demo models
 briefly (one epoch of one fold) on the smallest data; it checks that everything runs, not what it
 measures.
 
@@ -30,12 +30,16 @@ class Profile:
     that size the notebooks' generated sets; ``transfer`` the transfer check's size: rendered and
     tested identities (``n_test`` None: all the others), clips, frames, pixel ``side``, real-clip
     ``repeats``, ``epochs`` (None: the method's schedule), TrainConfig ``overrides`` and frame
-    pre-training arguments (``pretrain``, over the check's own)."""
+    pre-training arguments (``pretrain``, over the check's own); ``gallery`` the generated sets the
+    gallery run exports in each data set's layout (:mod:`ferlib.gallery_runs`), per course kind
+    (``lab`` / ``wild``): subjects, frames a clip, frame ``side`` (empty: the gallery does not run at
+    this profile)."""
 
     name: str
     model: str
     synth: Mapping[str, int] = field(default_factory=dict)
     transfer: Mapping[str, Any] = field(default_factory=dict)
+    gallery: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_PROFILES:
@@ -46,10 +50,14 @@ _PROFILES = {p.name: p for p in (
     Profile("smoke", "demo", MappingProxyType(dict(n_subjects=3, n_frames=8)), MappingProxyType(dict(
         n_rendered=3, n_test=2, clips_per_subject=4, procedural_subjects=4, n_frames=6, side=32, repeats=1, epochs=1,
         overrides={"init_trunk": ""},  # no frame pre-training, as the notebooks' smoke profile
-        pretrain={"n_subjects": 4, "val_subjects": 1, "epochs": 1, "photo_clips_per_subject": 2, "photo_epochs": 1}))),
+        pretrain={"n_subjects": 4, "val_subjects": 1, "epochs": 1, "photo_clips_per_subject": 2, "photo_epochs": 1})),
+        # the lab sets' protocol is 10 subject folds: 10 lab subjects; 5 wild ones leave every split of
+        # the in-the-wild layouts a subject
+        gallery=MappingProxyType(dict(lab=dict(n_subjects=5, n_frames=8, side=64), wild=dict(n_subjects=5, n_frames=8, side=64)))),
     Profile("demo", "demo", MappingProxyType(dict(n_subjects=30, n_frames=16)), MappingProxyType(dict(
         n_rendered=10, n_test=None, clips_per_subject=14, procedural_subjects=30, n_frames=16, side=64, repeats=2,
-        epochs=None))),
+        epochs=None)),
+        gallery=MappingProxyType(dict(lab=dict(n_subjects=10, n_frames=16, side=64), wild=dict(n_subjects=5, n_frames=16, side=64)))),
     Profile("paper", "paper", MappingProxyType(dict(n_subjects=100, n_frames=32)), MappingProxyType(dict(
         n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, side=224, repeats=4,
         epochs=None))),

@@ -52,7 +52,6 @@ from ferlib.options import add_key_value_option, key_values
 from ferlib.paper_numbers import paper_table
 from ferlib.synth.london import build_london_store
 from ferlib.preprocess.pipeline import preprocess_index
-from ferlib.profiles import get_profile
 from ferlib.train.config import TrainConfig
 from ferlib.train.cv import cross_validate
 from ferlib.train.recipes import DATASET_PROTOCOLS, Recipe, RecipeError, dataset_key, get_recipe, resolve_config
@@ -338,7 +337,8 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
               init_from: str | None = None, options: dict[str, Any] | None = None, estimate: bool = True,
               echo: Callable[[str], None] = print, **overrides: Any) -> dict[str, Any]:
     """Run ``method`` (or ``"all"``) on a data set as its paper did; returns ``{method: result}``
-    with each method's fold table and paper comparison (empty under ``dry_run``). Everything that
+    with each method's fold tables (``folds`` in percent, ``table`` as collated), paper comparison, run
+    folder and number of folds of its protocol (empty under ``dry_run``). Everything that
     can be checked without the pixels — method names, recipes, the layout of ``root``, folds,
     trunk files, ``init_from`` runs, disk space — is checked before anything is written: a plan
     with errors is printed and raises :class:`PlanError` (under ``dry_run`` too). ``overrides``
@@ -353,10 +353,9 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
     if ds is None:
         raise ValueError("reproduce needs --dataset with --root")
     methods = methods_for(ds, smoke) if method == "all" else [method]
-    for m in methods:
-        get_recipe(m, ds, "demo" if smoke else recipe)
-    trained = get_profile("smoke" if smoke else "paper").model  # crops as large as the largest input to train
-    side = max(method_spec(m).profiles[trained].input_side or 64 for m in methods)
+    recipes = [get_recipe(m, ds, "demo" if smoke else recipe) for m in methods]
+    # the store's frame side: the largest input of the models the recipes train (64 px at demo size)
+    side = 64 if smoke else max(method_spec(r.method).profiles[r.profile].input_side or 64 for r in recipes)
     ds, st, index, target = index_or_open(dataset, root, store, options)
     store_name = target.name
     plans, errors = [], []
@@ -394,7 +393,8 @@ def reproduce(method: str, dataset: str | None = None, root: str | Path | None =
         table = cross_validate(p.method, st, p.protocol, p.config.profile, p.out_dir, folds=p.folds,
                                protocol_kwargs=p.protocol_kwargs, recipe="demo" if smoke else recipe,
                                **{k: v for k, v in p.config.to_dict().items() if k in _RUN_FIELDS or k in overrides})
-        results[p.method] = write_tables(p, table, ds, Path(figures_dir), echo)
+        results[p.method] = {**write_tables(p, table, ds, Path(figures_dir), echo), "table": table, "run": p.out_dir,
+                             "total_folds": p.total_folds}
     return results
 
 
@@ -420,8 +420,7 @@ def write_tables(plan: MethodPlan, table: pd.DataFrame, dataset: str, figures_di
         result["paper"] = vs
         key, column = spec.papers.main[dataset_key(dataset)]
         theirs = paper_table(key)
-        row = theirs.index[(theirs["method"] == plan.method) & (theirs["variant"] == "full")][0]
-        paper_value = float(theirs.loc[row, column])
+        paper_value = float(theirs.loc[vs.attrs["paper_row"], column])  # the one row paper_comparison matched
         fig = reproduce_figure(table, paper_value, f"{plan.method} on {dataset}: ferlib per fold vs the paper",
                                f"paper, {theirs.attrs['source']} ({column})")
     else:

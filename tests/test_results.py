@@ -118,6 +118,32 @@ def test_per_class_comparison_matches_classes():
     assert "contempt" in out.index and np.isnan(out.loc["contempt", "ours"])
     with pytest.raises(KeyError, match="no per-class accuracy"):
         per_class_comparison("fan", [_metrics(cm)], "ours")
+    oulu = per_class_comparison("fer_gcn", [_metrics(cm)], "ours", dataset="Oulu-CASIA")  # only that data set's table
+    assert list(oulu.columns) == ["paper", "ours"] and oulu.loc["happy", "paper"] == 98.0
+    assert "contempt" not in oulu.index  # a CK+ class: Table II is left out
+
+
+def test_the_papers_own_row_is_the_one_row_of_its_variant_or_an_error(monkeypatch):
+    import ferlib.paper_numbers as numbers
+
+    out = paper_comparison("fer_gcn", _fold_table(), "ours", dataset="afew")
+    assert out.attrs["paper_row"] == "FER-GCN (Ours)"  # what reproduce's figure reads the paper's value from
+    table = numbers.PAPER_TABLES["kp_table5"]
+    happy = numbers.paper_per_class("kp_table5")["happy"]
+    frame = table.frame()
+    twice = pd.concat([frame, frame.loc[frame["variant"] == "full"].rename(index=lambda r: r + " (again)")])
+
+    class Twice:  # the table with its own row twice, as rows sharing a variant
+        def __getattr__(self, name):
+            return getattr(table, name)
+
+        def frame(self):
+            return twice
+
+    monkeypatch.setitem(numbers.PAPER_TABLES, "kp_table5", Twice())
+    with pytest.raises(KeyError, match="2 rows of 'kp_gcn_msa' variant 'full', expected one"):
+        numbers.paper_per_class("kp_table5")
+    assert numbers.paper_per_class("kp_table5", row="Ours")["happy"] == happy
 
 
 def _abl(table, rows):

@@ -142,15 +142,19 @@ def paper_comparison(method: str, fold_table: pd.DataFrame, label: str, variant:
     ours = pd.DataFrame({"accuracy = WAR (%)": [100 * float(row["accuracy"])], "UAR (%)": [100 * float(row["uar"])]},
                         index=[mine[0]]).round(2)
     out = comparison_table(ours, theirs, label, how)
-    out.attrs["paper_table"] = key
+    out.attrs.update(paper_table=key, paper_row=mine[0])
     return out
 
 
-def per_class_comparison(method: str, metrics: Sequence[dict[str, Any]], label: str) -> pd.DataFrame:
+def per_class_comparison(method: str, metrics: Sequence[dict[str, Any]], label: str,
+                         dataset: str | None = None) -> pd.DataFrame:
     """Per-class accuracy (recall, %) pooled over the folds' ``metrics.json`` beside the papers'
-    per-class numbers (the spec's ``papers.per_class``: FER-GCN Tables II–IV diagonals, KP-GCN-MSA Tables 3/5/7),
+    per-class numbers (the spec's ``papers.per_class``: FER-GCN Tables II–IV diagonals, KP-GCN-MSA Tables 3/5/7;
+    only ``dataset``'s table when the paper has one for it, else all of them),
     one row per class (ours first, then classes only the papers have)."""
-    tables = tuple(method_spec(method).papers.per_class.values())
+    per_class = method_spec(method).papers.per_class
+    key = dataset_key(dataset) if dataset else ""
+    tables = (per_class[key],) if key in per_class else tuple(per_class.values())
     if not tables:
         raise KeyError(f"the {method!r} paper reports no per-class accuracy")
     cm, classes = pooled_confusion(metrics)

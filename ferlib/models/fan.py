@@ -63,7 +63,7 @@ from torch import nn
 from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
 from ferlib.models.baselines import ScoreFusion, frame_features, fuse_frame_scores
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, ModelProfile, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, GALLERY, MethodSpec, ModelProfile, PaperItem, PaperRefs, cite, register
 
 Attention = Literal["relation", "self", "score_fusion"]
 ATTENTIONS = ("relation", "self", "score_fusion")
@@ -174,8 +174,8 @@ PAPER_ITEMS = (
               "table", "notebook 03, *Beside the paper*; notebook 06, *FAN variants* and *the number of segments K*",
               ("03_fan_vs_paper.csv", "03_fan_vs_paper.md", "06_fan_variants.csv", "06_fan_variants.md",
                "06_fan_variants.png", "06_fan_k_segments.csv", "06_fan_k_segments.md", "06_fan_k_segments.png")),
-    PaperItem("Table 2", "AFEW 8.0 Train → Val beside earlier methods", "table", "notebook 03 on an AFEW store",
-              needs="a clip store in AFEW's layout (`reproduce fan --dataset afew`)"),
+    PaperItem("Table 2", "AFEW 8.0 Train → Val beside earlier methods", "table", f"{GALLERY} (AFEW layout)",
+              ("gallery/fan_afew_vs_paper.csv", "gallery/fan_afew_vs_paper.md", "gallery/fan_afew_vs_paper.png")),
     PaperItem("Fig. 1", "architecture", "diagram"),
     PaperItem("Fig. 2", "self-attention α and final αβ per frame", "figure", "notebook 07, *FAN Fig. 2*",
               ("07_fan_alpha.png", "07_fan_alpha_self_attention.png")),

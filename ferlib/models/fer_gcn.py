@@ -54,7 +54,7 @@ from torch import nn
 
 from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, ModelProfile, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, GALLERY, MethodSpec, ModelProfile, PaperItem, PaperRefs, cite, register
 
 Fusion = Literal["weighted", "mean"]
 LSTMOutput = Literal["project", "concat"]
@@ -193,14 +193,15 @@ PAPER_ITEMS = (
               "notebook 02, *Beside the paper*", ("02_fer_gcn_vs_paper.csv", "02_fer_gcn_vs_paper.md")),
     PaperItem("Table II", "CK+ per-class accuracy (confusion matrix)", "table", "notebook 02, *Confusion matrix*",
               ("02_fer_gcn_per_class_vs_paper.csv", "02_fer_gcn_per_class_vs_paper.md", "02_fer_gcn_confusion.png")),
-    PaperItem("Table III", "Oulu-CASIA per-class accuracy", "table", "notebook 02 on an Oulu-CASIA store",
-              needs="a clip store in Oulu-CASIA's layout (`reproduce fer_gcn --dataset oulu`)"),
-    PaperItem("Table IV", "MMI per-class accuracy", "table", "notebook 02 on an MMI store",
-              needs="a clip store in MMI's layout (`reproduce fer_gcn --dataset mmi`)"),
+    PaperItem("Table III", "Oulu-CASIA per-class accuracy", "table", f"{GALLERY} (Oulu-CASIA layout)",
+              ("gallery/fer_gcn_oulu_per_class.csv", "gallery/fer_gcn_oulu_per_class.md",
+               "gallery/fer_gcn_oulu_confusion.png")),
+    PaperItem("Table IV", "MMI per-class accuracy", "table", f"{GALLERY} (MMI layout)",
+              ("gallery/fer_gcn_mmi_per_class.csv", "gallery/fer_gcn_mmi_per_class.md", "gallery/fer_gcn_mmi_confusion.png")),
     PaperItem("Table V", "ablation: graph modules and weighted fusion", "table", "notebook 06, *FER-GCN Table V*",
               ("06_fer_gcn_table5.csv", "06_fer_gcn_table5.md", "06_fer_gcn_table5.png")),
-    PaperItem("Table VI", "AFEW 8.0 Train → Val beside earlier methods", "table", "notebook 02 on an AFEW store",
-              needs="a clip store in AFEW's layout (`reproduce fer_gcn --dataset afew`)"),
+    PaperItem("Table VI", "AFEW 8.0 Train → Val beside earlier methods", "table", f"{GALLERY} (AFEW layout)",
+              ("gallery/fer_gcn_afew_vs_paper.csv", "gallery/fer_gcn_afew_vs_paper.md", "gallery/fer_gcn_afew_vs_paper.png")),
     PaperItem("Fig. 1", "a clip's frames, their CNN features and their GCN features as heat-maps", "figure",
               "notebook 00 (frames only)", needs="the features as heat-maps: not drawn yet"),
     PaperItem("Fig. 2", "architecture", "diagram"),

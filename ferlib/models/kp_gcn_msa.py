@@ -89,7 +89,7 @@ from torch import nn
 
 from ferlib.models.backbones import InputNormalisation, build_backbone
 from ferlib.models.base import FERModel, ModelOutput
-from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, MethodSpec, PaperItem, PaperRefs, ModelProfile, cite, register
+from ferlib.models.registry import DEMO_CHOICE, DEMO_DEFAULTS, DEMO_PRETRAINED, GALLERY, MethodSpec, ModelProfile, PaperItem, PaperRefs, cite, register
 from ferlib.models.triplet_attention import TripletAttention, add_triplet_attention
 from ferlib.preprocess.keypoints import (
     CHEEK_TRIANGLES,
@@ -559,17 +559,26 @@ VARIANTS: dict[str, dict[str, Any]] = {
 #: the KP-GCN-MSA paper's tables and figures, and what regenerates each (the gallery's list)
 PAPER_ITEMS = (
     PaperItem("Table 1", "contributions of earlier methods", "literature"),
-    PaperItem("Table 2", "sizes of the four data sets", "table", "`reproduce --dry-run` (clips per split of a copy)",
-              needs="a copy of the data set"),
+    PaperItem("Table 2", "sizes of the four data sets", "table", f"{GALLERY} (clips per split of each layout)",
+              ("gallery/dataset_sizes.csv", "gallery/dataset_sizes.md")),
     PaperItem("Table 3", "DFEW per-class accuracy, UAR and WAR beside earlier methods", "table",
               "notebook 04, *Beside the paper*",
               ("04_kp_gcn_msa_vs_paper.csv", "04_kp_gcn_msa_vs_paper.md", "04_kp_gcn_msa_per_class_vs_paper.csv",
                "04_kp_gcn_msa_per_class_vs_paper.md")),
-    PaperItem("Table 4", "AFEW", "table", "notebook 04 on an AFEW store", needs="a clip store in AFEW's layout"),
-    PaperItem("Table 5", "FERV39k", "table", "notebook 04 on a FERV39k store", needs="a clip store in FERV39k's layout"),
-    PaperItem("Table 6", "FERV39k WAR per scene", "table", "notebook 04, *Table 6* on a FERV39k store",
-              needs="a clip store in FERV39k's layout"),
-    PaperItem("Table 7", "MAFW", "table", "notebook 04 on a MAFW store", needs="a clip store in MAFW's layout"),
+    PaperItem("Table 4", "AFEW", "table", f"{GALLERY} (AFEW layout)",
+              ("gallery/kp_gcn_msa_afew_vs_paper.csv", "gallery/kp_gcn_msa_afew_vs_paper.md",
+               "gallery/kp_gcn_msa_afew_vs_paper.png")),
+    PaperItem("Table 5", "FERV39k", "table", f"{GALLERY} (FERV39k layout)",
+              ("gallery/kp_gcn_msa_ferv39k_vs_paper.csv", "gallery/kp_gcn_msa_ferv39k_vs_paper.md",
+               "gallery/kp_gcn_msa_ferv39k_vs_paper.png", "gallery/kp_gcn_msa_ferv39k_per_class.csv",
+               "gallery/kp_gcn_msa_ferv39k_per_class.md")),
+    PaperItem("Table 6", "FERV39k WAR per scene", "table", f"{GALLERY} (FERV39k layout)",
+              ("gallery/kp_gcn_msa_ferv39k_per_scene.csv", "gallery/kp_gcn_msa_ferv39k_per_scene.md",
+               "gallery/kp_gcn_msa_ferv39k_per_scene.png")),
+    PaperItem("Table 7", "MAFW", "table", f"{GALLERY} (MAFW layout)",
+              ("gallery/kp_gcn_msa_mafw_vs_paper.csv", "gallery/kp_gcn_msa_mafw_vs_paper.md",
+               "gallery/kp_gcn_msa_mafw_vs_paper.png", "gallery/kp_gcn_msa_mafw_per_class.csv",
+               "gallery/kp_gcn_msa_mafw_per_class.md")),
     PaperItem("Table 8", "parameters, inference speed and training time", "table", "notebook 10",
               ("10_cost.csv", "10_cost.md", "10_cost.png")),
     PaperItem("Table 9", "ablation of the components", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
@@ -586,15 +595,15 @@ PAPER_ITEMS = (
     PaperItem("Fig. 4", "feature fusion module", "diagram"),
     PaperItem("Fig. 5", "DFEW confusion matrix", "figure", "notebook 04, *Confusion matrix*",
               ("04_kp_gcn_msa_confusion.png",)),
-    PaperItem("Fig. 6", "AFEW confusion matrix", "figure", "notebook 04 on an AFEW store",
-              needs="a clip store in AFEW's layout"),
+    PaperItem("Fig. 6", "AFEW confusion matrix", "figure", f"{GALLERY} (AFEW layout)",
+              ("gallery/kp_gcn_msa_afew_confusion.png",)),
     PaperItem("Fig. 7", "the ablation's network variants", "diagram"),
     PaperItem("Fig. 8", "accuracy against the loss weight λ", "figure", "notebook 06, *λ of the KP-GCN-MSA loss*",
               needs="the `paper` profile (no demo-size run yet)"),
     PaperItem("Fig. 9", "t-SNE of DFEW test clips, three methods", "figure", "notebook 09",
               ("09_tsne.png", "09_tsne_all_clips.png", "09_embedding_scores.csv", "09_embedding_scores.md")),
-    PaperItem("Fig. 10", "t-SNE on AFEW, FERV39k and MAFW", "figure", "notebook 09 on those stores",
-              needs="clip stores of AFEW, FERV39k and MAFW"),
+    PaperItem("Fig. 10", "t-SNE on AFEW, FERV39k and MAFW", "figure", f"{GALLERY} (AFEW, FERV39k and MAFW layouts)",
+              ("gallery/kp_gcn_msa_tsne.png",)),
 )
 
 _TEXT = "KP-GCN-MSA paper §4.2"
@@ -638,6 +647,7 @@ SPEC = register(MethodSpec(
         main={"dfew": ("kp_table3", "WAR"), "afew": ("kp_table4", "WAR"), "ferv39k": ("kp_table5", "WAR"),
               "mafw": ("kp_table7", "WAR")},
         per_class={"dfew": "kp_table3", "ferv39k": "kp_table5", "mafw": "kp_table7"},
+        per_group={("ferv39k", "scene"): "kp_table6"},
         ablations={
             "kp_table9": [{"label": k, "variant": f"table9_{k}"} for k in "ABCDE"],
             "kp_table10_fusion": [{"label": f, "variant": f"fusion_{f}"} for f in ("mean", "lstm", "structure")],

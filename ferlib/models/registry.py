@@ -50,6 +50,8 @@ class ModelProfile:
 
 #: what a paper item is; only tables and figures can be regenerated
 ITEM_KINDS = ("table", "figure", "diagram", "literature", "authors' data", "no numbers")
+#: the maker of the items the gallery run writes (``ferlib.gallery_runs``: reproduce on each data set's layout)
+GALLERY = "`python -m ferlib.gallery --make`"
 
 
 @dataclass(frozen=True)
@@ -83,14 +85,17 @@ class PaperRefs:
 
     ``main``: data set → (table key, column) of the paper's headline row for that data set;
     ``per_class``: data set → per-class table key; ``ablations``: grid name → rows (label, variant,
-    optional overrides; the rows of :func:`ferlib.train.ablate.paper_grids`); ``paper``: the paper's name
-    (its published cost figures are :data:`ferlib.paper_numbers.PAPER_COST`, keyed by method);
+    optional overrides; the rows of :func:`ferlib.train.ablate.paper_grids`); ``per_group``: (data set,
+    index column) → the table of the paper's accuracy per group of clips (KP-GCN-MSA Table 6: FERV39k's
+    scenes); ``paper``: the paper's name (its published cost figures are
+    :data:`ferlib.paper_numbers.PAPER_COST`, keyed by method);
     ``items``: its tables and figures (:class:`PaperItem`; a paper shared by several methods lists
     them under one of them)."""
 
     main: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     per_class: Mapping[str, str] = field(default_factory=dict)
     ablations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
+    per_group: Mapping[tuple[str, str], str] = field(default_factory=dict)
     paper: str = ""
     items: tuple[PaperItem, ...] = ()
 

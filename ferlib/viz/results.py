@@ -233,3 +233,18 @@ def reproduce_figure(fold_table: pd.DataFrame, paper_value: float | None, title:
               frameon=False)  # under the axes: inside, it covered the bars
     fig.tight_layout()
     return fig
+
+
+def group_figure(table: pd.DataFrame, title: str, ylabel: str = "WAR (%)") -> Figure:
+    """One group of bars per row of ``table`` (e.g. a scene), one bar per numeric column (ours, the
+    paper's); columns named ``clips`` are counts, not drawn."""
+    nums = table.drop(columns=[c for c in table.columns if c == "clips"]).select_dtypes("number")
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(nums) + 2.5), 3.2))
+    nums.plot.bar(ax=ax, rot=45, color=[OURS_COLOR if c.startswith("ferlib") else PAPER_COLOR for c in nums.columns])
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("")
+    ax.set_ylim(0, 105)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
