@@ -161,12 +161,12 @@ def time_one_step(cfg: TrainConfig, num_classes: int, side: int = 64, steps: int
     """Seconds per clip of a training step (forward + backward) of ``cfg``'s model on two random
     clips: the median of ``steps`` timed steps after a warm-up step, their (min, max), and how it
     was measured. Frames are ``side`` pixels and the times are scaled by the area to
-    ``cfg.input_size`` (the per-frame CNN dominates and its cost grows with the area): a planning
+    ``cfg.input_side`` (the per-frame CNN dominates and its cost grows with the area): a planning
     estimate, not a benchmark."""
     model = build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant,
                         **{k: v for k, v in cfg.model_overrides.items() if k != "num_classes"})
     model.train()
-    s = min(side, cfg.input_size) if cfg.input_size else 0
+    s = min(side, cfg.input_side) if cfg.input_side else 0
     data = example_batch(cfg.method, cfg.profile, 2, num_frames=cfg.num_frames, input_side=s or None)
     args = model_inputs(cfg.method, data, stgcn_normalise=cfg.stgcn_normalise)
     times = []
@@ -177,10 +177,10 @@ def time_one_step(cfg: TrainConfig, num_classes: int, side: int = 64, steps: int
         model.zero_grad(set_to_none=True)
         times.append((time.perf_counter() - t0) / 2)
     times = times[1:]
-    scale = (cfg.input_size / s) ** 2 if s and cfg.input_size > s else 1.0
+    scale = (cfg.input_side / s) ** 2 if s and cfg.input_side > s else 1.0
     how = f"median of {steps} timed steps"
     if scale > 1:
-        how += f" at {s} px, × {scale:.1f} for {cfg.input_size} px"
+        how += f" at {s} px, × {scale:.1f} for {cfg.input_side} px"
     return statistics.median(times) * scale, (min(times) * scale, max(times) * scale), how
 
 
@@ -311,7 +311,7 @@ def plan_method(method: str, dataset: str, index: Any, runs_dir: Path, store_nam
         f"  folds      {len(splits)} run: {', '.join(s.name for s in splits[:6])}{' …' if len(splits) > 6 else ''}",
         f"  clips      {len(index)} in the data set{_left_out(index)}; train {min(n_train)}–{max(n_train)}, test {min(n_test)}–{max(n_test)} "
         f"per fold (a validation split is carved by subject from train)",
-        f"  model      {method} ({cfg.profile} model, {cfg.input_size or 'landmarks'} px, {cfg.num_frames} frames "
+        f"  model      {method} ({cfg.profile} model, {cfg.input_side or 'landmarks'} px, {cfg.num_frames} frames "
         f"{cfg.sampler} / test {cfg.test_sampler or cfg.sampler})",
         f"  schedule   {cfg.optimizer} lr {cfg.lr:g}, {cfg.schedule} {cfg.milestones or ''} ×{cfg.gamma:g}, "
         f"{cfg.epochs} epochs, batch {cfg.batch_size}, augmentation {cfg.augmentation if cfg.augment else 'none'}",

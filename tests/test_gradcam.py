@@ -167,7 +167,7 @@ def test_choose_clip_prefers_clips_most_methods_get_right():
 
 def test_model_inputs_follow_the_run_config(small_store):
     from ferlib.train.recipes import resolve_config
-    cfg = resolve_config("fan", "demo", input_size=32)
+    cfg = resolve_config("fan", "demo", input_side=32)
     batch = model_inputs(small_store, [0, 3], cfg, sampler="all")
     assert batch["frames"].shape == (2, 8, 3, 32, 32) and batch["landmarks"].shape == (2, 8, 68, 2)
     assert batch["frame_idx"][0].tolist() == list(range(8))

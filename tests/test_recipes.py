@@ -142,7 +142,7 @@ def test_fan_tests_every_frame_of_clips_of_different_lengths(tmp_path):
         lm = np.repeat((MEAN_SHAPE * 10 + 16)[None].astype(np.float32), t, 0)
         store.write({"clip_id": f"c{i}", "source": "x", "label": i % 2, "subject": f"s{i}", "split": ""},
                     rng.integers(0, 255, (t, 32, 32, 3), dtype=np.uint8), lm)
-    cfg = resolve_config("fan", "demo", input_size=32, init_trunk="")
+    cfg = resolve_config("fan", "demo", input_side=32, init_trunk="")
     ds = make_dataset(store, store.index(), cfg, train=False)
     assert same_length_batches(ds, 8) == [[1], [0, 2]]
     torch.manual_seed(0)
@@ -158,7 +158,7 @@ def test_recipe_labels_name_their_true_source():
     from ferlib.train.recipes import get_recipe
 
     kp = get_recipe("kp_gcn_msa", "dfew")
-    assert kp.fields["input_size"] == 112 and kp.sources["input_size"].startswith("ferlib's choice")
+    assert kp.fields["input_side"] == 112 and kp.sources["input_side"].startswith("ferlib's choice")
     assert "§4.3.5" in kp.sources["num_frames"]
     assert "§IV-A" in get_recipe("fer_gcn", "ckplus").sources["protocol"]
     official = get_recipe("fan", "afew", "official")

@@ -27,7 +27,7 @@ from ferlib.train.engine import RunDirError, evaluate, fit
 
 REPO = Path(__file__).resolve().parents[1]
 SPLIT = Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5]))
-COMMON = ["--protocol-arg", "k=3", "--set", "epochs=1", "--set", "batch_size=2", "--set", "input_size=32",
+COMMON = ["--protocol-arg", "k=3", "--set", "epochs=1", "--set", "batch_size=2", "--set", "input_side=32",
           "--set", "progress=false"]
 
 
@@ -52,7 +52,7 @@ def trained(tiny, tmp_path_factory) -> Path:
 
 
 def fan_cfg(**kw) -> TrainConfig:
-    base = dict(epochs=1, batch_size=2, input_size=32, progress=False, init_trunk="")
+    base = dict(epochs=1, batch_size=2, input_side=32, progress=False, init_trunk="")
     base.update(kw)
     return resolve_config("fan", "demo", **base)
 
@@ -88,7 +88,7 @@ from ferlib.data.store import ClipStore
 from ferlib.data.protocols import Split
 from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import fit
-cfg = resolve_config("fan", "demo", epochs=2, batch_size=1, input_size=32, progress=True, init_trunk="")
+cfg = resolve_config("fan", "demo", epochs=2, batch_size=1, input_side=32, progress=True, init_trunk="")
 fit(cfg, ClipStore.open(sys.argv[1]), Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5])), sys.argv[2])
 """
 

@@ -33,7 +33,7 @@ def test_bad_grids_are_refused():
 def test_ablate_runs_each_row(tiny, tmp_path):
     grid = {"fan_variants": [{"label": "FAN w/o relation", "method": "fan", "variant": "self_attention"},
                              {"label": "FAN", "method": "fan", "variant": "full", "overrides": {"lr": 1e-2}}]}
-    df = ablate(grid, tiny, tmp_path / "abl", protocol_kwargs={"k": 3}, folds=[0], epochs=1, batch_size=2, input_size=32,
+    df = ablate(grid, tiny, tmp_path / "abl", protocol_kwargs={"k": 3}, folds=[0], epochs=1, batch_size=2, input_side=32,
                 progress=False)
     assert list(df["label"]) == ["FAN w/o relation", "FAN"]
     assert (tmp_path / "abl" / "fan_variants" / "FAN_w_o_relation" / "fold01" / "metrics.json").is_file()
@@ -53,7 +53,7 @@ def test_plain_variant_rows_share_the_method_runs(tmp_path):
 
 def test_a_grid_of_shared_rows_still_writes_its_table(tiny, tmp_path):
     grid = {"fan_variants": [{"label": "FAN", "method": "fan", "variant": "full"}]}
-    df = ablate(grid, tiny, tmp_path / "abl", protocol_kwargs={"k": 3}, folds=[0], epochs=1, batch_size=2, input_size=32,
+    df = ablate(grid, tiny, tmp_path / "abl", protocol_kwargs={"k": 3}, folds=[0], epochs=1, batch_size=2, input_side=32,
                 shared_dir=tmp_path / "runs", progress=False)
     assert (tmp_path / "runs" / "fan" / "full" / "fold01" / "metrics.json").is_file()
     assert (tmp_path / "abl" / "ablation.csv").is_file() and list(df["label"]) == ["FAN"]

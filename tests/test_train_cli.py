@@ -18,7 +18,7 @@ def tiny(tmp_path_factory):
     return root
 
 
-COMMON = ["--protocol-arg", "k=3", "--set", "epochs=1", "--set", "batch_size=2", "--set", "input_size=32", "--set", "progress=false"]
+COMMON = ["--protocol-arg", "k=3", "--set", "epochs=1", "--set", "batch_size=2", "--set", "input_side=32", "--set", "progress=false"]
 
 
 def test_train_then_evaluate(tiny, tmp_path, capsys):

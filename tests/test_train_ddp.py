@@ -37,7 +37,7 @@ def _one_step(store_root: str, rank: int | None, world: int) -> torch.Tensor:
     from ferlib.train.engine import make_dataset, make_loader, train_one_epoch
 
     store = ClipStore.open(store_root)
-    cfg = resolve_config("fan", "demo", batch_size=4, input_size=32, augment=False, optimizer="sgd", lr=0.5, momentum=0.0,
+    cfg = resolve_config("fan", "demo", batch_size=4, input_side=32, augment=False, optimizer="sgd", lr=0.5, momentum=0.0,
                          weight_decay=0.0, progress=False)
     torch.manual_seed(0)
     model = MeanFrameLinear()
@@ -67,7 +67,7 @@ def _worker(rank: int, world: int, port: int, store_root: str, out: str, results
     distributed.init_local(rank, world, port)
     try:
         params = _one_step(store_root, rank, world)
-        cfg = resolve_config("fan", "demo", epochs=1, batch_size=2, input_size=32, progress=False)
+        cfg = resolve_config("fan", "demo", epochs=1, batch_size=2, input_side=32, progress=False)
         m = fit(cfg, ClipStore.open(store_root), Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5])), out)
         results.put((rank, params.tolist(), m["accuracy"], m["n"]))
     finally:

@@ -32,7 +32,7 @@ SPLIT = Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5]))
 
 
 def fan_cfg(**kw):
-    base = dict(epochs=2, batch_size=2, input_size=32, progress=False)
+    base = dict(epochs=2, batch_size=2, input_side=32, progress=False)
     base.update(kw)
     return resolve_config("fan", "demo", **base)
 
@@ -160,7 +160,7 @@ def test_evaluate_reproduces_test_metrics(tiny, tmp_path):
 def test_each_input_kind_trains_one_epoch(tiny, tmp_path, method):
     over = {"fer_gcn": dict(num_frames=4, model_overrides={"num_frames": 4}), "kp_gcn_msa": dict(num_frames=4),
             "stgcn": dict(num_frames=4)}[method]
-    cfg = resolve_config(method, "demo", epochs=1, batch_size=3, input_size=0 if method == "stgcn" else 32, progress=False, **over)
+    cfg = resolve_config(method, "demo", epochs=1, batch_size=3, input_side=0 if method == "stgcn" else 32, progress=False, **over)
     m = fit(cfg, tiny, SPLIT, tmp_path / method)
     assert m["n"] == 2 and 0.0 <= m["accuracy"] <= 1.0
     bp = np.load(tmp_path / method / "byproducts.npz")
@@ -173,7 +173,7 @@ def test_each_input_kind_trains_one_epoch(tiny, tmp_path, method):
 
 def test_cross_validate_and_collate(tiny, tmp_path):
     table = cross_validate("fan", tiny, "subject_kfold", "demo", tmp_path / "exp", protocol_kwargs={"k": 3},
-                           folds=[0, "fold02"], epochs=1, batch_size=2, input_size=32, progress=False)
+                           folds=[0, "fold02"], epochs=1, batch_size=2, input_side=32, progress=False)
     assert list(table.index) == ["fold01", "fold02", "mean", "std"]
     assert table.loc["mean", "accuracy"] == pytest.approx(table.loc[["fold01", "fold02"], "accuracy"].mean())
     assert (tmp_path / "exp" / "summary.csv").is_file()
@@ -221,3 +221,12 @@ def test_each_epoch_records_the_rate_it_trained_at(tiny, tmp_path):
     lrs = [h["lr"] for h in m["history"]]  # the first parameter group's (the trunk's, at its scale of lr)
     # cosine over 3 epochs: factors 1, 0.75, 0.25 for the epochs trained (0 only after the last one)
     assert lrs[1] / lrs[0] == pytest.approx(0.75) and lrs[2] / lrs[0] == pytest.approx(0.25)
+
+
+def test_an_older_config_json_naming_the_input_side_input_size_still_reads(tmp_path):
+    new = resolve_config("fan", "demo", input_side=48)
+    written = {k: v for k, v in new.to_dict().items() if k != "input_side"}
+    (tmp_path / "config.json").write_text(json.dumps({**written, "input_size": 48}))
+    assert TrainConfig.load(tmp_path / "config.json") == new
+    with pytest.raises(ValueError, match=r"unknown config keys \['input_size'\]"):
+        TrainConfig.from_dict({**written, "input_size": 32, "input_side": 48})

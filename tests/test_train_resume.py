@@ -18,7 +18,7 @@ from ferlib.data.protocols import Split
 from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import fit
 store = ClipStore.open(sys.argv[1])
-cfg = resolve_config("fan", "demo", epochs=4, batch_size=2, input_size=32, progress=False, seed=5)
+cfg = resolve_config("fan", "demo", epochs=4, batch_size=2, input_side=32, progress=False, seed=5)
 fit(cfg, store, Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5])), sys.argv[2])
 """
 

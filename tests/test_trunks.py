@@ -441,7 +441,7 @@ def tiny(tmp_path_factory):
 def test_fit_writes_and_logs_the_trunk_report(tiny, tmp_path, capsys):
     from ferlib.train.engine import fit
 
-    cfg = resolve_config("fan", "demo", epochs=1, batch_size=2, input_size=32, progress=False)
+    cfg = resolve_config("fan", "demo", epochs=1, batch_size=2, input_side=32, progress=False)
     assert cfg.init_trunk == SYNTH_FRAMES
     m = fit(cfg, tiny, Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5])), tmp_path / "run")
     report = json.loads((tmp_path / "run" / "trunk.json").read_text())
@@ -454,7 +454,7 @@ def test_cli_trunk_flag(tiny, tmp_path, capsys):
     from ferlib.cli import main
 
     common = ["--store", str(tiny.root), "--method", "fan", "--protocol-arg", "k=3", "--set", "epochs=1",
-              "--set", "batch_size=2", "--set", "input_size=32", "--set", "progress=false"]
+              "--set", "batch_size=2", "--set", "input_side=32", "--set", "progress=false"]
     assert main(["train", "--out", str(tmp_path / "r"), *common, "--trunk", ""]) == 0
     assert json.loads((tmp_path / "r" / "config.json").read_text())["init_trunk"] == ""
     assert json.loads((tmp_path / "r" / "trunk.json").read_text())["kind"] == "random"

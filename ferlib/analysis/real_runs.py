@@ -83,7 +83,7 @@ def probabilities_over_time(run: str | Path, frames: np.ndarray, landmarks: np.n
     t = len(frames)
     window = min(int(window), t)
     sampler = Sampler(cfg.test_sampler or cfg.sampler, cfg.num_frames, cfg.span)
-    transform = ClipTransform(side=cfg.input_size or frames.shape[1], train=False)
+    transform = ClipTransform(side=cfg.input_side or frames.shape[1], train=False)
     device = choose_device(cfg)
     model.to(device)
     starts = list(range(0, t - window + 1, max(1, int(stride))))

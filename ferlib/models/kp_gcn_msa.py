@@ -616,7 +616,7 @@ _PAPER = {
     **cite("ferlib's choice: Former-DFER's random-sized crop and flip (the paper states no augmentation)",
            augmentation="former_dfer"),
     **cite("ferlib's choice: ImageNet ResNet-18 (the paper does not say how its trunk starts)", init_trunk="imagenet"),
-    **cite("ferlib's choice: 112 px, Former-DFER's DFEW input (the paper states no input size)", input_size=112),
+    **cite("ferlib's choice: 112 px, Former-DFER's DFEW input (the paper states no input size)", input_side=112),
 }
 _FOLDS5 = cite("KP-GCN-MSA paper §4.1: official 5-fold cross-validation", protocol=("official_folds", {"column": "fold"}))
 

@@ -1,7 +1,7 @@
 """The resolved configuration of one training run (what ``config.json`` holds).
 
 :func:`ferlib.train.recipes.resolve_config` merges, in order: :class:`TrainConfig` defaults → the model profile's data
-settings (``num_frames``, ``input_size`` (its ``input_side``), ``sampler``, ``test_sampler``) → the recipe of the
+settings (``num_frames``, ``input_side``, ``sampler``, ``test_sampler``) → the recipe of the
 (method, data set) pair (:mod:`ferlib.train.recipes`, which imports this module) → the caller's overrides. Unknown keys raise
 a ``ValueError`` naming them, so a typo never silently trains with a default, and every value is
 checked against its field's annotation (``--set batch_size=big`` fails naming ``batch_size`` and
@@ -28,7 +28,7 @@ RUNTIME_FIELDS = ("num_workers", "device", "progress", "experiment", "recipe", "
 
 @dataclass
 class TrainConfig:
-    """Everything that decides a run's result. Shapes: clips ``(B, T, 3, input_size, input_size)``."""
+    """Everything that decides a run's result. Shapes: clips ``(B, T, 3, input_side, input_side)``."""
 
     method: str
     profile: str = "demo"  # the model profile (ferlib.profiles.MODEL_PROFILES)
@@ -59,7 +59,7 @@ class TrainConfig:
     init_from: str = ""  # a ferlib checkpoint (best.pt) to start the whole model from (fine-tuning)
     # data
     num_frames: int = 0
-    input_size: int = 0
+    input_side: int = 0
     sampler: str = ""
     test_sampler: str = ""  # "" = ``sampler`` in its test mode; "all" = every frame (FAN)
     span: float = 1.0
@@ -114,9 +114,10 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> "TrainConfig":
         """Build from a dict; unknown keys raise naming them and ``source`` (e.g. the file). The key
-        ``size`` of older ``config.json`` files is read as ``profile`` (the model profile; a file
-        with both keys raises)."""
-        data = {("profile" if k == "size" and "profile" not in data else k): v for k, v in data.items()}
+        ``size`` of older ``config.json`` files is read as ``profile`` (the model profile) and
+        ``input_size`` as ``input_side`` (a file with both of a pair raises)."""
+        renamed = {"size": "profile", "input_size": "input_side"}  # the keys older config.json files wrote
+        data = {(renamed[k] if k in renamed and renamed[k] not in data else k): v for k, v in data.items()}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -138,10 +138,10 @@ def _frame_size(store: ClipStore, index: ClipIndex) -> int:
 def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool, pixels: bool = True) -> ClipDataset:
     """A :class:`ClipDataset` over ``index`` with ``cfg``'s sampler (``cfg.test_sampler`` when not
     ``train``) and augmentation policy (when ``train`` and ``cfg.augment``). Landmark-only methods
-    (input_size 0) keep the stored frame side; ``pixels=False`` skips the transform's pixel work
+    (input_side 0) keep the stored frame side; ``pixels=False`` skips the transform's pixel work
     (:func:`fit` for them: same draws, same landmarks, empty frames). The clips are held in memory
     when ``cfg.cache_clips`` and they fit in :data:`CACHE_BYTES`."""
-    side = cfg.input_size or _frame_size(store, index)
+    side = cfg.input_side or _frame_size(store, index)
     name = cfg.sampler if train or not cfg.test_sampler else cfg.test_sampler
     sampler = Sampler(name, cfg.num_frames, cfg.span)
     transform = make_transform(side, bool(train and cfg.augment), cfg.augmentation)

@@ -192,7 +192,7 @@ def resolve_config(method: str, profile: str = "demo", dataset: str | None = Non
     chosen = rec.profile if name != "demo" else profile
     spec_profile = model_profile(method, chosen)
     data: dict[str, Any] = {"method": method, "profile": chosen, "dataset": dataset or "", "recipe": rec.key,
-                            "num_frames": spec_profile.num_frames, "input_size": spec_profile.input_side,
+                            "num_frames": spec_profile.num_frames, "input_side": spec_profile.input_side,
                             "sampler": spec_profile.sampler, "test_sampler": spec_profile.test_sampler}
     data.update(rec.fields)
     data.update({k: v for k, v in overrides.items() if v is not None})
