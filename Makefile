@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.ferlib-installed
 DATA ?= data
 PROFILE ?= demo
+## notebooks (and the gallery run) at a time in `make demo` and `make notebooks`, one CPU thread each
+JOBS ?= 2
 
 .PHONY: install test test-fast demo data figures notebooks check-outputs bench lab clean-runs
 
@@ -39,10 +41,10 @@ figures: $(STAMP)
 	$(BIN)/python -m ferlib.synth_samples --out figures/synth_samples.png
 	$(BIN)/python -m ferlib.run_notebooks --profile $(PROFILE) --data $(DATA) --figures figures --no-train
 
-## run every notebook headlessly (papermill); the demo profile executes them in place (the committed
-## notebooks carry the demo's outputs), other profiles write to notebooks/_executed
+## run every notebook headlessly (papermill), JOBS at a time; the demo profile executes them in place (the
+## committed notebooks carry the demo's outputs), other profiles write to notebooks/_executed
 notebooks: $(STAMP)
-	$(BIN)/python -m ferlib.run_notebooks --profile $(PROFILE) --data $(DATA) --figures figures
+	$(BIN)/python -m ferlib.run_notebooks --profile $(PROFILE) --data $(DATA) --figures figures --jobs $(JOBS)
 
 ## are the committed notebooks' outputs and the README's results those of this code and figures/?
 check-outputs: $(STAMP)
@@ -50,11 +52,12 @@ check-outputs: $(STAMP)
 	$(BIN)/python -m ferlib.readme_results --check
 	$(BIN)/python -m ferlib.gallery --check
 
-## the main job on the embedded default: data, then every notebook (training what is missing), then the
-## gallery run (the papers' items that need a data set's layout: generated exports, reproduce; runs/gallery/)
-demo: data notebooks
+## the main job on the embedded default: data, then every notebook (training what is missing) beside the
+## gallery run (the papers' items that need a data set's layout: generated exports, reproduce; runs/gallery/),
+## JOBS at a time (logs in runs/logs/)
+demo: data
+	$(BIN)/python -m ferlib.run_notebooks --profile demo --data $(DATA) --figures figures --jobs $(JOBS) --gallery
 	$(BIN)/python -m ferlib.synth_samples --out figures/synth_samples.png
-	$(BIN)/python -m ferlib.gallery --make
 	$(BIN)/python -m ferlib.readme_results
 	$(BIN)/python -m ferlib.gallery
 

@@ -1,6 +1,7 @@
 """Run the workbook's notebooks in order with papermill and print the wall time of each.
 
     python -m ferlib.run_notebooks --profile demo [--only 00] [--out DIR] [--no-train]
+    python -m ferlib.run_notebooks --profile demo --jobs 2 --gallery   # make demo: two at a time, + the gallery run
     python -m ferlib.run_notebooks --check      # are the committed outputs those of this code?
 
 In the ``demo`` profile (``make demo``) each notebook is executed **in place**: the committed notebooks carry
@@ -17,6 +18,15 @@ declared default (so a demo run in place injects no cell). ``--no-train`` (``mak
 redraws from existing runs and fails in the first cell that needs a missing run. The kernels draw
 figures inline (:data:`KERNEL_ENV`), so the kept notebooks show them; progress bars are off there
 (``FERLIB_BARS=0``): a saved widget is noise; the per-epoch lines stay.
+
+``--jobs N`` runs N notebooks at a time, each in its own process with one CPU thread
+(``OMP_NUM_THREADS=1``): the demo's small models keep one core busy each far better than two
+threads share one model, so two one-thread jobs on two cores finish the demo sooner than one job
+at a time. A notebook starts only when the notebooks whose runs it reads or trains (:data:`NEEDS`)
+have finished; ``--gallery`` adds the gallery run (``python -m ferlib.gallery --make``) as one more
+job. Each job's output goes to ``<runs>/logs/<job>.log``; a failed job stops the start of new ones
+and its log's tail is printed. ``figures/demo_times.csv`` holds each job's wall seconds and the
+whole run's (``all``), with the jobs count.
 """
 
 from __future__ import annotations
@@ -27,13 +37,18 @@ import csv
 import hashlib
 import json
 import os
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import papermill as pm
 
-from ferlib.profiles import PROFILES
-from ferlib.readme_results import TIMES
+from ferlib.profiles import PROFILES, get_profile
+from ferlib.readme_results import ALL_ROW, GALLERY_JOB, TIMES
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -42,6 +57,16 @@ STAMP = "ferlib"  # the notebook-metadata key of the stamp
 #: the executing kernels' environment: figures drawn inline (an ``MPLBACKEND=Agg`` set for a headless
 #: shell would leave the kept notebooks without their figures), no progress bars saved as widgets
 KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "FERLIB_BARS": "0"}
+#: notebook number → the notebooks that must finish first: their runs are read (the weights, Grad-CAM,
+#: t-SNE and cost notebooks read the four methods' runs; the ablation tables' ``full`` rows are 02's and
+#: 03's runs) or trained by both (07 and 06 both train FAN without relation attention)
+NEEDS: dict[str, tuple[str, ...]] = {
+    "06": ("02", "03"),
+    "07": ("02", "03", "06"),
+    "08": ("02", "03", "04", "05"),
+    "09": ("02", "03", "04", "05"),
+    "10": ("02", "03", "04", "05"),
+}
 
 
 def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -122,9 +147,15 @@ def _differing(nb: Path, offered: dict) -> dict:
 
 
 def run_all(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, only: list[str] | None = None,
-            runs_dir: Path = Path("runs"), train: bool = True) -> dict[str, float]:
+            runs_dir: Path = Path("runs"), train: bool = True, jobs: int = 1, gallery: bool = False,
+            record: bool = True) -> dict[str, float]:
     """Execute the notebooks (``out`` None: in place for ``demo``, else into ``notebooks/_executed``);
-    returns wall seconds per notebook."""
+    returns wall seconds per notebook. ``jobs`` > 1 or ``gallery``: :func:`run_parallel`; ``record``:
+    write the demo's times (a job of :func:`run_parallel` leaves that to its parent)."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
+    if jobs > 1 or gallery:
+        return run_parallel(profile, out, figures_dir, data_dir, only, runs_dir, train, jobs, gallery)
     if profile not in PROFILES:
         raise ValueError(f"profile {profile!r} is not one of {PROFILES}")
     if out is None and profile != "demo":
@@ -134,7 +165,7 @@ def run_all(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, o
     saved = {k: os.environ.get(k) for k in KERNEL_ENV}
     os.environ.update(KERNEL_ENV)  # the kernels inherit it
     try:
-        return _run(profile, out, figures_dir, data_dir, only, runs_dir, train)
+        return _run(profile, out, figures_dir, data_dir, only, runs_dir, train, record)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -144,7 +175,7 @@ def run_all(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, o
 
 
 def _run(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, only: list[str] | None,
-         runs_dir: Path, train: bool) -> dict[str, float]:
+         runs_dir: Path, train: bool, record: bool = True) -> dict[str, float]:
     times: dict[str, float] = {}
     for nb in notebooks(only):
         offered = {"profile": profile, "figures_dir": _portable(str(figures_dir)), "data_dir": _portable(str(data_dir)),
@@ -157,23 +188,102 @@ def _run(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, only
         times[nb.name] = time.perf_counter() - t0
         print(f"{nb.name}: {times[nb.name]:.1f} s -> {target}", flush=True)
     print(f"total: {sum(times.values()):.1f} s for {len(times)} notebooks; figures in {figures_dir}")
-    if profile == "demo" and train:
-        record_times(times, figures_dir / TIMES)
+    if profile == "demo" and train and record:
+        record_times({**times, **({ALL_ROW: sum(times.values())} if not only else {})}, figures_dir / TIMES,
+                     jobs=None if only else 1)
     return times
 
 
-def record_times(times: dict[str, float], path: Path) -> None:
-    """Merge the wall seconds of the notebooks just run into ``path`` (notebook, seconds, cpus):
-    the cost line of the README's results block."""
+def schedule(names: Sequence[str], needs: Mapping[str, Sequence[str]], run: Callable[[str], None], jobs: int,
+             echo: Callable[[str], None] = print) -> dict[str, float]:
+    """Run ``run(name)`` for every name, ``jobs`` at a time, each only after the names it ``needs``
+    (those among ``names``) have finished, in the order given otherwise; returns wall seconds per
+    name. A failure starts nothing more, waits for the running ones and raises naming it."""
+    pending, done, times = list(names), set(), {}
+    started: dict[Future, tuple[str, float]] = {}
+    failed: list[tuple[str, BaseException]] = []
+    lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        while pending or started:
+            ready = [n for n in pending if all(d in done or d not in names for d in needs.get(n, ()))]
+            while ready and len(started) < jobs and not failed:
+                n = ready.pop(0)
+                pending.remove(n)
+                with lock:
+                    echo(f"started {n}")
+                started[pool.submit(run, n)] = (n, time.perf_counter())
+            if not started:
+                break
+            finished, _ = wait(list(started), return_when=FIRST_COMPLETED)
+            for f in finished:
+                n, t0 = started.pop(f)
+                times[n] = time.perf_counter() - t0
+                if f.exception() is not None:
+                    failed.append((n, f.exception()))
+                    echo(f"FAILED {n} after {times[n]:.1f} s")
+                else:
+                    done.add(n)
+                    echo(f"{n}: {times[n]:.1f} s")
+    if failed:
+        n, err = failed[0]
+        left = [p for p in names if p not in done and p != n]
+        raise RuntimeError(f"{n} failed: {err}" + (f"; not run or not finished: {', '.join(left)}" if left else ""))
+    return times
+
+
+def run_parallel(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, only: list[str] | None,
+                 runs_dir: Path, train: bool, jobs: int, gallery: bool) -> dict[str, float]:
+    """:func:`run_all` with ``jobs`` processes of one thread each (see the module doc)."""
+    books = {nb.name[:2]: nb for nb in notebooks(only)}
+    names = list(books)
+    if gallery and not get_profile(profile).gallery:
+        raise ValueError(f"the gallery run has no {profile!r} profile (profiles with one: "
+                         f"{[p for p in PROFILES if get_profile(p).gallery]})")
+    if gallery:
+        names.insert(0, GALLERY_JOB)  # the longest job without needs: started first
+    logs = runs_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, **KERNEL_ENV, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1") if jobs > 1 else dict(os.environ, **KERNEL_ENV)
+
+    def command(name: str) -> list[str]:
+        if name == GALLERY_JOB:
+            return [sys.executable, "-m", "ferlib.gallery", "--make", "--profile", profile, "--figures", str(figures_dir)]
+        cmd = [sys.executable, "-m", "ferlib.run_notebooks", "--profile", profile, "--only", name, "--figures",
+               str(figures_dir), "--data", str(data_dir), "--runs", str(runs_dir), "--no-record"]
+        return cmd + (["--out", str(out)] if out is not None else []) + ([] if train else ["--no-train"])
+
+    def run(name: str) -> None:
+        log = logs / f"{books[name].stem if name in books else name}.log"
+        with log.open("w", encoding="utf-8") as f:
+            r = subprocess.run(command(name), cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+        if r.returncode:
+            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
+            raise RuntimeError(f"exit status {r.returncode}; the end of {log}:\n" + "\n".join(tail))
+
+    t0 = time.perf_counter()
+    times = schedule(names, NEEDS, run, jobs)
+    wall = time.perf_counter() - t0
+    rows = {(books[n].name if n in books else n): s for n, s in times.items()}
+    print(f"total: {wall:.1f} s wall for {len(rows)} jobs, {jobs} at a time; logs in {logs}; figures in {figures_dir}")
+    if profile == "demo" and train:
+        record_times({**rows, **({ALL_ROW: wall} if not only else {})}, figures_dir / TIMES, jobs=jobs)
+    return rows
+
+
+def record_times(times: dict[str, float], path: Path, jobs: int | None = None) -> None:
+    """Merge the wall seconds of the jobs just run (notebooks, the gallery, ``all``: the whole run) into
+    ``path`` (notebook, seconds, cpus, jobs): the cost line of the README's results block."""
     rows = {}
     if path.is_file():
         with path.open(encoding="utf-8") as f:
             rows = {r["notebook"]: r for r in csv.DictReader(f)}
     for name, seconds in times.items():
-        rows[name] = {"notebook": name, "seconds": f"{seconds:.1f}", "cpus": str(os.cpu_count())}
+        old = rows.get(name, {}).get("jobs", "")
+        rows[name] = {"notebook": name, "seconds": f"{seconds:.1f}", "cpus": str(os.cpu_count()),
+                      "jobs": str(jobs) if jobs is not None else (old or "1")}
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=["notebook", "seconds", "cpus"])
+        w = csv.DictWriter(f, fieldnames=["notebook", "seconds", "cpus", "jobs"])
         w.writeheader()
         w.writerows(rows[k] for k in sorted(rows))
 
@@ -187,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", default="runs", help="where training runs are written and read")
     p.add_argument("--no-train", action="store_true", help="only read existing runs (redraw the figures)")
     p.add_argument("--only", nargs="*", help="notebook numbers to run, e.g. 00 01")
+    p.add_argument("--jobs", type=int, default=1, help="notebooks run at a time, one CPU thread each (default 1: in order)")
+    p.add_argument("--gallery", action="store_true", help="also make the gallery (python -m ferlib.gallery --make) as a job")
+    p.add_argument("--no-record", action="store_true", help=argparse.SUPPRESS)  # a job of --jobs: its parent records
     p.add_argument("--check", action="store_true",
                    help="run nothing: exit 1 naming each notebook whose outputs are not those of the current code")
     a = p.parse_args(argv)
@@ -194,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         problems = stale(notebooks(a.only))
         print("\n".join(problems) if problems else f"the outputs of {len(notebooks(a.only))} notebooks are those of this code")
         return 1 if problems else 0
-    run_all(a.profile, Path(a.out) if a.out else None, Path(a.figures), Path(a.data), a.only, Path(a.runs), not a.no_train)
+    run_all(a.profile, Path(a.out) if a.out else None, Path(a.figures), Path(a.data), a.only, Path(a.runs),
+            not a.no_train, a.jobs, a.gallery, record=not a.no_record)
     return 0
 
 

@@ -25,7 +25,12 @@ def test_the_block_reads_mean_and_spread_of_the_folds_and_the_transfer_check(tmp
     assert text.startswith(START) and text.endswith(END)
     assert "| `toy` | synth-lab-demo, 2 of 5 folds | 85.0 ± 7.1 | 80.0 ± 14.1 |" in text
     assert "| `toy` | 72.5 | 0.85 ± 0.10 |" in text and "| `other` | 50.0 | – |" in text
-    assert "in 3.0 min (per notebook, min: 00 1.0, 01 2.0), on 2 CPU cores" in text
+    assert "ran its notebooks in 3.0 min of wall time (per job, min: 00 1.0, 01 2.0), on 2 CPU cores" in text
+    # jobs side by side: the whole run's wall time is its own row, not the sum of the jobs'
+    (tmp_path / "demo_times.csv").write_text("notebook,seconds,cpus,jobs\n00_a.ipynb,60.0,2,2\n01_b.ipynb,120.0,2,2\n"
+                                             "gallery,240.0,2,2\nall,300.0,2,2\n")
+    assert ("ran its notebooks and the gallery run in 5.0 min of wall time, 2 at a time with one CPU thread each "
+            "(per job, min: 00 1.0, 01 2.0, gallery 4.0), on 2 CPU cores") in render(tmp_path)
 
 
 def test_a_readme_without_the_markers_is_named() -> None:

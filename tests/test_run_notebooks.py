@@ -1,0 +1,59 @@
+"""make demo's scheduler: notebooks side by side, each after those whose runs it reads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ferlib.run_notebooks import NEEDS, notebooks, run_all, schedule
+
+
+def _recorder(fail: str = "", seconds: float = 0.05):
+    events, lock = [], threading.Lock()
+
+    def run(name: str) -> None:
+        with lock:
+            events.append(("start", name))
+        time.sleep(seconds)
+        with lock:
+            events.append(("end", name))
+        if name == fail:
+            raise RuntimeError("boom")
+    return events, run
+
+
+def test_a_job_starts_only_after_what_it_needs_and_two_run_at_once():
+    names = ["gallery", "00", "02", "03", "06", "07"]
+    events, run = _recorder()
+    times = schedule(names, {"06": ("02", "03"), "07": ("02", "03", "06")}, run, jobs=2, echo=lambda _: None)
+    assert set(times) == set(names) and all(t > 0 for t in times.values())
+    at = {(kind, n): i for i, (kind, n) in enumerate(events)}
+    for job, needs in {"06": ("02", "03"), "07": ("02", "03", "06")}.items():
+        assert all(at[("end", d)] < at[("start", job)] for d in needs), events
+    running, most = 0, 0
+    for kind, _ in events:
+        running += 1 if kind == "start" else -1
+        most = max(most, running)
+    assert most == 2  # never more than jobs, and the pool is used
+
+
+def test_a_failed_job_starts_nothing_more_and_is_named():
+    events, run = _recorder(fail="02")
+    with pytest.raises(RuntimeError, match=r"02 failed: boom; not run or not finished: 06"):
+        schedule(["02", "06"], {"06": ("02",)}, run, jobs=2, echo=lambda _: None)
+    assert ("start", "06") not in events  # it needed the failed run
+
+
+def test_needs_name_real_notebooks_that_come_earlier():
+    numbers = [p.name[:2] for p in notebooks()]
+    for job, needs in NEEDS.items():
+        assert job in numbers and all(d in numbers and d < job for d in needs), (job, needs)
+
+
+def test_bad_jobs_and_a_gallery_at_a_profile_without_one_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="jobs must be an integer >= 1, got 0"):
+        run_all("demo", tmp_path, tmp_path, tmp_path, jobs=0)
+    with pytest.raises(ValueError, match="the gallery run has no 'paper' profile"):
+        run_all("paper", tmp_path, tmp_path, tmp_path, only=["00"], runs_dir=tmp_path, jobs=2, gallery=True)
