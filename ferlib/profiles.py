@@ -33,13 +33,18 @@ class Profile:
     pre-training arguments (``pretrain``, over the check's own); ``gallery`` the generated sets the
     gallery run exports in each data set's layout (:mod:`ferlib.gallery_runs`), per course kind
     (``lab`` / ``wild``): subjects, frames a clip, frame ``side`` (empty: the gallery does not run at
-    this profile)."""
+    this profile); ``folds`` the fold positions its notebooks train (``None``: every fold of the
+    protocol); ``train`` the TrainConfig overrides of its runs; ``generated_protocol`` the protocol
+    (name, kwargs) its runs use on a generated set (``None``: the recipe's)."""
 
     name: str
     model: str
     synth: Mapping[str, int] = field(default_factory=dict)
     transfer: Mapping[str, Any] = field(default_factory=dict)
     gallery: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    folds: tuple[int, ...] | None = None
+    train: Mapping[str, Any] = field(default_factory=dict)
+    generated_protocol: tuple[str, Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_PROFILES:
@@ -53,11 +58,16 @@ _PROFILES = {p.name: p for p in (
         pretrain={"n_subjects": 4, "val_subjects": 1, "epochs": 1, "photo_clips_per_subject": 2, "photo_epochs": 1})),
         # the lab sets' protocol is 10 subject folds: 10 lab subjects; 5 wild ones leave every split of
         # the in-the-wild layouts a subject
-        gallery=MappingProxyType(dict(lab=dict(n_subjects=5, n_frames=8, side=64), wild=dict(n_subjects=5, n_frames=8, side=64)))),
+        gallery=MappingProxyType(dict(lab=dict(n_subjects=5, n_frames=8, side=64), wild=dict(n_subjects=5, n_frames=8, side=64))),
+        folds=(0,), train=MappingProxyType(dict(epochs=1, val_fraction=0.5, init_trunk="", progress=False)),
+        generated_protocol=("subject_kfold", MappingProxyType({"k": 3}))),  # its 3 subjects, one a fold
     Profile("demo", "demo", MappingProxyType(dict(n_subjects=30, n_frames=16)), MappingProxyType(dict(
         n_rendered=10, n_test=None, clips_per_subject=14, procedural_subjects=30, n_frames=16, side=64, repeats=2,
         epochs=None)),
-        gallery=MappingProxyType(dict(lab=dict(n_subjects=10, n_frames=16, side=64), wild=dict(n_subjects=5, n_frames=16, side=64)))),
+        gallery=MappingProxyType(dict(lab=dict(n_subjects=10, n_frames=16, side=64), wild=dict(n_subjects=5, n_frames=16, side=64))),
+        # three of the five subject folds: each result is a mean with its spread (one fold of 42 clips
+        # moved by 7-14 points between two machines)
+        folds=(0, 1, 2)),
     Profile("paper", "paper", MappingProxyType(dict(n_subjects=100, n_frames=32)), MappingProxyType(dict(
         n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, side=224, repeats=4,
         epochs=None))),

@@ -17,7 +17,7 @@ profile, runs folder, ``train``, ``seed`` and ``folds``), ``nb.run_dir(method)``
 it; a table: CSV + Markdown through :func:`ferlib.analysis.results.save_table`).
 
 Notebook profiles map onto training like this (the recipe is the method's for the data set of
-the store, :mod:`ferlib.train.recipes`):
+the store, :mod:`ferlib.train.recipes`; the numbers are :mod:`ferlib.profiles`'):
 
 ========  ===============  =================================================================
 profile   recipe           what runs
@@ -25,7 +25,7 @@ profile   recipe           what runs
 smoke     ``demo``         3 generated subjects in 3 folds (a real store: its protocol), the
                            first fold only, 1 epoch (tests)
 demo      ``demo``         the data set's protocol (generated: 5 subject folds), the first
-                           fold only, the demo schedule on the small models
+                           three folds, the demo schedule on the small models
 paper     ``paper``        every fold of the recipe's protocol, the paper's schedule and model
 ========  ===============  =================================================================
 
@@ -79,13 +79,10 @@ def train_plan(profile: str, generated: bool = True) -> TrainPlan:
     """The :class:`TrainPlan` of a notebook profile (see the module table); ``generated`` says
     whether the store is a generated one (smoke then uses 3 subject folds of its 3 subjects)."""
     check_choice("profile", profile, PROFILES)
-    model = get_profile(profile).model  # its recipe is the one of the same name
-    if profile == "smoke":
-        proto, kw = ("subject_kfold", {"k": 3}) if generated else (None, {})
-        return TrainPlan(model, model, proto, kw, [0], {"epochs": 1, "val_fraction": 0.5, "init_trunk": "", "progress": False})
-    if profile == "demo":
-        return TrainPlan(model, model, None, {}, [0], {})  # progress on: an epoch line every few seconds, not a silent fold
-    return TrainPlan(model, model, None, {}, None, {})
+    chosen = get_profile(profile)
+    proto, kw = chosen.generated_protocol if generated and chosen.generated_protocol else (None, {})
+    return TrainPlan(chosen.model, chosen.model, proto, dict(kw), list(chosen.folds) if chosen.folds is not None else None,
+                     dict(chosen.train))  # its recipe is the model profile's name
 
 
 def trunk_name(method: str, profile: str) -> str:
