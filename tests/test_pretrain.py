@@ -91,6 +91,9 @@ def test_a_pretrained_file_is_only_reused_for_the_settings_and_generator_that_ma
         m.setattr(names, "PHOTO_RENDERER_VERSION", names.PHOTO_RENDERER_VERSION + 1)
         assert names.frame_pretrained_path(tmp_path, side=32, photo_ids=["001"]) != photo
         assert names.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1) == tiny
+    with monkeypatch.context() as m:  # another pre-training renames every file
+        m.setattr(names, "TRAINER_VERSION", names.TRAINER_VERSION + 1)
+        assert tiny != names.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1)
     monkeypatch.setattr(names, "GENERATOR_VERSION", names.GENERATOR_VERSION + 1)
     assert tiny != names.frame_pretrained_path(tmp_path, side=32, n_subjects=3, val_subjects=1, epochs=1)
     # a store of another generator version is refused, naming both versions

@@ -21,6 +21,9 @@ from ferlib.synth.generate import GENERATOR_VERSION, PHOTO_RENDERER_VERSION
 PRETRAIN_SEED = 1_000_003
 #: the ``meta["format"]`` of a pre-trained small_cnn file
 FORMAT = "ferlib-small-cnn-frame-pretrained/1"
+#: the pre-training's own version, in the file's name: raise it when the same settings would train other
+#: weights, so that a cached file of the former training is not taken (2: trained by the engine's loop)
+TRAINER_VERSION = 2
 #: the command that makes the default file
 MAKE_COMMAND = "python -m ferlib pretrain"
 
@@ -30,8 +33,8 @@ def frame_pretrained_path(cache_dir: str | Path, width: int = 16, depth: int = 4
                           val_subjects: int = 15, photo_clips_per_subject: int = 40, photo_epochs: int | None = None) -> Path:
     """The file :func:`~ferlib.experiments.pretrain.frame_pretrained` makes for these arguments, made
     or not: ``<cache_dir>/pretrained/small_cnn_w{width}_d{depth}_m{whole_map}_s{side}[_photo]_<crc of
-    the other settings and the generator's (and photo renderer's) version>.pt``."""
-    settings = {"generator": GENERATOR_VERSION, "seed": PRETRAIN_SEED, "n_subjects": int(n_subjects), "epochs": int(epochs),
+    the other settings, the pre-training's and the generator's (and photo renderer's) version>.pt``."""
+    settings = {"generator": GENERATOR_VERSION, "trainer": TRAINER_VERSION, "seed": PRETRAIN_SEED, "n_subjects": int(n_subjects), "epochs": int(epochs),
                 "val_subjects": int(val_subjects), "photo_ids": sorted(str(i) for i in photo_ids or [])}
     if photo_ids:
         settings["photo_renderer"] = PHOTO_RENDERER_VERSION
