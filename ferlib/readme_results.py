@@ -5,7 +5,7 @@
 
 The block sits between :data:`START` and :data:`END` in ``README.md``. It holds each method
 notebook's cross-validated result (``figures/NN_<method>_results.csv``: the mean over the folds
-run, ± their standard deviation when more than one ran), the transfer check's real-face numbers
+run, ± their standard deviation when more than one ran, and how far a rerun may move the means), the transfer check's real-face numbers
 (``figures/11_transfer_photo.csv``) and the wall time of every notebook of the last demo run
 (``figures/demo_times.csv``). The test suite checks that the README shows what the files hold.
 """
@@ -50,12 +50,21 @@ def render(figures: Path = FIGURES) -> str:
     lines = [START, "", "**Generated data** (the demo's methods trained and tested on `synth`; "
              "never a result on a real data set):", "",
              "| method | data, folds run | accuracy = WAR (%) | UAR (%) |", "|---|---|---|---|"]
+    errors = []  # standard error of each mean accuracy over its folds
     for path in sorted(figures.glob("[0-9][0-9]_*_results.csv")):
         frame = pd.read_csv(path)
         stem = path.name[: -len("_results.csv")]
         method = stem[3:]
         lines.append(f"| `{method}` | {_data_label(figures, stem)} | {_mean_sd(frame, 'accuracy = WAR (%)')} "
                      f"| {_mean_sd(frame, 'UAR (%)')} |")
+        folds = frame[frame["fold"].astype(str).str.startswith("fold")]["accuracy = WAR (%)"].astype(float)
+        if len(folds) > 1:
+            errors.append(folds.std(ddof=1) / len(folds) ** 0.5)
+    if errors:
+        lines += ["", "± is the standard deviation over the folds run. A rerun (another machine, another thread "
+                  "count) moves each mean by about its standard error, the deviation over √(folds): "
+                  f"{min(errors):.1f}–{max(errors):.1f} points of accuracy here; one fold alone moves by about the "
+                  "deviation itself."]
     transfer = figures / "11_transfer_photo.csv"
     if transfer.is_file():
         t = pd.read_csv(transfer)
