@@ -59,11 +59,12 @@ STAMP = "ferlib"  # the notebook-metadata key of the stamp
 KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "FERLIB_BARS": "0"}
 #: notebook number → the notebooks that must finish first: their runs are read (the weights, Grad-CAM,
 #: t-SNE and cost notebooks read the four methods' runs; the ablation tables' ``full`` rows are 02's and
-#: 03's runs) or trained by both (07 and 06 both train FAN without relation attention)
+#: 03's runs; Grad-CAM's Fig. 1 reads the CNN-only row of 06) or trained by both (07 and 06 both train FAN
+#: without relation attention)
 NEEDS: dict[str, tuple[str, ...]] = {
     "06": ("02", "03"),
     "07": ("02", "03", "06"),
-    "08": ("02", "03", "04", "05"),
+    "08": ("02", "03", "04", "05", "06"),
     "09": ("02", "03", "04", "05"),
     "10": ("02", "03", "04", "05"),
 }

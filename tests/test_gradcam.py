@@ -187,3 +187,31 @@ def test_sharing_verdict_compares_the_gcn_with_its_control_without_sharing():
     with pytest.raises(KeyError, match="gcn_self"):
         sharing_verdict(table(0, 0, 0).iloc[[0, 2]])
 
+
+
+def test_cam_consistency_is_one_for_one_place_and_low_for_places_that_move():
+    from ferlib.analysis.gradcam import cam_consistency
+
+    blob = np.zeros((8, 8), np.float32)
+    blob[2:4, 5:7] = 1.0
+    same = np.stack([blob * s for s in (0.2, 0.5, 1.0)])  # one place at three strengths
+    assert cam_consistency(same) == pytest.approx(1.0)
+    moving = np.zeros((4, 8, 8), np.float32)
+    for t, (y, x) in enumerate([(0, 0), (0, 6), (6, 0), (6, 6)]):
+        moving[t, y:y + 2, x:x + 2] = 1.0  # each frame elsewhere: every pair correlates negatively
+    assert cam_consistency(moving) < 0
+    assert np.isnan(cam_consistency(np.stack([blob, np.zeros_like(blob)])))  # one frame with a map left
+
+
+def test_consistency_table_has_a_row_per_model_over_the_clips(small_store):
+    from ferlib.analysis.gradcam import consistency_table
+    from ferlib.models.registry import build_model
+    from ferlib.train.recipes import resolve_config
+
+    torch.manual_seed(0)
+    cfg = resolve_config("fer_gcn", "demo", input_side=32, num_frames=4)
+    model = build_model("fer_gcn", "demo", num_classes=len(small_store.classes), num_frames=4).eval()
+    table = consistency_table({"a": (model, cfg), "b": (model, cfg)}, small_store, [0, 1, 2])
+    assert list(table["model"]) == ["a", "b"] and table["clips"].tolist() == [3, 3]
+    assert table["consistency_mean"].between(-1, 1).all() and table["consistency_sd"].ge(0).all()
+    assert table.iloc[0].drop("model").equals(table.iloc[1].drop("model"))  # the same model gives the same row

@@ -25,7 +25,9 @@ from pytorch_grad_cam import GradCAM, HiResCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
-__all__ = ["choose_clip", "ClipLogits", "default_target_layer", "CAM_METHODS", "choose_cam_method", "clip_gradcam"]
+from ferlib.analysis.inference import model_inputs
+
+__all__ = ["choose_clip", "ClipLogits", "default_target_layer", "CAM_METHODS", "choose_cam_method", "clip_gradcam", "cam_consistency", "consistency_table"]
 
 
 def choose_clip(predictions: Mapping[str, pd.DataFrame], prefer: Sequence[str] = ("happy",)) -> str:
@@ -151,3 +153,36 @@ def clip_gradcam(model: nn.Module, frames: torch.Tensor, landmarks: torch.Tensor
     if maps.shape != (frames.shape[0], *frames.shape[-2:]):
         raise RuntimeError(f"Grad-CAM gave maps {maps.shape} for {frames.shape[0]} frames; is the target layer per frame?")
     return np.clip(np.nan_to_num(maps), 0.0, 1.0), cls, probs
+
+
+def cam_consistency(cams: np.ndarray) -> float:
+    """How much the frames of one clip look at the same place: the mean Pearson correlation between the
+    maps of every pair of frames, ``cams`` ``(T, H, W)``; 1 when every frame's map is the same up to scale
+    (FER-GCN Fig. 1's claim for its GCN features), near 0 when each frame looks elsewhere. Frames whose
+    map is flat (no spread) are left out; NaN when fewer than two are left."""
+    flat = np.asarray(cams, dtype=np.float64).reshape(len(cams), -1)
+    flat = flat[flat.std(axis=1) > 1e-8]
+    if len(flat) < 2:
+        return float("nan")
+    r = np.corrcoef(flat)
+    return float(r[np.triu_indices(len(flat), k=1)].mean())
+
+
+def consistency_table(models: Mapping[str, tuple[nn.Module, Any]], store: Any, rows: Sequence[int],
+                      method: str = "auto") -> pd.DataFrame:
+    """:func:`cam_consistency` of the predicted class's maps over the clips ``rows`` of ``store``, per
+    model: ``models`` maps a label to ``(model, its run's TrainConfig)`` (each clip sampled as that run
+    tests one). One row per label: mean and sd over the clips, and how many clips gave a value.
+    ``method``: ``"auto"`` (:func:`choose_cam_method`) or one of :data:`CAM_METHODS`."""
+    out = []
+    for label, (model, cfg) in models.items():
+        values = []
+        for r in rows:
+            frames = model_inputs(store, [r], cfg)["frames"][0]
+            how = choose_cam_method(model, frames) if method == "auto" else method
+            values.append(cam_consistency(clip_gradcam(model, frames, method=how)[0]))
+        v = np.asarray(values, dtype=float)
+        v = v[np.isfinite(v)]
+        out.append({"model": label, "consistency_mean": float(v.mean()) if len(v) else float("nan"),
+                    "consistency_sd": float(v.std(ddof=1)) if len(v) > 1 else float("nan"), "clips": int(len(v))})
+    return pd.DataFrame(out)

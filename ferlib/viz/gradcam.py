@@ -46,7 +46,9 @@ def gradcam_figure(rows: Sequence[Mapping[str, Any]], max_frames: int = 8) -> Fi
     if not rows:
         raise ValueError("gradcam_figure needs at least one clip")
     t_show = max(min(len(r["frames"]), max_frames) for r in rows)
-    fig, axes = plt.subplots(2 * len(rows), t_show, figsize=(1.15 * t_show + 1.2, 2.5 * len(rows)), squeeze=False)
+    many = len(rows) > 1  # room between clips for each clip's title above its frame labels
+    fig, axes = plt.subplots(2 * len(rows), t_show, figsize=(1.15 * t_show + 1.2, (3.0 if many else 2.5) * len(rows)),
+                             squeeze=False)
     for r, row in enumerate(rows):
         frames, over = np.asarray(row["frames"]), np.asarray(row["overlays"])
         t = len(frames)
@@ -71,7 +73,7 @@ def gradcam_figure(rows: Sequence[Mapping[str, Any]], max_frames: int = 8) -> Fi
         axes[2 * r + 1, 0].set_ylabel(row.get("cam_label", "Grad-CAM"), fontsize=8)
         axes[2 * r, 0].annotate(row.get("title", ""), (0, 1), xycoords="axes fraction", xytext=(0, 24),
                                 textcoords="offset points", fontsize=9, ha="left", va="bottom")
-    fig.subplots_adjust(hspace=0.45, wspace=0.05)
+    fig.subplots_adjust(hspace=0.8 if many else 0.45, wspace=0.05)
     return fig
 
 
