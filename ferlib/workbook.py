@@ -301,23 +301,12 @@ def read_ablation(grid: dict[str, list[dict[str, Any]]], out_dir: str | Path, fo
     return pd.DataFrame(records)
 
 
-#: notebook 06 defaults per profile: (tables, epochs override, rows per table); None = all / the schedule's
-ABLATION_DEFAULTS: dict[str, tuple[list[str] | None, int | None, int | None]] = {
-    "smoke": (None, 1, 2),
-    # with the pre-trained demo CNN a FAN row takes ~10 s and a FER-GCN row ~1 minute on 2 cores;
-    # KP-GCN-MSA rows (~75 s each, 20 rows) run by default only in `paper`
-    "demo": (["fer_gcn_table5", "fan_variants", "fan_k_segments"], None, None),
-    "paper": (None, None, None),
-}
-
-
 def ablation_settings(profile: str, tables: Sequence[str] | None = None, epochs: int | None = None,
                       max_rows: int | None = None) -> tuple[list[str], int | None, int | None]:
-    """Notebook 06's (tables, epochs, max_rows): the values given, else :data:`ABLATION_DEFAULTS`
-    of ``profile``. ``epochs`` None keeps each method's schedule of the profile."""
-    if profile not in ABLATION_DEFAULTS:
-        raise ValueError(f"notebook parameter profile={profile!r} is not allowed; choose one of {tuple(ABLATION_DEFAULTS)}")
-    d_tables, d_epochs, d_rows = ABLATION_DEFAULTS[profile]
+    """Notebook 06's (tables, epochs, max_rows): the values given, else the profile's
+    (:attr:`ferlib.profiles.Profile.ablations`). ``epochs`` None keeps each method's schedule of the profile."""
+    check_choice("profile", profile, PROFILES)
+    d_tables, d_epochs, d_rows = get_profile(profile).ablations
     chosen = list(tables) if tables is not None else list(d_tables or PAPER_GRIDS)
     if not chosen:
         raise ValueError("notebook parameter tables=[] names no ablation table; give None (the profile's) or some of "
