@@ -36,8 +36,8 @@ class Profile:
     this profile); ``folds`` the fold positions its notebooks train (``None``: every fold of the
     protocol); ``train`` the TrainConfig overrides of its runs; ``generated_protocol`` the protocol
     (name, kwargs) its runs use on a generated set (``None``: the recipe's); ``ablations`` the
-    ablation notebook's (grids, epochs, rows per grid), ``None`` for every grid / each schedule's
-    epochs / every row; ``extra_variants`` whether the method notebooks also train a method's
+    ablation notebook's (grids, epochs, rows per grid, folds), ``None`` for every grid / each schedule's
+    epochs / every row / the profile's ``folds``; ``extra_variants`` whether the method notebooks also train a method's
     variants beyond the full model that are no ablation row (ST-GCN's multi-stream: four trainings)."""
 
     name: str
@@ -48,7 +48,7 @@ class Profile:
     folds: tuple[int, ...] | None = None
     train: Mapping[str, Any] = field(default_factory=dict)
     generated_protocol: tuple[str, Mapping[str, Any]] | None = None
-    ablations: tuple[tuple[str, ...] | None, int | None, int | None] = (None, None, None)
+    ablations: tuple[tuple[str, ...] | None, int | None, int | None, tuple[int, ...] | None] = (None, None, None, None)
     extra_variants: bool = False
 
     def __post_init__(self) -> None:
@@ -66,7 +66,7 @@ _PROFILES = {p.name: p for p in (
         gallery=MappingProxyType(dict(lab=dict(n_subjects=5, n_frames=8, side=64), wild=dict(n_subjects=5, n_frames=8, side=64))),
         folds=(0,), train=MappingProxyType(dict(epochs=1, val_fraction=0.5, init_trunk="", progress=False)),
         generated_protocol=("subject_kfold", MappingProxyType({"k": 3})),  # its 3 subjects, one a fold
-        ablations=(None, 1, 2)),
+        ablations=(None, 1, 2, None)),
     Profile("demo", "demo", MappingProxyType(dict(n_subjects=30, n_frames=16)), MappingProxyType(dict(
         n_rendered=10, n_test=None, clips_per_subject=14, procedural_subjects=30, n_frames=16, side=64, repeats=2,
         epochs=None)),
@@ -75,8 +75,9 @@ _PROFILES = {p.name: p for p in (
         # several points between machines)
         folds=(0, 1, 2),
         # KP-GCN-MSA's 20 ablation rows (Tables 9-12, the λ sweep) are left to paper: each is a KP-GCN-MSA
-        # training, the demo's costliest
-        ablations=(("fer_gcn_table5", "fan_variants", "fan_k_segments"), None, None)),
+        # training, the demo's costliest; the ablation rows train the first fold only (three folds of them
+        # would be the demo's longest job by far)
+        ablations=(("fer_gcn_table5", "fan_variants", "fan_k_segments"), None, None, (0,))),
     Profile("paper", "paper", MappingProxyType(dict(n_subjects=100, n_frames=32)), MappingProxyType(dict(
         n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, side=224, repeats=4,
         epochs=None)), extra_variants=True),

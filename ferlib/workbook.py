@@ -302,11 +302,13 @@ def read_ablation(grid: dict[str, list[dict[str, Any]]], out_dir: str | Path, fo
 
 
 def ablation_settings(profile: str, tables: Sequence[str] | None = None, epochs: int | None = None,
-                      max_rows: int | None = None) -> tuple[list[str], int | None, int | None]:
-    """Notebook 06's (tables, epochs, max_rows): the values given, else the profile's
-    (:attr:`ferlib.profiles.Profile.ablations`). ``epochs`` None keeps each method's schedule of the profile."""
+                      max_rows: int | None = None, folds: Sequence[int] | None = None
+                      ) -> tuple[list[str], int | None, int | None, list[int] | None]:
+    """Notebook 06's (tables, epochs, max_rows, folds): the values given, else the profile's
+    (:attr:`ferlib.profiles.Profile.ablations`). ``epochs`` None keeps each method's schedule of the
+    profile; ``folds`` None (also the profile's) trains the profile's folds."""
     check_choice("profile", profile, PROFILES)
-    d_tables, d_epochs, d_rows = get_profile(profile).ablations
+    d_tables, d_epochs, d_rows, d_folds = get_profile(profile).ablations
     chosen = list(tables) if tables is not None else list(d_tables or PAPER_GRIDS)
     if not chosen:
         raise ValueError("notebook parameter tables=[] names no ablation table; give None (the profile's) or some of "
@@ -320,7 +322,8 @@ def ablation_settings(profile: str, tables: Sequence[str] | None = None, epochs:
     rows = max_rows if max_rows is not None else d_rows
     if rows is not None and (not isinstance(rows, int) or rows < 1):
         raise ValueError(f"notebook parameter max_rows={max_rows!r} must be None (all rows) or an int >= 1")
-    return chosen, ep, rows
+    chosen_folds = list(folds) if folds is not None else (list(d_folds) if d_folds is not None else None)
+    return chosen, ep, rows, chosen_folds
 
 
 def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[dict[str, Any]]], profile: str,
