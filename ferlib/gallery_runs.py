@@ -23,9 +23,10 @@ names them; the method specs' :class:`~ferlib.models.registry.PaperItem` claim t
 Every file says what it was made from (:func:`made_from`): "generated, AFEW layout, demo profile" (or
 "real data, AFEW copy, …") in the PNG's title, the Markdown's first line and a ``made from`` CSV
 column. Everything goes under ``runs/gallery/<profile>/`` (exports, clip stores, runs): a second call
-reads finished runs back instead of training them again. Export sizes (:data:`EXPORT`): demo 10
-subjects (lab, 7 classes) or 5 (wild, 8 classes with neutral), 16 frames of 64 px, and the first
-fold of a k-fold protocol (``--all-folds`` for all); smoke 5 subjects, 8 frames.
+reads finished runs back instead of training them again. What each profile exports is its
+:attr:`ferlib.profiles.Profile.gallery` (subjects, frames and side for the lab and the wild sets; wild
+sets have 8 classes with neutral); the runs train the first fold of a k-fold protocol (``--all-folds``
+for all).
 """
 
 from __future__ import annotations
