@@ -28,9 +28,10 @@ class Profile:
     """One profile: ``name`` (:data:`PROFILES`); ``model`` the model profile it trains
     (:data:`MODEL_PROFILES`); ``synth`` the :class:`~ferlib.synth.generate.SynthConfig` fields
     that size the notebooks' generated sets; ``transfer`` the transfer check's size: rendered and
-    tested identities (``n_test`` None: all the others), clips, frames, pixel ``side``, real-clip
-    ``repeats``, ``epochs`` (None: the method's schedule), TrainConfig ``overrides`` and frame
-    pre-training arguments (``pretrain``, over the check's own)."""
+    tested identities (``n_test`` None: all the others), neutral-only people rendered too
+    (``n_neutral_only``, None: all), identity splits (``seeds``), clips, frames, pixel ``side``,
+    real-clip ``repeats``, ``epochs`` (None: the method's schedule), TrainConfig ``overrides`` and
+    frame pre-training arguments (``pretrain``, over the check's own)."""
 
     name: str
     model: str
@@ -44,14 +45,18 @@ class Profile:
 
 _PROFILES = {p.name: p for p in (
     Profile("smoke", "demo", MappingProxyType(dict(n_subjects=3, n_frames=8)), MappingProxyType(dict(
-        n_rendered=3, n_test=2, clips_per_subject=4, procedural_subjects=4, n_frames=6, side=32, repeats=1, epochs=1,
+        n_rendered=3, n_test=2, n_neutral_only=1, seeds=(0, 1), clips_per_subject=4, procedural_subjects=4, n_frames=6,
+        side=32, repeats=1, epochs=1,
         overrides={"init_trunk": ""},  # no frame pre-training, as the notebooks' smoke profile
         pretrain={"n_subjects": 4, "val_subjects": 1, "epochs": 1, "photo_clips_per_subject": 2, "photo_epochs": 1}))),
     Profile("demo", "demo", MappingProxyType(dict(n_subjects=30, n_frames=16)), MappingProxyType(dict(
-        n_rendered=10, n_test=None, clips_per_subject=14, procedural_subjects=30, n_frames=16, side=64, repeats=2,
-        epochs=None))),
+        # 40 of the 61 London people and the 40 Canada people rendered, 21 London people tested, three splits;
+        # clips a person and photo pre-training sized so that notebook 11 stays within about 6 minutes on 2 cores
+        n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0, 1, 2), clips_per_subject=4, procedural_subjects=30,
+        n_frames=16, side=64, repeats=1, epochs=None, pretrain={"photo_clips_per_subject": 5}))),
     Profile("paper", "paper", MappingProxyType(dict(n_subjects=100, n_frames=32)), MappingProxyType(dict(
-        n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, side=224, repeats=4,
+        n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0, 1, 2), clips_per_subject=40, procedural_subjects=100,
+        n_frames=32, side=224, repeats=4,
         epochs=None))),
 )}
 assert tuple(_PROFILES) == PROFILES
