@@ -154,6 +154,13 @@ def test_the_photo_renderer_takes_several_folders_and_the_canada_photos(fixtures
     frame, landmarks = r.neutral(0)
     assert frame.shape == (32, 32, 3) and landmarks.shape == (68, 2)
     assert r.exemplar(0) is None and r.exemplar(1) is not None  # a smile only where the person's own photo exists
+    again = PhotoRenderer(identity_folders(), side=32, photo_ids=["001"])
+    assert again.face(0) is r.face(1)  # a photo's face is found once a process, whichever renderer asks
+    seen = []
+    own = PhotoRenderer(identity_folders(), side=32, photo_ids=["001"], landmarker=lambda im: seen.append(1))
+    with pytest.raises(ValueError, match="no face found in photo .*001_03.jpg"):
+        own.face(0)  # a landmarker of one's own is asked, never the shared cache
+    assert seen == [1]
     with pytest.raises(ValueError, match=r"photo identities \['nobody'\] are not in .*london_frl_subset, .*canada_frl"):
         PhotoRenderer(identity_folders(), photo_ids=["nobody"])
     with pytest.raises(ValueError, match="have the same identity '001'"):

@@ -44,6 +44,7 @@ searched).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -375,6 +376,11 @@ def _exemplar_mask(lm: np.ndarray, side: int, iod: float, region: str = "face") 
 
 
 # -- the renderer -------------------------------------------------------------------------------
+#: photos prepared with the default landmarker, per (file, its mtime, framing, working side): every renderer
+#: of a process (one per generated set, per split of the transfer check, per pre-training) finds a face once
+_PREPARED: dict[tuple, "FacePhoto"] = {}
+
+
 class PhotoRenderer:
     """Expression clips of real people from frontal neutral photos (see the module docstring).
 
@@ -495,9 +501,15 @@ class PhotoRenderer:
         return i
 
     def _prepare(self, path: Path) -> FacePhoto:
+        key = (str(Path(path).resolve()), os.stat(path).st_mtime_ns, self.framing, self.work_size)
+        if self.landmarker is None and key in _PREPARED:  # the default landmarker's result: shared in the process
+            return _PREPARED[key]
         face = load_face_photo(path, None, 0.0, self.landmarker or preprocess_landmarker())
         m = self.framing.matrices(np.asarray(face.box)[None], face.landmarks[None], self.work_size)[0]
-        return downscale_face(face, float(np.sqrt(abs(np.linalg.det(m[:, :2])))))
+        face = downscale_face(face, float(np.sqrt(abs(np.linalg.det(m[:, :2])))))
+        if self.landmarker is None:
+            _PREPARED[key] = face
+        return face
 
     def face(self, subject_index: int) -> FacePhoto:
         """The prepared photo of subject ``subject_index`` (landmarks found once, then cached), downscaled
