@@ -51,9 +51,9 @@ _PROFILES = {p.name: p for p in (
         pretrain={"n_subjects": 4, "val_subjects": 1, "epochs": 1, "photo_clips_per_subject": 2, "photo_epochs": 1}))),
     Profile("demo", "demo", MappingProxyType(dict(n_subjects=30, n_frames=16)), MappingProxyType(dict(
         # 40 of the 61 London people and the 40 Canada people rendered, 21 London people tested, three splits;
-        # clips a person and photo pre-training sized so that notebook 11 stays within about 6 minutes on 2 cores
-        n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0, 1, 2), clips_per_subject=4, procedural_subjects=30,
-        n_frames=16, side=64, repeats=1, epochs=None, pretrain={"photo_clips_per_subject": 5}))),
+        # 3 clips a person (rendered once for all splits) and 3 photo pre-training clips a person: sized for time
+        n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0, 1, 2), clips_per_subject=3, procedural_subjects=30,
+        n_frames=16, side=64, repeats=1, epochs=None, pretrain={"photo_clips_per_subject": 3}))),
     Profile("paper", "paper", MappingProxyType(dict(n_subjects=100, n_frames=32)), MappingProxyType(dict(
         n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0, 1, 2), clips_per_subject=40, procedural_subjects=100,
         n_frames=32, side=224, repeats=4,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +37,11 @@ def test_transfer_check_at_smoke_size(fixtures_dir: Path, tmp_path: Path) -> Non
     from ferlib.synth.generate import PHOTO_RENDERER_VERSION
 
     # the folder names the photo renderer's version: renders of another version are never met there
-    (folder,) = (tmp_path / "data").glob(f"photo-r{PHOTO_RENDERER_VERSION}-smoke-s1-i*")  # -i<key of the rendered people>
-    gen = ClipStore.open(folder)
-    assert set(gen.index().df["subject"]) == set(r.rendered_ids)  # the renderer used the rendered people only
+    (folder,) = (tmp_path / "data").glob(f"photo-r{PHOTO_RENDERER_VERSION}-smoke-p*")  # -p<key of the people rendered>
+    gen = ClipStore.open(folder)  # one set for the profile's splits: their rendered people, this split's among them
+    assert set(r.rendered_ids) <= set(gen.index().df["subject"])
+    trained = json.loads((Path(r.run_dir) / "transfer.json").read_text())["trained_subjects"]
+    assert trained == r.rendered_ids  # the model learnt from the rendered people's clips only
     assert set(r.predictions["subject"]) == set(r.test_ids)  # and only the others were tested
     assert len(r.predictions) == 4 and set(r.predictions["label_name"]) == {"neutral", "happy"}
     assert int(r.distribution.to_numpy().sum()) == 4 and list(r.distribution.index) == ["neutral", "happy"]
@@ -178,10 +181,14 @@ def test_transfer_check_renders_neutral_only_people_and_tests_only_held_out_lond
     assert len(canada) == 1 and len(r.rendered_ids) == 3 + 1  # smoke: 3 London people and 1 neutral-only one
     assert set(r.test_ids) <= set(london) and not set(r.test_ids) & set(r.rendered_ids)
     (folder,) = (tmp_path / "data").glob("photo-*")
-    assert set(ClipStore.open(folder).index().df["subject"]) == set(r.rendered_ids)
+    pool = set(ClipStore.open(folder).index().df["subject"])
     assert set(r.predictions["subject"]) == set(r.test_ids)
     other = transfer_check("stgcn", identity_folders(), tmp_path, profile="smoke", seed=1, progress=False)
-    assert other.rendered_ids != r.rendered_ids and other.run_dir != r.run_dir  # another split: its own clips and run
+    assert other.rendered_ids != r.rendered_ids and other.run_dir != r.run_dir  # another split: its own run
+    assert list((tmp_path / "data").glob("photo-*")) == [folder]  # the profile's splits share one rendered set
+    assert pool == set(r.rendered_ids) | set(other.rendered_ids)  # of the people its splits render, rendered once
+    for run in (r, other):
+        assert json.loads((Path(run.run_dir) / "transfer.json").read_text())["trained_subjects"] == run.rendered_ids
     spread = transfer_spread([r, other]).iloc[0]
     assert spread["n_splits"] == 2 and spread["n_real_clips"] == len(r.predictions)
 

@@ -6,9 +6,10 @@ known per-frame intensity (the neutral → smile morph weight). :func:`transfer_
 
 1. splits the face ids (:func:`split_identities`): the *rendered* ids may be used by the
    generator, the *held-out* ids are the real test people; the two sets never share a person
-   (the check raises if they do), so the test never sees a face whose photo the renderer used;
-2. generates the training clips (:func:`training_store`) with the ``photo`` renderer from the
-   rendered ids' photos only (their happy clips use the same person's smiling photo, see
+   (the check raises if they do), so the model under test never learnt from a render of a test person;
+2. generates the training clips (:func:`training_store`) with the ``photo`` renderer, once for
+   every split of the profile (the people any of its splits renders, with one seed), and trains
+   each split on the clips of its rendered ids only (their happy clips use the same person's smiling photo, see
    :class:`ferlib.synth.photo.PhotoRenderer`; :data:`PHOTO_SYNTH` adds the per-frame jitter and
    predictor landmarks the real clips have), or with the ``procedural`` renderer (drawn faces);
    with the ``demo`` models the photo runs start from frame pre-training that also saw photo renders of
@@ -283,19 +284,36 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
     run = out / "runs" / ((variant if train_store is None else Path(train_store.root).name) + trunk) / method
     if not train and not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"no finished transfer run in {run}: run with train=True first")
-    if train_store is None:
+    if train_store is None and renderer == "photo":
+        # one generated set for every split of the profile: the people any of its splits (and this seed) renders,
+        # rendered once with one seed; a split trains on its own rendered people's clips only (rows below)
+        if rendered_ids is None:
+            pool = sorted({i for s in sorted({*check.get("seeds", ()), seed})
+                           for i in split_identities(all_ids, check["n_rendered"], s)[0]} | set(neutral_only))
+        else:
+            pool = rendered
+        pool_key = zlib.crc32(",".join(pool).encode())
+        gen = training_store(out / "data" / (f"photo{version}-{profile}-p{pool_key:08x}" + (f"-{name}" if name else "")),
+                             renderer, photo_dirs, pool, classes, check["n_frames"], check["side"],
+                             check["clips_per_subject"], check["procedural_subjects"], 0, progress, **synth)
+    elif train_store is None:
         gen = training_store(out / "data" / variant, renderer, photo_dirs, rendered, classes, check["n_frames"],
                              check["side"], check["clips_per_subject"], check["procedural_subjects"], seed, progress, **synth)
     else:
         gen = train_store
         used = set(gen.index().df["subject"].astype(str)) & set(held_out)
-        if used and renderer == "photo":
+        if used and renderer == "photo":  # a store of one's own is trained on whole
             raise ValueError(f"train_store {gen.root} holds clips of held-out people {sorted(used)}")
     ids_key = zlib.crc32(",".join(held_out + ["|"] + list(gen.classes)).encode())
     real = real_store(london_roots, out / "data" / f"real-{tag}-{ids_key:08x}", held_out, gen.classes,
                       check["n_frames"], check["side"], check["repeats"], seed, progress=progress)
     index = gen.index()
-    split = with_validation(index, Split("generated", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=seed)
+    subjects = index.df["subject"].astype(str)
+    pooled = train_store is None and renderer == "photo"
+    trained = subjects.isin(rendered).to_numpy() if pooled else np.ones(len(index), bool)
+    if pooled and set(subjects[trained]) & set(held_out):
+        raise AssertionError(f"training rows of {gen.root} hold a held-out person")  # rendered and held_out are disjoint
+    split = with_validation(index, Split("generated", np.flatnonzero(trained), np.zeros(0, int)), 0.15, seed=seed)
     split = Split("generated", split.train, split.val, split.val)  # the test rows = generated clips of held-out subjects
     settings = {"progress": progress, **({"epochs": check["epochs"]} if check["epochs"] else {}),
                 **check.get("overrides", {}), **overrides}
@@ -321,7 +339,9 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
     result = TransferResult(method, renderer, rendered, held_out, list(gen.classes), acc, float((two == labels).mean()),
                             rho[0], rho[1], rho[2], rho[3], float(metrics.get("accuracy", float("nan"))), str(run),
                             str(real.root), preds, dist, weights, intensity)
-    (run / "transfer.json").write_text(json.dumps(result.summary(), indent=1, default=float))
+    trained_people = sorted(set(subjects[trained]))  # the generated clips' people this run learnt from
+    (run / "transfer.json").write_text(json.dumps({**result.summary(), "trained_subjects": trained_people}, indent=1,
+                                                  default=float))
     preds.to_csv(run / "transfer_predictions.csv", index=False)
     return result
 
