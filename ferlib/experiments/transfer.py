@@ -1,7 +1,7 @@
 """Does a model trained on generated clips only recognise real faces? A measured transfer check.
 
-The London-set subset (:mod:`ferlib.data.adapters.london`) has, for each of its 20 people, a real
-neutral and a real smiling photo: a real two-class temporal task (``neutral`` vs ``happy``) with a
+The London set (:mod:`ferlib.data.adapters.london`; 61 people in the repository's two folders) has,
+for each person, a real neutral and a real smiling photo: a real two-class temporal task (``neutral`` vs ``happy``) with a
 known per-frame intensity (the neutral → smile morph weight). :func:`transfer_check`:
 
 1. splits the face ids (:func:`split_identities`): the *rendered* ids may be used by the
@@ -235,7 +235,7 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
     e.g. the Canada set's, are always rendered; the profile's ``n_neutral_only`` caps how many).
     ``profile``: a profile (:mod:`ferlib.profiles`, its ``transfer`` sizes the check);
     ``classes``: the generated expression classes (neutral is always added); ``rendered_ids``:
-    the face ids the generator may use (default: a seeded half of the set); ``synth``: extra
+    the face ids the generator may use (default: a seeded ``n_rendered`` of the London people, :func:`split_identities`, and the neutral-only people); ``synth``: extra
     :class:`~ferlib.synth.generate.SynthConfig` fields (default for ``photo``: :data:`PHOTO_SYNTH`);
     ``train_store``: train on this generated
     store instead (its renderer must not have used a held-out person); ``name``: a variant's name
