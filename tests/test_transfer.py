@@ -191,6 +191,10 @@ def test_transfer_check_renders_neutral_only_people_and_tests_only_held_out_lond
         assert json.loads((Path(run.run_dir) / "transfer.json").read_text())["trained_subjects"] == run.rendered_ids
     spread = transfer_spread([r, other]).iloc[0]
     assert spread["n_splits"] == 2 and spread["n_real_clips"] == len(r.predictions)
+    smoothed = transfer_check("stgcn", identity_folders(), tmp_path, profile="smoke", seed=0, progress=False,
+                              variant="smoothed")  # a model variant: its own run beside the full model's, never reused
+    assert Path(smoothed.run_dir).name == "stgcn-smoothed" and Path(smoothed.run_dir).parent == Path(r.run_dir).parent
+    assert json.loads((Path(smoothed.run_dir) / "config.json").read_text())["variant"] == "smoothed"
 
 
 def _result(method: str, accuracy: float, rho: float, test_ids: list[str]) -> TransferResult:

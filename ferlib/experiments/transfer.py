@@ -281,7 +281,9 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
     trunk = ""
     if photo_trunk:  # the trunk file's name holds every setting it was made with: so does the run's folder
         trunk = "-" + frame_pretrained_path(default_cache_dir(), side=check["side"], photo_ids=rendered, **pretrain_args).stem
-    run = out / "runs" / ((variant if train_store is None else Path(train_store.root).name) + trunk) / method
+    model_variant = str(overrides.get("variant", "full"))  # a model variant (e.g. ST-GCN's smoothed) has its own run
+    run = (out / "runs" / ((variant if train_store is None else Path(train_store.root).name) + trunk)
+           / (method + ("" if model_variant == "full" else f"-{model_variant}")))
     if not train and not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"no finished transfer run in {run}: run with train=True first")
     if train_store is None and renderer == "photo":
