@@ -214,7 +214,10 @@ def identity_pool(photos_root: str | Path | Sequence[str | Path]) -> tuple[list[
     """``(london_roots, london_ids, neutral_only_ids)`` of the folders ``photos_root`` (one or several,
     e.g. :func:`ferlib.assets.identity_folders`): a folder with ``smiling_front/`` is London layout
     (its people may be real test people), any other holds neutral photos only (its people are
-    rendered, never tested: they have no real smile to test on). Raises without a London folder."""
+    rendered, never tested: they have no real smile to test on). A neutral-only person's happy
+    clips get the prototype's displacement and painted appearance, no smile exemplar: a London
+    person's smile blended into another face would make a third identity (that is what
+    :mod:`ferlib.experiments.blend` does, on purpose). Raises without a London folder."""
     folders = photo_folders(photos_root)
     london = [f for f in folders if (Path(f) / "smiling_front").is_dir()]
     if not london:
