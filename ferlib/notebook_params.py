@@ -175,6 +175,14 @@ def existing_or_empty(name: str, value: Any) -> str:
     return value
 
 
+def existing_folders(name: str, value: Any) -> list[str] | None:
+    """A list of folders that must all exist, or ``None`` (the notebook's default)."""
+    folders = parse_list(name, value, str, none_ok=True)
+    for f in folders or []:
+        check_path(f"{name} entry", f, "Give existing folders, or None for the default.")
+    return folders
+
+
 def existing(hint: str = "") -> Rule:
     """The rule of a path parameter that must exist (a file or a folder)."""
     def rule(name: str, value: Any) -> str:
@@ -201,6 +209,7 @@ PARAMETERS: dict[str, Rule] = {
     "figures_dir": text,
     "train": flag,
     "seed": whole,
+    "seeds": lambda name, value: parse_list(name, value, int, none_ok=True, minimum=0),
     "folds": lambda name, value: parse_folds(value),
     "variants": names(none_ok=True, empty_ok=True),
     "tables": names(none_ok=True),
@@ -227,6 +236,7 @@ PARAMETERS: dict[str, Rule] = {
     "heatmap_sigma": number_at_least(0, strict=True),
     "renderer": choice("photo", "procedural"),
     "photos_dir": existing("Point it at a folder in the London-set layout, e.g. assets/london_frl_subset."),
+    "photos_dirs": existing_folders,
     "video": existing("Point it at a face video, e.g. assets/videos/single_face.mp4."),
 }
 

@@ -28,9 +28,10 @@ class Profile:
     """One profile: ``name`` (:data:`PROFILES`); ``model`` the model profile it trains
     (:data:`MODEL_PROFILES`); ``synth`` the :class:`~ferlib.synth.generate.SynthConfig` fields
     that size the notebooks' generated sets; ``transfer`` the transfer check's size: rendered and
-    tested identities (``n_test`` None: all the others), clips, frames, pixel ``side``, real-clip
-    ``repeats``, ``epochs`` (None: the method's schedule), TrainConfig ``overrides`` and frame
-    pre-training arguments (``pretrain``, over the check's own); ``gallery`` the generated sets the
+    tested identities (``n_test`` None: all the others), neutral-only people rendered too
+    (``n_neutral_only``, None: all), identity splits (``seeds``), clips, frames, pixel ``side``,
+    real-clip ``repeats``, ``epochs`` (None: the method's schedule), TrainConfig ``overrides`` and
+    frame pre-training arguments (``pretrain``, over the check's own); ``gallery`` the generated sets the
     gallery run exports in each data set's layout (:mod:`ferlib.gallery_runs`), per course kind
     (``lab`` / ``wild``): subjects, frames a clip, frame ``side`` (empty: the gallery does not run at
     this profile); ``folds`` the fold positions its notebooks train (``None``: every fold of the
@@ -58,7 +59,8 @@ class Profile:
 
 _PROFILES = {p.name: p for p in (
     Profile("smoke", "demo", MappingProxyType(dict(n_subjects=3, n_frames=8)), MappingProxyType(dict(
-        n_rendered=3, n_test=2, clips_per_subject=4, procedural_subjects=4, n_frames=6, side=32, repeats=1, epochs=1,
+        n_rendered=3, n_test=2, n_neutral_only=1, seeds=(0, 1), clips_per_subject=4, procedural_subjects=4, n_frames=6,
+        side=32, repeats=1, epochs=1,
         overrides={"init_trunk": ""},  # no frame pre-training, as the notebooks' smoke profile
         pretrain={"n_subjects": 4, "val_subjects": 1, "epochs": 1, "photo_clips_per_subject": 2, "photo_epochs": 1})),
         # the lab sets' protocol is 10 subject folds: 10 lab subjects; 5 wild ones leave every split of
@@ -68,8 +70,12 @@ _PROFILES = {p.name: p for p in (
         generated_protocol=("subject_kfold", MappingProxyType({"k": 3})),  # its 3 subjects, one a fold
         ablations=(None, 1, 2, None)),
     Profile("demo", "demo", MappingProxyType(dict(n_subjects=30, n_frames=16)), MappingProxyType(dict(
-        n_rendered=10, n_test=None, clips_per_subject=14, procedural_subjects=30, n_frames=16, side=64, repeats=2,
-        epochs=None)),
+        # 40 of the 61 London people and the 40 Canada people rendered, 21 London people tested; 3 clips a
+        # person (rendered once for all splits) and 3 photo pre-training clips a person; one identity split
+        # (each split is a pre-training and three trainings: three would be longer than the rest of the demo;
+        # benchmarks/transfer_seeds.py and the paper profile run three)
+        n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0,), clips_per_subject=3, procedural_subjects=30,
+        n_frames=16, side=64, repeats=1, epochs=None, pretrain={"photo_clips_per_subject": 3})),
         gallery=MappingProxyType(dict(lab=dict(n_subjects=10, n_frames=16, side=64), wild=dict(n_subjects=5, n_frames=16, side=64))),
         # three of the five subject folds: each result is a mean with its spread (one fold alone moves by
         # several points between machines)
@@ -79,7 +85,8 @@ _PROFILES = {p.name: p for p in (
         # would be the demo's longest job by far)
         ablations=(("fer_gcn_table5", "fan_variants", "fan_k_segments"), None, None, (0,))),
     Profile("paper", "paper", MappingProxyType(dict(n_subjects=100, n_frames=32)), MappingProxyType(dict(
-        n_rendered=10, n_test=None, clips_per_subject=40, procedural_subjects=100, n_frames=32, side=224, repeats=4,
+        n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0, 1, 2), clips_per_subject=40, procedural_subjects=100,
+        n_frames=32, side=224, repeats=4,
         epochs=None)), extra_variants=True),
 )}
 assert tuple(_PROFILES) == PROFILES

@@ -6,7 +6,8 @@
 The block sits between :data:`START` and :data:`END` in ``README.md``. It holds each method
 notebook's cross-validated result (``figures/NN_<method>_results.csv``: the mean over the folds
 run, ± their standard deviation when more than one ran, and how far a rerun may move the means), the transfer check's real-face numbers
-(``figures/11_transfer_photo.csv``) and the wall time of every notebook of the last demo run
+(``figures/11_transfer_photo_splits.csv``: mean ± sd over its identity splits; a figures folder
+made before it has only ``11_transfer_photo.csv``, one split, and is shown as such) and the wall time of every notebook of the last demo run
 (``figures/demo_times.csv``). The test suite checks that the README shows what the files hold.
 """
 
@@ -33,6 +34,13 @@ def _mean_sd(frame: pd.DataFrame, column: str) -> str:
     if folds.empty:
         return "–"
     return f"{folds.mean():.1f}" if len(folds) == 1 else f"{folds.mean():.1f} ± {folds.std(ddof=1):.1f}"
+
+
+def _pm(mean: float, sd: float, digits: int) -> str:
+    """'72.5 ± 3.1', '72.5' without a spread (one split), '–' without a value."""
+    if pd.isna(mean):
+        return "–"
+    return f"{mean:.{digits}f}" if pd.isna(sd) else f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
 
 def _data_label(figures: Path, stem: str) -> str:
@@ -65,8 +73,19 @@ def render(figures: Path = FIGURES) -> str:
                   "count) moves each mean by about its standard error, the deviation over √(folds): "
                   f"{min(errors):.1f}–{max(errors):.1f} points of accuracy here; one fold alone moves by about the "
                   "deviation itself."]
+    splits = figures / "11_transfer_photo_splits.csv"
     transfer = figures / "11_transfer_photo.csv"
-    if transfer.is_file():
+    if splits.is_file():
+        t = pd.read_csv(splits)
+        lines += ["", "**Real faces** (notebook 11: trained on generated clips only, tested on real London-set "
+                  "neutral → smile clips of people the generator never used; mean ± sd over identity splits):", "",
+                  "| method | splits | real clips a split | real neutral-vs-happy accuracy (%) "
+                  "| frame weights vs real intensity, Spearman ρ per clip |", "|---|---|---|---|---|"]
+        for _, r in t.iterrows():
+            lines.append(f"| `{r['method']}` | {int(r['n_splits'])} | {r['n_real_clips']:.0f} "
+                         f"| {_pm(r['real accuracy (%) mean'], r['real accuracy (%) sd'], 1)} "
+                         f"| {_pm(r['rho per clip mean'], r['rho per clip sd'], 2)} |")
+    elif transfer.is_file():
         t = pd.read_csv(transfer)
         lines += ["", "**Real faces** (notebook 11: trained on generated clips only, tested on real London-set "
                   "neutral → smile clips of people the generator never used):", "",

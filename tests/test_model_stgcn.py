@@ -349,3 +349,19 @@ def test_load_yysijie_options_and_errors():
 def test_paper_blocks_are_the_official_stack():
     assert [c for c, _ in PAPER_BLOCKS] == [64, 64, 64, 64, 128, 128, 128, 256, 256, 256]
     assert [i for i, (_, s) in enumerate(PAPER_BLOCKS) if s == 2] == [4, 7]
+
+
+def test_smoothing_averages_over_frames_and_keeps_a_still_face() -> None:
+    from ferlib.models.stgcn import STGCN, smooth_frames
+
+    still = torch.randn(2, 2, 1, 68, 1).expand(2, 2, 7, 68, 1)
+    torch.testing.assert_close(smooth_frames(still, 5), still)  # a constant course is left as it is
+    zigzag = torch.tensor([0.0, 1.0] * 4).view(1, 1, 8, 1, 1)
+    out = smooth_frames(zigzag, 3).flatten()
+    torch.testing.assert_close(out[1:-1], torch.tensor([1 / 3, 2 / 3] * 3))  # (0+1+0)/3, (1+0+1)/3 …
+    torch.testing.assert_close(out[[0, -1]], torch.tensor([1 / 3, 2 / 3]))  # the edge frames repeated
+    with pytest.raises(ValueError, match="smooth must be an odd number of frames >= 1, got 4"):
+        STGCN(3, blocks=((8, 1),), smooth=4)
+    model = STGCN(3, blocks=((8, 1),), smooth=5).eval()
+    logits, _ = model(torch.randn(2, 2, 6, 68))
+    assert logits.shape == (2, 3) and torch.isfinite(logits).all()

@@ -34,6 +34,17 @@ def test_the_block_reads_mean_and_spread_of_the_folds_and_the_transfer_check(tmp
             "(per job, min: 00 1.0, 01 2.0, gallery 4.0), on 2 CPU cores") in render(tmp_path)
 
 
+def test_the_transfer_splits_table_replaces_the_one_split_table(tmp_path: Path) -> None:
+    (tmp_path / "11_transfer_photo.csv").write_text(",method,accuracy,rho_per_clip_mean,rho_per_clip_std\n0,toy,0.725,0.85,0.1\n")
+    (tmp_path / "11_transfer_photo_splits.csv").write_text(
+        "method,n_splits,real accuracy (%) mean,real accuracy (%) sd,rho per clip mean,rho per clip sd,n_real_clips\n"
+        "toy,3,80.0,5.0,0.81,0.05,42.0\nlandmarks,3,60.25,2.5,,,42.0\nsingle,1,70.0,,0.5,,42.0\n")
+    text = render(tmp_path)
+    assert "| `toy` | 3 | 42 | 80.0 ± 5.0 | 0.81 ± 0.05 |" in text
+    assert "| `landmarks` | 3 | 42 | 60.2 ± 2.5 | – |" in text and "| `single` | 1 | 42 | 70.0 | 0.50 |" in text
+    assert "| `toy` | 72.5 |" not in text  # the one-split table is not shown beside it
+
+
 def test_a_readme_without_the_markers_is_named() -> None:
     with pytest.raises(ValueError, match="no results block"):
         block_of("# a readme\n")

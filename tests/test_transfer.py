@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ferlib.analysis.real_runs import probabilities_over_time
-from ferlib.experiments.transfer import split_identities, transfer_check, transfer_table
+from ferlib.experiments.transfer import (TransferResult, identity_pool, split_identities, transfer_check,
+                                         transfer_spread, transfer_table)
 
 IDS = [f"{i:03d}" for i in range(1, 21)]
 
@@ -35,8 +37,11 @@ def test_transfer_check_at_smoke_size(fixtures_dir: Path, tmp_path: Path) -> Non
     from ferlib.synth.generate import PHOTO_RENDERER_VERSION
 
     # the folder names the photo renderer's version: renders of another version are never met there
-    gen = ClipStore.open(tmp_path / "data" / f"photo-r{PHOTO_RENDERER_VERSION}-smoke-s1")
-    assert set(gen.index().df["subject"]) == set(r.rendered_ids)  # the renderer used the rendered people only
+    (folder,) = (tmp_path / "data").glob(f"photo-r{PHOTO_RENDERER_VERSION}-smoke-p*")  # -p<key of the people rendered>
+    gen = ClipStore.open(folder)  # one set for the profile's splits: their rendered people, this split's among them
+    assert set(r.rendered_ids) <= set(gen.index().df["subject"])
+    trained = json.loads((Path(r.run_dir) / "transfer.json").read_text())["trained_subjects"]
+    assert trained == r.rendered_ids  # the model learnt from the rendered people's clips only
     assert set(r.predictions["subject"]) == set(r.test_ids)  # and only the others were tested
     assert len(r.predictions) == 4 and set(r.predictions["label_name"]) == {"neutral", "happy"}
     assert int(r.distribution.to_numpy().sum()) == 4 and list(r.distribution.index) == ["neutral", "happy"]
@@ -122,3 +127,95 @@ def test_photo_pretraining_in_the_check_sees_only_rendered_people(fixtures_dir: 
     other_trunk = json.loads((Path(other.run_dir) / "config.json").read_text())["init_trunk"]
     assert other.run_dir != r.run_dir and other_trunk != trunk  # another pre-training: another trunk and run, none reused
     assert torch.load(other_trunk, weights_only=True)["meta"]["n_photo_frames"] == len(r.rendered_ids) * 4
+
+
+@pytest.mark.fixtures
+def test_the_identity_sources_give_61_london_people_to_test_and_40_neutral_only_to_render(fixtures_dir: Path) -> None:
+    from ferlib.assets import IDENTITY_SOURCES, identity_folders
+    from ferlib.data.adapters.base import LayoutError
+    from ferlib.data.adapters.london import london_index
+
+    folders = identity_folders()
+    assert [f.name for f in folders] == list(IDENTITY_SOURCES)
+    roots, london, neutral_only = identity_pool(folders)
+    assert [r.name for r in roots] == ["london_frl_subset", "london_frl_more"]
+    assert len(london) == 61 and len(neutral_only) == 40 and not set(london) & set(neutral_only)
+    assert len(london_index(roots).df) == 2 * 61  # a neutral and a happy clip a person, over both folders
+    with pytest.raises(LayoutError, match=r"face id '001' is in both .*london_frl_subset and .*london_frl_subset"):
+        london_index([roots[0], roots[0]])
+    with pytest.raises(ValueError, match="the real test needs a London-layout folder"):
+        identity_pool([fixtures_dir / "canada_frl"])
+
+
+@pytest.mark.fixtures
+def test_the_photo_renderer_takes_several_folders_and_the_canada_photos(fixtures_dir: Path) -> None:
+    from ferlib.assets import identity_folders
+    from ferlib.synth.photo import PhotoRenderer
+
+    r = PhotoRenderer(identity_folders(), side=32, photo_ids=["003f", "001"])  # a Canada (512x683) and a London person
+    assert r.ids == ["003f", "001"] and r.photos[0].parent.parent.name == "canada_frl"
+    frame, landmarks = r.neutral(0)
+    assert frame.shape == (32, 32, 3) and landmarks.shape == (68, 2)
+    assert r.exemplar(0) is None and r.exemplar(1) is not None  # a smile only where the person's own photo exists
+    again = PhotoRenderer(identity_folders(), side=32, photo_ids=["001"])
+    assert again.face(0) is r.face(1)  # a photo's face is found once a process, whichever renderer asks
+    seen = []
+    own = PhotoRenderer(identity_folders(), side=32, photo_ids=["001"], landmarker=lambda im: seen.append(1))
+    with pytest.raises(ValueError, match="no face found in photo .*001_03.jpg"):
+        own.face(0)  # a landmarker of one's own is asked, never the shared cache
+    assert seen == [1]
+    with pytest.raises(ValueError, match=r"photo identities \['nobody'\] are not in .*london_frl_subset, .*canada_frl"):
+        PhotoRenderer(identity_folders(), photo_ids=["nobody"])
+    with pytest.raises(ValueError, match="have the same identity '001'"):
+        PhotoRenderer([fixtures_dir / "london_frl_subset"] * 2)
+
+
+@pytest.mark.fixtures
+def test_transfer_check_renders_neutral_only_people_and_tests_only_held_out_london_ones(tmp_path: Path) -> None:
+    from ferlib.assets import identity_folders
+    from ferlib.data.store import ClipStore
+
+    r = transfer_check("stgcn", identity_folders(), tmp_path, profile="smoke", seed=0, progress=False)
+    _, london, neutral_only = identity_pool(identity_folders())
+    canada = set(r.rendered_ids) & set(neutral_only)
+    assert len(canada) == 1 and len(r.rendered_ids) == 3 + 1  # smoke: 3 London people and 1 neutral-only one
+    assert set(r.test_ids) <= set(london) and not set(r.test_ids) & set(r.rendered_ids)
+    (folder,) = (tmp_path / "data").glob("photo-*")
+    pool = set(ClipStore.open(folder).index().df["subject"])
+    assert set(r.predictions["subject"]) == set(r.test_ids)
+    other = transfer_check("stgcn", identity_folders(), tmp_path, profile="smoke", seed=1, progress=False)
+    assert other.rendered_ids != r.rendered_ids and other.run_dir != r.run_dir  # another split: its own run
+    assert list((tmp_path / "data").glob("photo-*")) == [folder]  # the profile's splits share one rendered set
+    assert pool == set(r.rendered_ids) | set(other.rendered_ids)  # of the people its splits render, rendered once
+    for run in (r, other):
+        assert json.loads((Path(run.run_dir) / "transfer.json").read_text())["trained_subjects"] == run.rendered_ids
+    spread = transfer_spread([r, other]).iloc[0]
+    assert spread["n_splits"] == 2 and spread["n_real_clips"] == len(r.predictions)
+    smoothed = transfer_check("stgcn", identity_folders(), tmp_path, profile="smoke", seed=0, progress=False,
+                              variant="smoothed")  # a model variant: its own run beside the full model's, never reused
+    assert Path(smoothed.run_dir).name == "stgcn-smoothed" and Path(smoothed.run_dir).parent == Path(r.run_dir).parent
+    assert json.loads((Path(smoothed.run_dir) / "config.json").read_text())["variant"] == "smoothed"
+
+
+def _result(method: str, accuracy: float, rho: float, test_ids: list[str]) -> TransferResult:
+    import pandas as pd
+
+    preds = pd.DataFrame({"clip_id": [f"c{i}" for i in range(4)]})
+    return TransferResult(method, "photo", ["r"], test_ids, ["happy", "neutral"], accuracy, accuracy, rho, 0.0, rho, 2,
+                          0.9, "run", "real", preds, pd.DataFrame())
+
+
+def test_transfer_spread_gives_mean_and_sd_over_splits_per_method() -> None:
+    rows = [_result("fan", 0.7, 0.8, ["a"]), _result("fan", 0.8, 0.9, ["b"]), _result("fan", 0.9, 1.0, ["c"]),
+            _result("stgcn", 0.6, float("nan"), ["a"])]
+    t = transfer_spread(rows).set_index("method")
+    assert t.loc["fan", "n_splits"] == 3 and t.loc["fan", "real accuracy (%) mean"] == pytest.approx(80.0)
+    assert t.loc["fan", "real accuracy (%) sd"] == pytest.approx(10.0)  # sample sd of 70, 80, 90
+    assert t.loc["fan", "rho per clip mean"] == pytest.approx(0.9) and t.loc["fan", "n_real_clips"] == 4
+    assert np.isnan(t.loc["stgcn", "real accuracy (%) sd"]) and np.isnan(t.loc["stgcn", "rho per clip mean"])
+    with pytest.raises(ValueError, match=r"\['fan'\]: one identity split given twice"):
+        transfer_spread(rows + [_result("fan", 0.5, 0.5, ["a"])])
+    with pytest.raises(ValueError, match="fan: non-finite real accuracy in run"):
+        transfer_spread([_result("fan", float("nan"), 0.5, ["a"])])
+    with pytest.raises(ValueError, match="at least one TransferResult"):
+        transfer_spread([])

@@ -20,6 +20,7 @@ from ferlib.models.synth_frames import PRETRAIN_SEED
 from ferlib.progress import progress_iter
 from ferlib.synth import SynthConfig
 from ferlib.synth.generate import clip_plan, generate_clip
+from ferlib.synth.photo import photo_folders
 
 __all__ = ["FrameStills", "augment", "expressive_frames", "photo_frames", "still_loader"]
 
@@ -40,14 +41,14 @@ def expressive_frames(store: Any, per_clip: int = 4) -> tuple[np.ndarray, np.nda
     return np.concatenate(frames), np.asarray(labels), np.asarray(subjects)
 
 
-def photo_frames(photos_dir: str | Path, photo_ids: Sequence[str], side: int = 64, clips_per_subject: int = 40,
+def photo_frames(photos_dir: str | Path | Sequence[str | Path], photo_ids: Sequence[str], side: int = 64, clips_per_subject: int = 40,
                  per_clip: int = 4, progress: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``per_clip`` most intense frames (as :func:`expressive_frames` keeps them) of
     ``clips_per_subject`` ``lab`` photo renders a person (7 classes, domain-randomised, 16-frame
     courses) of the people ``photo_ids`` of ``photos_dir``: frames ``(N, S, S, 3)`` uint8, labels,
     subject ids. Only the kept frames are rendered (``generate_clip(apex_frames=…)``)."""
     ids = sorted(str(i) for i in photo_ids)
-    cfg = SynthConfig(course="lab", renderer="photo", photos_dir=str(photos_dir), photo_ids=tuple(ids), n_subjects=len(ids),
+    cfg = SynthConfig(course="lab", renderer="photo", photos_dir=tuple(map(str, photo_folders(photos_dir))), photo_ids=tuple(ids), n_subjects=len(ids),
                       clips_per_subject=clips_per_subject, n_frames=16, side=side, seed=PRETRAIN_SEED, randomise=True)
     renderer = cfg.photo_renderer()
     frames, labels, subjects = [], [], []

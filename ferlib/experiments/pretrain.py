@@ -37,7 +37,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -63,7 +63,7 @@ PHOTO_PRETRAIN: dict[str, int] = {"photo_clips_per_subject": 40, "photo_epochs":
 
 def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int = 4, whole_map: int = 4,
                      n_subjects: int = 100, epochs: int = 5, side: int = 64, val_subjects: int = 15,
-                     progress: bool = True, photos_dir: str | Path | None = None,
+                     progress: bool = True, photos_dir: str | Path | Sequence[str | Path] | None = None,
                      photo_ids: list[str] | None = None, photo_clips_per_subject: int = 40,
                      photo_epochs: int | None = None) -> Path:
     """The pre-trained ``small_cnn`` file :func:`~ferlib.models.synth_frames.frame_pretrained_path` (``<cache_dir>/pretrained/…``),
@@ -73,7 +73,7 @@ def frame_pretrained(cache_dir: str | Path = "data", width: int = 16, depth: int
     ``meta``). The file's name holds every setting it depends on and the generator's version, so a
     file made otherwise is never returned (with photos, the photo renderer's version too).
 
-    ``photos_dir`` and ``photo_ids``: the trunk also learns from photo renders of those real people
+    ``photos_dir`` (one folder or several) and ``photo_ids``: the trunk also learns from photo renders of those real people
     (:func:`photo_frames`, ``photo_clips_per_subject`` clips each), so it sees real skin (the name
     then holds ``_photo``). Name only people the models will never be tested on. ``photo_epochs``
     = N: the file without photos (same other arguments) is made or taken first and its trunk

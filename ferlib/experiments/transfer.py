@@ -1,14 +1,15 @@
 """Does a model trained on generated clips only recognise real faces? A measured transfer check.
 
-The London-set subset (:mod:`ferlib.data.adapters.london`) has, for each of its 20 people, a real
-neutral and a real smiling photo: a real two-class temporal task (``neutral`` vs ``happy``) with a
+The London set (:mod:`ferlib.data.adapters.london`; 61 people in the repository's two folders) has,
+for each person, a real neutral and a real smiling photo: a real two-class temporal task (``neutral`` vs ``happy``) with a
 known per-frame intensity (the neutral → smile morph weight). :func:`transfer_check`:
 
 1. splits the face ids (:func:`split_identities`): the *rendered* ids may be used by the
    generator, the *held-out* ids are the real test people; the two sets never share a person
-   (the check raises if they do), so the test never sees a face whose photo the renderer used;
-2. generates the training clips (:func:`training_store`) with the ``photo`` renderer from the
-   rendered ids' photos only (their happy clips use the same person's smiling photo, see
+   (the check raises if they do), so the model under test never learnt from a render of a test person;
+2. generates the training clips (:func:`training_store`) with the ``photo`` renderer, once for
+   every split of the profile (the people any of its splits renders, with one seed), and trains
+   each split on the clips of its rendered ids only (their happy clips use the same person's smiling photo, see
    :class:`ferlib.synth.photo.PhotoRenderer`; :data:`PHOTO_SYNTH` adds the per-frame jitter and
    predictor landmarks the real clips have), or with the ``procedural`` renderer (drawn faces);
    with the ``demo`` models the photo runs start from frame pre-training that also saw photo renders of
@@ -64,6 +65,7 @@ from ferlib.models.registry import method_spec, methods, paper_methods
 from ferlib.models.synth_frames import default_cache_dir, frame_pretrained_path
 from ferlib.preprocess.face import NoFaceError
 from ferlib.synth.london import build_london_store
+from ferlib.synth.photo import list_photos, photo_folders, photo_identity
 from ferlib.preprocess.pipeline import PreprocessConfig, preprocess_clip
 from ferlib.preprocess.video import VideoReadError
 from ferlib.profiles import get_profile
@@ -73,7 +75,7 @@ from ferlib.train.engine import fit
 from ferlib.train.recipes import resolve_config
 
 __all__ = ["PHOTO_SYNTH", "TRANSFER_CAPABLE", "TRANSFER_METHODS", "TransferResult", "real_store", "split_identities",
-           "training_store", "transfer_check", "transfer_table"]
+           "training_store", "transfer_check", "transfer_spread", "transfer_table", "identity_pool"]
 
 #: the real task's classes (London adapter: ``neutral``, ``happy``)
 REAL_CLASSES = ("neutral", "happy")
@@ -96,7 +98,7 @@ def split_identities(ids: Sequence[str], n_rendered: int, seed: int = 0) -> tupl
 
 
 # -- the two data sets ----------------------------------------------------------------------------
-def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path, rendered_ids: Sequence[str],
+def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path | Sequence[str | Path], rendered_ids: Sequence[str],
                    classes: Sequence[str] = ("happy",), n_frames: int = 16, side: int = 64, clips_per_subject: int = 20,
                    procedural_subjects: int = 30, seed: int = 0, progress: bool = True, **synth: Any) -> ClipStore:
     """The generated training clips (``lab`` course, ``classes`` + neutral): ``photo`` renders of
@@ -106,7 +108,7 @@ def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path, 
     common = dict(course="lab", classes=tuple(classes), include_neutral=True, n_frames=n_frames, side=side,
                   seed=seed, clips_per_subject=clips_per_subject, **synth)
     if renderer == "photo":
-        cfg = SynthConfig(renderer="photo", photos_dir=str(photos_root), photo_ids=tuple(rendered_ids),
+        cfg = SynthConfig(renderer="photo", photos_dir=tuple(str(f) for f in photo_folders(photos_root)), photo_ids=tuple(rendered_ids),
                           n_subjects=len(rendered_ids), **common)
     elif renderer == "procedural":
         cfg = SynthConfig(renderer="procedural", n_subjects=procedural_subjects, **common)
@@ -115,7 +117,7 @@ def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path, 
     return generate(out_dir, cfg, progress=progress)
 
 
-def real_store(photos_root: str | Path, out_dir: str | Path, face_ids: Sequence[str], classes: Sequence[str],
+def real_store(photos_root: str | Path | Sequence[str | Path], out_dir: str | Path, face_ids: Sequence[str], classes: Sequence[str],
                n_frames: int = 16, side: int = 64, repeats: int = 1, seed: int = 0, course: str = "lab",
                progress: bool = True) -> ClipStore:
     """The real test clips of ``face_ids``: London-set morph clips (``repeats`` draws of jitter and
@@ -208,16 +210,35 @@ def _rho(weights: np.ndarray, intensity: np.ndarray, happy: np.ndarray) -> tuple
     return s["rho_mean"], s["rho_std"], spearman_pooled(weights, intensity), s["n_defined"]
 
 
-def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, renderer: str = "photo",
+def identity_pool(photos_root: str | Path | Sequence[str | Path]) -> tuple[list[Path], list[str], list[str]]:
+    """``(london_roots, london_ids, neutral_only_ids)`` of the folders ``photos_root`` (one or several,
+    e.g. :func:`ferlib.assets.identity_folders`): a folder with ``smiling_front/`` is London layout
+    (its people may be real test people), any other holds neutral photos only (its people are
+    rendered, never tested: they have no real smile to test on). A neutral-only person's happy
+    clips get the prototype's displacement and painted appearance, no smile exemplar: a London
+    person's smile blended into another face would make a third identity (that is what
+    :mod:`ferlib.experiments.blend` does, on purpose). Raises without a London folder."""
+    folders = photo_folders(photos_root)
+    london = [f for f in folders if (Path(f) / "smiling_front").is_dir()]
+    if not london:
+        raise ValueError(f"the real test needs a London-layout folder (neutral_front/ and smiling_front/) among {[str(f) for f in folders]}")
+    others = [f for f in folders if f not in london]
+    return london, sorted(set(london_index(london).df["subject"])), (sorted(map(photo_identity, list_photos(others))) if others else [])
+
+
+def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], out_dir: str | Path, renderer: str = "photo",
                    profile: str = "demo", seed: int = 0, classes: Sequence[str] = ("happy",),
                    rendered_ids: Sequence[str] | None = None, synth: dict[str, Any] | None = None,
                    train_store: ClipStore | None = None, name: str = "", photo_pretrain: bool | None = None,
                    train: bool = True, progress: bool = True, pretrain: dict[str, Any] | None = None,
                    **overrides: Any) -> TransferResult:
     """Train ``method`` on generated clips only and test it on real London-set clips of people the
-    renderer never used (see the module doc). ``profile``: a profile (:mod:`ferlib.profiles`, its ``transfer`` sizes the check);
+    renderer never used (see the module doc). ``photos_root``: the identity sources, one folder or
+    several (:func:`identity_pool`: London folders give the real test people, neutral-only folders,
+    e.g. the Canada set's, are always rendered; the profile's ``n_neutral_only`` caps how many).
+    ``profile``: a profile (:mod:`ferlib.profiles`, its ``transfer`` sizes the check);
     ``classes``: the generated expression classes (neutral is always added); ``rendered_ids``:
-    the face ids the generator may use (default: a seeded half of the set); ``synth``: extra
+    the face ids the generator may use (default: a seeded ``n_rendered`` of the London people, :func:`split_identities`, and the neutral-only people); ``synth``: extra
     :class:`~ferlib.synth.generate.SynthConfig` fields (default for ``photo``: :data:`PHOTO_SYNTH`);
     ``train_store``: train on this generated
     store instead (its renderer must not have used a held-out person); ``name``: a variant's name
@@ -235,14 +256,17 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
         synth = dict(PHOTO_SYNTH) if renderer == "photo" else {}
     if photo_pretrain is None:
         photo_pretrain = renderer == "photo" and profile == "demo"
-    all_ids = sorted(set(london_index(photos_root).df["subject"]))
+    london_roots, all_ids, neutral_only = identity_pool(photos_root)
+    neutral_only = neutral_only[: check.get("n_neutral_only")]
+    photo_dirs = tuple(str(f) for f in photo_folders(photos_root))  # what the renderer reads
     if rendered_ids is None:
         rendered, held_out = split_identities(all_ids, check["n_rendered"], seed)
+        rendered = sorted(rendered + neutral_only)
     else:
         rendered = sorted(str(i) for i in rendered_ids)
-        unknown = sorted(set(rendered) - set(all_ids))
+        unknown = sorted(set(rendered) - set(all_ids) - set(neutral_only))
         if unknown:
-            raise ValueError(f"rendered_ids {unknown} are not London-set face ids under {photos_root}")
+            raise ValueError(f"rendered_ids {unknown} are not face ids under {', '.join(photo_dirs)}")
         held_out = sorted(set(all_ids) - set(rendered))
     if check["n_test"] is not None:
         held_out = held_out[: check["n_test"]]
@@ -252,34 +276,55 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     tag = f"{profile}-s{seed}"
     # photo renders of another photo renderer version live in another folder (never refused, never mixed)
     version = f"-r{PHOTO_RENDERER_VERSION}" if renderer == "photo" else ""
-    variant = f"{renderer}{version}-{tag}" + (f"-{name}" if name else "")
+    # the rendered people name the folder: another identity pool never resumes (or reuses) these clips and runs
+    who = f"-i{zlib.crc32(','.join(rendered).encode()):08x}" if renderer == "photo" else ""
+    variant = f"{renderer}{version}-{tag}{who}" + (f"-{name}" if name else "")
     photo_trunk = photo_pretrain and chosen.model == "demo" and method_spec(method).frame_cnn
     pretrain_args = {**PHOTO_PRETRAIN, **check.get("pretrain", {}), **(pretrain or {})}
     trunk = ""
     if photo_trunk:  # the trunk file's name holds every setting it was made with: so does the run's folder
         trunk = "-" + frame_pretrained_path(default_cache_dir(), side=check["side"], photo_ids=rendered, **pretrain_args).stem
-    run = out / "runs" / ((variant if train_store is None else Path(train_store.root).name) + trunk) / method
+    model_variant = str(overrides.get("variant", "full"))  # a model variant (e.g. ST-GCN's smoothed) has its own run
+    run = (out / "runs" / ((variant if train_store is None else Path(train_store.root).name) + trunk)
+           / (method + ("" if model_variant == "full" else f"-{model_variant}")))
     if not train and not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"no finished transfer run in {run}: run with train=True first")
-    if train_store is None:
-        gen = training_store(out / "data" / variant, renderer, photos_root, rendered, classes, check["n_frames"],
+    if train_store is None and renderer == "photo":
+        # one generated set for every split of the profile: the people any of its splits (and this seed) renders,
+        # rendered once with one seed; a split trains on its own rendered people's clips only (rows below)
+        if rendered_ids is None:
+            pool = sorted({i for s in sorted({*check.get("seeds", ()), seed})
+                           for i in split_identities(all_ids, check["n_rendered"], s)[0]} | set(neutral_only))
+        else:
+            pool = rendered
+        pool_key = zlib.crc32(",".join(pool).encode())
+        gen = training_store(out / "data" / (f"photo{version}-{profile}-p{pool_key:08x}" + (f"-{name}" if name else "")),
+                             renderer, photo_dirs, pool, classes, check["n_frames"], check["side"],
+                             check["clips_per_subject"], check["procedural_subjects"], 0, progress, **synth)
+    elif train_store is None:
+        gen = training_store(out / "data" / variant, renderer, photo_dirs, rendered, classes, check["n_frames"],
                              check["side"], check["clips_per_subject"], check["procedural_subjects"], seed, progress, **synth)
     else:
         gen = train_store
         used = set(gen.index().df["subject"].astype(str)) & set(held_out)
-        if used and renderer == "photo":
+        if used and renderer == "photo":  # a store of one's own is trained on whole
             raise ValueError(f"train_store {gen.root} holds clips of held-out people {sorted(used)}")
     ids_key = zlib.crc32(",".join(held_out + ["|"] + list(gen.classes)).encode())
-    real = real_store(photos_root, out / "data" / f"real-{tag}-{ids_key:08x}", held_out, gen.classes,
+    real = real_store(london_roots, out / "data" / f"real-{tag}-{ids_key:08x}", held_out, gen.classes,
                       check["n_frames"], check["side"], check["repeats"], seed, progress=progress)
     index = gen.index()
-    split = with_validation(index, Split("generated", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=seed)
+    subjects = index.df["subject"].astype(str)
+    pooled = train_store is None and renderer == "photo"
+    trained = subjects.isin(rendered).to_numpy() if pooled else np.ones(len(index), bool)
+    if pooled and set(subjects[trained]) & set(held_out):
+        raise AssertionError(f"training rows of {gen.root} hold a held-out person")  # rendered and held_out are disjoint
+    split = with_validation(index, Split("generated", np.flatnonzero(trained), np.zeros(0, int)), 0.15, seed=seed)
     split = Split("generated", split.train, split.val, split.val)  # the test rows = generated clips of held-out subjects
     settings = {"progress": progress, **({"epochs": check["epochs"]} if check["epochs"] else {}),
                 **check.get("overrides", {}), **overrides}
     if photo_trunk:
         settings["init_trunk"] = str(frame_pretrained(default_cache_dir(), side=check["side"], progress=progress,
-                                                      photos_dir=photos_root, photo_ids=rendered, **pretrain_args))
+                                                      photos_dir=photo_dirs, photo_ids=rendered, **pretrain_args))
     cfg = resolve_config(method, chosen.model, dataset=gen.dataset, experiment=f"transfer-{renderer}", **settings)
     ensure_synth_frames([cfg.init_trunk], progress)  # the demo schedules start from it
     metrics = fit(cfg, gen, split, run, index=index)
@@ -299,7 +344,9 @@ def transfer_check(method: str, photos_root: str | Path, out_dir: str | Path, re
     result = TransferResult(method, renderer, rendered, held_out, list(gen.classes), acc, float((two == labels).mean()),
                             rho[0], rho[1], rho[2], rho[3], float(metrics.get("accuracy", float("nan"))), str(run),
                             str(real.root), preds, dist, weights, intensity)
-    (run / "transfer.json").write_text(json.dumps(result.summary(), indent=1, default=float))
+    trained_people = sorted(set(subjects[trained]))  # the generated clips' people this run learnt from
+    (run / "transfer.json").write_text(json.dumps({**result.summary(), "trained_subjects": trained_people}, indent=1,
+                                                  default=float))
     preds.to_csv(run / "transfer_predictions.csv", index=False)
     return result
 
@@ -309,3 +356,38 @@ def transfer_table(results: Sequence[TransferResult]) -> pd.DataFrame:
     cols = ["method", "renderer", "accuracy", "accuracy_2way", "predicted_happy_share", "rho_per_clip_mean",
             "rho_per_clip_std", "rho_pooled", "n_rho_clips", "generated_val_accuracy"]
     return pd.DataFrame([{c: r.summary()[c] for c in cols} for r in results]).round(3)
+
+
+def transfer_spread(results: Sequence[TransferResult]) -> pd.DataFrame:
+    """Per method, over its results (one a split, i.e. a seed of :func:`split_identities`): the mean
+    and sample standard deviation (ddof 1; NaN for one split) of real neutral-vs-happy accuracy (%),
+    of FAN's / FER-GCN's per-clip ρ and of accuracy on generated clips of held-out generated people
+    (%), with ``n_splits``, real clips per split (``n_real_clips``: their mean) and held-out people.
+    Raises on two results of one method with the same rendered and test people (one split counted twice) and on
+    a non-finite accuracy (nothing is averaged over it)."""
+    if not results:
+        raise ValueError("transfer_spread needs at least one TransferResult")
+    rows = []
+    for r in results:
+        if not np.isfinite(r.accuracy):
+            raise ValueError(f"{r.method}: non-finite real accuracy in {r.run_dir}; no spread is reported over it")
+        rows.append({"method": r.method, "split": ",".join(r.rendered_ids) + "|" + ",".join(r.test_ids), "accuracy": 100 * r.accuracy,
+                     "rho": r.rho_per_clip_mean, "generated": 100 * r.generated_val_accuracy,
+                     "n_real_clips": len(r.predictions), "n_test_people": len(r.test_ids)})
+    df = pd.DataFrame(rows)
+    twice = df[df.duplicated(["method", "split"])]
+    if len(twice):
+        raise ValueError(f"{sorted(set(twice['method']))}: one identity split given twice (rendered|tested people {twice['split'].iloc[0][:60]} …)")
+    out = []
+    for method, g in df.groupby("method", sort=False):
+        row: dict[str, Any] = {"method": method, "n_splits": len(g)}
+        for col, name in (("accuracy", "real accuracy (%)"), ("rho", "rho per clip"), ("generated", "generated accuracy (%)")):
+            v = g[col].to_numpy(np.float64)
+            v = v[np.isfinite(v)]  # ρ is NaN for a method without frame weights: it stays NaN
+            row[f"{name} mean"] = float(v.mean()) if len(v) else float("nan")
+            row[f"{name} sd"] = float(v.std(ddof=1)) if len(v) > 1 else float("nan")
+        row["n_real_clips"] = float(g["n_real_clips"].mean())
+        row["n_test_people"] = float(g["n_test_people"].mean())
+        out.append(row)
+    return pd.DataFrame(out).round(3)
+

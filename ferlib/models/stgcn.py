@@ -238,6 +238,17 @@ class STGCNBlock(nn.Module):
 # --------------------------------------------------------------------------- models
 
 
+def smooth_frames(x: torch.Tensor, length: int) -> torch.Tensor:
+    """Moving average of joints ``(N, C, T, V, M)`` over ``length`` frames (odd; the edge frames
+    repeated), all joints at once; ``length`` 1 returns ``x``."""
+    if length == 1:
+        return x
+    n, c, t, v, m = x.shape
+    flat = x.permute(0, 1, 3, 4, 2).reshape(-1, 1, t)  # (N·C·V·M, 1, T)
+    flat = F.avg_pool1d(F.pad(flat, (length // 2, length // 2), mode="replicate"), length, stride=1)
+    return flat.reshape(n, c, v, m, t).permute(0, 1, 4, 2, 3)
+
+
 def _resolve_graph(graph: Graph | Mapping[str, Any] | None) -> Graph:
     if graph is None:
         return face_graph()
@@ -255,7 +266,10 @@ class STGCN(FERModel):
     ``graph``: a :class:`~ferlib.models.face_graph.Graph`, a dict of
     :func:`~ferlib.models.face_graph.face_graph` arguments, or ``None`` (the default face graph).
     ``blocks``: ``(out_channels, stride)`` per block (:data:`PAPER_BLOCKS`). ``stream``: which
-    stream of the joint input this network sees (:data:`STREAMS`).
+    stream of the joint input this network sees (:data:`STREAMS`). ``smooth``: an odd moving-average
+    length over frames applied to the joints before anything else (edges repeated), in training and
+    test alike; 1 (the paper's): none. Not in the post: the ``smoothed`` variant (5 frames) is
+    ferlib's answer to dlib's frame-to-frame landmark jitter on real video (the transfer check).
     """
 
     input_kind = "landmarks"
@@ -271,10 +285,14 @@ class STGCN(FERModel):
         dropout: float = 0.5,
         edge_importance: bool = True,
         stream: Stream = "joint",
+        smooth: int = 1,
     ) -> None:
         super().__init__(num_classes)
         if stream not in STREAMS:
             raise ValueError(f"unknown stream {stream!r}; expected one of {STREAMS}")
+        if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth < 1 or smooth % 2 == 0:
+            raise ValueError(f"smooth must be an odd number of frames >= 1, got {smooth!r}")
+        self.smooth = smooth
         if not blocks:
             raise ValueError("blocks must list at least one (out_channels, stride) pair")
         g = _resolve_graph(graph)
@@ -328,7 +346,7 @@ class STGCN(FERModel):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Pooled features ``(N, D)`` of joints ``(N, C, T, V[, M])`` (before ``fcn``)."""
-        x = derive_stream(self.check_input(x), self.stream, self.parents)
+        x = derive_stream(smooth_frames(self.check_input(x), self.smooth), self.stream, self.parents)
         n, c, t, v, m = x.shape
         # data_bn over V·C channels with index v·C + c, as the official code
         x = x.permute(0, 4, 3, 1, 2).reshape(n * m, v * c, t)
@@ -531,6 +549,7 @@ SPEC = register(MethodSpec(
         "joint_motion": {"streams": ("joint_motion",)},
         "bone_motion": {"streams": ("bone_motion",)},
         "multistream": {"streams": STREAMS, "fusion": "mean_softmax"},
+        "smoothed": {"streams": ("joint",), "smooth": 5},
     },
     recipes={
         "affwild2": {**_PAPER, **cite("the ST-GCN post: 1200 train / 586 validation clips",

@@ -68,7 +68,8 @@ _DEPTH[30] += 0.1
 class SynthConfig:
     """What to generate. ``clips_per_subject`` = 0 means one clip per class (lab protocols).
 
-    Photo renderer only: ``photos_dir``, ``photo_ids`` (which photos), ``appearance`` (paint what
+    Photo renderer only: ``photos_dir`` (a folder, or a tuple of folders: one subject per photo
+    of them all), ``photo_ids`` (which photos), ``appearance`` (paint what
     the AUs do to the skin), ``exemplars`` (the person's smiling photo for happy frames),
     ``randomise`` (domain randomisation; ``None``: on for ``wild``), ``frame_jitter`` (per-frame
     similarity: rotation in degrees, scale, shift), ``landmarks`` (``"truth"`` or ``"dlib"``: the
@@ -86,7 +87,7 @@ class SynthConfig:
     seed: int = 0
     clips_per_subject: int = 0
     renderer: str = "procedural"
-    photos_dir: str | None = None
+    photos_dir: str | tuple[str, ...] | None = None
     photo_ids: tuple[str, ...] | None = None
     crop_extend: float = 0.25
     crop_align: bool = True
@@ -108,6 +109,11 @@ class SynthConfig:
             raise ValueError(f"unknown renderer {self.renderer!r}; expected one of {RENDERERS}")
         if self.renderer == "photo" and not self.photos_dir:
             raise ValueError("renderer='photo' needs photos_dir (a folder of neutral frontal face photos)")
+        if self.photos_dir is not None and not isinstance(self.photos_dir, (str, Path)):
+            folders = tuple(str(f) for f in self.photos_dir)  # several folders: a tuple (hashable, recorded as a list)
+            object.__setattr__(self, "photos_dir", folders[0] if len(folders) == 1 else folders)
+        elif isinstance(self.photos_dir, Path):
+            object.__setattr__(self, "photos_dir", str(self.photos_dir))
         for name, value, low in (("n_subjects", self.n_subjects, 1), ("n_frames", self.n_frames, 2), ("side", self.side, 16)):
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -106,7 +107,7 @@ def _clip_rng(seed: int, subject: str, label: int) -> np.random.Generator:
 
 
 def build_london_store(
-    photos_root: str | Path,
+    photos_root: str | Path | Sequence[str | Path],
     store_dir: str | Path,
     n_frames: int = 16,
     side: int = 64,

@@ -44,6 +44,7 @@ searched).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -70,6 +71,7 @@ __all__ = [
     "face_crop_matrix",
     "list_photos",
     "load_face_photo",
+    "photo_folders",
     "photo_identity",
     "preprocess_landmarker",
     "read_rgb",
@@ -159,9 +161,22 @@ def photo_identity(path: str | Path) -> str:
     return stem
 
 
-def list_photos(photos_dir: str | Path) -> list[Path]:
-    """Sorted image files of ``photos_dir`` (or of its ``neutral_front/`` when it has one)."""
-    folder = Path(photos_dir)
+def photo_folders(photos_dir: str | Path | Sequence[str | Path]) -> list[Path]:
+    """``photos_dir`` as a list of folders (one path, or a sequence of them); raises on an empty sequence."""
+    folders = [Path(photos_dir)] if isinstance(photos_dir, (str, Path)) else [Path(f) for f in photos_dir]
+    if not folders:
+        raise ValueError("photos_dir names no folder: expected a folder of frontal neutral face photos, or several")
+    return folders
+
+
+def list_photos(photos_dir: str | Path | Sequence[str | Path]) -> list[Path]:
+    """Sorted image files of ``photos_dir`` (or of its ``neutral_front/`` when it has one); of
+    several folders, each folder's in turn (the Canada set's 512×683 photos mix with the London
+    set's 512×512 ones: every photo is framed by its own face)."""
+    folders = photo_folders(photos_dir)
+    if len(folders) > 1:
+        return [p for f in folders for p in list_photos(f)]
+    folder = folders[0]
     if (folder / "neutral_front").is_dir():
         folder = folder / "neutral_front"
     if not folder.is_dir():
@@ -361,12 +376,18 @@ def _exemplar_mask(lm: np.ndarray, side: int, iod: float, region: str = "face") 
 
 
 # -- the renderer -------------------------------------------------------------------------------
+#: photos prepared with the default landmarker, per (file, its mtime, framing, working side): every renderer
+#: of a process (one per generated set, per split of the transfer check, per pre-training) finds a face once
+_PREPARED: dict[tuple, "FacePhoto"] = {}
+
+
 class PhotoRenderer:
     """Expression clips of real people from frontal neutral photos (see the module docstring).
 
     Parameters
     ----------
-    photos_dir: folder of neutral photos, one person each (or a London-set root with ``neutral_front/``).
+    photos_dir: folder of neutral photos, one person each (or a London-set root with ``neutral_front/``),
+        or several such folders (no identity twice).
     side: side of the output frames in pixels.
     extend, align, crop_box: the preprocessing crop (:class:`ferlib.synth.framing.Framing`; defaults
         are :class:`ferlib.preprocess.pipeline.PreprocessConfig`'s, so generated and preprocessed
@@ -404,7 +425,7 @@ class PhotoRenderer:
 
     def __init__(
         self,
-        photos_dir: str | Path,
+        photos_dir: str | Path | Sequence[str | Path],
         side: int = 64,
         extend: float = 0.25,
         align: bool = True,
@@ -432,13 +453,13 @@ class PhotoRenderer:
         for p in photos:
             pid = photo_identity(p)
             if pid in by_id:
-                raise ValueError(f"photos {by_id[pid].name} and {p.name} in {p.parent} have the same identity {pid!r}; "
+                raise ValueError(f"photos {by_id[pid]} and {p} have the same identity {pid!r}; "
                                  "expected one neutral photo per person")
             by_id[pid] = p
         if photo_ids is not None:
             missing = [str(i) for i in photo_ids if str(i) not in by_id]
             if missing:
-                raise ValueError(f"photo identities {missing} are not in {Path(photos_dir)} (it holds {sorted(by_id)[:10]} …)")
+                raise ValueError(f"photo identities {missing} are not in {', '.join(map(str, photo_folders(photos_dir)))} (it holds {sorted(by_id)[:10]} …)")
             photos = [by_id[str(i)] for i in photo_ids]
         self.photos = photos
         self.ids = [photo_identity(p) for p in photos]
@@ -480,9 +501,15 @@ class PhotoRenderer:
         return i
 
     def _prepare(self, path: Path) -> FacePhoto:
+        key = (str(Path(path).resolve()), os.stat(path).st_mtime_ns, self.framing, self.work_size)
+        if self.landmarker is None and key in _PREPARED:  # the default landmarker's result: shared in the process
+            return _PREPARED[key]
         face = load_face_photo(path, None, 0.0, self.landmarker or preprocess_landmarker())
         m = self.framing.matrices(np.asarray(face.box)[None], face.landmarks[None], self.work_size)[0]
-        return downscale_face(face, float(np.sqrt(abs(np.linalg.det(m[:, :2])))))
+        face = downscale_face(face, float(np.sqrt(abs(np.linalg.det(m[:, :2])))))
+        if self.landmarker is None:
+            _PREPARED[key] = face
+        return face
 
     def face(self, subject_index: int) -> FacePhoto:
         """The prepared photo of subject ``subject_index`` (landmarks found once, then cached), downscaled

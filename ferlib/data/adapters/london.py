@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -46,7 +46,7 @@ def _photos_by_id(folder: Path, suffix: str) -> dict[str, Path]:
 
 
 def london_index(
-    photos_root: str | Path,
+    photos_root: str | Path | Sequence[str | Path],
     neutral_dir: str = "neutral_front",
     smiling_dir: str = "smiling_front",
     neutral_suffix: str = "_03",
@@ -55,9 +55,25 @@ def london_index(
 ) -> ClipIndex:
     """Index of the photo pairs under ``photos_root``: a ``neutral`` and a ``happy`` row per face id.
 
+    Several roots (e.g. the repository's two London folders): one index of them all; a face id in
+    two of them raises naming both.
+
     Raises :class:`~ferlib.data.adapters.base.LayoutError` naming the folder when
     ``neutral_front/`` or ``smiling_front/`` is missing or holds no ``<id>_03`` / ``<id>_08`` photos.
     """
+    if not isinstance(photos_root, (str, Path)):
+        roots = [Path(r) for r in photos_root]
+        if not roots:
+            raise LayoutError("London set: no folder given (expected one or more London-layout roots)")
+        parts = [london_index(r, neutral_dir, smiling_dir, neutral_suffix, smiling_suffix, info_csv) for r in roots]
+        seen: dict[str, Path] = {}
+        for root_, part in zip(roots, parts):
+            for fid in sorted(set(part.df["subject"])):
+                if fid in seen:
+                    raise LayoutError(f"London set: face id {fid!r} is in both {seen[fid]} and {root_}; "
+                                      "expected each person in one folder")
+                seen[fid] = root_
+        return ClipIndex.from_records([r for part in parts for r in part.df.to_dict("records")], LONDON_CLASSES, "london")
     root = Path(photos_root).expanduser()
     folders = {}
     for name, sub in (("neutral", neutral_dir), ("smiling", smiling_dir)):
