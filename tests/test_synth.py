@@ -190,15 +190,23 @@ def test_a_store_from_an_earlier_generator_is_refused_with_a_clear_message(tmp_p
         generate(tmp_path / "s", cfg, progress=False)
 
 
+
+def _rename_manifest_key(root, new: str, old: str) -> None:
+    """Make a generated store's ``synth.json`` look written by an older ferlib that called ``new`` ``old``."""
+    import json
+
+    manifest = root / "synth.json"
+    data = json.loads(manifest.read_text())
+    data[old] = data.pop(new)
+    manifest.write_text(json.dumps(data))
+
+
 def test_a_store_written_before_the_course_rename_is_still_read(tmp_path):
     import json
 
     cfg = SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",), course="lab-return")
     generate(tmp_path / "s", cfg, progress=False)
-    manifest = tmp_path / "s" / "synth.json"
-    old = json.loads(manifest.read_text())
-    old["profile"] = old.pop("course")
-    manifest.write_text(json.dumps(old))
+    _rename_manifest_key(tmp_path / "s", "course", "profile")
     assert generate(tmp_path / "s", cfg, progress=False).clip_ids() == ["lab-return_S000_00_happy"]
     with pytest.raises(StoreError, match=r"differs in \{'seed': \(0, 1\)\}"):  # only what really differs
         generate(tmp_path / "s", SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",), course="lab-return",
@@ -210,10 +218,7 @@ def test_a_store_written_when_the_side_was_called_size_is_still_read(tmp_path):
 
     cfg = SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",))
     generate(tmp_path / "s", cfg, progress=False)
-    manifest = tmp_path / "s" / "synth.json"
-    old = json.loads(manifest.read_text())
-    old["size"] = old.pop("side")
-    manifest.write_text(json.dumps(old))
+    _rename_manifest_key(tmp_path / "s", "side", "size")
     assert generate(tmp_path / "s", cfg, progress=False).clip_ids() == ["lab_S000_00_happy"]
     with pytest.raises(StoreError, match=r"differs in \{'side': \(16, 24\)\}"):  # the old key compared as the new one
         generate(tmp_path / "s", SynthConfig(n_subjects=1, n_frames=2, side=24, classes=("happy",)), progress=False)
