@@ -202,8 +202,6 @@ def _rename_manifest_key(root, new: str, old: str) -> None:
 
 
 def test_a_store_written_before_the_course_rename_is_still_read(tmp_path):
-    import json
-
     cfg = SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",), course="lab-return")
     generate(tmp_path / "s", cfg, progress=False)
     _rename_manifest_key(tmp_path / "s", "course", "profile")
@@ -214,8 +212,6 @@ def test_a_store_written_before_the_course_rename_is_still_read(tmp_path):
 
 
 def test_a_store_written_when_the_side_was_called_size_is_still_read(tmp_path):
-    import json
-
     cfg = SynthConfig(n_subjects=1, n_frames=2, side=16, classes=("happy",))
     generate(tmp_path / "s", cfg, progress=False)
     _rename_manifest_key(tmp_path / "s", "side", "size")
