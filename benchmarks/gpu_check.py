@@ -6,7 +6,7 @@ inference against its paper's Table 8.
     python benchmarks/gpu_check.py --smoke    # seconds on a CPU: tiny batch, demo models, 1 step
 
 Settings: ``eager fp32``, ``bf16`` (autocast, as the engine's ``amp``), ``channels-last``
-(bf16 + NHWC 2-D trunks, as ``channels_last=true``) and ``compile`` (bf16 + NHWC +
+(bf16 + NHWC per-frame trunk, as the engine's default ``channels_last``) and ``compile`` (bf16 + NHWC +
 ``torch.compile``, as ``compile=true``; skipped on a CPU unless ``--compile``). Inputs are random
 batches of each model profile's shapes (:func:`ferlib.analysis.cost.example_inputs`); training is forward,
 loss, backward and an AdamW step. MFU = clips/s × GFLOPs per clip (the cost table's forward
@@ -64,8 +64,8 @@ def measure(method: str, profile: str, setting: str, batch: int, steps: int, dev
     model = build_for_cost(method, profile).to(device)
     args, _ = example_inputs(model, method, profile, batch, device)
     y = torch.zeros(batch, dtype=torch.long, device=device)
-    if setting in ("channels-last", "compile"):
-        model = model.to(memory_format=torch.channels_last)
+    if setting in ("channels-last", "compile") and hasattr(model, "trunk"):
+        model.trunk.to(memory_format=torch.channels_last)  # as the engine's channels_last: the per-frame trunk
     run = torch.compile(model) if setting == "compile" else model
     amp = torch.autocast(device.type, dtype=torch.bfloat16) if setting != "eager fp32" else nullcontext()
     opt = torch.optim.AdamW(model.parameters(), 1e-4)

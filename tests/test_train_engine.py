@@ -230,3 +230,43 @@ def test_an_older_config_json_naming_the_input_side_input_size_still_reads(tmp_p
     assert TrainConfig.load(tmp_path / "config.json") == new
     with pytest.raises(ValueError, match=r"unknown config keys \['input_size'\]"):
         TrainConfig.from_dict({**written, "input_size": 32, "input_side": 48})
+
+
+def test_precision_follows_amp_and_the_cpu_and_is_recorded(tiny, tmp_path, monkeypatch):
+    from ferlib.train import engine
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(engine, "cpu_computes_bf16", lambda: False)
+    assert engine.precision(cpu, fan_cfg()) == "fp32"  # emulated bf16 would be slower: fp32
+    assert engine.precision(torch.device("cuda"), fan_cfg()) == "bf16"
+    monkeypatch.setattr(engine, "cpu_computes_bf16", lambda: True)
+    assert engine.precision(cpu, fan_cfg()) == "bf16"
+    assert engine.precision(cpu, fan_cfg(amp=False)) == "fp32"
+    m = fit(fan_cfg(epochs=1), tiny, SPLIT, tmp_path / "bf16")
+    assert m["precision"] == "bf16" and np.isfinite(m["history"][0]["train_loss"])
+    m32 = fit(fan_cfg(epochs=1, amp=False), tiny, SPLIT, tmp_path / "fp32")
+    assert m32["precision"] == "fp32"
+    assert m["history"][0]["train_loss"] != m32["history"][0]["train_loss"]  # bf16 really ran
+
+
+def test_channels_last_puts_only_the_frame_trunk_in_nhwc(tiny, tmp_path, monkeypatch):
+    from ferlib.train import engine
+
+    seen = {}
+    real = engine.param_groups
+
+    def nhwc(module):
+        return {n for n, p in module.named_parameters()
+                if p.dim() == 4 and p.shape[1] > 1 and p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous()}
+
+    def spy(model, cfg):
+        seen["trunk"] = nhwc(model.trunk)
+        seen["all"] = {n.removeprefix("trunk.") for n in nhwc(model)}
+        seen["convs"] = {n for n, p in model.trunk.named_parameters() if p.dim() == 4 and p.shape[1] > 1}
+        return real(model, cfg)
+
+    monkeypatch.setattr(engine, "param_groups", spy)
+    fit(fan_cfg(epochs=1), tiny, SPLIT, tmp_path / "cl")
+    assert seen["trunk"] == seen["convs"] and seen["trunk"] and seen["all"] == seen["trunk"]
+    fit(fan_cfg(epochs=1, channels_last=False), tiny, SPLIT, tmp_path / "cf")
+    assert seen["trunk"] == set()

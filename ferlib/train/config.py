@@ -74,13 +74,13 @@ class TrainConfig:
     # runtime
     seed: int = 0
     deterministic: bool = True
-    amp: bool = True
+    amp: bool = True  # bf16 autocast where the device computes bf16 natively (ferlib.train.engine.precision)
     device: str = "auto"
     num_workers: int = 0
     progress: bool = True
     # speed (ferlib.train.engine's module docstring): none changes what a run computes
     cache_clips: bool = True  # hold the clips in memory after their first read when they fit (CACHE_BYTES)
-    channels_last: bool = False  # the 2-D trunks' activations NHWC (GPU tensor cores; off on CPU by default)
+    channels_last: bool = True  # the per-frame 2-D trunk's weights and activations NHWC (faster on CPU and GPU)
     compile: bool = False  # torch.compile the model (GPU; slow to start on CPU)
     eval_every: int = 1  # validate (and test, with eval_test_each_epoch) every k epochs and after the last
 

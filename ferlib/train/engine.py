@@ -28,13 +28,17 @@ tensor. Test and validation clips are sampled with ``cfg.test_sampler`` (FAN: ev
 are then batched with others of the same length, and per-frame by-products are padded with NaN to
 the longest clip). The loss is the model's own ``loss`` method when
 it has one (KP-GCN-MSA: eq. 13, L = λL_S + (1 − λ)L_T), otherwise cross-entropy.
-Mixed precision: bf16 autocast on CUDA only.
+Mixed precision (``amp``): bf16 autocast on CUDA, and on a CPU that computes bf16 natively
+(AVX512-BF16 or AMX; elsewhere fp32, as bf16 would be emulated and slower). A run records the
+precision it trained at (``metrics.json`` ``precision``): results at bf16 and fp32 differ in the
+last digits of a loss, and a CPU without bf16 gives the fp32 run.
 
 **Speed** (none of these changes what a run computes, except ``eval_every``, which changes when a
 model can be selected). Clips are held in memory after their first read when the run's clips
 fit in :data:`CACHE_BYTES` (``cache_clips``); landmark-only methods (ST-GCN) skip the pixel work
 of the transform (the same draws, so the same landmarks); on CUDA the loader pins memory and
-batches are copied with ``non_blocking``; ``channels_last`` puts the 2-D trunks in NHWC;
+batches are copied with ``non_blocking``; ``channels_last`` puts the per-frame 2-D trunk
+(``model.trunk``) in NHWC, on CPU too (oneDNN's convolutions and pooling are faster in NHWC);
 ``compile`` runs ``torch.compile`` on the model (its weights and checkpoints stay the plain
 module's); ``cudnn.benchmark`` is on when ``deterministic`` is off; ``eval_every=k`` validates
 (and tests, with ``eval_test_each_epoch``) every k-th epoch and after the last one only.
@@ -209,9 +213,23 @@ def compute_loss(model: nn.Module, logits: torch.Tensor, extras: dict, targets: 
     return F.cross_entropy(logits.float(), targets, label_smoothing=cfg.label_smoothing)
 
 
+def cpu_computes_bf16() -> bool:
+    """Whether this CPU has native bf16 dot products (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without these probes: assume emulation
+        return False
+
+
+def precision(device: torch.device, cfg: TrainConfig) -> str:
+    """``"bf16"`` where ``cfg.amp`` autocasts on ``device`` (CUDA; a CPU with native bf16), else ``"fp32"``."""
+    native = device.type == "cuda" or (device.type == "cpu" and cpu_computes_bf16())
+    return "bf16" if cfg.amp and native else "fp32"
+
+
 def _autocast(device: torch.device, cfg: TrainConfig):
-    if cfg.amp and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if precision(device, cfg) == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
 
 
@@ -520,8 +538,8 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         if cfg.init_from:
             init_from_checkpoint(model, cfg.init_from, store.classes)
     model = model.to(device)
-    if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)  # 4-D weights NHWC; their activations follow
+    if cfg.channels_last and isinstance(getattr(model, "trunk", None), nn.Module):
+        model.trunk.to(memory_format=torch.channels_last)  # 4-D weights NHWC; their activations follow
     optimizer = build_optimizer(param_groups(model, cfg), cfg)
     scheduler = build_scheduler(optimizer, cfg)
     history: list[dict[str, Any]] = []
@@ -635,6 +653,7 @@ def _finish(cfg: TrainConfig, store: ClipStore, index: ClipIndex, split: Split, 
     metrics = summarize(ev.y_true, ev.y_pred, store.classes)
     metrics.update({
         "method": cfg.method, "variant": cfg.variant, "profile": cfg.profile, "split": split.name,
+        "precision": precision(device, cfg),
         "selection": "best validation epoch" if cfg.select == "val" else "last epoch",
         "selected_epoch": int(best["epoch"]),
         "val_accuracy_at_selected": best.get("val_accuracy"),
