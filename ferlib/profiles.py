@@ -21,6 +21,8 @@ from typing import Any, Mapping
 PROFILES = ("smoke", "demo", "paper")
 #: the model profiles a method declares (``MethodSpec.profiles``); a profile trains one of them
 MODEL_PROFILES = ("demo", "paper")
+#: the ablation grids the demo trains on one fold only (Tables 9-12 and Fig. 8 of the key-point paper)
+KP_ONE_FOLD = ("kp_table9", "kp_table10_fusion", "kp_table11_heads", "kp_table12_depth", "kp_fig8_lambda")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class Profile:
     protocol); ``train`` the TrainConfig overrides of its runs; ``generated_protocol`` the protocol
     (name, kwargs) its runs use on a generated set (``None``: the recipe's); ``ablations`` the
     ablation notebook's (grids, epochs, rows per grid, folds), ``None`` for every grid / each schedule's
-    epochs / every row / the profile's ``folds``; ``extra_variants`` whether the method notebooks also train a method's
+    epochs / every row / the profile's ``folds`` (the folds may be a mapping grid → folds, the grids
+    it leaves out training the profile's ``folds``); ``extra_variants`` whether the method notebooks also train a method's
     variants beyond the full model that are no ablation row (ST-GCN's multi-stream: four trainings)."""
 
     name: str
@@ -49,7 +52,8 @@ class Profile:
     folds: tuple[int, ...] | None = None
     train: Mapping[str, Any] = field(default_factory=dict)
     generated_protocol: tuple[str, Mapping[str, Any]] | None = None
-    ablations: tuple[tuple[str, ...] | None, int | None, int | None, tuple[int, ...] | None] = (None, None, None, None)
+    ablations: tuple[tuple[str, ...] | None, int | None, int | None,
+                     tuple[int, ...] | Mapping[str, tuple[int, ...]] | None] = (None, None, None, None)
     extra_variants: bool = False
 
     def __post_init__(self) -> None:
@@ -80,10 +84,12 @@ _PROFILES = {p.name: p for p in (
         # three of the five subject folds: each result is a mean with its spread (one fold alone moves by
         # several points between machines)
         folds=(0, 1, 2),
-        # KP-GCN-MSA's 20 ablation rows (Tables 9-12, the λ sweep) are left to paper: each is a KP-GCN-MSA
-        # training, the demo's costliest; the ablation rows train the first fold only (three folds of them
-        # would be the demo's longest job by far)
-        ablations=(("fer_gcn_table5", "fan_variants", "fan_k_segments"), None, None, (0,))),
+        # every ablation grid notebook 06 draws, on the profile's three folds, except KP-GCN-MSA's Tables 9-12
+        # and λ sweep: 19 variants, each a training of the demo's costliest model, so they train the first
+        # fold only (their full-model rows are notebook 04's first fold)
+        ablations=(("fer_gcn_table5", "fan_variants", "fan_k_segments", *KP_ONE_FOLD), None, None,
+                   MappingProxyType({t: (0,) for t in KP_ONE_FOLD})),
+        extra_variants=True),
     Profile("paper", "paper", MappingProxyType(dict(n_subjects=100, n_frames=32)), MappingProxyType(dict(
         n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0, 1, 2), clips_per_subject=40, procedural_subjects=100,
         n_frames=32, side=224, repeats=4,

@@ -23,8 +23,8 @@ figures inline (:data:`KERNEL_ENV`), so the kept notebooks show them; progress b
 (``OMP_NUM_THREADS=1``): the demo's small models keep one core busy each far better than two
 threads share one model, so two one-thread jobs on two cores finish the demo sooner than one job
 at a time. A notebook starts only when the notebooks whose runs it reads or trains (:data:`NEEDS`)
-have finished; ``--gallery`` adds the gallery run (``python -m ferlib.gallery --make``) as one more
-job. Each job's output goes to ``<runs>/logs/<job>.log``; a failed job stops the start of new ones
+have finished; of the ready ones, the one heading the longest chain of the last run's times starts
+first. ``--gallery`` adds the gallery run (``python -m ferlib.gallery --make``) as one more job. Each job's output goes to ``<runs>/logs/<job>.log``; a failed job stops the start of new ones
 and its log's tail is printed. ``figures/demo_times.csv`` holds each job's wall seconds and the
 whole run's (``all``), with the jobs count.
 """
@@ -58,11 +58,11 @@ STAMP = "ferlib"  # the notebook-metadata key of the stamp
 #: shell would leave the kept notebooks without their figures), no progress bars saved as widgets
 KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "FERLIB_BARS": "0"}
 #: notebook number → the notebooks that must finish first: their runs are read (the weights, Grad-CAM,
-#: t-SNE and cost notebooks read the four methods' runs; the ablation tables' ``full`` rows are 02's and
-#: 03's runs; Grad-CAM's Fig. 1 reads the CNN-only row of 06) or trained by both (07 and 06 both train FAN
+#: t-SNE and cost notebooks read the four methods' runs; the ablation tables' ``full`` rows are 02's,
+#: 03's and 04's runs; Grad-CAM's Fig. 1 reads the CNN-only row of 06) or trained by both (07 and 06 both train FAN
 #: without relation attention)
 NEEDS: dict[str, tuple[str, ...]] = {
-    "06": ("02", "03"),
+    "06": ("02", "03", "04"),
     "07": ("02", "03", "06"),
     "08": ("02", "03", "04", "05", "06"),
     "09": ("02", "03", "04", "05"),
@@ -195,12 +195,30 @@ def _run(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, only
     return times
 
 
+def critical_paths(names: Sequence[str], needs: Mapping[str, Sequence[str]], cost: Mapping[str, float]) -> dict[str, float]:
+    """Each name's longest chain of expected seconds to the end of the run: its own ``cost`` (1 when
+    unknown) plus the longest chain among the names that need it."""
+    after: dict[str, list[str]] = {n: [m for m in names if n in needs.get(m, ())] for n in names}
+    memo: dict[str, float] = {}
+
+    def path(n: str) -> float:
+        if n not in memo:
+            memo[n] = float(cost.get(n, 1.0)) + max((path(m) for m in after[n]), default=0.0)
+        return memo[n]
+
+    return {n: path(n) for n in names}
+
+
 def schedule(names: Sequence[str], needs: Mapping[str, Sequence[str]], run: Callable[[str], None], jobs: int,
-             echo: Callable[[str], None] = print) -> dict[str, float]:
+             echo: Callable[[str], None] = print, cost: Mapping[str, float] | None = None) -> dict[str, float]:
     """Run ``run(name)`` for every name, ``jobs`` at a time, each only after the names it ``needs``
-    (those among ``names``) have finished, in the order given otherwise; returns wall seconds per
-    name. A failure starts nothing more, waits for the running ones and raises naming it."""
-    pending, done, times = list(names), set(), {}
+    (those among ``names``) have finished; of the ready names, the one with the longest chain of
+    expected seconds to the end (:func:`critical_paths` over ``cost``, e.g. the last run's times)
+    starts first, ties in the order given. Returns wall seconds per name. A failure starts nothing
+    more, waits for the running ones and raises naming it."""
+    chain = critical_paths(names, needs, cost or {})
+    rank = {n: (-chain[n], i) for i, n in enumerate(names)}
+    pending, done, times = sorted(names, key=rank.__getitem__), set(), {}
     started: dict[Future, tuple[str, float]] = {}
     failed: list[tuple[str, BaseException]] = []
     lock = threading.Lock()
@@ -241,7 +259,7 @@ def run_parallel(profile: str, out: Path | None, figures_dir: Path, data_dir: Pa
         raise ValueError(f"the gallery run has no {profile!r} profile (profiles with one: "
                          f"{[p for p in PROFILES if get_profile(p).gallery]})")
     if gallery:
-        names.insert(0, GALLERY_JOB)  # the longest job without needs: started first
+        names.insert(0, GALLERY_JOB)
     logs = runs_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, **KERNEL_ENV, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1") if jobs > 1 else dict(os.environ, **KERNEL_ENV)
@@ -262,13 +280,23 @@ def run_parallel(profile: str, out: Path | None, figures_dir: Path, data_dir: Pa
             raise RuntimeError(f"exit status {r.returncode}; the end of {log}:\n" + "\n".join(tail))
 
     t0 = time.perf_counter()
-    times = schedule(names, NEEDS, run, jobs)
+    last = read_times(figures_dir / TIMES)  # the last demo's seconds per job: the longest chains start first
+    times = schedule(names, NEEDS, run, jobs, cost={n: last[books[n].name if n in books else n] for n in names
+                                                     if (books[n].name if n in books else n) in last})
     wall = time.perf_counter() - t0
     rows = {(books[n].name if n in books else n): s for n, s in times.items()}
     print(f"total: {wall:.1f} s wall for {len(rows)} jobs, {jobs} at a time; logs in {logs}; figures in {figures_dir}")
     if profile == "demo" and train:
         record_times({**rows, **({ALL_ROW: wall} if not only else {})}, figures_dir / TIMES, jobs=jobs)
     return rows
+
+
+def read_times(path: Path) -> dict[str, float]:
+    """The seconds per job of a ``demo_times.csv`` (empty when there is none)."""
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8") as f:
+        return {r["notebook"]: float(r["seconds"]) for r in csv.DictReader(f)}
 
 
 def record_times(times: dict[str, float], path: Path, jobs: int | None = None) -> None:

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -303,10 +303,11 @@ def read_ablation(grid: dict[str, list[dict[str, Any]]], out_dir: str | Path, fo
 
 def ablation_settings(profile: str, tables: Sequence[str] | None = None, epochs: int | None = None,
                       max_rows: int | None = None, folds: Sequence[int] | None = None
-                      ) -> tuple[list[str], int | None, int | None, list[int] | None]:
-    """Notebook 06's (tables, epochs, max_rows, folds): the values given, else the profile's
-    (:attr:`ferlib.profiles.Profile.ablations`). ``epochs`` None keeps each method's schedule of the
-    profile; ``folds`` None (also the profile's) trains the profile's folds."""
+                      ) -> tuple[list[str], int | None, int | None, dict[str, list[int] | None]]:
+    """Notebook 06's (tables, epochs, max_rows, folds per table): the values given, else the
+    profile's (:attr:`ferlib.profiles.Profile.ablations`). ``epochs`` None keeps each method's
+    schedule of the profile; ``folds`` given applies to every table, else each table takes the
+    profile's folds for it (None: the profile's training folds)."""
     check_choice("profile", profile, PROFILES)
     d_tables, d_epochs, d_rows, d_folds = get_profile(profile).ablations
     chosen = list(tables) if tables is not None else list(d_tables or PAPER_GRIDS)
@@ -322,16 +323,22 @@ def ablation_settings(profile: str, tables: Sequence[str] | None = None, epochs:
     rows = max_rows if max_rows is not None else d_rows
     if rows is not None and (not isinstance(rows, int) or rows < 1):
         raise ValueError(f"notebook parameter max_rows={max_rows!r} must be None (all rows) or an int >= 1")
-    chosen_folds = list(folds) if folds is not None else (list(d_folds) if d_folds is not None else None)
-    return chosen, ep, rows, chosen_folds
+    if folds is not None:
+        per_table = {t: list(folds) for t in chosen}
+    elif isinstance(d_folds, Mapping):
+        per_table = {t: list(d_folds[t]) if t in d_folds else None for t in chosen}
+    else:
+        per_table = {t: list(d_folds) if d_folds is not None else None for t in chosen}
+    return chosen, ep, rows, per_table
 
 
 def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[dict[str, Any]]], profile: str,
-                        train: bool = True, folds: list[int] | None = None, epochs: int | None = None,
-                        **overrides: Any) -> pd.DataFrame:
+                        train: bool = True, folds: list[int] | Mapping[str, list[int] | None] | None = None,
+                        epochs: int | None = None, **overrides: Any) -> pd.DataFrame:
     """Run (``train=True``) or only read (``train=False``) the ablation ``grid`` under the notebook
     ``profile``'s training plan (:func:`train_plan`) with
-    :func:`ferlib.train.ablate.ablate`; returns its table. ``epochs`` replaces every row's
+    :func:`ferlib.train.ablate.ablate`; returns its table. ``folds``: fold positions for every
+    table, or per table (:func:`ablation_settings`); None, the plan's. ``epochs`` replaces every row's
     schedule length; ``overrides`` are further TrainConfig fields. Rows that are a method's plain
     variant (the full model, FAN w/o relation attention, …) share the folders of the method
     notebooks (``<out_dir>/../<method>/<variant>``) when no override changes their schedule, so
@@ -339,16 +346,29 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
     missing run (ablate itself would train it)."""
     plan = train_plan(profile, store.dataset.startswith("synth"))
     shared = Path(out_dir).parent if epochs is None and not overrides.keys() - {"seed"} else None
-    chosen = folds if folds is not None else plan.folds
-    if not train:
-        splits = plan_splits(next(iter(grid.values()))[0]["method"], store, profile)
-        bad = [f for f in (chosen or []) if not 0 <= f < len(splits)]
-        if bad:
-            raise ValueError(f"folds {bad} are not among the {len(splits)} folds (positions 0..{len(splits) - 1})")
-        names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
-        return read_ablation(grid, out_dir, names, shared)
+    per_table = dict(folds) if isinstance(folds, Mapping) else {t: folds for t in grid}
+    groups: dict[tuple[int, ...] | None, dict[str, list[dict[str, Any]]]] = {}
+    for table, rows in grid.items():
+        chosen = per_table.get(table)
+        chosen = chosen if chosen is not None else plan.folds
+        groups.setdefault(tuple(chosen) if chosen is not None else None, {})[table] = rows
     kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
-    ensure_for_methods([row["method"] for rows in grid.values() for row in rows], plan.model_profile, store.dataset,
-                       plan.recipe, **kw)
-    return ablate(grid, store, out_dir, protocol=plan.protocol, profile=plan.model_profile, folds=chosen,
-                  protocol_kwargs=plan.protocol_kwargs, recipe=plan.recipe, shared_dir=shared, **kw)
+    if train:
+        ensure_for_methods([row["method"] for rows in grid.values() for row in rows], plan.model_profile, store.dataset,
+                           plan.recipe, **kw)
+    parts = []
+    for chosen, part in groups.items():
+        if not train:
+            splits = plan_splits(next(iter(part.values()))[0]["method"], store, profile)
+            bad = [f for f in (chosen or []) if not 0 <= f < len(splits)]
+            if bad:
+                raise ValueError(f"folds {bad} are not among the {len(splits)} folds (positions 0..{len(splits) - 1})")
+            names = [s.name for s in splits] if chosen is None else [splits[i].name for i in chosen]
+            parts.append(read_ablation(part, out_dir, names, shared))
+        else:
+            parts.append(ablate(part, store, out_dir, protocol=plan.protocol, profile=plan.model_profile,
+                                folds=list(chosen) if chosen is not None else None, protocol_kwargs=plan.protocol_kwargs,
+                                recipe=plan.recipe, shared_dir=shared, **kw))
+    table = pd.concat(parts, ignore_index=True)
+    order = {t: i for i, t in enumerate(grid)}
+    return table.sort_values("table", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)

@@ -219,23 +219,24 @@ def test_heads_switch() -> None:
 
 
 def test_depth_switch() -> None:
-    for depth in (2, 3, 4, 5, 6):
-        assert len(_layers(build_model("kp_gcn_msa", "demo", variant=f"depth{depth}"))) == depth
+    for depth in (2, 3, 4, 5, 6):  # 3 is the full model's depth
+        variant = f"depth{depth}" if depth != 3 else "full"
+        assert len(_layers(build_model("kp_gcn_msa", "demo", variant=variant))) == depth
 
 
 def test_fusion_switch_changes_token_width() -> None:
     clips, landmarks = _inputs(2, 3)
     widths = {}
-    for variant in ("fusion_structure", "fusion_mean", "fusion_lstm"):
+    for variant in ("full", "fusion_mean", "fusion_lstm"):  # full: structure-based fusion
         model = build_model("kp_gcn_msa", "demo", variant=variant).eval()
         _, extras = model(clips, landmarks=landmarks)
         widths[variant] = extras["embedding"].shape[1]
-    assert widths == {"fusion_structure": 128, "fusion_mean": 32, "fusion_lstm": 128}
+    assert widths == {"full": 128, "fusion_mean": 32, "fusion_lstm": 128}
     assert isinstance(build_model("kp_gcn_msa", "demo", variant="fusion_lstm").fusion.lstm, nn.LSTM)
 
 
 def test_table9_rows() -> None:
-    rows = {r: build_model("kp_gcn_msa", "demo", variant=f"table9_{r}") for r in "ABCDE"}
+    rows = {r: build_model("kp_gcn_msa", "demo", variant=f"table9_{r}" if r != "E" else "full") for r in "ABCDE"}  # E: the full model
     clips, landmarks = _inputs(2, 3)
     for r, model in rows.items():
         has_gcn = r in "BCE"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ferlib.run_notebooks import NEEDS, notebooks, run_all, schedule
+from ferlib.run_notebooks import NEEDS, critical_paths, notebooks, read_times, record_times, run_all, schedule
 
 
 def _recorder(fail: str = "", seconds: float = 0.05):
@@ -37,6 +37,22 @@ def test_a_job_starts_only_after_what_it_needs_and_two_run_at_once():
         running += 1 if kind == "start" else -1
         most = max(most, running)
     assert most == 2  # never more than jobs, and the pool is used
+
+
+def test_the_ready_job_heading_the_longest_chain_starts_first(tmp_path):
+    needs = {"06": ("02",), "07": ("06",)}
+    cost = {"00": 5.0, "02": 2.0, "06": 4.0, "07": 1.0, "11": 6.0}
+    assert critical_paths(["00", "02", "06", "07", "11"], needs, cost) == {"00": 5, "02": 7, "06": 5, "07": 1, "11": 6}
+    events, run = _recorder(seconds=0.02)
+    schedule(["00", "02", "06", "07", "11"], needs, run, jobs=1, echo=lambda _: None, cost=cost)
+    # 02 heads the chain 02 → 06 → 07 (7 s), then 11 (6 s) beats 00 (5 s) and the ready 06 (5 s, later in order)
+    assert [n for kind, n in events if kind == "start"] == ["02", "11", "00", "06", "07"]
+    events, run = _recorder(seconds=0.02)
+    schedule(["00", "01", "02", "06"], {"06": ("02",)}, run, jobs=1, echo=lambda _: None)  # no times: a job counts 1
+    assert [n for kind, n in events if kind == "start"] == ["02", "00", "01", "06"]  # ties in the order given
+    record_times({"00_a.ipynb": 1.25, "gallery": 3.0}, tmp_path / "t.csv", jobs=2)
+    assert read_times(tmp_path / "t.csv") == {"00_a.ipynb": 1.2, "gallery": 3.0}  # one decimal kept
+    assert read_times(tmp_path / "none.csv") == {}
 
 
 def test_a_failed_job_starts_nothing_more_and_is_named():

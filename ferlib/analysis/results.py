@@ -169,7 +169,8 @@ def per_class_comparison(method: str, metrics: Sequence[dict[str, Any]], label: 
 
 def ablation_vs_paper(ours: pd.DataFrame, table: str, label: str, paper_label: str | None = None) -> pd.DataFrame:
     """One ablation table of ours (rows of :func:`ferlib.train.ablate.ablate` for ``table``) beside
-    the paper's numbers for the same rows (matched by :func:`paper_row`), in percent."""
+    the paper's numbers for the same rows (matched by :func:`paper_row`), in percent; with several
+    folds, the accuracy's sample standard deviation over them beside its mean."""
     mine = ours[ours["table"] == table]
     if mine.empty:
         raise ValueError(f"no rows of ablation table {table!r} in ours (tables: {sorted(set(ours['table']))})")
@@ -178,6 +179,9 @@ def ablation_vs_paper(ours: pd.DataFrame, table: str, label: str, paper_label: s
                          "UAR (%)": (mine["uar"].to_numpy(float) * 100).round(2),
                          "best test acc. (%) [leaky]": (mine["best_test_accuracy_leaky"].to_numpy(float) * 100).round(2)},
                         index=pd.Index(list(mine["label"]), name="row"))
+    sd = mine["accuracy_std"].to_numpy(float) * 100 if "accuracy_std" in mine else np.full(len(mine), np.nan)
+    if np.isfinite(sd).any():
+        left.insert(1, "accuracy sd over folds (%)", sd.round(2))
     if theirs is None:
         return left
     nums = theirs.select_dtypes("number").drop(columns=[c for c in theirs.attrs.get("non_percent", []) if c in theirs.columns])

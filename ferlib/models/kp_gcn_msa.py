@@ -62,7 +62,7 @@ Choices where the paper is silent or ambiguous (each a constructor argument)
   projection, as in Former-DFER. Unlike Former-DFER (no final norm, class token and positional
   embedding drawn from N(0, 1)), a final LayerNorm precedes the classifier (pre-norm
   convention) and both embeddings start from N(0, 0.02²).
-* **Table 9 rows** (:data:`VARIANTS` ``table9_A`` … ``table9_E``): A = FEM only (no graph term,
+* **Table 9 rows** (:data:`VARIANTS` ``table9_A`` … ``table9_D``; E is ``full``): A = FEM only (no graph term,
   no temporal module: mean of frame tokens → FC); B = A + GCN; C = B + LSTM (in place of MSA);
   D = FEM + MSA (no graph term); E = full. "No GCN" (``use_gcn=False``) keeps the node-wise
   Linear 512 → 128 of eq. 3 and drops only the graph term ``W_a ⊙ A · V_l``, so token sizes and
@@ -534,20 +534,20 @@ KP_PROFILES = {
     ),
 }
 
-#: ablation rows: Table 9 (A–E), Table 10 (fusion), Table 11 (heads), Table 12 (depth), Fig. 8 (λ)
+#: ablation rows: Table 9 (A–D; E is the full model), Table 10 (fusion; structure is the full model),
+#: Table 11 (heads), Table 12 (depth; 3 is the full model), Fig. 8 (λ; 0.2 is the full model). A row
+#: equal to the full model is ``full`` itself, so one training serves all of them and notebook 04
 VARIANTS: dict[str, dict[str, Any]] = {
     "full": {},
     "table9_A": {"use_gcn": False, "temporal": "none"},
     "table9_B": {"temporal": "none"},
     "table9_C": {"temporal": "lstm"},
     "table9_D": {"use_gcn": False},
-    "table9_E": {},
     "fusion_mean": {"fusion": "mean"},
     "fusion_lstm": {"fusion": "lstm"},
-    "fusion_structure": {},
     **{f"heads{h}": {"heads": h, "attention": "fixed_head_dim"} for h in (6, 8, 10, 12)},
-    **{f"depth{d}": {"depth": d} for d in (2, 3, 4, 5, 6)},
-    **{f"lambda{lam:.1f}": {"loss_lambda": lam} for lam in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)},
+    **{f"depth{d}": {"depth": d} for d in (2, 4, 5, 6)},
+    **{f"lambda{lam:.1f}": {"loss_lambda": lam} for lam in (0.0, 0.1, 0.3, 0.4, 0.5)},
     "pooling_gap": {"local_pooling": "gap"},
     "pooling_weighted": {"local_pooling": "weighted"},
     "triplet_output": {"triplet": "output"},
@@ -582,13 +582,13 @@ PAPER_ITEMS = (
     PaperItem("Table 8", "parameters, inference speed and training time", "table", "notebook 10",
               ("10_cost.csv", "10_cost.md", "10_cost.png")),
     PaperItem("Table 9", "ablation of the components", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
-              needs="the `paper` profile (no demo-size run yet)"),
+              ("06_kp_table9.csv", "06_kp_table9.md", "06_kp_table9.png")),
     PaperItem("Table 10", "fusion methods", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
-              needs="the `paper` profile (no demo-size run yet)"),
-    PaperItem("Table 11", "temporal network depth", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
-              needs="the `paper` profile (no demo-size run yet)"),
-    PaperItem("Table 12", "key-point choices", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
-              needs="the `paper` profile (no demo-size run yet)"),
+              ("06_kp_table10_fusion.csv", "06_kp_table10_fusion.md", "06_kp_table10_fusion.png")),
+    PaperItem("Table 11", "number of MSA heads", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
+              ("06_kp_table11_heads.csv", "06_kp_table11_heads.md", "06_kp_table11_heads.png")),
+    PaperItem("Table 12", "depth of the temporal transformer", "table", "notebook 06, *KP-GCN-MSA Tables 9–12*",
+              ("06_kp_table12_depth.csv", "06_kp_table12_depth.md", "06_kp_table12_depth.png")),
     PaperItem("Fig. 1", "samples of the data sets", "authors' data"),
     PaperItem("Fig. 2", "architecture", "diagram"),
     PaperItem("Fig. 3", "spatial feature extraction", "diagram"),
@@ -599,7 +599,7 @@ PAPER_ITEMS = (
               ("gallery/kp_gcn_msa_afew_confusion.png",)),
     PaperItem("Fig. 7", "the ablation's network variants", "diagram"),
     PaperItem("Fig. 8", "accuracy against the loss weight λ", "figure", "notebook 06, *λ of the KP-GCN-MSA loss*",
-              needs="the `paper` profile (no demo-size run yet)"),
+              ("06_kp_lambda.csv", "06_kp_lambda.md", "06_kp_lambda.png")),
     PaperItem("Fig. 9", "t-SNE of DFEW test clips, three methods", "figure", "notebook 09",
               ("09_tsne.png", "09_tsne_all_clips.png", "09_embedding_scores.csv", "09_embedding_scores.md")),
     PaperItem("Fig. 10", "t-SNE on AFEW, FERV39k and MAFW", "figure", f"{GALLERY} (AFEW, FERV39k and MAFW layouts)",
@@ -649,11 +649,13 @@ SPEC = register(MethodSpec(
         per_class={"dfew": "kp_table3", "ferv39k": "kp_table5", "mafw": "kp_table7"},
         per_group={("ferv39k", "scene"): "kp_table6"},
         ablations={
-            "kp_table9": [{"label": k, "variant": f"table9_{k}"} for k in "ABCDE"],
-            "kp_table10_fusion": [{"label": f, "variant": f"fusion_{f}"} for f in ("mean", "lstm", "structure")],
+            "kp_table9": [{"label": k, "variant": f"table9_{k}" if k != "E" else "full"} for k in "ABCDE"],
+            "kp_table10_fusion": [{"label": f, "variant": f"fusion_{f}" if f != "structure" else "full"}
+                                  for f in ("mean", "lstm", "structure")],
             "kp_table11_heads": [{"label": f"H={h}", "variant": f"heads{h}"} for h in (6, 8, 10, 12)],
-            "kp_table12_depth": [{"label": f"L={d}", "variant": f"depth{d}"} for d in (2, 3, 4, 5, 6)],
-            "kp_fig8_lambda": [{"label": f"λ={x:.1f}", "variant": f"lambda{x:.1f}"} for x in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)],
+            "kp_table12_depth": [{"label": f"L={d}", "variant": f"depth{d}" if d != 3 else "full"} for d in (2, 3, 4, 5, 6)],
+            "kp_fig8_lambda": [{"label": f"λ={x:.1f}", "variant": f"lambda{x:.1f}" if x != 0.2 else "full"}
+                               for x in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)],
         },
     ),
     notebook="04_kp_gcn_msa.ipynb",

@@ -3,7 +3,7 @@
 A grid is plain data (a dict, or the same structure in YAML/JSON)::
 
     {"fer_gcn_table5": [{"label": "VGG16", "method": "fer_gcn", "variant": "backbone"}, …],
-     "kp_lambda":      [{"label": "λ=0.2", "method": "kp_gcn_msa", "variant": "lambda0.2",
+     "kp_lambda":      [{"label": "λ=0.1", "method": "kp_gcn_msa", "variant": "lambda0.1",
                          "overrides": {"epochs": 5}, "model_overrides": {}}, …]}
 
 :func:`ablate` runs each row with :func:`ferlib.train.cv.cross_validate` into
