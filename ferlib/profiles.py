@@ -75,10 +75,9 @@ _PROFILES = {p.name: p for p in (
         ablations=(None, 1, 2, None)),
     Profile("demo", "demo", MappingProxyType(dict(n_subjects=30, n_frames=16)), MappingProxyType(dict(
         # 40 of the 61 London people and the 40 Canada people rendered, 21 London people tested; 3 clips a
-        # person (rendered once for all splits) and 3 photo pre-training clips a person; one identity split
-        # (each split is a pre-training and three trainings: three would be longer than the rest of the demo;
-        # benchmarks/transfer_seeds.py and the paper profile run three)
-        n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0,), clips_per_subject=3, procedural_subjects=30,
+        # person (rendered once for all splits) and 3 photo pre-training clips a person; three identity
+        # splits (each a pre-training and three trainings), so the result is a mean with its spread
+        n_rendered=40, n_test=None, n_neutral_only=None, seeds=(0, 1, 2), clips_per_subject=3, procedural_subjects=30,
         n_frames=16, side=64, repeats=1, epochs=None, pretrain={"photo_clips_per_subject": 3})),
         gallery=MappingProxyType(dict(lab=dict(n_subjects=10, n_frames=16, side=64), wild=dict(n_subjects=5, n_frames=16, side=64))),
         # three of the five subject folds: each result is a mean with its spread (one fold alone moves by
