@@ -3,16 +3,18 @@
     python benchmarks/photo_renders.py [--methods fan fer_gcn] [--seed 0] [--synth exemplars=false]
                                        [--setting NAME:key=value,...]
 
-The London subset's 20 people are split as the transfer check splits them
-(:func:`ferlib.experiments.transfer.split_identities`, 10 rendered, 10 held out). Each method trains on
+Every identity the workbook ships is used as the transfer check uses them
+(:func:`ferlib.experiments.transfer.identity_pool`, :func:`~ferlib.experiments.transfer.split_identities`):
+``--rendered`` of the 61 London people (default: the demo check's 40) and the neutral-only Canada
+people are rendered, the other London people are held out. Each method trains on
 photo renders of the rendered people (``lab`` course, the seven expressions and neutral, with the
 per-frame jitter and predictor landmarks real clips have: ``PHOTO_SYNTH``; ``--synth`` changes a
 SynthConfig field of both sets), starting from the demo trunk pre-trained with photo renders of the
 same people (``--pretrain-clips`` clips each, ``--photo-epochs`` of fine-tuning as
 :data:`ferlib.experiments.pretrain.PHOTO_PRETRAIN` by default, or with ``--photo-epochs 0``
 ``--pretrain-epochs`` of joint training), and is tested on photo renders
-of the held-out people (one clip per class each, 80 clips); ``--blends N`` adds N blends of two
-rendered people as further training identities (:mod:`ferlib.experiments.blend`). Each ``--setting`` adds
+of the held-out people (one clip per class each); ``--blends N`` adds N blends of two rendered
+London people as further training identities (:mod:`ferlib.experiments.blend`). Each ``--setting`` adds
 a row of TrainConfig fields on top of the demo recipe (``demo`` itself always runs; ``select=last``
 trains on every rendered person instead of carving two for model selection). Prints accuracy per
 method and setting.
@@ -31,30 +33,31 @@ import numpy as np
 import pandas as pd
 
 from ferlib.analysis.real_runs import evaluate_run
-from ferlib.assets import ASSETS, LONDON
-from ferlib.data.adapters.london import london_index
+from ferlib.assets import identity_folders
 from ferlib.data.labels import BASIC7
 from ferlib.data.protocols import Split, with_validation
 from ferlib.experiments.blend import blend_identities
 from ferlib.experiments.pretrain import PHOTO_PRETRAIN, frame_pretrained
-from ferlib.experiments.transfer import PHOTO_SYNTH, split_identities, training_store
+from ferlib.experiments.transfer import PHOTO_SYNTH, identity_pool, split_identities, training_store
 from ferlib.models.synth_frames import default_cache_dir
 from ferlib.models.registry import method_spec, methods
 from ferlib.options import parse_key_value
+from ferlib.profiles import get_profile
 from ferlib.synth.photo import list_photos, photo_identity
 from ferlib.train.recipes import resolve_config
 from ferlib.train.engine import fit
 
-PHOTOS = ASSETS / LONDON
-
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--photos", default=str(PHOTOS), help="a London-layout folder (neutral_front/, smiling_front/)")
+    p.add_argument("--photos", nargs="*", default=[str(f) for f in identity_folders()],
+                   help="identity folders: London layout (neutral_front/, smiling_front/) or neutral photos only")
+    p.add_argument("--rendered", type=int, default=get_profile("demo").transfer["n_rendered"],
+                   help="London people rendered for training (the others are tested); neutral-only people are all rendered")
     p.add_argument("--methods", nargs="*", default=list(methods(lambda spec: bool(spec.weight_keys))),
                    help="default: the methods with frame weights")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--clips-per-subject", type=int, default=40, help="training clips per rendered person")
+    p.add_argument("--clips-per-subject", type=int, default=10, help="training clips per rendered person")
     p.add_argument("--blends", type=int, default=0,
                    help="also render this many blends of two rendered people (ferlib.experiments.blend) as further identities")
     p.add_argument("--setting", action="append", default=[],
@@ -76,15 +79,19 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         settings[name] = dict(parse_key_value(f) for f in fields.split(",") if f)
     synth = {**PHOTO_SYNTH, **dict(parse_key_value(f) for f in args.synth)}
     out = Path(args.out or tempfile.mkdtemp(prefix="ferlib-photo-"))
-    ids = sorted(set(london_index(args.photos).df["subject"].astype(str)))
-    rendered, held_out = split_identities(ids, len(ids) // 2, args.seed)
-    source, identities = args.photos, rendered
+    london, ids, neutral_only = identity_pool(args.photos)
+    rendered_london, held_out = split_identities(ids, args.rendered, args.seed)
+    rendered = sorted(rendered_london + neutral_only)
+    source, identities = list(args.photos), rendered
     if args.blends:
-        source = blend_identities(args.photos, out / "blended", rendered, args.blends, seed=args.seed)
-        identities = sorted(photo_identity(p) for p in list_photos(source))
+        if len(london) != 1:
+            raise SystemExit(f"--blends needs one London-layout folder among --photos, got {[str(f) for f in london]}")
+        blended = blend_identities(london[0], out / "blended", rendered_london, args.blends, seed=args.seed)
+        source = [blended] + [f for f in args.photos if Path(f) not in london]
+        identities = sorted(photo_identity(p) for p in list_photos(blended)) + neutral_only
     train = training_store(out / "train", "photo", source, identities, BASIC7, clips_per_subject=args.clips_per_subject,
                            seed=args.seed, progress=False, **synth)
-    test = training_store(out / "test", "photo", args.photos, held_out, BASIC7, clips_per_subject=0,
+    test = training_store(out / "test", "photo", london, held_out, BASIC7, clips_per_subject=0,
                           seed=args.seed + 1, progress=False, **synth)
     # fine-tuning starts from the plain demo trunk (its default epochs); joint training runs --pretrain-epochs
     joint = {} if args.photo_epochs else {"epochs": args.pretrain_epochs}
@@ -93,7 +100,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     index = train.index()
     split = with_validation(index, Split("photo", np.arange(len(index)), np.zeros(0, int)), 0.15, seed=args.seed)
     split = Split("photo", split.train, split.val, split.val)
-    print(f"train: {len(split.train)} clips of {len(rendered)} people and {args.blends} blends (val {len(split.val)}); "
+    print(f"train: {len(split.train)} clips of {len(rendered)} people ({len(neutral_only)} neutral-only) and {args.blends} "
+          f"blends (val {len(split.val)}); "
           f"test: {len(test.index())} clips of {len(held_out)} other people; classes {list(train.classes)}")
     rows = []
     for method in args.methods:
