@@ -83,9 +83,9 @@ _PROFILES = {p.name: p for p in (
         # three of the five subject folds: each result is a mean with its spread (one fold alone moves by
         # several points between machines)
         folds=(0, 1, 2),
-        # every ablation grid notebook 06 draws, on the profile's three folds, except KP-GCN-MSA's Tables 9-12
-        # and λ sweep: 19 variants, each a training of the demo's costliest model, so they train the first
-        # fold only (their full-model rows are notebook 04's first fold)
+        # every ablation grid the notebooks draw (06: FER-GCN's and FAN's, on the profile's three folds; 04:
+        # KP-GCN-MSA's Tables 9-12 and λ sweep, 19 variants, each a training of the demo's costliest model, so
+        # on the first fold only: their full-model rows are notebook 04's own first fold)
         ablations=(("fer_gcn_table5", "fan_variants", "fan_k_segments", *KP_ONE_FOLD), None, None,
                    MappingProxyType({t: (0,) for t in KP_ONE_FOLD})),
         extra_variants=True),

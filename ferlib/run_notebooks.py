@@ -58,11 +58,11 @@ STAMP = "ferlib"  # the notebook-metadata key of the stamp
 #: shell would leave the kept notebooks without their figures), no progress bars saved as widgets
 KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "FERLIB_BARS": "0"}
 #: notebook number → the notebooks that must finish first: their runs are read (the weights, Grad-CAM,
-#: t-SNE and cost notebooks read the four methods' runs; the ablation tables' ``full`` rows are 02's,
-#: 03's and 04's runs; Grad-CAM's Fig. 1 reads the CNN-only row of 06) or trained by both (07 and 06 both train FAN
+#: t-SNE and cost notebooks read the four methods' runs; the ablation tables' ``full`` rows are 02's and
+#: 03's runs; Grad-CAM's Fig. 1 reads the CNN-only row of 06) or trained by both (07 and 06 both train FAN
 #: without relation attention)
 NEEDS: dict[str, tuple[str, ...]] = {
-    "06": ("02", "03", "04"),
+    "06": ("02", "03"),
     "07": ("02", "03", "06"),
     "08": ("02", "03", "04", "05", "06"),
     "09": ("02", "03", "04", "05"),

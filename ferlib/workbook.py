@@ -302,15 +302,17 @@ def read_ablation(grid: dict[str, list[dict[str, Any]]], out_dir: str | Path, fo
 
 
 def ablation_settings(profile: str, tables: Sequence[str] | None = None, epochs: int | None = None,
-                      max_rows: int | None = None, folds: Sequence[int] | None = None
+                      max_rows: int | None = None, folds: Sequence[int] | None = None,
+                      among: Sequence[str] | None = None
                       ) -> tuple[list[str], int | None, int | None, dict[str, list[int] | None]]:
-    """Notebook 06's (tables, epochs, max_rows, folds per table): the values given, else the
-    profile's (:attr:`ferlib.profiles.Profile.ablations`). ``epochs`` None keeps each method's
-    schedule of the profile; ``folds`` given applies to every table, else each table takes the
-    profile's folds for it (None: the profile's training folds)."""
+    """An ablation notebook's (tables, epochs, max_rows, folds per table): the values given, else
+    the profile's (:attr:`ferlib.profiles.Profile.ablations`), its tables kept to those the notebook
+    draws (``among``: notebook 06 draws FER-GCN's and FAN's, notebook 04 KP-GCN-MSA's). ``epochs``
+    None keeps each method's schedule of the profile; ``folds`` given applies to every table, else
+    each table takes the profile's folds for it (None: the profile's training folds)."""
     check_choice("profile", profile, PROFILES)
     d_tables, d_epochs, d_rows, d_folds = get_profile(profile).ablations
-    chosen = list(tables) if tables is not None else list(d_tables or PAPER_GRIDS)
+    chosen = list(tables) if tables is not None else [t for t in (d_tables or PAPER_GRIDS) if among is None or t in among]
     if not chosen:
         raise ValueError("notebook parameter tables=[] names no ablation table; give None (the profile's) or some of "
                          f"{sorted(PAPER_GRIDS)}")
