@@ -5,7 +5,7 @@ inference against its paper's Table 8.
     python benchmarks/gpu_check.py            # on one GPU (about 5-8 minutes on an H100)
     python benchmarks/gpu_check.py --smoke    # seconds on a CPU: tiny batch, demo models, 1 step
 
-Settings: ``eager fp32``, ``bf16`` (autocast, as the engine's ``amp``), ``channels-last``
+Settings: ``eager fp32``, ``bf16`` (autocast of the per-frame CNN, as the engine's ``amp``), ``channels-last``
 (bf16 + NHWC per-frame trunk, as the engine's default ``channels_last``) and ``compile`` (bf16 + NHWC +
 ``torch.compile``, as ``compile=true``; skipped on a CPU unless ``--compile``). Inputs are random
 batches of each model profile's shapes (:func:`ferlib.analysis.cost.example_inputs`); training is forward,
@@ -60,6 +60,7 @@ def measure(method: str, profile: str, setting: str, batch: int, steps: int, dev
     import torch.nn.functional as F
 
     from ferlib.analysis.cost import build_for_cost, example_inputs
+    from ferlib.train.engine import autocast_trunk
 
     model = build_for_cost(method, profile).to(device)
     args, _ = example_inputs(model, method, profile, batch, device)
@@ -67,12 +68,13 @@ def measure(method: str, profile: str, setting: str, batch: int, steps: int, dev
     if setting in ("channels-last", "compile") and hasattr(model, "trunk"):
         model.trunk.to(memory_format=torch.channels_last)  # as the engine's channels_last: the per-frame trunk
     run = torch.compile(model) if setting == "compile" else model
-    amp = torch.autocast(device.type, dtype=torch.bfloat16) if setting != "eager fp32" else nullcontext()
+    def amp():  # as the engine's amp: bf16 inside the per-frame CNN
+        return autocast_trunk(model, device.type) if setting != "eager fp32" else nullcontext()
     opt = torch.optim.AdamW(model.parameters(), 1e-4)
     own_loss = hasattr(model, "loss")
 
     def train_step() -> None:
-        with amp:
+        with amp():
             logits, extras = run(*args)
         loss = model.loss(logits.float(), {k: v.float() for k, v in extras.items()}, y) if own_loss \
             else F.cross_entropy(logits.float(), y)
@@ -96,7 +98,7 @@ def measure(method: str, profile: str, setting: str, batch: int, steps: int, dev
 
     @torch.no_grad()
     def infer() -> None:
-        with amp:
+        with amp():
             run(*args)
 
     return train, timed(infer)

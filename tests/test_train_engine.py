@@ -249,6 +249,24 @@ def test_precision_follows_amp_and_the_cpu_and_is_recorded(tiny, tmp_path, monke
     assert m["history"][0]["train_loss"] != m32["history"][0]["train_loss"]  # bf16 really ran
 
 
+def test_amp_runs_only_the_frame_trunk_in_bf16():
+    from ferlib.models import build_model
+    from ferlib.train.engine import autocast_trunk
+
+    model = build_model("fan", "demo", num_classes=2)
+    seen = {}
+    model.trunk.register_forward_hook(lambda m, a, out: seen.setdefault("inside", out.dtype) and None)
+    head = next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
+    head.register_forward_hook(lambda m, a, out: seen.setdefault("after", out.dtype) and None)
+    with autocast_trunk(model, "cpu"):
+        logits, _ = model(torch.rand(2, 3, 3, 32, 32))
+    assert seen == {"inside": torch.bfloat16, "after": torch.float32} and logits.dtype == torch.float32
+    assert not torch.is_autocast_enabled("cpu")  # left as found, the hooks removed
+    seen.clear()
+    model(torch.rand(2, 3, 3, 32, 32))
+    assert seen["inside"] == torch.float32
+
+
 def test_channels_last_puts_only_the_frame_trunk_in_nhwc(tiny, tmp_path, monkeypatch):
     from ferlib.train import engine
 

@@ -28,10 +28,12 @@ tensor. Test and validation clips are sampled with ``cfg.test_sampler`` (FAN: ev
 are then batched with others of the same length, and per-frame by-products are padded with NaN to
 the longest clip). The loss is the model's own ``loss`` method when
 it has one (KP-GCN-MSA: eq. 13, L = λL_S + (1 − λ)L_T), otherwise cross-entropy.
-Mixed precision (``amp``): bf16 autocast on CUDA, and on a CPU that computes bf16 natively
-(AVX512-BF16 or AMX; elsewhere fp32, as bf16 would be emulated and slower). A run records the
-precision it trained at (``metrics.json`` ``precision``): results at bf16 and fp32 differ in the
-last digits of a loss, and a CPU without bf16 gives the fp32 run.
+Mixed precision (``amp``): bf16 autocast around the per-frame CNN (``model.trunk``) only, on CUDA
+and on a CPU that computes bf16 natively (AVX512-BF16 or AMX; elsewhere fp32, as bf16 would be
+emulated and slower); its features return in fp32, and what follows (graphs, attention, the
+landmark models) stays fp32: landmark coordinates and small displacements lose their signal at
+bf16's 8-bit mantissa (ST-GCN and KP-GCN-MSA lost 5-8 points of demo accuracy with the whole model
+in bf16). A run records the precision of its trunk (``metrics.json`` ``precision``).
 
 **Speed** (none of these changes what a run computes, except ``eval_every``, which changes when a
 model can be selected). Clips are held in memory after their first read when the run's clips
@@ -51,7 +53,8 @@ import os
 import random
 import time
 import uuid
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,15 +225,41 @@ def cpu_computes_bf16() -> bool:
 
 
 def precision(device: torch.device, cfg: TrainConfig) -> str:
-    """``"bf16"`` where ``cfg.amp`` autocasts on ``device`` (CUDA; a CPU with native bf16), else ``"fp32"``."""
+    """``"bf16"`` where ``cfg.amp`` autocasts the trunk on ``device`` (CUDA; a CPU with native bf16), else ``"fp32"``."""
     native = device.type == "cuda" or (device.type == "cpu" and cpu_computes_bf16())
     return "bf16" if cfg.amp and native else "fp32"
 
 
-def _autocast(device: torch.device, cfg: TrainConfig):
-    if precision(device, cfg) == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return nullcontext()
+@contextmanager
+def autocast_trunk(model: nn.Module, device_type: str) -> Iterator[None]:
+    """bf16 autocast inside ``model.trunk``'s forward only, its output back in fp32 (a model
+    without a trunk runs as it is)."""
+    trunk = getattr(unwrap(model), "trunk", None)
+    if not isinstance(trunk, nn.Module):
+        yield
+        return
+    entered: list[torch.autocast] = []
+
+    def enter(module: nn.Module, args: Any) -> None:
+        entered.append(torch.autocast(device_type, dtype=torch.bfloat16))
+        entered[-1].__enter__()
+
+    def leave(module: nn.Module, args: Any, out: Any) -> Any:
+        entered.pop().__exit__(None, None, None)
+        return out.float() if torch.is_tensor(out) else out
+
+    hooks = [trunk.register_forward_pre_hook(enter), trunk.register_forward_hook(leave)]
+    try:
+        yield
+    finally:
+        for h in hooks:
+            h.remove()
+        while entered:  # a forward that raised inside the trunk
+            entered.pop().__exit__(None, None, None)
+
+
+def _autocast(model: nn.Module, device: torch.device, cfg: TrainConfig):
+    return autocast_trunk(model, device.type) if precision(device, cfg) == "bf16" else nullcontext()
 
 
 # --------------------------------------------------------------------------- one epoch
@@ -247,7 +276,7 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
         t1 = time.perf_counter()
         data_s += t1 - t0
         y = batch["label"].to(device, non_blocking=True)
-        with _autocast(device, cfg):
+        with _autocast(model, device, cfg):
             logits, extras = forward_batch(model, batch, device, cfg)
         loss = compute_loss(model, logits, extras, y, cfg)
         optimizer.zero_grad(set_to_none=True)
@@ -292,7 +321,7 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, cfg: TrainConfig, devi
     for batch in loader:
         bar.update(1)
         y = batch["label"].to(device, non_blocking=True)
-        with _autocast(device, cfg):
+        with _autocast(model, device, cfg):
             logits, extras = forward_batch(model, batch, device, cfg)
         logits = logits.float()
         losses.append(float(compute_loss(model, logits, extras, y, cfg)) * len(y))
@@ -653,7 +682,7 @@ def _finish(cfg: TrainConfig, store: ClipStore, index: ClipIndex, split: Split, 
     metrics = summarize(ev.y_true, ev.y_pred, store.classes)
     metrics.update({
         "method": cfg.method, "variant": cfg.variant, "profile": cfg.profile, "split": split.name,
-        "precision": precision(device, cfg),
+        "precision": precision(device, cfg) if isinstance(getattr(unwrap(model), "trunk", None), nn.Module) else "fp32",
         "selection": "best validation epoch" if cfg.select == "val" else "last epoch",
         "selected_epoch": int(best["epoch"]),
         "val_accuracy_at_selected": best.get("val_accuracy"),
