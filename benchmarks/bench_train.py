@@ -55,14 +55,17 @@ for m in sys.argv[7:]:
 
 
 def plain_loop(method: str, store, profile: str, epochs: int, workers: int, batch: int | None) -> float:
-    """Clips/s of a minimal training loop over the engine's model, training data set and batch."""
+    """Clips/s of a minimal training loop over the engine's model, training data set and batch, with the
+    engine's model settings (the per-frame CNN in NHWC and under bf16 autocast where ``amp`` puts it)."""
+    from contextlib import nullcontext
+
     import torch
     import torch.nn.functional as F
 
     from ferlib.data.protocols import get_protocol, with_validation
     from ferlib.models.registry import method_spec, model_inputs
     from ferlib.train.recipes import resolve_config
-    from ferlib.train.engine import build_run_model, make_dataset, make_loader
+    from ferlib.train.engine import autocast_trunk, build_run_model, make_dataset, make_loader, precision
     from ferlib.train.schedules import build_optimizer, param_groups
 
     over = dict(epochs=epochs, num_workers=workers, progress=False, init_trunk="")
@@ -72,6 +75,9 @@ def plain_loop(method: str, store, profile: str, epochs: int, workers: int, batc
     index = store.index()
     split = with_validation(index, get_protocol("subject_kfold", index, k=4)[0], cfg.val_fraction, seed=cfg.seed)  # fold 1
     model = build_run_model(cfg, len(store.classes))
+    if cfg.channels_last and hasattr(model, "trunk"):
+        model.trunk.to(memory_format=torch.channels_last)
+    bf16 = precision(torch.device("cpu"), cfg) == "bf16"
     opt = build_optimizer(param_groups(model, cfg), cfg)
     ds = make_dataset(store, index.subset(split.train), cfg, train=True, pixels=method_spec(method).inputs != "landmarks")
     own_loss = hasattr(model, "loss")
@@ -80,7 +86,8 @@ def plain_loop(method: str, store, profile: str, epochs: int, workers: int, batc
         ds.set_epoch(epoch)
         t0 = time.perf_counter()
         for b in make_loader(ds, cfg, True, epoch):
-            logits, extras = model(*model_inputs(method, b, stgcn_normalise=cfg.stgcn_normalise))
+            with autocast_trunk(model, "cpu") if bf16 else nullcontext():
+                logits, extras = model(*model_inputs(method, b, stgcn_normalise=cfg.stgcn_normalise))
             loss = model.loss(logits, extras, b["label"]) if own_loss else F.cross_entropy(logits, b["label"])
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -50,3 +50,18 @@ def test_every_saved_figure_is_200_dpi(tmp_path):
 
 def test_paper_values_stay_visible_over_ferlibs():
     assert style.PAPER_MARKER["facecolor"] == "none" and style.PAPER_MARKER["zorder"] > 3  # hollow, drawn on top
+
+
+def test_seeded_jitter_draws_the_same_and_leaves_numpys_state_as_found():
+    import numpy as np
+
+    from ferlib.viz.style import seeded_jitter
+
+    np.random.seed(5)
+    before = np.random.get_state()[1].copy()
+    with seeded_jitter():
+        a = np.random.uniform(size=3)
+    with seeded_jitter():
+        b = np.random.uniform(size=3)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)

@@ -35,7 +35,7 @@ from ferlib.preprocess.keypoints import (
     REGIONS as KEYPOINT_REGIONS,
     select_keypoints,
 )
-from ferlib.viz.style import OURS_COLOR, palette
+from ferlib.viz.style import OURS_COLOR, palette, seeded_jitter
 
 __all__ = ["detection_overlay_figure", "landmark_error_figure", "keypoints_figure", "heatmaps_figure"]
 
@@ -55,8 +55,9 @@ def landmark_error_figure(regions: pd.DataFrame, frames: pd.DataFrame, rho: floa
     order = list(dict.fromkeys(regions["region"]))
     sns.barplot(data=regions, x="region", y="error", order=order, color=OURS_COLOR, alpha=0.75, errorbar=None,
                 label="mean over clips", ax=ax)
-    sns.stripplot(data=regions, x="region", y="error", order=order, color="black", size=3, alpha=0.6, jitter=0.25,
-                  ax=ax)
+    with seeded_jitter():
+        sns.stripplot(data=regions, x="region", y="error", order=order, color="black", size=3, alpha=0.6, jitter=0.25,
+                      ax=ax)
     ax.plot([], [], ".", color="k", label="one clip")
     ax.set_xticks(range(len(order)), order, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("landmark error (% inter-ocular distance)")

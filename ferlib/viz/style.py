@@ -14,10 +14,13 @@ tight bounding box, :data:`DPI`); :func:`class_palette` gives classes colours th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -43,6 +46,18 @@ PAPER_COLOR = _PALETTE[3]
 #: how a paper's value is marked (``ax.scatter(x, y, **PAPER_MARKER)``)
 PAPER_MARKER: dict[str, Any] = {"marker": "D", "s": 50, "facecolor": "none", "edgecolor": PAPER_COLOR,
                                 "linewidth": 1.6, "zorder": 5}
+
+
+@contextmanager
+def seeded_jitter(seed: int = 0) -> Iterator[None]:
+    """numpy's global RNG seeded for the call inside (seaborn's ``stripplot`` jitters from it), and
+    restored after: the same data draw the same figure."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def set_theme(**overrides: Any) -> None:
