@@ -24,7 +24,8 @@ figures inline (:data:`KERNEL_ENV`), so the kept notebooks show them; progress b
 threads share one model, so two one-thread jobs on two cores finish the demo sooner than one job
 at a time. A notebook starts only when the notebooks whose runs it reads or trains (:data:`NEEDS`)
 have finished; of the ready ones, the one heading the longest chain of the last run's times starts
-first. ``--gallery`` adds the gallery run (``python -m ferlib.gallery --make``) as one more job. Each job's output goes to ``<runs>/logs/<job>.log``; a failed job stops the start of new ones
+first. ``--gallery`` adds the gallery run (``python -m ferlib.gallery --make``) as one more job.
+Each job's output goes to ``<runs>/logs/<job>.log``; a failed job stops the start of new ones
 and its log's tail is printed. ``figures/demo_times.csv`` holds each job's wall seconds and the
 whole run's (``all``), with the jobs count.
 """

@@ -536,7 +536,7 @@ KP_PROFILES = {
 
 #: ablation rows: Table 9 (A–D; E is the full model), Table 10 (fusion; structure is the full model),
 #: Table 11 (heads), Table 12 (depth; 3 is the full model), Fig. 8 (λ; 0.2 is the full model). A row
-#: equal to the full model is ``full`` itself, so one training serves all of them and notebook 04
+#: equal to the full model is ``full`` itself: one training (notebook 04's own) serves all of them
 VARIANTS: dict[str, dict[str, Any]] = {
     "full": {},
     "table9_A": {"use_gcn": False, "temporal": "none"},

@@ -74,7 +74,7 @@ class TrainConfig:
     # runtime
     seed: int = 0
     deterministic: bool = True
-    amp: bool = True  # bf16 autocast where the device computes bf16 natively (ferlib.train.engine.precision)
+    amp: bool = True  # bf16 autocast of the per-frame CNN where the device computes bf16 natively (engine.precision)
     device: str = "auto"
     num_workers: int = 0
     progress: bool = True

@@ -32,8 +32,8 @@ Mixed precision (``amp``): bf16 autocast around the per-frame CNN (``model.trunk
 and on a CPU that computes bf16 natively (AVX512-BF16 or AMX; elsewhere fp32, as bf16 would be
 emulated and slower); its features return in fp32, and what follows (graphs, attention, the
 landmark models) stays fp32: landmark coordinates and small displacements lose their signal at
-bf16's 8-bit mantissa (ST-GCN and KP-GCN-MSA lost 5-8 points of demo accuracy with the whole model
-in bf16). A run records the precision of its trunk (``metrics.json`` ``precision``).
+bf16's 8-bit mantissa (with the whole model in bf16, ST-GCN's and KP-GCN-MSA's demo accuracy fell
+by several points). A run records the precision of its trunk (``metrics.json`` ``precision``).
 
 **Speed** (none of these changes what a run computes, except ``eval_every``, which changes when a
 model can be selected). Clips are held in memory after their first read when the run's clips
