@@ -2,8 +2,9 @@
 
     python benchmarks/profile_demo.py [--subjects 6] [--steps 8] [--methods fer_gcn fan ...]
 
-Each method runs its demo recipe (trunk from scratch: the profile does not need the pre-trained
-frames) on a small generated ``lab`` store: ``--steps`` training steps timed phase by phase, then
+Each method runs its demo recipe as ``fit`` runs it (per-frame CNN in NHWC, under bf16 where
+``amp`` puts it; trunk from scratch: the profile does not need the pre-trained frames) on a small
+generated ``lab`` store: ``--steps`` training steps timed phase by phase, then
 one evaluation of the same clips. Phases (ms per step and share of the step):
 
 * ``read``      store read + frame sampling + collation (the loader's work minus the transform)
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from ferlib.models.registry import paper_methods
@@ -35,16 +37,19 @@ def profile_method(method: str, store, steps: int, workers: int) -> dict[str, fl
 
     from ferlib.models.registry import method_spec
     from ferlib.train.recipes import resolve_config
-    from ferlib.train.engine import (build_run_model, compute_loss, forward_batch, make_dataset, make_loader,
-                                     evaluate_loader)
+    from ferlib.train.engine import (autocast_trunk, build_run_model, compute_loss, forward_batch, make_dataset,
+                                     make_loader, evaluate_loader, precision)
     from ferlib.train.schedules import build_optimizer, param_groups
 
     cfg = resolve_config(method, "demo", init_trunk="", num_workers=workers, progress=False)
     index = store.index()
     model = build_run_model(cfg, len(store.classes))
+    if cfg.channels_last and hasattr(model, "trunk"):  # as fit runs it: the per-frame CNN in NHWC and bf16
+        model.trunk.to(memory_format=torch.channels_last)
     opt = build_optimizer(param_groups(model, cfg), cfg)
     ds = make_dataset(store, index, cfg, train=True, pixels=method_spec(method).inputs != "landmarks")
     dev = torch.device("cpu")
+    amp = (lambda: autocast_trunk(model, "cpu")) if precision(dev, cfg) == "bf16" else nullcontext
     t = dict.fromkeys(("read", "augment", "forward", "backward", "optimiser", "overhead", "eval"), 0.0)
     n_steps, n_clips = 0, 0
     loader = make_loader(ds, cfg, True, 0)
@@ -59,7 +64,8 @@ def profile_method(method: str, store, steps: int, workers: int) -> dict[str, fl
             batch = next(it)
         t1 = time.perf_counter()
         y = batch["label"]
-        logits, extras = forward_batch(model, batch, dev, cfg)
+        with amp():
+            logits, extras = forward_batch(model, batch, dev, cfg)
         loss = compute_loss(model, logits, extras, y, cfg)
         t2 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
