@@ -84,9 +84,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     rendered = sorted(rendered_london + neutral_only)
     source, identities = list(args.photos), rendered
     if args.blends:
-        if len(london) != 1:
-            raise SystemExit(f"--blends needs one London-layout folder among --photos, got {[str(f) for f in london]}")
-        blended = blend_identities(london[0], out / "blended", rendered_london, args.blends, seed=args.seed)
+        blended = blend_identities(london, out / "blended", rendered_london, args.blends, seed=args.seed)
         source = [blended] + [f for f in args.photos if Path(f) not in london]
         identities = sorted(photo_identity(p) for p in list_photos(blended)) + neutral_only
     train = training_store(out / "train", "photo", source, identities, BASIC7, clips_per_subject=args.clips_per_subject,

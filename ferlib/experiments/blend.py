@@ -51,9 +51,9 @@ def blend_pair(a: np.ndarray, b: np.ndarray, landmarks_a: np.ndarray, landmarks_
     return np.clip(np.round((wa + wb) / 2), 0, 255).astype(np.uint8)
 
 
-def blend_identities(photos_dir: str | Path, out_dir: str | Path, ids: Sequence[str], n_blends: int, seed: int = 0,
-                     landmarker: Landmarker | None = None) -> Path:
-    """Write ``ids``' photos of the London-layout ``photos_dir`` and ``n_blends`` blends of pairs of
+def blend_identities(photos_dir: str | Path | Sequence[str | Path], out_dir: str | Path, ids: Sequence[str],
+                     n_blends: int, seed: int = 0, landmarker: Landmarker | None = None) -> Path:
+    """Write ``ids``' photos of the London-layout ``photos_dir`` (one folder or several) and ``n_blends`` blends of pairs of
     them (a seeded choice of the pairs) into ``out_dir`` (same layout; see the module doc) and
     return it. Made once: an ``out_dir`` that exists is returned as it is when it holds the same
     people and blends, refused otherwise."""
