@@ -67,7 +67,11 @@ def measure(method: str, profile: str, setting: str, batch: int, steps: int, dev
     y = torch.zeros(batch, dtype=torch.long, device=device)
     if setting in ("channels-last", "compile") and hasattr(model, "trunk"):
         model.trunk.to(memory_format=torch.channels_last)  # as the engine's channels_last: the per-frame trunk
-    run = torch.compile(model) if setting == "compile" else model
+    run = model
+    if setting == "compile" and hasattr(model, "trunk"):  # as the engine: the trunk's forward, inside amp's hooks
+        model.trunk.forward = torch.compile(model.trunk.forward)
+    elif setting == "compile":
+        run = torch.compile(model)
     def amp():  # as the engine's amp: bf16 inside the per-frame CNN
         return autocast_trunk(model, device.type) if setting != "eager fp32" else nullcontext()
     opt = torch.optim.AdamW(model.parameters(), 1e-4)
@@ -165,7 +169,11 @@ def main(argv: list[str] | None = None) -> dict:
             if s == "compile" and device.type != "cuda" and not args.compile:
                 print(f"| {m} | {s} | skipped on CPU (--compile) | | | | |", flush=True)
                 continue
-            tr, inf = measure(m, profile, s, batch, steps, device, warmup=0 if args.smoke else 2)
+            try:  # one setting that fails (e.g. compile on a new stack) leaves the rest of the table
+                tr, inf = measure(m, profile, s, batch, steps, device, warmup=0 if args.smoke else 2)
+            except Exception as err:  # noqa: BLE001 - reported in the table, not swallowed
+                print(f"| {m} | {s} | failed: {type(err).__name__}: {str(err)[:80]} | | | | |", flush=True)
+                continue
             results[(m, s)] = (tr, inf)
             mfu_t, mfu_i = tr * 3 * gflops / 1e3 / peak, inf * gflops / 1e3 / peak
             print(f"| {m} | {s} | {tr:.1f} | {inf:.1f} | {gflops:.2f} | {100 * mfu_t:.1f} % | {100 * mfu_i:.1f} % |",

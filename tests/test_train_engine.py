@@ -288,3 +288,14 @@ def test_channels_last_puts_only_the_frame_trunk_in_nhwc(tiny, tmp_path, monkeyp
     assert seen["trunk"] == seen["convs"] and seen["trunk"] and seen["all"] == seen["trunk"]
     fit(fan_cfg(epochs=1, channels_last=False), tiny, SPLIT, tmp_path / "cf")
     assert seen["trunk"] == set()
+
+
+@pytest.mark.slow
+def test_compile_runs_under_amp_with_the_trunk_compiled_inside_its_hooks(tiny, tmp_path, monkeypatch):
+    from ferlib.train import engine
+
+    monkeypatch.setattr(engine, "cpu_computes_bf16", lambda: True)
+    m = fit(fan_cfg(epochs=1, compile=True), tiny, SPLIT, tmp_path / "compiled")
+    assert m["precision"] == "bf16" and np.isfinite(m["history"][0]["train_loss"])
+    ck = torch.load(tmp_path / "compiled" / "best.pt", weights_only=True)
+    assert not any("_orig_mod" in k for k in ck["model"])  # the plain module's weights

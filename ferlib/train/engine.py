@@ -41,8 +41,8 @@ fit in :data:`CACHE_BYTES` (``cache_clips``); landmark-only methods (ST-GCN) ski
 of the transform (the same draws, so the same landmarks); on CUDA the loader pins memory and
 batches are copied with ``non_blocking``; ``channels_last`` puts the per-frame 2-D trunk
 (``model.trunk``) in NHWC, on CPU too (oneDNN's convolutions and pooling are faster in NHWC);
-``compile`` runs ``torch.compile`` on the model (its weights and checkpoints stay the plain
-module's); ``cudnn.benchmark`` is on when ``deterministic`` is off; ``eval_every=k`` validates
+``compile`` runs ``torch.compile`` on the model, or with amp's bf16 on the trunk's forward inside
+amp's hooks, which dynamo cannot trace (weights and checkpoints stay the plain module's); ``cudnn.benchmark`` is on when ``deterministic`` is off; ``eval_every=k`` validates
 (and tests, with ``eval_test_each_epoch``) every k-th epoch and after the last one only.
 """
 
@@ -595,7 +595,11 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                                   find_unused_parameters=True)
     runner: nn.Module = model  # what evaluates: the compiled module when compiling (same weights)
-    if cfg.compile:
+    if cfg.compile and precision(device, cfg) == "bf16" and isinstance(getattr(model, "trunk", None), nn.Module):
+        # amp enters bf16 around the trunk by hooks (autocast_trunk), which dynamo cannot trace: the trunk's own
+        # forward is compiled, inside them (the trunk is where the time goes)
+        model.trunk.forward = torch.compile(model.trunk.forward)
+    elif cfg.compile:
         net = torch.compile(net)  # type: ignore[assignment]
         runner = net if not ctx.enabled else torch.compile(model)  # type: ignore[assignment]
     pixels = method_spec(cfg.method).inputs != "landmarks"  # ST-GCN reads landmarks alone
