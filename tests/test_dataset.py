@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from ferlib.data.dataset import ClipDataset
@@ -88,3 +89,26 @@ def test_an_item_in_the_main_process_leaves_the_thread_count_as_it_was(small_sto
         assert all(torch.equal(two[k], one[k]) for k in two)
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_batch_fetched_in_one_call_equals_its_items_collated(small_store):
+    """The engine's loader stacks a batch in one call (jitter on the whole batch); a user's plain
+    DataLoader gets the same items through default_collate."""
+    from torch.utils.data import DataLoader, default_collate
+
+    from ferlib.data.dataset import ItemBatch, collate_items
+
+    ds = ClipDataset(small_store, small_store.index(), Sampler("segments", 3), ClipTransform(24, train=True), seed=3)
+    ds.set_epoch(2)
+    rows = [4, 0, 5, 1]
+    fetched = ds.__getitems__(rows)
+    assert isinstance(fetched, ItemBatch) and len(fetched) == 4
+    stacked, one_by_one = collate_items(fetched), default_collate([ds[i] for i in rows])
+    plain = next(iter(DataLoader(ds, batch_size=4, sampler=rows)))
+    for k in one_by_one:
+        assert stacked[k].shape == one_by_one[k].shape == plain[k].shape and stacked[k].dtype == one_by_one[k].dtype, k
+        torch.testing.assert_close(stacked[k], one_by_one[k], rtol=0, atol=1e-6, equal_nan=True)
+        torch.testing.assert_close(plain[k], one_by_one[k], rtol=0, atol=1e-6, equal_nan=True)
+    assert stacked["row"].tolist() == rows and stacked["frames"].std() > 0
+    with pytest.raises(IndexError):
+        fetched[4]

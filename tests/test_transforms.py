@@ -1,8 +1,9 @@
 import numpy as np
+import pytest
 import torch
 
 from ferlib.data.landmarks68 import FLIP_INDEX, MEAN_SHAPE, flip_landmarks
-from ferlib.data.transforms import ClipTransform
+from ferlib.data.transforms import AUGMENTATIONS, ClipTransform, make_transform
 
 
 def _dot_clip(t=3, size=48):
@@ -49,3 +50,40 @@ def test_eval_is_deterministic_resize_only():
     b, lb = ClipTransform(side=24)(frames, lm, np.random.default_rng(9))
     assert torch.equal(a, b) and torch.equal(la, lb)
     np.testing.assert_allclose(la[0, 0].numpy(), (lm[0, 0] + 0.5) * 0.5 - 0.5, atol=1e-5)
+
+
+def _reference(tf: ClipTransform, frames: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+    """The transform's pixels step by step, unfused: the same draws in the same order, then crop,
+    resize (antialiased), flip, brightness, saturation, contrast (mean grey after brightness), clamp."""
+    t, h, w, _ = frames.shape
+    x0, y0, cw, ch = 0, 0, w, h
+    if tf.resize_ratio > 1:
+        cw, ch = int(round(w / tf.resize_ratio)), int(round(h / tf.resize_ratio))
+        x0, y0 = (int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))) if tf.train else ((w - cw) // 2, (h - ch) // 2)
+    elif tf.train and tf.crop_scale != (1.0, 1.0):
+        area, aspect = rng.uniform(*tf.crop_scale), np.exp(rng.uniform(np.log(0.9), np.log(1.1)))
+        cw, ch = int(min(w, round(w * np.sqrt(area * aspect)))), int(min(h, round(h * np.sqrt(area / aspect))))
+        x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    clip = torch.from_numpy(frames[:, y0:y0 + ch, x0:x0 + cw].copy()).permute(0, 3, 1, 2).float() / 255
+    clip = torch.nn.functional.interpolate(clip, size=(tf.side, tf.side), mode="bilinear", antialias=True)
+    if tf.train and tf.flip and rng.uniform() < 0.5:
+        clip = clip.flip(-1)
+    if tf.train and tf.jitter > 0:
+        b, c, s = 1 + rng.uniform(-tf.jitter, tf.jitter, 3)
+        clip = clip * b
+        grey = (0.299 * clip[:, 0] + 0.587 * clip[:, 1] + 0.114 * clip[:, 2]).unsqueeze(1)
+        clip = grey + s * (clip - grey)
+        clip = (grey.mean() + c * (clip - grey.mean())).clamp(0, 1)
+    return clip
+
+
+@pytest.mark.parametrize("policy", sorted(AUGMENTATIONS))
+@pytest.mark.parametrize("side", [24, 48, 64])
+def test_fused_pixels_equal_the_step_by_step_reference(policy, side):
+    frames = np.random.default_rng(7).integers(0, 256, (4, 48, 52, 3), dtype=np.uint8)
+    lm = np.random.default_rng(8).uniform(4, 44, (4, 68, 2)).astype(np.float32)
+    for train in (True, False):
+        tf = make_transform(side, train, policy)
+        for seed in range(4):
+            out, _ = tf(frames, lm, np.random.default_rng(seed))
+            torch.testing.assert_close(out, _reference(tf, frames, np.random.default_rng(seed)), rtol=0, atol=2e-5)

@@ -24,19 +24,24 @@ then held in memory (a store that fits: the caller decides, see
 draws give the same landmarks and ``frames`` is ``(T, 3, 0, 0)``. An item made in the main
 process (``num_workers=0``) runs on one intra-op thread, as a DataLoader worker does: a clip's
 tensors are too small to share between threads, and the hand-offs cost more than the work
-(several times more on a busy machine); the numbers are the same.
+(several times more on a busy machine); the numbers are the same. A DataLoader fetches a batch
+in one call (:meth:`ClipDataset.__getitems__`): the colour jitter runs once on the stacked batch, and
+the engine's loaders take the stack as it is (:func:`collate_items`); the items are those of ``ds[i]``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import torch
-from torch.utils.data import Dataset, get_worker_info
+from torch.utils.data import Dataset, default_collate, get_worker_info
 
 from ferlib.data.index import ClipIndex
 from ferlib.data.samplers import Sampler
 from ferlib.data.store import ClipRecord, ClipStore
-from ferlib.data.transforms import ClipTransform
+from ferlib.data.transforms import ClipTransform, colour_jitter
 
 
 class ClipDataset(Dataset):
@@ -90,28 +95,68 @@ class ClipDataset(Dataset):
         return len(self._ids)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        threads = torch.get_num_threads()
-        if threads == 1 or get_worker_info() is not None:
-            return self._item(i)
-        torch.set_num_threads(1)
-        try:
-            return self._item(i)
-        finally:
-            torch.set_num_threads(threads)
+        return self.__getitems__([i])[0]
 
-    def _item(self, i: int) -> dict[str, torch.Tensor]:
-        rec = self._read(i)
-        key = [self.seed, i] if self.fixed_draws else [self.seed, self.epoch, i]
-        rng = np.random.default_rng(key)
-        idx = self.sampler(rec.n_frames, self.transform.train, rng)
-        frames, landmarks = self.transform(rec.frames[idx], rec.landmarks[idx], rng, pixels=self.pixels)
-        intensity = rec.intensity[idx] if rec.intensity is not None else np.full(len(idx), np.nan, np.float32)
+    def __getitems__(self, rows: list[int]) -> "ItemBatch":
+        """The items of ``rows`` (the DataLoader's batched fetch): the draws, window, flip and resize
+        clip by clip, the colour jitter on the whole batch. An :class:`ItemBatch`: a sequence of the
+        item dicts (as ``self[i]`` for ``i`` in ``rows``, what ``default_collate`` takes) holding
+        them stacked (``.stacked``, ``(B, …)`` per key, what :func:`collate_items` returns)."""
+        threads = torch.get_num_threads()
+        one = threads == 1 or get_worker_info() is not None
+        if not one:
+            torch.set_num_threads(1)
+        try:
+            return ItemBatch(self._stacked(list(rows)))
+        finally:
+            if not one:
+                torch.set_num_threads(threads)
+
+    def _stacked(self, rows: list[int]) -> dict[str, torch.Tensor]:
+        frames, landmarks, jitter, intensity, flags, idxs = [], [], [], [], [], []
+        for i in rows:
+            rec = self._read(i)
+            key = [self.seed, i] if self.fixed_draws else [self.seed, self.epoch, i]
+            rng = np.random.default_rng(key)
+            idx = self.sampler(rec.n_frames, self.transform.train, rng)
+            clip, lm, factors = self.transform.geometry(rec.frames[idx], rec.landmarks[idx], rng, pixels=self.pixels)
+            frames.append(clip)
+            landmarks.append(lm)
+            jitter.append(factors)
+            intensity.append(rec.intensity[idx] if rec.intensity is not None else np.full(len(idx), np.nan, np.float32))
+            flags.append(rec.flags[idx])
+            idxs.append(idx)
+        clips = torch.stack(frames)
+        if self.pixels and rows and jitter[0] is not None:
+            clips = colour_jitter(clips, np.stack(jitter))
         return {
-            "frames": frames,
-            "landmarks": landmarks,
-            "label": torch.tensor(int(self._labels[i])),
-            "intensity": torch.from_numpy(np.array(intensity, dtype=np.float32)),
-            "flags": torch.from_numpy(rec.flags[idx].astype(np.int64)),
-            "frame_idx": torch.from_numpy(idx),
-            "row": torch.tensor(i),
+            "frames": clips,
+            "landmarks": torch.stack(landmarks),
+            "label": torch.from_numpy(np.array([int(self._labels[i]) for i in rows], dtype=np.int64)),
+            "intensity": torch.from_numpy(np.stack(intensity).astype(np.float32)),
+            "flags": torch.from_numpy(np.stack(flags).astype(np.int64)),
+            "frame_idx": torch.from_numpy(np.stack(idxs)),
+            "row": torch.tensor(rows, dtype=torch.int64),
         }
+
+
+class ItemBatch(Sequence):
+    """A batch fetched by :meth:`ClipDataset.__getitems__`: ``stacked`` (one dict, ``(B, …)`` per
+    key) and, as a sequence, the item dicts (views into it), so any ``collate_fn`` works on it."""
+
+    def __init__(self, stacked: dict[str, torch.Tensor]) -> None:
+        self.stacked = stacked
+
+    def __len__(self) -> int:
+        return len(self.stacked["row"])
+
+    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:  # type: ignore[override]
+        if not -len(self) <= k < len(self):
+            raise IndexError(k)
+        return {name: value[k] for name, value in self.stacked.items()}
+
+
+def collate_items(batch: Any) -> Any:
+    """The engine's DataLoader ``collate_fn``: an :class:`ItemBatch`'s stacked dict as it is; any
+    other list of items through ``default_collate``."""
+    return batch.stacked if isinstance(batch, ItemBatch) else default_collate(batch)

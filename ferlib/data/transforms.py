@@ -56,11 +56,23 @@ class ClipTransform:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``pixels=False``: the same draws (same landmarks) but no pixel work; frames come back
         ``(T, 3, 0, 0)`` (for landmark-only methods)."""
+        clip, lm, jitter = self.geometry(frames, landmarks, rng, pixels)
+        if jitter is not None and pixels:
+            clip = colour_jitter(clip[None], jitter[None])[0]
+        return clip, lm
+
+    def geometry(
+        self, frames: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator | None = None, pixels: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray | None]:
+        """Every draw of the clip, the window, flip and resize: frames ``(T, 3, S, S)`` in [0, 1]
+        before the colour jitter, landmarks ``(T, 68, 2)``, and the jitter's (brightness, contrast,
+        saturation) factors ``(3,)`` for :func:`colour_jitter` (None: no jitter). A batch of clips
+        jitters in one call (:meth:`ferlib.data.dataset.ClipDataset.__getitems__`)."""
         if frames.ndim != 4 or frames.shape[-1] != 3:
             raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
         rng = rng or np.random.default_rng()
         t, h, w, _ = frames.shape
-        lm = torch.as_tensor(np.array(landmarks, dtype=np.float32))
+        # every draw first, in a fixed order (window, flip, jitter), then the pixel work
         x0, y0, cw, ch = 0, 0, w, h
         if self.resize_ratio > 1:  # resize to S·ratio, then an S×S crop: the same window on the stored frame
             cw, ch = int(round(w / self.resize_ratio)), int(round(h / self.resize_ratio))
@@ -75,30 +87,45 @@ class ClipTransform:
             ch = int(min(h, round(h * np.sqrt(area / aspect))))
             x0 = int(rng.integers(0, w - cw + 1))
             y0 = int(rng.integers(0, h - ch + 1))
-        if pixels:
-            clip = torch.from_numpy(np.ascontiguousarray(frames[:, y0 : y0 + ch, x0 : x0 + cw]))
-            clip = clip.permute(0, 3, 1, 2).float().div_(255.0)
-        else:
-            clip = torch.zeros(t, 3, 0, 0)
-        if pixels and (ch, cw) != (self.side, self.side):
-            clip = F.interpolate(clip, size=(self.side, self.side), mode="bilinear", align_corners=False, antialias=True)
-        sx, sy = self.side / cw, self.side / ch
-        lm[..., 0] = (lm[..., 0] - x0 + 0.5) * sx - 0.5
-        lm[..., 1] = (lm[..., 1] - y0 + 0.5) * sy - 0.5
-        if self.train and self.flip and rng.uniform() < 0.5:
-            clip = clip.flip(-1)
+        flip = bool(self.train and self.flip and rng.uniform() < 0.5)
+        jitter = rng.uniform(-self.jitter, self.jitter, 3) + 1 if self.train and self.jitter > 0 else None
+
+        lm = np.array(landmarks, dtype=np.float32)
+        lm[..., 0] = (lm[..., 0] - x0 + 0.5) * (self.side / cw) - 0.5
+        lm[..., 1] = (lm[..., 1] - y0 + 0.5) * (self.side / ch) - 0.5
+        if flip:
             lm[..., 0] = (self.side - 1) - lm[..., 0]
-            lm = lm[..., torch.as_tensor(FLIP_INDEX), :]
-        if self.train and self.jitter > 0:
-            b, c, s = 1 + rng.uniform(-self.jitter, self.jitter, 3)
-            if not pixels:
-                return clip, lm
-            clip = clip * b
-            grey = (0.299 * clip[:, 0] + 0.587 * clip[:, 1] + 0.114 * clip[:, 2]).unsqueeze(1)
-            clip = grey + s * (clip - grey)
-            clip = grey.mean() + c * (clip - grey.mean())
-            clip = clip.clamp_(0.0, 1.0)
-        return clip.contiguous(), lm
+            lm = lm[..., FLIP_INDEX, :]
+        lm = torch.from_numpy(lm)
+        if not pixels:
+            return torch.zeros(t, 3, 0, 0), lm, jitter
+
+        clip = torch.from_numpy(np.ascontiguousarray(frames[:, y0 : y0 + ch, x0 : x0 + cw]))  # (T, h, w, 3) uint8
+        if flip:  # on the uint8 window: bilinear resizing commutes with a mirror
+            clip = clip.flip(2)
+        clip = clip.permute(0, 3, 1, 2).float()  # (T, 3, h, w), channels-last in memory
+        if (ch, cw) != (self.side, self.side):  # antialiasing only matters when shrinking
+            shrink = ch > self.side or cw > self.side
+            clip = F.interpolate(clip, size=(self.side, self.side), mode="bilinear", align_corners=False, antialias=shrink)
+        return clip.div_(255.0), lm, jitter
+
+
+#: luma weights of the colour jitter's grey (ITU-R BT.601, as torchvision's ``rgb_to_grayscale``)
+_GREY = (0.299, 0.587, 0.114)
+
+
+def colour_jitter(clips: torch.Tensor, factors: np.ndarray) -> torch.Tensor:
+    """Brightness b, saturation s, contrast c per clip, in this order, on clips ``(B, T, 3, S, S)``
+    in [0, 1] with ``factors`` ``(B, 3)`` = (b, c, s): b·x; then grey + s·(· − grey) (grey =
+    0.299 R + 0.587 G + 0.114 B); then ḡ + c·(· − ḡ) (ḡ the clip's mean grey after brightness);
+    clamped to [0, 1]. Fused into one affine map of x and its grey g:
+    c·s·b·x + c·(1 − s)·b·g + (1 − c)·b·mean(g). In place on ``clips``; returns it."""
+    f = torch.as_tensor(np.asarray(factors, dtype=np.float32)).view(-1, 1, 1, 1, 1, 3)
+    b, c, s = f[..., 0], f[..., 1], f[..., 2]  # each (B, 1, 1, 1, 1)
+    grey = (clips[:, :, 0:1] * _GREY[0]).add_(clips[:, :, 1:2], alpha=_GREY[1]).add_(clips[:, :, 2:3], alpha=_GREY[2])
+    mean = grey.mean(dim=(1, 2, 3, 4), keepdim=True)
+    offset = grey.mul_(c * (1 - s) * b).add_((1 - c) * b * mean)
+    return clips.mul_(c * s * b).add_(offset).clamp_(0.0, 1.0)
 
 
 #: augmentation policies by name (see the module docstring for their sources)

@@ -67,7 +67,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ferlib.data.dataset import ClipDataset
+from ferlib.data.dataset import ClipDataset, collate_items
 from ferlib.data.index import ClipIndex
 from ferlib.data.protocols import Split, with_validation
 from ferlib.data.samplers import Sampler
@@ -172,7 +172,7 @@ def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, 
     if not train and (cfg.test_sampler or cfg.sampler) == "all":
         return DataLoader(ds, batch_sampler=same_length_batches(ds, batch_size or cfg.batch_size),
                           num_workers=cfg.num_workers, worker_init_fn=_worker_init, persistent_workers=False,
-                          pin_memory=pin)
+                          pin_memory=pin, collate_fn=collate_items)
     return DataLoader(
         ds,
         batch_size=batch_size or cfg.batch_size,
@@ -184,6 +184,7 @@ def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, 
         persistent_workers=False,  # a loader lives one epoch: each epoch's draws need the data set's new epoch
         drop_last=False,
         pin_memory=pin,
+        collate_fn=collate_items,  # a batch fetched in one call comes stacked (ClipDataset.__getitems__)
     )
 
 
