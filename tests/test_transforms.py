@@ -53,8 +53,8 @@ def test_eval_is_deterministic_resize_only():
 
 
 def _reference(tf: ClipTransform, frames: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
-    """The transform's pixels step by step, unfused: the same draws in the same order, then crop,
-    resize (antialiased), flip, brightness, saturation, contrast (mean grey after brightness), clamp."""
+    """The transform's pixels step by step, unfused and in float: the same draws in the same order,
+    then crop, resize (antialiased), flip, brightness, saturation, contrast (mean grey after brightness), clamp."""
     t, h, w, _ = frames.shape
     x0, y0, cw, ch = 0, 0, w, h
     if tf.resize_ratio > 1:
@@ -86,4 +86,8 @@ def test_fused_pixels_equal_the_step_by_step_reference(policy, side):
         tf = make_transform(side, train, policy)
         for seed in range(4):
             out, _ = tf(frames, lm, np.random.default_rng(seed))
-            torch.testing.assert_close(out, _reference(tf, frames, np.random.default_rng(seed)), rtol=0, atol=2e-5)
+            ref = _reference(tf, frames, np.random.default_rng(seed))
+            # the resize runs on uint8 (rounded to whole levels, as torchvision's): within a level or two,
+            # unbiased; a window or flip off by one pixel moves random pixels by a third of the range
+            torch.testing.assert_close(out, ref, rtol=0, atol=2.5 / 255)
+            assert (out - ref).abs().mean() < 0.6 / 255 and abs(float((out - ref).mean())) < 0.1 / 255

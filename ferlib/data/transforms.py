@@ -5,8 +5,9 @@ a float tensor ``(T, 3, S, S)`` in [0, 1] and landmarks in pixels of the output 
 training it draws once per clip: a random crop (area fraction and aspect), a horizontal flip
 (landmarks mirrored *and* re-indexed with :data:`~ferlib.data.landmarks68.FLIP_INDEX`), and a
 colour jitter (brightness, contrast, saturation). At evaluation it only resizes (or, with
-``resize_ratio > 1``, takes the centre crop). All frames are resized in one batched
-``F.interpolate`` call.
+``resize_ratio > 1``, takes the centre crop). All frames of a clip are resized in one
+``F.interpolate`` call on the uint8 window (antialiased bilinear, rounded to whole levels as
+torchvision resizes uint8 images); the colour jitter runs on a whole batch (:func:`colour_jitter`).
 
 :data:`AUGMENTATIONS` names the policies the recipes use (:func:`make_transform`):
 
@@ -103,11 +104,10 @@ class ClipTransform:
         clip = torch.from_numpy(np.ascontiguousarray(frames[:, y0 : y0 + ch, x0 : x0 + cw]))  # (T, h, w, 3) uint8
         if flip:  # on the uint8 window: bilinear resizing commutes with a mirror
             clip = clip.flip(2)
-        clip = clip.permute(0, 3, 1, 2).float()  # (T, 3, h, w), channels-last in memory
-        if (ch, cw) != (self.side, self.side):  # antialiasing only matters when shrinking
-            shrink = ch > self.side or cw > self.side
-            clip = F.interpolate(clip, size=(self.side, self.side), mode="bilinear", align_corners=False, antialias=shrink)
-        return clip.div_(255.0), lm, jitter
+        clip = clip.permute(0, 3, 1, 2)  # (T, 3, h, w), channels-last in memory
+        if (ch, cw) != (self.side, self.side):  # resized in uint8, as torchvision resizes uint8 images
+            clip = F.interpolate(clip, size=(self.side, self.side), mode="bilinear", align_corners=False, antialias=True)
+        return clip.float().div_(255.0), lm, jitter
 
 
 #: luma weights of the colour jitter's grey (ITU-R BT.601, as torchvision's ``rgb_to_grayscale``)
