@@ -462,3 +462,19 @@ def test_cli_trunk_flag(tiny, tmp_path, capsys):
     err = capsys.readouterr().err  # refused before the run folder is written
     assert f"init_trunk='{tmp_path / 'nope.pt'}'" in err and "no such file" in err
     assert not (tmp_path / "cv").exists()
+
+
+def test_small_cnn_pools_before_its_relu_with_the_numbers_of_relu_then_pool():
+    """Max and ReLU commute: pooling first gives conv-BN-ReLU-pool's outputs and input gradients exactly."""
+    from ferlib.models.backbones import small_cnn
+
+    torch.manual_seed(0)
+    trunk = small_cnn(width=8, depth=3).trunk
+    blocks = [list(trunk)[i:i + 4] for i in range(0, len(trunk), 4)]
+    assert all(isinstance(b[2], nn.MaxPool2d) and isinstance(b[3], nn.ReLU) for b in blocks)
+    relu_first = nn.Sequential(*[m for b in blocks for m in (b[0], b[1], b[3], b[2])])
+    x = torch.randn(6, 3, 32, 32, requires_grad=True)
+    out, ref = trunk(x), relu_first(x)
+    assert torch.equal(out, ref)
+    grad, ref_grad = (torch.autograd.grad(y.square().sum(), x)[0] for y in (out, ref))
+    assert torch.equal(grad, ref_grad)

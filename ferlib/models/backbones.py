@@ -289,7 +289,9 @@ def load_torchvision_weights(weights: str | WeightsEnum, progress: bool = True) 
 
 def small_cnn(width: int = 32, depth: int = 4, weights: str | Path | None = None, whole_map: int = 0) -> Backbone:
     """A small VGG-style trunk for the CPU ``demo`` size: ``depth`` blocks of
-    conv3×3-BN-ReLU-maxpool2, channels ``width·2^i`` capped at ``8·width``.
+    conv3×3-BN-ReLU-maxpool2, channels ``width·2^i`` capped at ``8·width``. Each block pools before
+    its ReLU: max and ReLU commute, so the numbers (and their gradients) are those of
+    conv-BN-ReLU-pool, with the ReLU on a quarter of the cells.
 
     ``whole_map`` > 0 appends a ``whole_map×whole_map`` convolution (no padding) + BN + ReLU that
     sees the whole last map (4 for 64-px input at depth 4) and outputs ``(N, C, 1, 1)``: like
@@ -306,8 +308,8 @@ def small_cnn(width: int = 32, depth: int = 4, weights: str | Path | None = None
         layers += [
             nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
             nn.BatchNorm2d(c_out),
-            nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
+            nn.ReLU(inplace=True),
         ]
         c_in = c_out
     if whole_map:
