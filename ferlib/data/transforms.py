@@ -111,7 +111,7 @@ class ClipTransform:
 
 
 #: luma weights of the colour jitter's grey (ITU-R BT.601, as torchvision's ``rgb_to_grayscale``)
-_GREY = (0.299, 0.587, 0.114)
+_GREY = torch.tensor([0.299, 0.587, 0.114])
 
 
 def colour_jitter(clips: torch.Tensor, factors: np.ndarray) -> torch.Tensor:
@@ -119,13 +119,16 @@ def colour_jitter(clips: torch.Tensor, factors: np.ndarray) -> torch.Tensor:
     in [0, 1] with ``factors`` ``(B, 3)`` = (b, c, s): b·x; then grey + s·(· − grey) (grey =
     0.299 R + 0.587 G + 0.114 B); then ḡ + c·(· − ḡ) (ḡ the clip's mean grey after brightness);
     clamped to [0, 1]. Fused into one affine map of x and its grey g:
-    c·s·b·x + c·(1 − s)·b·g + (1 − c)·b·mean(g). In place on ``clips``; returns it."""
+    c·s·b·x + c·(1 − s)·b·g + (1 − c)·b·mean(g). In place on ``clips``; returns it. Works on the
+    colour as the last axis (contiguous for the channels-last frames :meth:`ClipTransform.geometry` makes)."""
     f = torch.as_tensor(np.asarray(factors, dtype=np.float32)).view(-1, 1, 1, 1, 1, 3)
     b, c, s = f[..., 0], f[..., 1], f[..., 2]  # each (B, 1, 1, 1, 1)
-    grey = (clips[:, :, 0:1] * _GREY[0]).add_(clips[:, :, 1:2], alpha=_GREY[1]).add_(clips[:, :, 2:3], alpha=_GREY[2])
+    x = clips.movedim(2, -1)  # (B, T, S, S, 3), a view
+    grey = torch.matmul(x, _GREY).unsqueeze(-1)  # (B, T, S, S, 1)
     mean = grey.mean(dim=(1, 2, 3, 4), keepdim=True)
     offset = grey.mul_(c * (1 - s) * b).add_((1 - c) * b * mean)
-    return clips.mul_(c * s * b).add_(offset).clamp_(0.0, 1.0)
+    x.mul_(c * s * b).add_(offset).clamp_(0.0, 1.0)
+    return clips
 
 
 #: augmentation policies by name (see the module docstring for their sources)
