@@ -25,7 +25,7 @@ draws give the same landmarks and ``frames`` is ``(T, 3, 0, 0)``. An item made i
 process (``num_workers=0``) runs on one intra-op thread, as a DataLoader worker does: a clip's
 tensors are too small to share between threads, and the hand-offs cost more than the work
 (several times more on a busy machine); the numbers are the same. A DataLoader fetches a batch
-in one call (:meth:`ClipDataset.__getitems__`): the colour jitter runs once on the stacked batch, and
+in one call (:meth:`ClipDataset.__getitems__`): the conversion to float and the colour jitter run once on the stacked batch, and
 the engine's loaders take the stack as it is (:func:`collate_items`); the items are those of ``ds[i]``.
 """
 
@@ -41,7 +41,7 @@ from torch.utils.data import Dataset, default_collate, get_worker_info
 from ferlib.data.index import ClipIndex
 from ferlib.data.samplers import Sampler
 from ferlib.data.store import ClipRecord, ClipStore
-from ferlib.data.transforms import ClipTransform, colour_jitter
+from ferlib.data.transforms import ClipTransform, to_unit
 
 
 class ClipDataset(Dataset):
@@ -99,7 +99,7 @@ class ClipDataset(Dataset):
 
     def __getitems__(self, rows: list[int]) -> "ItemBatch":
         """The items of ``rows`` (the DataLoader's batched fetch): the draws, window, flip and resize
-        clip by clip, the colour jitter on the whole batch. An :class:`ItemBatch`: a sequence of the
+        clip by clip in uint8, the conversion to float and the colour jitter on the whole batch. An :class:`ItemBatch`: a sequence of the
         item dicts (as ``self[i]`` for ``i`` in ``rows``, what ``default_collate`` takes) holding
         them stacked (``.stacked``, ``(B, …)`` per key, what :func:`collate_items` returns)."""
         threads = torch.get_num_threads()
@@ -127,8 +127,8 @@ class ClipDataset(Dataset):
             flags.append(rec.flags[idx])
             idxs.append(idx)
         clips = torch.stack(frames)
-        if self.pixels and rows and jitter[0] is not None:
-            clips = colour_jitter(clips, np.stack(jitter))
+        if self.pixels and rows:
+            clips = to_unit(clips, None if jitter[0] is None else np.stack(jitter))
         return {
             "frames": clips,
             "landmarks": torch.stack(landmarks),

@@ -16,7 +16,7 @@ the clip is shorter than what the method needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -38,6 +38,17 @@ def chronological(n_frames: int, num: int) -> np.ndarray:
     return (np.arange(num) * n_frames // num).astype(np.int64)
 
 
+@lru_cache(maxsize=1024)
+def _segment_bounds(n_frames: int, k: int, span: float) -> tuple[np.ndarray, np.ndarray]:
+    """First and one-past-last frame ``(k,)`` of each of ``segments``' ``k`` segments (cached per clip length)."""
+    length = max(1, int(round(n_frames * span)))
+    edges = np.linspace(0, length, k + 1)
+    lo = np.floor(edges[:-1]).astype(np.int64)
+    hi = np.maximum(lo + 1, np.floor(edges[1:]).astype(np.int64))
+    lo.flags.writeable = hi.flags.writeable = False
+    return lo, hi
+
+
 def segments(
     n_frames: int, k: int = 3, train: bool = True, rng: np.random.Generator | None = None, span: float = 1.0
 ) -> np.ndarray:
@@ -45,10 +56,7 @@ def segments(
     _check(n_frames, k)
     if not 0.0 < span <= 1.0:
         raise ValueError(f"span must be in (0, 1], got {span}")
-    length = max(1, int(round(n_frames * span)))
-    edges = np.linspace(0, length, k + 1)
-    lo = np.floor(edges[:-1]).astype(np.int64)
-    hi = np.maximum(lo + 1, np.floor(edges[1:]).astype(np.int64))
+    lo, hi = _segment_bounds(int(n_frames), int(k), float(span))
     if train:
         rng = rng or np.random.default_rng()
         idx = lo + (rng.random(k) * (hi - lo)).astype(np.int64)
@@ -117,11 +125,12 @@ class Sampler:
             raise ValueError(f"the tsn sampler takes 2 frames per segment: num_frames must be even, got {self.num_frames}")
 
     def __call__(self, n_frames: int, train: bool, rng: np.random.Generator | None = None) -> np.ndarray:
-        fns: dict[str, Callable[[], np.ndarray]] = {
-            "chronological": lambda: chronological(n_frames, self.num_frames),
-            "segments": lambda: segments(n_frames, self.num_frames, train, rng, self.span),
-            "tsn": lambda: tsn(n_frames, self.num_frames // 2, 2, train, rng),
-            "window": lambda: window(n_frames, self.num_frames, train, rng),
-            "all": lambda: np.arange(n_frames, dtype=np.int64),
-        }
-        return fns[self.name]()
+        if self.name == "segments":
+            return segments(n_frames, self.num_frames, train, rng, self.span)
+        if self.name == "tsn":
+            return tsn(n_frames, self.num_frames // 2, 2, train, rng)
+        if self.name == "chronological":
+            return chronological(n_frames, self.num_frames)
+        if self.name == "window":
+            return window(n_frames, self.num_frames, train, rng)
+        return np.arange(n_frames, dtype=np.int64)  # "all"

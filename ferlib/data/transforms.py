@@ -58,17 +58,17 @@ class ClipTransform:
         """``pixels=False``: the same draws (same landmarks) but no pixel work; frames come back
         ``(T, 3, 0, 0)`` (for landmark-only methods)."""
         clip, lm, jitter = self.geometry(frames, landmarks, rng, pixels)
-        if jitter is not None and pixels:
-            clip = colour_jitter(clip[None], jitter[None])[0]
+        if pixels:
+            clip = to_unit(clip[None], None if jitter is None else jitter[None])[0]
         return clip, lm
 
     def geometry(
         self, frames: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator | None = None, pixels: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray | None]:
-        """Every draw of the clip, the window, flip and resize: frames ``(T, 3, S, S)`` in [0, 1]
-        before the colour jitter, landmarks ``(T, 68, 2)``, and the jitter's (brightness, contrast,
-        saturation) factors ``(3,)`` for :func:`colour_jitter` (None: no jitter). A batch of clips
-        jitters in one call (:meth:`ferlib.data.dataset.ClipDataset.__getitems__`)."""
+        """Every draw of the clip, the window, flip and resize: frames ``(T, 3, S, S)`` uint8
+        (channels-last in memory), landmarks ``(T, 68, 2)``, and the jitter's (brightness, contrast,
+        saturation) factors ``(3,)`` (None: no jitter) for :func:`to_unit`, which a batch of clips
+        goes through in one call (:meth:`ferlib.data.dataset.ClipDataset.__getitems__`)."""
         if frames.ndim != 4 or frames.shape[-1] != 3:
             raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
         rng = rng or np.random.default_rng()
@@ -107,22 +107,30 @@ class ClipTransform:
         clip = clip.permute(0, 3, 1, 2)  # (T, 3, h, w), channels-last in memory
         if (ch, cw) != (self.side, self.side):  # resized in uint8, as torchvision resizes uint8 images
             clip = F.interpolate(clip, size=(self.side, self.side), mode="bilinear", align_corners=False, antialias=True)
-        return clip.float().div_(255.0), lm, jitter
+        return clip, lm, jitter
 
 
 #: luma weights of the colour jitter's grey (ITU-R BT.601, as torchvision's ``rgb_to_grayscale``)
 _GREY = torch.tensor([0.299, 0.587, 0.114])
 
 
-def colour_jitter(clips: torch.Tensor, factors: np.ndarray) -> torch.Tensor:
+def to_unit(clips: torch.Tensor, factors: np.ndarray | None = None) -> torch.Tensor:
+    """uint8 clips ``(B, T, 3, S, S)`` → float in [0, 1], colour-jittered by ``factors`` ``(B, 3)``
+    (:func:`colour_jitter`) when given; the memory layout is kept."""
+    x = clips.float()
+    return x.div_(255.0) if factors is None else colour_jitter(x, factors, scale=1 / 255.0)
+
+
+def colour_jitter(clips: torch.Tensor, factors: np.ndarray, scale: float = 1.0) -> torch.Tensor:
     """Brightness b, saturation s, contrast c per clip, in this order, on clips ``(B, T, 3, S, S)``
     in [0, 1] with ``factors`` ``(B, 3)`` = (b, c, s): b·x; then grey + s·(· − grey) (grey =
     0.299 R + 0.587 G + 0.114 B); then ḡ + c·(· − ḡ) (ḡ the clip's mean grey after brightness);
     clamped to [0, 1]. Fused into one affine map of x and its grey g:
-    c·s·b·x + c·(1 − s)·b·g + (1 − c)·b·mean(g). In place on ``clips``; returns it. Works on the
-    colour as the last axis (contiguous for the channels-last frames :meth:`ClipTransform.geometry` makes)."""
+    c·s·b·x + c·(1 − s)·b·g + (1 − c)·b·mean(g), where x = ``scale`` · ``clips`` (1/255 for pixel
+    levels). In place on ``clips``; returns it. Works on the colour as the last axis (contiguous for
+    the channels-last frames :meth:`ClipTransform.geometry` makes)."""
     f = torch.as_tensor(np.asarray(factors, dtype=np.float32)).view(-1, 1, 1, 1, 1, 3)
-    b, c, s = f[..., 0], f[..., 1], f[..., 2]  # each (B, 1, 1, 1, 1)
+    b, c, s = f[..., 0] * scale, f[..., 1], f[..., 2]  # each (B, 1, 1, 1, 1); b also rescales
     x = clips.movedim(2, -1)  # (B, T, S, S, 3), a view
     grey = torch.matmul(x, _GREY).unsqueeze(-1)  # (B, T, S, S, 1)
     mean = grey.mean(dim=(1, 2, 3, 4), keepdim=True)
