@@ -29,11 +29,23 @@ ALL_ROW = "all"  # its row of the whole run's wall seconds
 GALLERY_JOB = "gallery"  # its row of the gallery run
 
 
+def _fold_stats(frame: pd.DataFrame, column: str) -> tuple[int, float, float]:
+    """(folds, mean, sd) of ``column``: the file's own ``mean`` and ``std`` rows when it has both (made
+    from the unrounded fold values, so the README says what the results table says), else from its
+    fold rows."""
+    names = frame["fold"].astype(str)
+    folds = frame[names.str.startswith("fold")][column].astype(float)
+    rows = {n: float(v) for n, v in zip(names, frame[column]) if n in ("mean", "std")}
+    if len(folds) > 1 and len(rows) == 2:
+        return len(folds), rows["mean"], rows["std"]
+    return len(folds), float(folds.mean()), float(folds.std(ddof=1)) if len(folds) > 1 else float("nan")
+
+
 def _mean_sd(frame: pd.DataFrame, column: str) -> str:
-    folds = frame[frame["fold"].astype(str).str.startswith("fold")][column].astype(float)
-    if folds.empty:
+    n, mean, sd = _fold_stats(frame, column)
+    if n == 0:
         return "–"
-    return f"{folds.mean():.1f}" if len(folds) == 1 else f"{folds.mean():.1f} ± {folds.std(ddof=1):.1f}"
+    return f"{mean:.1f}" if n == 1 else f"{mean:.1f} ± {sd:.1f}"
 
 
 def _pm(mean: float, sd: float, digits: int) -> str:
@@ -65,9 +77,9 @@ def render(figures: Path = FIGURES) -> str:
         method = stem[3:]
         lines.append(f"| `{method}` | {_data_label(figures, stem)} | {_mean_sd(frame, 'accuracy = WAR (%)')} "
                      f"| {_mean_sd(frame, 'UAR (%)')} |")
-        folds = frame[frame["fold"].astype(str).str.startswith("fold")]["accuracy = WAR (%)"].astype(float)
-        if len(folds) > 1:
-            errors.append(folds.std(ddof=1) / len(folds) ** 0.5)
+        n, _, sd = _fold_stats(frame, "accuracy = WAR (%)")
+        if n > 1:
+            errors.append(sd / n**0.5)
     if errors:
         lines += ["", "± is the standard deviation over the folds run. A rerun (another machine, another thread "
                   "count) moves each mean by about its standard error, the deviation over √(folds): "

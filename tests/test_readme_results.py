@@ -34,6 +34,15 @@ def test_the_block_reads_mean_and_spread_of_the_folds_and_the_transfer_check(tmp
             "(per job, min: 00 1.0, 01 2.0, gallery 4.0), on 2 CPU cores") in render(tmp_path)
 
 
+def test_the_block_says_what_the_results_table_says_not_a_mean_of_its_rounded_folds(tmp_path: Path) -> None:
+    # folds 88.095, 95.238, 97.619 %: the table's mean and std rows 93.7 and 5.0; the rounded folds give 93.6 and 4.9
+    (tmp_path / "04_toy_results.csv").write_text(
+        "fold,accuracy = WAR (%),UAR (%)\nfold01,88.1,88.1\nfold02,95.2,95.2\nfold03,97.6,97.6\n"
+        "mean,93.7,93.7\nstd,5.0,5.0\n")
+    text = render(tmp_path)
+    assert "| 93.7 ± 5.0 | 93.7 ± 5.0 |" in text and "2.9–2.9 points" in text
+
+
 def test_the_transfer_splits_table_replaces_the_one_split_table(tmp_path: Path) -> None:
     (tmp_path / "11_transfer_photo.csv").write_text(",method,accuracy,rho_per_clip_mean,rho_per_clip_std\n0,toy,0.725,0.85,0.1\n")
     (tmp_path / "11_transfer_photo_splits.csv").write_text(
