@@ -186,6 +186,10 @@ def _default_rules() -> dict[str, Iterable[Any] | Rule]:
             "videos_layout": ("folder", *(a for a in ADAPTERS if a != "london"))}
 
 
+#: the most pixels a figure saved by :meth:`Notebook.save` shows in the notebook (its PNG file keeps every pixel)
+INLINE_PIXELS = 1_000_000
+
+
 @dataclass
 class Notebook:
     """One notebook's checked parameters (also readable as attributes: ``nb.folds``), its data set
@@ -220,10 +224,13 @@ class Notebook:
 
     def save(self, obj: Figure | pd.DataFrame, name: str, **kw: Any) -> None:
         """Write ``obj`` into ``figures_dir`` as ``<name>``: a figure as PNG (left open, so the notebook
-        shows it; ``dpi``), a table as CSV + Markdown (``index``, ``floatfmt``, ``caption``, ``empty``).
+        shows it, at most :data:`INLINE_PIXELS` large; ``dpi`` of the file), a table as CSV + Markdown (``index``, ``floatfmt``, ``caption``, ``empty``).
         Returns nothing, so that a cell ending in it shows the figure rather than a path."""
         if isinstance(obj, Figure):
             save_figure(obj, self.figures, name, close=False, **kw)
+            w, h = obj.get_size_inches() * obj.dpi
+            if w * h > INLINE_PIXELS:  # shown smaller in the notebook (frame strips make megabytes); the file is whole
+                obj.set_dpi(obj.dpi * (INLINE_PIXELS / (w * h)) ** 0.5)
         elif isinstance(obj, pd.DataFrame):
             save_table(obj, self.figures, name, **kw)
         else:

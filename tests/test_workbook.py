@@ -133,3 +133,18 @@ def test_a_list_parameter_of_none_takes_the_registry_default():
     with pytest.raises(ValueError, match="expected a list of names"):
         check_params({"methods": []}, methods=rule)
     assert check_params({"return_train": []}, return_train=names_or(("fer_gcn",), empty_ok=True)).return_train == []
+
+
+def test_a_large_figure_shows_smaller_in_the_notebook_and_keeps_its_file_whole(namespace):
+    from PIL import Image
+
+    from ferlib.workbook import INLINE_PIXELS
+
+    nb = start_notebook({**namespace, "dataset": "synth-wild"}, open_data=False)
+    big, small = plt.figure(figsize=(16, 16), dpi=100), plt.figure(figsize=(4, 3), dpi=100)
+    nb.save(big, "t_big", dpi=50)
+    nb.save(small, "t_small", dpi=50)
+    w, h = big.get_size_inches() * big.dpi
+    assert w * h == pytest.approx(INLINE_PIXELS, rel=1e-6) and small.dpi == 100  # 2.56 Mpx shown at 1 Mpx; a small one as drawn
+    assert Image.open(nb.figures / "t_big.png").size[0] > 700  # the file at its own dpi (16 in × 50 dpi, tight box)
+    plt.close(big), plt.close(small)
