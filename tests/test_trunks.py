@@ -478,3 +478,48 @@ def test_small_cnn_pools_before_its_relu_with_the_numbers_of_relu_then_pool():
     assert torch.equal(out, ref)
     grad, ref_grad = (torch.autograd.grad(y.square().sum(), x)[0] for y in (out, ref))
     assert torch.equal(grad, ref_grad)
+
+
+def test_frozen_leading_convs_keep_their_values_and_the_rest_learns():
+    """freeze_trunk=1 on the demo KP-GCN-MSA: after training steps the first conv and its BatchNorm
+    (weights and running statistics) are unchanged, the second conv moved, and the state-dict keys
+    are those of the unfrozen model (so checkpoints and trunk files load either way)."""
+    from ferlib.train.engine import build_run_model
+    from ferlib.train.schedules import build_optimizer, param_groups
+
+    cfg = resolve_config("kp_gcn_msa", "demo", init_trunk="", freeze_trunk=1, lr=1e-2)
+    model = build_run_model(cfg, 3)
+    plain = build_run_model(resolve_config("kp_gcn_msa", "demo", init_trunk=""), 3)
+    assert list(model.state_dict()) == list(plain.state_dict())
+    before = {k: v.clone() for k, v in model.trunk.state_dict().items()}
+    opt = build_optimizer(param_groups(model, cfg), cfg)
+    torch.manual_seed(0)
+    clips, lms = torch.rand(2, 2, 3, 64, 64), torch.rand(2, 2, 68, 2) * 40 + 12
+    model.train()
+    for _ in range(2):
+        logits, extras = model(clips, lms)
+        opt.zero_grad()
+        model.loss(logits, extras, torch.tensor([0, 1])).backward()
+        opt.step()
+    after = model.trunk.state_dict()
+    body = "0." if "0.0.weight" in after else ""
+    for k in (f"{body}0.weight", f"{body}1.weight", f"{body}1.bias", f"{body}1.running_mean", f"{body}1.running_var"):
+        assert torch.equal(after[k], before[k]), k
+    assert not torch.equal(after[f"{body}4.weight"], before[f"{body}4.weight"])
+    assert not torch.equal(after[f"{body}5.running_mean"], before[f"{body}5.running_mean"])
+    assert not model.trunk.get_submodule(f"{body}1".rstrip(".")).training  # stays in eval mode under model.train()
+
+
+def test_freeze_trunk_asks_for_what_a_model_has():
+    from ferlib.models.backbones import freeze_leading_convs, small_cnn
+    from ferlib.train.engine import build_run_model
+
+    with pytest.raises(ValueError, match="stgcn has no per-frame CNN"):
+        build_run_model(resolve_config("stgcn", "demo", freeze_trunk=1), 7)
+    with pytest.raises(ValueError, match="freeze_trunk=9 for kp_gcn_msa.*has 6 convolutions followed by a BatchNorm2d"):
+        build_run_model(resolve_config("kp_gcn_msa", "demo", init_trunk="", freeze_trunk=9), 7)
+    with pytest.raises(ValueError, match="freeze_trunk must be >= 0"):
+        resolve_config("fan", "demo", freeze_trunk=-1)
+    trunk = small_cnn(8, 2).trunk
+    assert freeze_leading_convs(trunk, 2) == ["0", "1", "4", "5"]
+    assert not any(p.requires_grad for p in trunk.parameters())

@@ -397,3 +397,40 @@ def run_per_frame(trunk: nn.Module, clips: torch.Tensor) -> torch.Tensor:
     b, t = clips.shape[:2]
     maps = trunk(clips.flatten(0, 1))
     return maps.unflatten(0, (b, t))
+
+
+class FrozenBatchNorm2d(nn.BatchNorm2d):
+    """A ``BatchNorm2d`` that normalises with its running statistics whatever the model's mode:
+    ``train()`` leaves it in eval mode, so its statistics never move. Same parameters and buffers
+    (and state-dict keys) as the ``BatchNorm2d`` it replaces."""
+
+    def train(self, mode: bool = True) -> "FrozenBatchNorm2d":
+        return super().train(False)
+
+
+def freeze_leading_convs(trunk: nn.Module, n: int) -> list[str]:
+    """Keep the first ``n`` convolutions of ``trunk`` (in module order), each with the
+    ``BatchNorm2d`` right after it, as they start: no gradient, and the BatchNorm replaced by a
+    :class:`FrozenBatchNorm2d` (running statistics, fixed). The usual way to fine-tune a
+    pre-trained stem (Detectron2's ``FREEZE_AT``, torchvision's ``trainable_backbone_layers``); on a
+    CPU it also spares the backward pass through the largest feature maps. Returns the frozen
+    modules' names; a trunk with fewer than ``n`` conv → BatchNorm pairs raises ``ValueError``."""
+    if n < 0:
+        raise ValueError(f"the number of frozen convolutions must be >= 0, got {n}")
+    named = list(trunk.named_modules())
+    pairs = [(named[i], named[i + 1]) for i in range(len(named) - 1)
+             if isinstance(named[i][1], nn.Conv2d) and type(named[i + 1][1]) in (nn.BatchNorm2d, FrozenBatchNorm2d)]
+    if len(pairs) < n:
+        raise ValueError(f"cannot freeze {n} convolutions: the trunk has {len(pairs)} convolutions followed by a BatchNorm2d")
+    frozen: list[str] = []
+    for (conv_name, conv), (bn_name, bn) in pairs[:n]:
+        conv.requires_grad_(False)
+        if type(bn) is nn.BatchNorm2d:
+            new = FrozenBatchNorm2d(bn.num_features, bn.eps, bn.momentum, bn.affine, bn.track_running_stats)
+            new.load_state_dict(bn.state_dict())
+            parent = trunk.get_submodule(bn_name.rpartition(".")[0]) if "." in bn_name else trunk
+            setattr(parent, bn_name.rpartition(".")[2], new)
+            bn = new
+        bn.requires_grad_(False).eval()
+        frozen += [conv_name, bn_name]
+    return frozen

@@ -53,6 +53,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     grad_clip: float = 0.0
     trunk_lr_scale: float = 1.0  # lr of the per-frame CNN (model.trunk) = lr × this
+    # the per-frame CNN's first k convolutions and their BatchNorms keep their starting values: pre-trained
+    # where init_trunk names weights, random otherwise (ferlib.models.backbones.freeze_leading_convs)
+    freeze_trunk: int = 0
     # where model.trunk starts (ferlib.models.trunks.load_trunk): "" random | "synth-frames" (demo small_cnn)
     # | "imagenet" (torchvision, resnet18 / vgg16_bn) | "emotion-fan" (official MS-Celeb+FER+ ResNet-18) | a file
     init_trunk: str = ""
@@ -95,6 +98,8 @@ class TrainConfig:
             raise ValueError(f"select must be 'val' (best validation epoch) or 'last', got {self.select!r}")
         if int(self.seed) < 0:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if int(self.freeze_trunk) < 0:
+            raise ValueError(f"freeze_trunk must be >= 0 (0: nothing frozen), got {self.freeze_trunk!r}")
         if int(self.num_frames) < 0:
             raise ValueError(f"num_frames must be >= 1 (or 0: the recipe's own), got {self.num_frames!r}")
         for name in ("epochs", "batch_size", "eval_every"):

@@ -76,6 +76,7 @@ from ferlib.data.transforms import make_transform
 from ferlib.train import distributed
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ferlib.train.config import TrainConfig
+from ferlib.models.backbones import freeze_leading_convs
 from ferlib.models.registry import build_model, method_spec, model_inputs
 from ferlib.models.trunks import load_trunk, trunk_plan
 from ferlib.train.classmap import Relabeled, match_classes, to_data_classes
@@ -408,11 +409,20 @@ def build_run_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
     seed_everything(cfg.seed, -1)
     overrides = {k: v for k, v in cfg.model_overrides.items() if k != "num_classes"}
     try:
-        return build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant, **overrides)
+        model = build_model(cfg.method, cfg.profile, num_classes=num_classes, variant=cfg.variant, **overrides)
     except TypeError as exc:  # a misspelt or mistyped --model-set key
         if not overrides:
             raise
         raise ValueError(f"model arguments {overrides} do not fit {cfg.method}/{cfg.variant} ({cfg.profile}): {exc}") from exc
+    if cfg.freeze_trunk:
+        trunk = getattr(model, "trunk", None)
+        if not isinstance(trunk, nn.Module):
+            raise ValueError(f"freeze_trunk={cfg.freeze_trunk}: {cfg.method} has no per-frame CNN (model.trunk) to freeze")
+        try:
+            freeze_leading_convs(trunk, cfg.freeze_trunk)
+        except ValueError as exc:
+            raise ValueError(f"freeze_trunk={cfg.freeze_trunk} for {cfg.method} ({cfg.profile}): {exc}") from None
+    return model
 
 
 def check_starting_points(cfg: TrainConfig, model: nn.Module) -> None:
