@@ -175,3 +175,24 @@ def test_the_face_less_video_decodes_but_has_no_face(tmp_path):
     path = demo_videos.write_no_face_video(tmp_path / "wall.avi", n_frames=3, side=96)
     with pytest.raises(NoFaceError, match="no face found in any of the 3 frames of .*wall.avi"):
         ap.inspect_clip(path)
+
+
+def test_failures_table_reads_the_same_on_every_machine(tmp_path):
+    """Sources relative to the source folder, and its absolute path in a reason shown as <source_root>."""
+    src = tmp_path / "videos"
+    (src / "Train").mkdir(parents=True)
+    root = tmp_path / "store"
+    root.mkdir()
+    (root / "failures.csv").write_text(
+        "clip_id,source,reason\n"
+        f"a,{src / 'Train' / 'a.avi'},VideoReadError: cannot open video {src / 'Train' / 'a.avi'} (corrupt)\n"
+        f"b,/elsewhere/b.avi,NoFaceError: no face in /elsewhere/b.avi\n")
+
+    class Store:  # the one method failures_table reads
+        def failures(self):
+            return ClipStore.failures(type("S", (), {"root": root})())
+
+    table = ap.failures_table(Store(), src)
+    assert table.loc["a", "source"] == "Train/a.avi"
+    assert table.loc["a", "reason"] == "VideoReadError: cannot open video <source_root>/Train/a.avi (corrupt)"
+    assert table.loc["b", "source"] == "/elsewhere/b.avi" and "/elsewhere/b.avi" in table.loc["b", "reason"]

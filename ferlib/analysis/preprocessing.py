@@ -209,7 +209,8 @@ def status_table(index: ClipIndex, store: ClipStore) -> pd.DataFrame:
 
 def failures_table(store: ClipStore, source_root: str | Path | None = None) -> pd.DataFrame:
     """The store's failures report (``failures.csv``: clip, source, reason), sources shown
-    relative to ``source_root`` when they lie under it."""
+    relative to ``source_root`` when they lie under it, and the reasons' mentions of that folder as
+    ``<source_root>`` (so the table reads the same on every machine)."""
     table = store.failures().copy()
     if source_root is not None and len(table):
         root = Path(source_root).resolve()
@@ -222,4 +223,5 @@ def failures_table(store: ClipStore, source_root: str | Path | None = None) -> p
                 return s
 
         table["source"] = table["source"].map(rel)
+        table["reason"] = table["reason"].astype(str).str.replace(str(root), "<source_root>", regex=False)
     return table.set_index("clip_id") if len(table) else table

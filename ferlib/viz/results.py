@@ -95,8 +95,10 @@ def ablation_figure(ours: pd.DataFrame, paper: pd.Series | None = None, title: s
             # ours inside the bar's top; where the paper's diamond and label fall there, under the diamond
             top = p - 4 if np.isfinite(p) and v - 26 < p < v + 2 else v - 3
             inside = top > 8
+            # on a patch of its background, above the whisker that would cross it
             ax.text(xi, top if inside else v + 1, f"{v:.1f}", ha="center",
-                    va="top" if inside else "bottom", fontsize=9, color="white" if inside else OURS_COLOR)
+                    va="top" if inside else "bottom", fontsize=9, color="white" if inside else OURS_COLOR, zorder=4,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": OURS_COLOR if inside else "white", "ec": "none"})
     if paper is not None:
         if np.isfinite(pv).any():
             ax.scatter(x, pv, label=paper_label, **PAPER_MARKER)
