@@ -7,7 +7,8 @@ One :func:`ferlib.experiments.transfer.transfer_check` per method and seed (each
 notebook 11 does). Prints every run's row and, per method, :func:`ferlib.experiments.transfer.transfer_spread`:
 the mean and standard deviation over the seeds of neutral-vs-happy accuracy and of FAN's / FER-GCN's
 per-clip ρ between frame weights and the real intensity. ``--pretrain`` changes the demo trunk's photo pre-training. Runs are kept under ``--out`` (default
-``runs/transfer-seeds``) and resume; what they measured is what this prints (no copy of it is kept in the
+``runs/transfer-seeds``) and resume; ``--set key=value`` trains with TrainConfig fields over the demo recipe (its runs are
+named after them); what they measured is what this prints (no copy of it is kept in the
 sources). ``--photos`` chooses the identity sources (default: every one the workbook ships, :func:`ferlib.assets.identity_folders`).
 """
 
@@ -33,15 +34,19 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     p.add_argument("--renderer", default="photo", choices=["photo", "procedural"])
     p.add_argument("--pretrain", action="append", default=[],
                    help="key=value — an argument of the demo trunk's frame pre-training, e.g. photo_clips_per_subject=40")
+    p.add_argument("--set", action="append", default=[], dest="overrides",
+                   help="key=value — a TrainConfig field over the recipe, e.g. freeze_trunk=1")
     p.add_argument("--out", default="runs/transfer-seeds")
     args = p.parse_args(argv)
 
     pretrain = dict(parse_key_value(f) for f in args.pretrain)
+    overrides = dict(parse_key_value(f) for f in args.overrides)
+    name = "-".join(f"{k}{v}" for k, v in sorted(overrides.items()))
     rows, results = [], []
     for seed in args.seeds:
         for method in args.methods:
             r = transfer_check(method, args.photos, Path(args.out), renderer=args.renderer, profile=args.profile, seed=seed,
-                               progress=False, pretrain=pretrain)
+                               progress=False, pretrain=pretrain, name=name, **overrides)
             results.append(r)
             row = transfer_table([r]).iloc[0].to_dict()
             rows.append({"seed": seed, **row})
