@@ -640,10 +640,7 @@ SPEC = register(MethodSpec(
         # (the paper's optimiser) leaves chance within a few epochs and keeps rising to epoch 40
         "demo": {**DEMO_DEFAULTS, **DEMO_PRETRAINED,
                  **cite(DEMO_CHOICE, optimizer="adam", lr=5e-4,
-                        weight_decay=0.0, schedule="constant", epochs=40),
-                 # the pre-trained first block kept as it is: its backward pass over the 64 × 64 maps was a
-                 # third of a step; folds 1-3 gave 95.2 % with it against 93.7 % without (one run each)
-                 **cite("ferlib's choice: the demo trunk's first convolution block frozen (speed)", freeze_trunk=1)},
+                        weight_decay=0.0, schedule="constant", epochs=40)},
     },
     papers=PaperRefs(
         paper='KP-GCN-MSA (Huang, Zhu, Li, Yang, 2024)', items=PAPER_ITEMS,
