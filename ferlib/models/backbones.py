@@ -402,7 +402,8 @@ def run_per_frame(trunk: nn.Module, clips: torch.Tensor) -> torch.Tensor:
 class FrozenBatchNorm2d(nn.BatchNorm2d):
     """A ``BatchNorm2d`` that normalises with its running statistics whatever the model's mode:
     ``train()`` leaves it in eval mode, so its statistics never move. Same parameters and buffers
-    (and state-dict keys) as the ``BatchNorm2d`` it replaces."""
+    (and state-dict keys) as the ``BatchNorm2d`` it replaces; torchvision's ``FrozenBatchNorm2d``
+    drops ``num_batches_tracked``, so checkpoints of frozen and unfrozen runs would not share keys."""
 
     def train(self, mode: bool = True) -> "FrozenBatchNorm2d":
         return super().train(False)
