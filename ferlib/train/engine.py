@@ -54,7 +54,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ from ferlib.data.transforms import make_transform
 from ferlib.train import distributed
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ferlib.train.config import TrainConfig
+from ferlib.train.lock import run_lock
 from ferlib.models.backbones import freeze_leading_convs
 from ferlib.models.registry import build_model, method_spec, model_inputs
 from ferlib.models.trunks import load_trunk, trunk_plan
@@ -122,8 +123,11 @@ def seed_everything(seed: int, epoch: int = -1) -> None:
 
 
 def set_determinism(enabled: bool) -> None:
-    """``torch.use_deterministic_algorithms`` (warn-only where an op has no deterministic kernel)."""
+    """``torch.use_deterministic_algorithms`` (warn-only where an op has no deterministic kernel),
+    without its NaN fill of every uninitialised tensor (``fill_uninitialized_memory``, a debugging
+    aid: no ferlib op reads such memory, and the fill cost a tenth of a demo training step)."""
     torch.use_deterministic_algorithms(enabled, warn_only=True)
+    torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]
     torch.backends.cudnn.benchmark = not enabled
     if enabled:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -525,8 +529,16 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
     content fingerprint), otherwise :class:`RunDirError` names both stores. The config is checked
     and the model built before anything is written. A test fold with fewer than 5 clips of a class
     is warned about (:func:`ferlib.train.guards.warn_small_test_fold`). Under torchrun (see
-    :mod:`ferlib.train.distributed`) every rank trains and rank 0 alone evaluates and writes.
+    :mod:`ferlib.train.distributed`) every rank trains and rank 0 alone evaluates and writes. Rank 0
+    holds the run folder's lock (:mod:`ferlib.train.lock`) from its checks to the end: another process
+    given the same run waits, then reads it.
     """
+    with ExitStack() as held:
+        return _fit(cfg, store, split, out_dir, resume, index, held)
+
+
+def _fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, resume: bool, index: ClipIndex | None,
+         held: ExitStack) -> dict[str, Any]:
     ctx = distributed.context()
     out = Path(out_dir)
     index = index if index is not None else store.index()
@@ -551,7 +563,9 @@ def fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, r
         trunk_report = load_trunk(model, cfg.init_trunk, progress=cfg.progress)
         init_report = init_from_checkpoint(model, cfg.init_from, store.classes) if cfg.init_from else None
         record = store_record(store)
-        existing = prepare_run_dir(out, cfg, resume)
+        prepare_run_dir(out, cfg, resume)  # refuses a wrong folder before the lock file is made in it
+        held.enter_context(run_lock(out))
+        existing = prepare_run_dir(out, cfg, resume)  # again: a process we waited for may have written it
         if existing:
             check_store_record(out, record, store, index, split)  # never reuse a run made on another store
         warn_small_test_fold(index, split)
