@@ -113,7 +113,7 @@ def render(figures: Path = FIGURES) -> str:
         d = d[d["notebook"] != ALL_ROW]
         wall = float(whole["seconds"].iloc[0]) if len(whole) else float(d["seconds"].sum())
         jobs = int(whole["jobs"].iloc[0]) if len(whole) and "jobs" in whole and pd.notna(whole["jobs"].iloc[0]) else 1
-        cells = ", ".join(f"{n[:2] if n[:2].isdigit() else n} {s / 60:.1f}" for n, s in zip(d["notebook"], d["seconds"]))
+        cells = ", ".join(f"{n[:2] if n.endswith('.ipynb') else n} {s / 60:.1f}" for n, s in zip(d["notebook"], d["seconds"]))
         what = "its notebooks and the gallery run" if GALLERY_JOB in set(d["notebook"]) else "its notebooks"
         how = f", {jobs} at a time with one CPU thread each" if jobs > 1 else ""
         lines += ["", f"**Cost**: the last `make demo` ran {what} in {wall / 60:.1f} min of wall time{how} "

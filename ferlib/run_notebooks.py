@@ -24,7 +24,10 @@ figures inline (:data:`KERNEL_ENV`), so the kept notebooks show them; progress b
 threads share one model, so two one-thread jobs on two cores finish the demo sooner than one job
 at a time. A notebook starts only when the notebooks whose runs it reads or trains (:data:`NEEDS`)
 have finished; of the ready ones, the one heading the longest chain of the last run's times starts
-first. ``--gallery`` adds the gallery run (``python -m ferlib.gallery --make``) as one more job.
+first. ``--gallery`` adds the gallery run (``python -m ferlib.gallery --make``) as one more job. Notebook
+04's ablation runs are more than one job slot's worth: a job ``04-ahead`` (:data:`AHEAD`) trains them from the
+last backwards once the other slot has nothing else to do, while the notebook trains them forwards; a run
+folder is locked while it trains, so each run is trained once and the notebook reads those trained ahead.
 Each job's output goes to ``<runs>/logs/<job>.log``; a failed job stops the start of new ones
 and its log's tail is printed. ``figures/demo_times.csv`` holds each job's wall seconds and the
 whole run's (``all``), with the jobs count.
@@ -48,8 +51,10 @@ from pathlib import Path
 
 import papermill as pm
 
+from ferlib.models.registry import available_methods, method_spec
 from ferlib.profiles import PROFILES, get_profile
 from ferlib.readme_results import ALL_ROW, GALLERY_JOB, TIMES
+from ferlib.workbook import train_ablations_ahead
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -69,6 +74,20 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "09": ("02", "03", "04", "05"),
     "10": ("02", "03", "04", "05"),
 }
+
+#: the notebooks whose method's ablation runs a second job trains ahead of them, from the last one backwards
+#: (:func:`ferlib.workbook.train_ablations_ahead`): the job starts when everything else that does not wait for
+#: the notebook has finished, and the two meet in the middle of the notebook's trainings
+AHEAD = ("04",)
+AHEAD_SUFFIX = "-ahead"  # the job's name: the notebook's number and this
+
+
+def notebook_method(number: str) -> str:
+    """The method whose notebook (``MethodSpec.notebook``) has this number."""
+    found = [m for m in available_methods() if (method_spec(m).notebook or "").startswith(number + "_")]
+    if len(found) != 1:
+        raise ValueError(f"notebook {number}: expected one method whose notebook it is, found {found}")
+    return found[0]
 
 
 def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -251,6 +270,29 @@ def schedule(names: Sequence[str], needs: Mapping[str, Sequence[str]], run: Call
     return times
 
 
+def _waits_for(name: str, needs: Mapping[str, Sequence[str]]) -> set[str]:
+    """Every job ``name`` waits for, directly or through others."""
+    seen: set[str] = set()
+    todo = list(needs.get(name, ()))
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo += needs.get(n, ())
+    return seen
+
+
+def with_ahead_jobs(names: Sequence[str], needs: Mapping[str, Sequence[str]]) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """``names`` with the :data:`AHEAD` job of each notebook among them, and ``needs`` with theirs: every
+    other job that does not wait for the notebook (so the job fills a slot that has nothing else to do)."""
+    out, need = list(names), {k: tuple(v) for k, v in needs.items()}
+    for number in AHEAD:
+        if number in names:
+            need[number + AHEAD_SUFFIX] = tuple(n for n in names if n != number and number not in _waits_for(n, need))
+            out.append(number + AHEAD_SUFFIX)
+    return out, need
+
+
 def run_parallel(profile: str, out: Path | None, figures_dir: Path, data_dir: Path, only: list[str] | None,
                  runs_dir: Path, train: bool, jobs: int, gallery: bool) -> dict[str, float]:
     """:func:`run_all` with ``jobs`` processes of one thread each (see the module doc)."""
@@ -261,6 +303,7 @@ def run_parallel(profile: str, out: Path | None, figures_dir: Path, data_dir: Pa
                          f"{[p for p in PROFILES if get_profile(p).gallery]})")
     if gallery:
         names.insert(0, GALLERY_JOB)
+    names, needs = with_ahead_jobs(names, NEEDS) if jobs > 1 and train else (names, dict(NEEDS))
     logs = runs_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, **KERNEL_ENV, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1") if jobs > 1 else dict(os.environ, **KERNEL_ENV)
@@ -268,6 +311,9 @@ def run_parallel(profile: str, out: Path | None, figures_dir: Path, data_dir: Pa
     def command(name: str) -> list[str]:
         if name == GALLERY_JOB:
             return [sys.executable, "-m", "ferlib.gallery", "--make", "--profile", profile, "--figures", str(figures_dir)]
+        if name.endswith(AHEAD_SUFFIX):
+            return [sys.executable, "-m", "ferlib.run_notebooks", "--profile", profile, "--ahead", name[:2], "--data",
+                    str(data_dir), "--runs", str(runs_dir)]
         cmd = [sys.executable, "-m", "ferlib.run_notebooks", "--profile", profile, "--only", name, "--figures",
                str(figures_dir), "--data", str(data_dir), "--runs", str(runs_dir), "--no-record"]
         return cmd + (["--out", str(out)] if out is not None else []) + ([] if train else ["--no-train"])
@@ -282,7 +328,7 @@ def run_parallel(profile: str, out: Path | None, figures_dir: Path, data_dir: Pa
 
     t0 = time.perf_counter()
     last = read_times(figures_dir / TIMES)  # the last demo's seconds per job: the longest chains start first
-    times = schedule(names, NEEDS, run, jobs, cost={n: last[books[n].name if n in books else n] for n in names
+    times = schedule(names, needs, run, jobs, cost={n: last[books[n].name if n in books else n] for n in names
                                                      if (books[n].name if n in books else n) in last})
     wall = time.perf_counter() - t0
     rows = {(books[n].name if n in books else n): s for n, s in times.items()}
@@ -330,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="notebooks run at a time, one CPU thread each (default 1: in order)")
     p.add_argument("--gallery", action="store_true", help="also make the gallery (python -m ferlib.gallery --make) as a job")
     p.add_argument("--no-record", action="store_true", help=argparse.SUPPRESS)  # a job of --jobs: its parent records
+    p.add_argument("--ahead", choices=AHEAD, help=argparse.SUPPRESS)  # a job of --jobs: see AHEAD
     p.add_argument("--check", action="store_true",
                    help="run nothing: exit 1 naming each notebook whose outputs are not those of the current code")
     a = p.parse_args(argv)
@@ -337,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
         problems = stale(notebooks(a.only))
         print("\n".join(problems) if problems else f"the outputs of {len(notebooks(a.only))} notebooks are those of this code")
         return 1 if problems else 0
+    if a.ahead:
+        n = train_ablations_ahead(notebook_method(a.ahead), a.profile, a.data, a.runs)
+        print(f"{n} ablation runs of notebook {a.ahead} finished (trained here or by the notebook)")
+        return 0
     run_all(a.profile, Path(a.out) if a.out else None, Path(a.figures), Path(a.data), a.only, Path(a.runs),
             not a.no_train, a.jobs, a.gallery, record=not a.no_record)
     return 0

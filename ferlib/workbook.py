@@ -55,8 +55,9 @@ from ferlib.models.registry import available_methods, method_spec
 from ferlib.notebook_params import NotebookParams, Rule, check_choice, check_params, check_path
 from ferlib.profiles import PROFILES, get_profile
 from ferlib.synth import SynthConfig, generate
-from ferlib.train.ablate import PAPER_GRIDS, ablate, row_dir
+from ferlib.train.ablate import PAPER_GRIDS, ablate, ablation_runs, row_dir
 from ferlib.train.cv import collate, cross_validate, recipe_protocol, resolve_folds
+from ferlib.train.engine import fit
 from ferlib.train.guards import warn_small_test_fold
 from ferlib.train.recipes import get_recipe, resolve_config
 from ferlib.viz.style import save_figure
@@ -341,6 +342,23 @@ def ablation_settings(profile: str, tables: Sequence[str] | None = None, epochs:
     return chosen, ep, rows, per_table
 
 
+def _ablation_plan(store: Any, out_dir: str | Path, grid: dict[str, list[dict[str, Any]]], profile: str,
+                   folds: list[int] | Mapping[str, list[int] | None] | None, epochs: int | None, overrides: dict[str, Any]
+                   ) -> tuple[TrainPlan, Path | None, dict[tuple[int, ...] | None, dict[str, list[dict[str, Any]]]], dict[str, Any]]:
+    """What :func:`run_ablation_tables` trains: the plan, the shared folder of plain variants (None when
+    a schedule is changed), the grid's tables grouped by their folds, the TrainConfig overrides."""
+    plan = train_plan(profile, store.dataset.startswith("synth"))
+    shared = Path(out_dir).parent if epochs is None and not overrides.keys() - {"seed"} else None
+    per_table = dict(folds) if isinstance(folds, Mapping) else {t: folds for t in grid}
+    groups: dict[tuple[int, ...] | None, dict[str, list[dict[str, Any]]]] = {}
+    for table, rows in grid.items():
+        chosen = per_table.get(table)
+        chosen = chosen if chosen is not None else plan.folds
+        groups.setdefault(tuple(chosen) if chosen is not None else None, {})[table] = rows
+    kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
+    return plan, shared, groups, kw
+
+
 def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[dict[str, Any]]], profile: str,
                         train: bool = True, folds: list[int] | Mapping[str, list[int] | None] | None = None,
                         epochs: int | None = None, **overrides: Any) -> pd.DataFrame:
@@ -353,15 +371,7 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
     notebooks (``<out_dir>/../<method>/<variant>``) when no override changes their schedule, so
     those models are trained once. Reading fails with :class:`FileNotFoundError` naming the first
     missing run (ablate itself would train it)."""
-    plan = train_plan(profile, store.dataset.startswith("synth"))
-    shared = Path(out_dir).parent if epochs is None and not overrides.keys() - {"seed"} else None
-    per_table = dict(folds) if isinstance(folds, Mapping) else {t: folds for t in grid}
-    groups: dict[tuple[int, ...] | None, dict[str, list[dict[str, Any]]]] = {}
-    for table, rows in grid.items():
-        chosen = per_table.get(table)
-        chosen = chosen if chosen is not None else plan.folds
-        groups.setdefault(tuple(chosen) if chosen is not None else None, {})[table] = rows
-    kw = {**plan.overrides, **overrides, **({"epochs": epochs} if epochs is not None else {})}
+    plan, shared, groups, kw = _ablation_plan(store, out_dir, grid, profile, folds, epochs, overrides)
     if train:
         ensure_for_methods([row["method"] for rows in grid.values() for row in rows], plan.model_profile, store.dataset,
                            plan.recipe, **kw)
@@ -381,3 +391,26 @@ def run_ablation_tables(store: Any, out_dir: str | Path, grid: dict[str, list[di
     table = pd.concat(parts, ignore_index=True)
     order = {t: i for i, t in enumerate(grid)}
     return table.sort_values("table", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
+
+
+def train_ablations_ahead(method: str, profile: str, data_dir: str | Path = "data", runs_dir: str | Path = "runs",
+                          dataset: str = "synth-lab", seed: int = 0) -> int:
+    """Train the runs of ``method``'s notebook's ablation tables (its parameters' defaults: the
+    ``dataset``, the profile's tables, folds and schedules) from the last one backwards, for a second
+    job of ``make demo`` while the notebook trains them forwards: each run folder is locked while
+    it trains (:mod:`ferlib.train.lock`), so the two meet in the middle, each run trained once, and
+    the notebook then reads what this trained. Returns the number of runs it went through."""
+    store = open_dataset(dataset, profile, data_dir, seed)
+    chosen, epochs, rows, folds = ablation_settings(profile, among=list(method_spec(method).papers.ablations))
+    grid = select_grid(chosen, rows)
+    out_dir = Path(runs_dir) / store.root.name / "ablations"
+    plan, shared, groups, kw = _ablation_plan(store, out_dir, grid, profile, folds, epochs, {"seed": seed})
+    ensure_for_methods([method], plan.model_profile, store.dataset, plan.recipe, **kw)
+    runs = [run for chosen_folds, part in groups.items()
+            for run in ablation_runs(part, store, out_dir, plan.protocol, plan.model_profile,
+                                     list(chosen_folds) if chosen_folds is not None else None, plan.protocol_kwargs,
+                                     shared, recipe=plan.recipe, **kw)]
+    index = store.index()
+    for cfg, split, folder in reversed(runs):
+        fit(cfg, store, split, folder, index=index)
+    return len(runs)

@@ -73,3 +73,28 @@ def test_bad_jobs_and_a_gallery_at_a_profile_without_one_are_refused(tmp_path):
         run_all("demo", tmp_path, tmp_path, tmp_path, jobs=0)
     with pytest.raises(ValueError, match="the gallery run has no 'paper' profile"):
         run_all("paper", tmp_path, tmp_path, tmp_path, only=["00"], runs_dir=tmp_path, jobs=2, gallery=True)
+
+
+def test_the_ahead_job_starts_when_nothing_else_but_its_notebook_and_those_after_it_is_left():
+    from ferlib.run_notebooks import AHEAD_SUFFIX, with_ahead_jobs
+
+    names = ["gallery", "00", "02", "03", "04", "06", "08", "09", "11"]
+    jobs, needs = with_ahead_jobs(names, NEEDS)
+    ahead = "04" + AHEAD_SUFFIX
+    assert jobs == [*names, ahead]
+    assert set(needs[ahead]) == {"gallery", "00", "02", "03", "06", "11"}  # not 04, nor 08 and 09, which read 04's runs
+    assert with_ahead_jobs(["00", "02"], NEEDS)[0] == ["00", "02"]  # no notebook 04, no job
+    started = []
+    schedule(jobs, needs, started.append, jobs=2, echo=lambda _: None,
+             cost={"04": 100, "gallery": 1, "00": 1, "02": 5, "03": 5, "06": 8, "11": 6, "08": 1, "09": 1})
+    assert started.index(ahead) > max(started.index(n) for n in needs[ahead])
+
+
+def test_each_ahead_notebook_names_one_method_with_ablation_grids():
+    from ferlib.models import method_spec
+    from ferlib.run_notebooks import AHEAD, notebook_method
+
+    for number in AHEAD:
+        assert method_spec(notebook_method(number)).papers.ablations
+    with pytest.raises(ValueError, match="notebook 99: expected one method"):
+        notebook_method("99")

@@ -148,3 +148,25 @@ def test_a_large_figure_shows_smaller_in_the_notebook_and_keeps_its_file_whole(n
     assert w * h == pytest.approx(INLINE_PIXELS, rel=1e-6) and small.dpi == 100  # 2.56 Mpx shown at 1 Mpx; a small one as drawn
     assert Image.open(nb.figures / "t_big.png").size[0] > 700  # the file at its own dpi (16 in × 50 dpi, tight box)
     plt.close(big), plt.close(small)
+
+
+def test_ablation_runs_trained_ahead_are_those_notebook_04_reads(tmp_path):
+    """make demo's 04-ahead job trains, from the last backwards, exactly the runs notebook 04's
+    ablation cell asks for: the notebook's own call then reads them all without training."""
+    from ferlib.models import method_spec
+    from ferlib.train.ablate import row_dir
+    from ferlib.workbook import ablation_settings, open_dataset, run_ablation_tables, select_grid, train_ablations_ahead
+
+    data, runs = tmp_path / "data", tmp_path / "runs"
+    n = train_ablations_ahead("kp_gcn_msa", "smoke", data, runs)
+    store = open_dataset("synth-lab", "smoke", data)
+    chosen, epochs, rows, folds = ablation_settings("smoke", among=list(method_spec("kp_gcn_msa").papers.ablations))
+    grid = select_grid(chosen, rows)
+    out = runs / store.root.name / "ablations"
+    table = run_ablation_tables(store, out, grid, "smoke", train=False, folds=folds, epochs=epochs, seed=0)  # as 04 calls it
+    assert len(table) == sum(len(r) for r in grid.values())
+    done = sorted(runs.rglob("metrics.json"), key=lambda p: p.stat().st_mtime_ns)
+    assert len(done) == n  # the full model's row, in three tables, is one run
+    first_row = row_dir(out, "kp_table9", grid["kp_table9"][0])
+    last_row = row_dir(out, "kp_fig8_lambda", grid["kp_fig8_lambda"][-1])
+    assert done.index(next(last_row.rglob("metrics.json"))) < done.index(next(first_row.rglob("metrics.json")))

@@ -22,7 +22,9 @@ import pandas as pd
 
 from ferlib.data.store import ClipStore
 from ferlib.models.registry import available_methods, method_spec
-from ferlib.train.cv import cross_validate
+from ferlib.data.protocols import Split
+from ferlib.train.config import TrainConfig
+from ferlib.train.cv import cross_validate, fold_plan
 
 ROW_KEYS = {"label", "method", "variant", "overrides", "model_overrides"}
 
@@ -77,6 +79,26 @@ def row_dir(out_dir: str | Path, table: str, row: dict[str, Any], shared_dir: st
     if shared_dir is not None and not row.get("overrides") and not row.get("model_overrides"):
         return Path(shared_dir) / row["method"] / row.get("variant", "full")
     return Path(out_dir) / table / slug(row["label"])
+
+
+def ablation_runs(grid: dict[str, list[dict[str, Any]]], store: ClipStore, out_dir: str | Path, protocol: str | None = None,
+                  profile: str = "demo", folds: Iterable[int | str] | None = None,
+                  protocol_kwargs: dict[str, Any] | None = None, shared_dir: str | Path | None = None,
+                  **overrides: Any) -> list[tuple[TrainConfig, Split, Path]]:
+    """Every training :func:`ablate` runs for these arguments, in its order: (config, split, run
+    folder) a fold of a row (a row shared with ``shared_dir`` once, where its first table has it)."""
+    validate_grid(grid)
+    runs, seen = [], set()
+    for table, rows in grid.items():
+        for row in rows:
+            where = row_dir(out_dir, table, row, shared_dir)
+            cfg, splits = fold_plan(row["method"], store, protocol, profile, where, folds, row.get("variant", "full"),
+                                    protocol_kwargs, row.get("model_overrides"), **{**overrides, **row.get("overrides", {})})
+            for split in splits:
+                if where / split.name not in seen:
+                    seen.add(where / split.name)
+                    runs.append((cfg, split, where / split.name))
+    return runs
 
 
 def ablate(grid: dict[str, list[dict[str, Any]]] | str, store: ClipStore, out_dir: str | Path, protocol: str | None = None,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ferlib.data.protocols import Split, get_protocol
 from ferlib.data.store import ClipStore
+from ferlib.train.config import TrainConfig
 from ferlib.train.engine import fit
 from ferlib.train.recipes import get_recipe, resolve_config
 
@@ -47,18 +48,29 @@ def cross_validate(
     ``"official"``); ``protocol=None`` takes the recipe's protocol and its kwargs."""
     index = store.index()
     out = Path(out_dir)
-    cfg = resolve_config(method, profile, dataset=store.dataset, recipe=recipe, variant=variant,
-                         model_overrides=dict(model_overrides or {}), experiment=out.name, **overrides)
-    if protocol is None:
-        protocol, protocol_kwargs = recipe_protocol(cfg, store.dataset, protocol_kwargs)
-    splits = get_protocol(protocol, index, **(protocol_kwargs or {}))
-    if folds is not None:
-        splits = resolve_folds(splits, folds, protocol)
+    cfg, splits = fold_plan(method, store, protocol, profile, out, folds, variant, protocol_kwargs, model_overrides,
+                            recipe, **overrides)
     for split in splits:
         fit(cfg, store, split, out / split.name, resume=resume, index=index)
     table = collate(out, [s.name for s in splits])
     table.to_csv(out / "summary.csv")
     return table
+
+
+def fold_plan(method: str, store: ClipStore, protocol: str | None = None, profile: str = "demo",
+              out_dir: str | Path = "runs/experiment", folds: Iterable[int | str] | None = None, variant: str = "full",
+              protocol_kwargs: dict[str, Any] | None = None, model_overrides: dict[str, Any] | None = None,
+              recipe: str | None = None, **overrides: Any) -> tuple[TrainConfig, list[Split]]:
+    """The config and the splits :func:`cross_validate` trains with these arguments (each split in
+    ``out_dir/<split name>``)."""
+    cfg = resolve_config(method, profile, dataset=store.dataset, recipe=recipe, variant=variant,
+                         model_overrides=dict(model_overrides or {}), experiment=Path(out_dir).name, **overrides)
+    if protocol is None:
+        protocol, protocol_kwargs = recipe_protocol(cfg, store.dataset, protocol_kwargs)
+    splits = get_protocol(protocol, store.index(), **(protocol_kwargs or {}))
+    if folds is not None:
+        splits = resolve_folds(splits, folds, protocol)
+    return cfg, splits
 
 
 def recipe_protocol(cfg: Any, dataset: str, protocol_kwargs: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
