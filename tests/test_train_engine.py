@@ -32,7 +32,7 @@ SPLIT = Split("f0", np.array([0, 1, 2, 3]), np.array([4, 5]))
 
 
 def fan_cfg(**kw):
-    base = dict(epochs=2, batch_size=2, input_side=32, progress=False)
+    base = dict(epochs=2, batch_size=2, input_side=32, progress=False, eval_every=1)
     base.update(kw)
     return resolve_config("fan", "demo", **base)
 
