@@ -258,9 +258,9 @@ def test_ablation_settings_per_profile_and_bad_values():
     assert set(folds.values()) == {None}  # the profile's own folds
     demo_tables, _, _, demo_folds = ablation_settings("demo")
     assert demo_tables[:3] == ["fer_gcn_table5", "fan_variants", "fan_k_segments"] and "kp_fig8_lambda" in demo_tables
-    # the demo's ablation rows: the profile's three folds, KP-GCN-MSA's sweeps (Tables 11-12, Fig. 8) the first only
-    assert demo_folds["fer_gcn_table5"] is None and demo_folds["kp_table9"] is None and demo_folds["kp_table10_fusion"] is None
-    assert demo_folds["kp_table11_heads"] == demo_folds["kp_table12_depth"] == demo_folds["kp_fig8_lambda"] == [0]
+    # the demo's ablation rows, KP-GCN-MSA's sweeps (Tables 11-12, Fig. 8) too: the profile's three folds
+    assert set(demo_folds) == set(demo_tables) and set(demo_folds.values()) == {None}
+    assert "kp_table11_heads" in demo_tables and "kp_table12_depth" in demo_tables
     assert ablation_settings("demo", ["kp_table9"], 8, folds=[1, 2]) == (["kp_table9"], 8, None, {"kp_table9": [1, 2]})
     with pytest.raises(ValueError, match="unknown \\['table_v'\\]"):
         ablation_settings("demo", ["table_v"])
