@@ -173,8 +173,6 @@ class SpatialGraphConv(nn.Module):
 
     ``(N, C_in, T, V)`` and ``A`` ``(K, V, V)`` → ``(N, C_out, T, V)``. The K weight matrices
     are one 1×1 convolution to ``C_out·K`` channels (``conv``, with bias, as the official code).
-    A channels-last input (``STGCN`` makes one) is aggregated without a copy: its memory already
-    holds, per frame, the rows ``(v, k)`` × ``c`` that one matrix product with ``A`` needs.
     """
 
     def __init__(self, in_channels: int, out_channels: int, num_subsets: int) -> None:
@@ -184,13 +182,8 @@ class SpatialGraphConv(nn.Module):
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         n, _, t, v = x.shape
-        k, w = self.num_subsets, A.shape[2]
-        y = self.conv(x)  # (N, K·C, T, V), channel k·C + c
-        if y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous():
-            rows = y.permute(0, 2, 3, 1).reshape(n * t, v * k, -1)  # a view: (N·T, V·K, C)
-            out = torch.matmul(A.permute(2, 1, 0).reshape(w, v * k), rows)  # (N·T, W, C)
-            return out.view(n, t, w, -1).permute(0, 3, 1, 2)  # (N, C, T, W), channels-last
-        return torch.einsum("nkctv,kvw->nctw", y.view(n, k, -1, t, v), A)
+        x = self.conv(x).view(n, self.num_subsets, -1, t, v)
+        return torch.einsum("nkctv,kvw->nctw", x, A)
 
 
 class STGCNBlock(nn.Module):
@@ -358,7 +351,7 @@ class STGCN(FERModel):
         # data_bn over V·C channels with index v·C + c, as the official code
         x = x.permute(0, 4, 3, 1, 2).reshape(n * m, v * c, t)
         x = self.data_bn(x)
-        x = x.view(n * m, v, c, t).permute(0, 2, 3, 1).contiguous(memory_format=torch.channels_last)  # (N·M, C, T, V)
+        x = x.view(n * m, v, c, t).permute(0, 2, 3, 1).contiguous()  # (N·M, C, T, V)
         for i, block in enumerate(self.blocks):
             A = self.A if self.edge_importance is None else self.A * self.edge_importance[i]
             x = block(x, A)
