@@ -51,10 +51,8 @@ from pathlib import Path
 
 import papermill as pm
 
-from ferlib.models.registry import available_methods, method_spec
 from ferlib.profiles import PROFILES, get_profile
 from ferlib.readme_results import ALL_ROW, GALLERY_JOB, TIMES
-from ferlib.workbook import train_ablations_ahead
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -82,14 +80,6 @@ NEEDS: dict[str, tuple[str, ...]] = {
 #: the notebook has finished, and the two meet in the middle of the notebook's trainings
 AHEAD = ("04",)
 AHEAD_SUFFIX = "-ahead"  # the job's name: the notebook's number and this
-
-
-def notebook_method(number: str) -> str:
-    """The method whose notebook (``MethodSpec.notebook``) has this number."""
-    found = [m for m in available_methods() if (method_spec(m).notebook or "").startswith(number + "_")]
-    if len(found) != 1:
-        raise ValueError(f"notebook {number}: expected one method whose notebook it is, found {found}")
-    return found[0]
 
 
 def notebooks(only: list[str] | None = None, folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -313,8 +303,8 @@ def run_parallel(profile: str, out: Path | None, figures_dir: Path, data_dir: Pa
     def command(name: str) -> list[str]:
         if name == GALLERY_JOB:
             return [sys.executable, "-m", "ferlib.gallery", "--make", "--profile", profile, "--figures", str(figures_dir)]
-        if name.endswith(AHEAD_SUFFIX):
-            return [sys.executable, "-m", "ferlib.run_notebooks", "--profile", profile, "--ahead", name[:2], "--data",
+        if name.endswith(AHEAD_SUFFIX):  # its own module: torch is imported by the one job that needs it
+            return [sys.executable, "-m", "ferlib.workbook", "--ahead", name[:2], "--profile", profile, "--data",
                     str(data_dir), "--runs", str(runs_dir)]
         cmd = [sys.executable, "-m", "ferlib.run_notebooks", "--profile", profile, "--only", name, "--figures",
                str(figures_dir), "--data", str(data_dir), "--runs", str(runs_dir), "--no-record"]
@@ -378,7 +368,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="notebooks run at a time, one CPU thread each (default 1: in order)")
     p.add_argument("--gallery", action="store_true", help="also make the gallery (python -m ferlib.gallery --make) as a job")
     p.add_argument("--no-record", action="store_true", help=argparse.SUPPRESS)  # a job of --jobs: its parent records
-    p.add_argument("--ahead", choices=AHEAD, help=argparse.SUPPRESS)  # a job of --jobs: see AHEAD
     p.add_argument("--check", action="store_true",
                    help="run nothing: exit 1 naming each notebook whose outputs are not those of the current code")
     a = p.parse_args(argv)
@@ -386,10 +375,6 @@ def main(argv: list[str] | None = None) -> int:
         problems = stale(notebooks(a.only))
         print("\n".join(problems) if problems else f"the outputs of {len(notebooks(a.only))} notebooks are those of this code")
         return 1 if problems else 0
-    if a.ahead:
-        n = train_ablations_ahead(notebook_method(a.ahead), a.profile, a.data, a.runs)
-        print(f"{n} ablation runs of notebook {a.ahead} finished (trained here or by the notebook)")
-        return 0
     run_all(a.profile, Path(a.out) if a.out else None, Path(a.figures), Path(a.data), a.only, Path(a.runs),
             not a.no_train, a.jobs, a.gallery, record=not a.no_record)
     return 0

@@ -38,6 +38,7 @@ makes it.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -414,3 +415,29 @@ def train_ablations_ahead(method: str, profile: str, data_dir: str | Path = "dat
     for cfg, split, folder in reversed(runs):
         fit(cfg, store, split, folder, index=index)
     return len(runs)
+
+
+def notebook_method(number: str) -> str:
+    """The method whose notebook (``MethodSpec.notebook``) has this number, e.g. ``"04"``."""
+    found = [m for m in available_methods() if (method_spec(m).notebook or "").startswith(number + "_")]
+    if len(found) != 1:
+        raise ValueError(f"notebook {number}: expected one method whose notebook it is, found {found}")
+    return found[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ferlib.workbook --ahead NN --profile P --data D --runs R``: :func:`train_ablations_ahead`
+    for notebook NN's method (a job of ``make demo``: :data:`ferlib.run_notebooks.AHEAD`)."""
+    p = argparse.ArgumentParser(description="train a notebook's ablation runs from the last backwards")
+    p.add_argument("--ahead", required=True, help="the notebook's number, e.g. 04")
+    p.add_argument("--profile", default="demo", choices=PROFILES)
+    p.add_argument("--data", default="data")
+    p.add_argument("--runs", default="runs")
+    a = p.parse_args(argv)
+    n = train_ablations_ahead(notebook_method(a.ahead), a.profile, a.data, a.runs)
+    print(f"{n} ablation runs of notebook {a.ahead} finished (trained here or by the notebook)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -93,7 +93,8 @@ def test_the_ahead_job_starts_when_nothing_else_but_its_notebook_and_those_after
 
 def test_each_ahead_notebook_names_one_method_with_ablation_grids():
     from ferlib.models import method_spec
-    from ferlib.run_notebooks import AHEAD, notebook_method
+    from ferlib.run_notebooks import AHEAD
+    from ferlib.workbook import notebook_method
 
     for number in AHEAD:
         assert method_spec(notebook_method(number)).papers.ablations

@@ -150,15 +150,16 @@ def test_a_large_figure_shows_smaller_in_the_notebook_and_keeps_its_file_whole(n
     plt.close(big), plt.close(small)
 
 
-def test_ablation_runs_trained_ahead_are_those_notebook_04_reads(tmp_path):
+def test_ablation_runs_trained_ahead_are_those_notebook_04_reads(tmp_path, capsys):
     """make demo's 04-ahead job trains, from the last backwards, exactly the runs notebook 04's
     ablation cell asks for: the notebook's own call then reads them all without training."""
     from ferlib.models import method_spec
     from ferlib.train.ablate import row_dir
-    from ferlib.workbook import ablation_settings, open_dataset, run_ablation_tables, select_grid, train_ablations_ahead
+    from ferlib.workbook import ablation_settings, main, open_dataset, run_ablation_tables, select_grid
 
     data, runs = tmp_path / "data", tmp_path / "runs"
-    n = train_ablations_ahead("kp_gcn_msa", "smoke", data, runs)
+    assert main(["--ahead", "04", "--profile", "smoke", "--data", str(data), "--runs", str(runs)]) == 0
+    n = int(capsys.readouterr().out.strip().splitlines()[-1].split()[0])  # "N ablation runs of notebook 04 finished …"
     store = open_dataset("synth-lab", "smoke", data)
     chosen, epochs, rows, folds = ablation_settings("smoke", among=list(method_spec("kp_gcn_msa").papers.ablations))
     grid = select_grid(chosen, rows)
