@@ -12,6 +12,7 @@ import pytest  # noqa: E402
 
 from ferlib.analysis.results import (ablation_vs_paper, comparison_table, fold_results_table, ours_label,  # noqa: E402
                                      paper_comparison, paper_row, paper_series, per_class_comparison, pooled_confusion, save_table)
+from matplotlib.container import ErrorbarContainer  # noqa: E402
 from ferlib.viz.results import ablation_figure, confusion_figure, fold_results_figure, lambda_figure  # noqa: E402
 from ferlib.workbook import ablation_settings, read_ablation, select_grid  # noqa: E402
 from ferlib.paper_numbers import paper_table  # noqa: E402
@@ -223,6 +224,18 @@ def test_lambda_figure_draws_ours_and_the_papers_point():
     plt.close(fig)
     with pytest.raises(ValueError, match="3 λ values but 2"):
         lambda_figure([0, 0.1, 0.2], [1, 2])
+    with pytest.raises(ValueError, match="3 accuracies but 2 spreads"):
+        lambda_figure([0, 0.1, 0.2], [1, 2, 3], spread=[1, 2])
+
+
+def test_lambda_figure_draws_the_spread_over_folds_where_there_is_one():
+    fig = lambda_figure([0.0, 0.1, 0.2], [20.0, 30.0, 25.0], spread=[2.0, float("nan"), 4.0], ours_label="ours")
+    ax = fig.axes[0]
+    (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    segments = bars.lines[2][0].get_segments()
+    assert [(s[0][0], s[0][1], s[1][1]) for s in segments] == [(0.0, 18.0, 22.0), (0.2, 21.0, 29.0)]  # no bar at 0.1
+    assert "mean ± std over the folds" in ax.get_legend().get_texts()[0].get_text()
+    plt.close(fig)
 
 
 def test_fold_results_figure_shows_each_fold_the_spread_and_the_paper():

@@ -135,16 +135,23 @@ def _wrap(text: str, width: int = 14) -> str:
 
 def lambda_figure(lambdas: Sequence[float], ours: Sequence[float], paper: dict[float, float] | None = None,
                   title: str = "", ours_label: str = "ferlib", paper_label: str = "paper",
-                  ylabel: str = "accuracy (%)") -> Figure:
+                  ylabel: str = "accuracy (%)", spread: Sequence[float] | None = None) -> Figure:
     """Accuracy (%) against λ of eq. 13, L = λ·L_S + (1 − λ)·L_T (KP-GCN-MSA Fig. 8): our sweep as
-    a line (seaborn ``lineplot``), the paper's values as diamonds (the paper gives only λ = 0.2 as
-    a number)."""
+    a line (seaborn ``lineplot``) with ± ``spread`` (e.g. the sd over folds; NaN, one fold: none) as
+    error bars, the paper's values as diamonds (the paper gives only λ = 0.2 as a number)."""
     lam = np.asarray(lambdas, float)
     acc = np.asarray(ours, float)
     if lam.shape != acc.shape:
         raise ValueError(f"{lam.size} λ values but {acc.size} accuracies")
+    sd = np.full(acc.shape, np.nan) if spread is None else np.asarray(spread, float)
+    if sd.shape != acc.shape:
+        raise ValueError(f"{acc.size} accuracies but {sd.size} spreads")
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
-    sns.lineplot(x=lam, y=acc, marker="o", color=OURS_COLOR, errorbar=None, sort=True, label=ours_label, ax=ax)
+    drawn = np.isfinite(sd)
+    label = f"{ours_label}: mean ± std over the folds" if drawn.any() else ours_label
+    sns.lineplot(x=lam, y=acc, marker="o", color=OURS_COLOR, errorbar=None, sort=True, label=label, ax=ax)
+    if drawn.any():
+        ax.errorbar(lam[drawn], acc[drawn], yerr=sd[drawn], fmt="none", ecolor=OURS_COLOR, elinewidth=1, capsize=4)
     if paper:
         pl = np.array(sorted(paper))
         ax.scatter(pl, [paper[k] for k in pl], label=paper_label, **PAPER_MARKER)
