@@ -164,7 +164,7 @@ def lambda_figure(lambdas: Sequence[float], ours: Sequence[float], paper: dict[f
     ax.set_xlabel("λ (weight of the auxiliary loss L_S, eq. 13)")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 105)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.26), ncol=1, frameon=False)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
