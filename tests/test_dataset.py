@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from ferlib.data.dataset import ClipDataset
+from ferlib.data.store import ClipStore
 from ferlib.data.samplers import Sampler
 from ferlib.data.transforms import ClipTransform
 
@@ -39,7 +40,7 @@ def test_dataloader_collates(small_store):
 def test_non_finite_landmarks_name_the_clip_and_file(tmp_path):
     import pytest
 
-    from ferlib.data.store import ClipStore, StoreError
+    from ferlib.data.store import StoreError
 
     store = ClipStore.create(tmp_path / "s", "toy", ("a", "b"))
     frames = np.full((4, 8, 8, 3), 7, np.uint8)
@@ -58,6 +59,7 @@ def test_non_finite_landmarks_name_the_clip_and_file(tmp_path):
 
 
 def test_cached_clips_and_landmark_only_items_equal_the_plain_read(small_store):
+    small_store = ClipStore.open(small_store.root)  # a store object of its own: nothing held yet
     idx = small_store.index()
     args = (small_store, idx, Sampler("segments", 3), ClipTransform(24, train=True))
     plain = ClipDataset(*args, seed=2)
@@ -73,8 +75,41 @@ def test_cached_clips_and_landmark_only_items_equal_the_plain_read(small_store):
                 if k != "frames":
                     assert torch.equal(a[k], c[k]), k  # same draws without the pixel work
             assert c["frames"].shape == (3, 3, 0, 0)
-    assert len(cached._cache) == 2 and plain._cache is None
-    assert not isinstance(cached._cache[0].frames, np.memmap)  # read into memory, not a map of the file
+    held = small_store._held
+    assert sorted(held) == sorted(idx.clip_ids[i] for i in (0, 4))  # the cached reads alone are held
+    assert not isinstance(held[idx.clip_ids[0]].frames, np.memmap)  # read into memory, not a map of the file
+
+
+def test_a_second_data_set_on_the_store_reads_its_held_clips_without_the_files(small_store, monkeypatch):
+    small_store = ClipStore.open(small_store.root)
+    idx = small_store.index()
+    args = (small_store, idx, Sampler("segments", 3), ClipTransform(24, train=True))
+    first = ClipDataset(*args, seed=2, cache=True)[1]
+
+    def no_read(*a, **k):
+        raise AssertionError("read from disk again")
+
+    monkeypatch.setattr(small_store, "read", no_read)
+    again = ClipDataset(*args, seed=2, cache=True)[1]  # another fold's or variant's data set
+    assert all(torch.equal(first[k], again[k]) for k in first)
+
+
+def test_held_clips_stop_at_the_byte_limit_and_a_rewrite_drops_its_copy(small_store, tmp_path, monkeypatch):
+    import shutil
+
+    import ferlib.data.store as store_mod
+
+    small_store = ClipStore.open(shutil.copytree(small_store.root, tmp_path / "lab"))  # rewritten below
+    ids = small_store.index().clip_ids
+    one = small_store.held(ids[0])
+    monkeypatch.setattr(store_mod, "HOLD_BYTES", small_store._held_bytes)  # full: nothing more is kept
+    assert isinstance(small_store.held(ids[1]).frames, np.memmap) and ids[1] not in small_store._held
+    assert small_store.held(ids[0]) is one
+    meta = small_store.meta(ids[0])
+    small_store.write({k: meta[k] for k in ("clip_id", "subject", "label", "label_name", "source")},
+                      np.asarray(one.frames)[::-1].copy(), np.asarray(one.landmarks), overwrite=True)
+    assert ids[0] not in small_store._held and small_store._held_bytes == 0
+    assert np.array_equal(small_store.read(ids[0]).frames, np.asarray(one.frames)[::-1])
 
 
 def test_an_item_in_the_main_process_leaves_the_thread_count_as_it_was(small_store):

@@ -17,9 +17,9 @@ Random draws (frame choice, crop, flip, jitter) come from ``np.random.default_rn
 — reproducible whatever the number of workers — or, with ``fixed_draws=True``, from
 ``[seed, row]`` only, i.e. drawn once per data set as the official FAN code did.
 
-**Speed.** With ``cache=True`` each clip's arrays are read from the store once per process and
-then held in memory (a store that fits: the caller decides, see
-:func:`ferlib.train.engine.make_dataset`); the draws and the items are the same as without. With
+**Speed.** With ``cache=True`` each clip's arrays are read from the store once per store object
+and then held in memory (:meth:`~ferlib.data.store.ClipStore.held`: the runs of one notebook
+share them; a store that fits: the caller decides, see :func:`ferlib.train.engine.make_dataset`); the draws and the items are the same as without. With
 ``pixels=False`` (landmark-only methods) the frames are not cropped, resized or jittered: the same
 draws give the same landmarks and ``frames`` is ``(T, 3, 0, 0)``. An item made in the main
 process (``num_workers=0``) runs on one intra-op thread, as a DataLoader worker does: a clip's
@@ -73,19 +73,14 @@ class ClipDataset(Dataset):
         self._ids = index.clip_ids
         self._labels = index.labels
         self.pixels = pixels
-        self._cache: dict[int, ClipRecord] | None = {} if cache else None
+        self.cache = cache  # clips read through the store's held copies (ClipStore.held)
 
     def _read(self, i: int) -> ClipRecord:
-        if self._cache is None:
+        if not self.cache:
             rec = self.store.read(self._ids[i])
             self.store.require_finite(rec)
             return rec
-        rec = self._cache.get(i)
-        if rec is None:
-            rec = self.store.read(self._ids[i], mmap=False)
-            self.store.require_finite(rec)
-            self._cache[i] = rec
-        return rec
+        return self.store.held(self._ids[i])
 
     def set_epoch(self, epoch: int) -> None:
         """New random draws for a new epoch (call before iterating)."""

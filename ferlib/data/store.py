@@ -77,6 +77,9 @@ _ARRAYS = {
 
 FAILURE_COLUMNS = ("clip_id", "source", "reason")
 
+#: bytes of entries a store object keeps in memory (:meth:`ClipStore.held`), per process
+HOLD_BYTES = 2 * 2**30
+
 
 class StoreError(RuntimeError):
     """A store or an entry in it is missing, foreign, truncated or inconsistent."""
@@ -124,6 +127,8 @@ class ClipStore:
     classes: tuple[str, ...]
     protocol: tuple[str, dict[str, Any]] | None = None  # the data set's own protocol, as its adapter names it
     _meta_cache: dict[str, dict] = field(default_factory=dict, repr=False)
+    _held: dict[str, ClipRecord] = field(default_factory=dict, repr=False)
+    _held_bytes: int = field(default=0, repr=False)
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -329,6 +334,7 @@ class ClipStore:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self._meta_cache.pop(clip_id, None)
+        self._drop_held(clip_id)
         return final
 
     def record_failure(self, clip_id: str, source: str, reason: str) -> None:
@@ -438,6 +444,28 @@ class ClipStore:
             intensity=arrays.get("intensity"),
             meta=meta,
         )
+
+    def held(self, clip_id: str) -> ClipRecord:
+        """The entry read into memory once, its landmarks checked finite (:meth:`require_finite`),
+        then kept by this store object for every later call (the folds and variants of one
+        notebook share one store) while the kept arrays take at most :data:`HOLD_BYTES`; past that,
+        entries come memory-mapped (checked on every call), as :meth:`read` gives them."""
+        rec = self._held.get(clip_id)
+        if rec is not None:
+            return rec
+        size = int(sum(np.prod(shape) * np.dtype(_ARRAYS[name][0]).itemsize
+                       for name, shape in self.meta(clip_id)["arrays"].items()))
+        rec = self.read(clip_id, mmap=self._held_bytes + size > HOLD_BYTES)
+        self.require_finite(rec)
+        if not isinstance(rec.frames, np.memmap):
+            self._held[clip_id] = rec
+            self._held_bytes += size
+        return rec
+
+    def _drop_held(self, clip_id: str) -> None:
+        rec = self._held.pop(clip_id, None)
+        if rec is not None:
+            self._held_bytes -= sum(a.nbytes for a in (rec.frames, rec.landmarks, rec.flags, rec.intensity) if a is not None)
 
     def require_finite(self, rec: ClipRecord) -> None:
         """Raise :class:`StoreError` naming the clip, its ``landmarks.npy`` and the frames when

@@ -71,7 +71,7 @@ from ferlib.data.dataset import ClipDataset, collate_items
 from ferlib.data.index import ClipIndex
 from ferlib.data.protocols import Split, with_validation
 from ferlib.data.samplers import Sampler
-from ferlib.data.store import ClipStore
+from ferlib.data.store import HOLD_BYTES, ClipStore
 from ferlib.data.transforms import make_transform
 from ferlib.train import distributed
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -133,8 +133,8 @@ def set_determinism(enabled: bool) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
-#: clips held in memory by a data set only when its frames take at most this many bytes (per process)
-CACHE_BYTES = 2 * 2**30
+#: clips held in memory (ClipStore.held) only when a data set's frames take at most this many bytes (per process)
+CACHE_BYTES = HOLD_BYTES
 
 
 def frames_bytes(store: ClipStore, index: ClipIndex) -> int:
