@@ -56,20 +56,22 @@ def _reference(tf: ClipTransform, frames: np.ndarray, rng: np.random.Generator) 
     """The transform's pixels step by step, unfused and in float: the same draws in the same order,
     then crop, resize (antialiased), flip, brightness, saturation, contrast (mean grey after brightness), clamp."""
     t, h, w, _ = frames.shape
+    u = rng.random(8) if tf.train else np.zeros(8)  # all draws at once: window 0-3, flip 4, jitter 5-7
     x0, y0, cw, ch = 0, 0, w, h
     if tf.resize_ratio > 1:
         cw, ch = int(round(w / tf.resize_ratio)), int(round(h / tf.resize_ratio))
-        x0, y0 = (int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))) if tf.train else ((w - cw) // 2, (h - ch) // 2)
+        x0, y0 = (int(u[2] * (w - cw + 1)), int(u[3] * (h - ch + 1))) if tf.train else ((w - cw) // 2, (h - ch) // 2)
     elif tf.train and tf.crop_scale != (1.0, 1.0):
-        area, aspect = rng.uniform(*tf.crop_scale), np.exp(rng.uniform(np.log(0.9), np.log(1.1)))
+        area = tf.crop_scale[0] + (tf.crop_scale[1] - tf.crop_scale[0]) * u[0]
+        aspect = 0.9 * (1.1 / 0.9) ** u[1]  # log-uniform on [0.9, 1.1]
         cw, ch = int(min(w, round(w * np.sqrt(area * aspect)))), int(min(h, round(h * np.sqrt(area / aspect))))
-        x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        x0, y0 = int(u[2] * (w - cw + 1)), int(u[3] * (h - ch + 1))
     clip = torch.from_numpy(frames[:, y0:y0 + ch, x0:x0 + cw].copy()).permute(0, 3, 1, 2).float() / 255
     clip = torch.nn.functional.interpolate(clip, size=(tf.side, tf.side), mode="bilinear", antialias=True)
-    if tf.train and tf.flip and rng.uniform() < 0.5:
+    if tf.train and tf.flip and u[4] < 0.5:
         clip = clip.flip(-1)
     if tf.train and tf.jitter > 0:
-        b, c, s = 1 + rng.uniform(-tf.jitter, tf.jitter, 3)
+        b, c, s = 1 + tf.jitter * (2 * u[5:8] - 1)
         clip = clip * b
         grey = (0.299 * clip[:, 0] + 0.587 * clip[:, 1] + 0.114 * clip[:, 2]).unsqueeze(1)
         clip = grey + s * (clip - grey)

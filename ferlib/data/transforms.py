@@ -23,6 +23,7 @@ convention: ``x_out = (x_in − x0 + 0.5) · S / w − 0.5``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,29 +74,33 @@ class ClipTransform:
             raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
         rng = rng or np.random.default_rng()
         t, h, w, _ = frames.shape
-        # every draw first, in a fixed order (window, flip, jitter), then the pixel work
+        # every draw in one call, used in a fixed order (window, flip, jitter), then the pixel work
+        u = rng.random(8).tolist() if self.train else [0.0] * 8
         x0, y0, cw, ch = 0, 0, w, h
         if self.resize_ratio > 1:  # resize to S·ratio, then an S×S crop: the same window on the stored frame
             cw, ch = int(round(w / self.resize_ratio)), int(round(h / self.resize_ratio))
             if self.train:
-                x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+                x0, y0 = int(u[2] * (w - cw + 1)), int(u[3] * (h - ch + 1))
             else:
                 x0, y0 = (w - cw) // 2, (h - ch) // 2
         elif self.train and self.crop_scale != (1.0, 1.0):
-            area = rng.uniform(*self.crop_scale)
-            aspect = np.exp(rng.uniform(np.log(0.9), np.log(1.1)))
-            cw = int(min(w, round(w * np.sqrt(area * aspect))))
-            ch = int(min(h, round(h * np.sqrt(area / aspect))))
-            x0 = int(rng.integers(0, w - cw + 1))
-            y0 = int(rng.integers(0, h - ch + 1))
-        flip = bool(self.train and self.flip and rng.uniform() < 0.5)
-        jitter = rng.uniform(-self.jitter, self.jitter, 3) + 1 if self.train and self.jitter > 0 else None
+            lo, hi = self.crop_scale
+            area = lo + (hi - lo) * u[0]
+            aspect = math.exp(math.log(0.9) + (math.log(1.1) - math.log(0.9)) * u[1])
+            cw = int(min(w, round(w * math.sqrt(area * aspect))))
+            ch = int(min(h, round(h * math.sqrt(area / aspect))))
+            x0, y0 = int(u[2] * (w - cw + 1)), int(u[3] * (h - ch + 1))
+        flip = bool(self.train and self.flip and u[4] < 0.5)
+        jitter = 1 + self.jitter * (2 * np.asarray(u[5:8]) - 1) if self.train and self.jitter > 0 else None
 
-        lm = np.array(landmarks, dtype=np.float32)
-        lm[..., 0] = (lm[..., 0] - x0 + 0.5) * (self.side / cw) - 0.5
-        lm[..., 1] = (lm[..., 1] - y0 + 0.5) * (self.side / ch) - 0.5
+        # x_out = (x_in − x0 + 0.5) · S / w − 0.5 (pixel centres); mirrored: (S − 1) − x_out
+        sx, sy = self.side / cw, self.side / ch
+        scale = np.array([-sx if flip else sx, sy], np.float32)
+        shift = np.array([(0.5 - x0) * sx - 0.5, (0.5 - y0) * sy - 0.5], np.float32)
         if flip:
-            lm[..., 0] = (self.side - 1) - lm[..., 0]
+            shift[0] = (self.side - 1) - shift[0]
+        lm = np.asarray(landmarks, dtype=np.float32) * scale + shift
+        if flip:
             lm = lm[..., FLIP_INDEX, :]
         lm = torch.from_numpy(lm)
         if not pixels:
