@@ -13,8 +13,14 @@ CPU unless ``--paper`` is given, and then runs with batch 1), this prints a Mark
   can only show growth beyond the run's earlier peak);
 * the speed ratio of the model as built (``self.trunk`` run once on the ``B·T`` frames) to the same
   model whose ``self.trunk`` is replaced by a Python loop over the frame positions (``n/a`` for models
-  without a per-frame trunk, ``-`` with ``--no-loop``). The two are timed interleaved, run by run,
-  in the same process, so that a ratio compares like with like even on a busy machine.
+  without a per-frame trunk, ``-`` with ``--no-loop``);
+* on a CPU, the forward ratio of the model as built (evaluation runs the trunk on chunks of
+  ``CPU_CHUNK_FRAMES`` frames: :class:`ferlib.models.backbones.FrameTrunk`) to the same model
+  running its trunk once on all ``B·T`` frames (``chunk_frames = 0``); it shows at batches of
+  more than that many frames (``--batch 16`` for 16-frame clips).
+
+Models of one row are timed interleaved, run by run, in the same process, so that a ratio compares
+like with like even on a busy machine.
 
 Usage::
 
@@ -41,6 +47,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ferlib.models.backbones import FrameTrunk  # noqa: E402
 from ferlib.models.registry import available_methods, build_model, example_batch, method_spec, model_inputs  # noqa: E402
 
 
@@ -75,6 +82,7 @@ class Row:
     peak_mb: float = float("nan")
     ratio_fwd: float | None = None
     ratio_train: float | None = None
+    ratio_chunks: float | None = None
     error: str = ""
 
 
@@ -210,16 +218,25 @@ def bench_one(method: str, profile: str, batch: int, repeats: int, device: torch
         row.params = sum(p.numel() for p in model.parameters())
         args, kwargs, row.shape = make_inputs(model, profile, method, batch, device)
         models = [model]
-        if loop and isinstance(getattr(model, "trunk", None), nn.Module):
+        trunk = isinstance(getattr(model, "trunk", None), nn.Module)
+        if loop and trunk:
             looped = copy.deepcopy(model)
             looped.trunk = FrameLoop(looped.trunk, args[0].shape[1])
             models.append(looped)
+        if trunk and device.type == "cpu":
+            whole = copy.deepcopy(model)
+            for m in whole.modules():
+                if isinstance(m, FrameTrunk):
+                    m.chunk_frames = 0
+            models.append(whole)
         fwd, train, row.peak_mb = measure(models, args, kwargs, repeats, device)
         row.fwd, row.train = fwd[0], train[0]
-        if len(models) == 2:
+        if loop and trunk:
             row.ratio_fwd, row.ratio_train = fwd[0] / fwd[1], train[0] / train[1]
         elif not loop:
             row.ratio_fwd = row.ratio_train = float("nan")
+        if trunk and device.type == "cpu":
+            row.ratio_chunks = fwd[0] / fwd[-1]
         del models, model
     except Exception as err:  # one broken model must not hide the others' numbers
         row.error = f"{type(err).__name__}: {' '.join(str(err).split())[:120]}"
@@ -239,7 +256,7 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 def markdown(rows: list[Row], device: torch.device, args: argparse.Namespace) -> str:
     head = (
         "| method | profile | variant | params (M) | clip (TxCxHxW) | batch | fwd clips/s | fwd+bwd clips/s "
-        "| peak MB (fwd+bwd) | batched/loop fwd | batched/loop fwd+bwd |"
+        "| peak MB (fwd+bwd) | batched/loop fwd | batched/loop fwd+bwd | chunked/one-call fwd |"
     )
     lines = [
         f"device: {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "
@@ -250,12 +267,12 @@ def markdown(rows: list[Row], device: torch.device, args: argparse.Namespace) ->
     ]
     for r in rows:
         if r.error:
-            lines.append(f"| {r.method} | {r.profile} | {r.variant} | | | {r.batch} | error: {r.error} | | | | |")
+            lines.append(f"| {r.method} | {r.profile} | {r.variant} | | | {r.batch} | error: {r.error} | | | | | |")
             continue
         lines.append(
             f"| {r.method} | {r.profile} | {r.variant} | {r.params / 1e6:.3f} | {r.shape} | {r.batch} "
             f"| {_fmt(r.fwd)} | {_fmt(r.train)} | {_fmt(r.peak_mb, 0)} | {_fmt(r.ratio_fwd, 2)} "
-            f"| {_fmt(r.ratio_train, 2)} |"
+            f"| {_fmt(r.ratio_train, 2)} | {_fmt(r.ratio_chunks, 2)} |"
         )
     return "\n".join(lines)
 

@@ -42,6 +42,60 @@ class Backbone:
     out_channels: int
 
 
+#: frames per call of a :class:`FrameTrunk`'s layers where chunks cannot change a number (see there):
+#: a chunk's activations (a few MB at the demo's 64 px) stay in the core's cache, where the
+#: memory-bound layers (batch norm and max-pool at full resolution) run several times faster than
+#: over hundreds of frames at once (``benchmarks/bench_models.py``, column chunked/one-call)
+CPU_CHUNK_FRAMES = 32
+
+
+class FrameTrunk(nn.Sequential):
+    """A per-frame CNN ``(N, 3, H, W) -> (N, C, h, w)``: an ``nn.Sequential`` (same children, same
+    state-dict keys) that runs its frames in chunks of :data:`CPU_CHUNK_FRAMES` on a CPU wherever
+    each frame's output depends on that frame alone, so the numbers are those of one call:
+
+    * evaluating (eval mode, no gradients): the whole trunk, chunk by chunk;
+    * training: its frozen stem (the leading layers with no trainable parameter and no batch norm
+      on batch statistics, e.g. ``freeze_trunk``'s block) runs without autograd, chunk by chunk
+      (nothing upstream needs a gradient), then the rest on all frames at once.
+
+    ``chunk_frames`` (default :data:`CPU_CHUNK_FRAMES`; 0: never chunk) sets the chunk."""
+
+    chunk_frames: int = CPU_CHUNK_FRAMES
+
+    def _frozen_stem(self) -> int:
+        """How many leading children hold no trainable parameter and no batch norm in training mode."""
+        for k, child in enumerate(self):
+            if any(p.requires_grad for p in child.parameters()) or any(
+                    isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd)) and m.training
+                    for m in child.modules()):
+                return k
+        return len(self)
+
+    def _chunked(self, layers: list[nn.Module], x: torch.Tensor) -> torch.Tensor:
+        chunk = int(self.chunk_frames)
+        parts = x.split(chunk) if x.device.type == "cpu" and 0 < chunk < len(x) else (x,)
+        outs = []
+        for part in parts:
+            for layer in layers:
+                part = layer(part)
+            outs.append(part)
+        return outs[0] if len(outs) == 1 else torch.cat(outs)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        if not torch.is_grad_enabled():
+            return self._chunked(list(self), frames) if not self.training else super().forward(frames)
+        stem = self._frozen_stem() if self.training else 0
+        if stem == 0:
+            return super().forward(frames)
+        layers = list(self)
+        with torch.no_grad():
+            x = self._chunked(layers[:stem], frames)
+        for layer in layers[stem:]:
+            x = layer(x)
+        return x
+
+
 class InputNormalisation(nn.Module):
     """``(x - mean) / std`` per colour channel on frames ``(..., 3, H, W)`` in [0, 1]: the input
     normalisation the trunk's weights were trained with, applied inside the model so that every
@@ -315,7 +369,7 @@ def small_cnn(width: int = 32, depth: int = 4, weights: str | Path | None = None
     if whole_map:
         layers += [nn.AdaptiveAvgPool2d(whole_map),  # identity at the intended input size; any size works
                    nn.Conv2d(c_out, c_out, whole_map, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
-    trunk = nn.Sequential(*layers)
+    trunk = FrameTrunk(*layers)
     if weights is not None:
         load_small_cnn_weights(trunk, weights)
     return Backbone(trunk, c_out)
@@ -367,7 +421,7 @@ def resnet18(weights: str | None = None, output_stride: int = 32) -> Backbone:
         _stride_one(net.layer4)
     if output_stride == 8:
         _stride_one(net.layer3)
-    trunk = nn.Sequential(
+    trunk = FrameTrunk(
         net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3, net.layer4
     )
     return Backbone(trunk, 512)
@@ -378,7 +432,7 @@ def vgg16_bn(weights: str | None = None) -> Backbone:
     net = torchvision.models.vgg16_bn(weights=None)
     if weights is not None:
         net.load_state_dict(load_torchvision_weights(f"VGG16_BN_Weights.{weights}"))
-    return Backbone(net.features, 512)
+    return Backbone(FrameTrunk(*net.features), 512)  # torchvision's features: the same children and keys
 
 
 def build_backbone(name: str, weights: str | None = None, **kwargs: object) -> Backbone:
@@ -390,13 +444,6 @@ def build_backbone(name: str, weights: str | None = None, **kwargs: object) -> B
     if name == "vgg16_bn":
         return vgg16_bn(weights, **kwargs)  # type: ignore[arg-type]
     raise ValueError(f"unknown backbone {name!r}; expected one of {BACKBONES}")
-
-
-def run_per_frame(trunk: nn.Module, clips: torch.Tensor) -> torch.Tensor:
-    """Apply a trunk to every frame at once: ``(B, T, C, H, W) -> (B, T, C', h, w)``."""
-    b, t = clips.shape[:2]
-    maps = trunk(clips.flatten(0, 1))
-    return maps.unflatten(0, (b, t))
 
 
 class FrozenBatchNorm2d(nn.BatchNorm2d):
