@@ -11,7 +11,7 @@ T×68×2, ``flags.npy`` uint8 T, ``intensity.npy`` absent for real data, ``meta.
 :meth:`ferlib.data.store.ClipStore.write` and measured on disk, scaled up. Reading: every frame of
 the sample read back whole (``mmap=False``), once after the files' pages were dropped from the
 page cache (``posix_fadvise(DONTNEED)``: cold) and once more (warm). A store this size is above
-the engine's in-memory limit (``CACHE_BYTES``), so training memory-maps it and reads only the
+the engine's in-memory limit (``ferlib.data.store.HOLD_BYTES``), so training memory-maps it and reads only the
 sampled frames: the frames a method needs per second are its clips/s × frames sampled per clip. Against the GPU: the clips/s
 one GPU trains each method's paper model at, from the cost table's forward GFLOPs per clip × 3
 at ``--mfu`` of ``--peak`` TFLOP/s (a target, not a measurement: ``gpu_check.py`` measures it).
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     for m in METHODS:
         g = method_flops(m, "paper")[0] / 1e9
         need = args.peak * 1e3 * args.mfu / (3 * g)
-        # above CACHE_BYTES clips are memory-mapped: only the sampled frames' pages are read
+        # above HOLD_BYTES clips are memory-mapped: only the sampled frames' pages are read
         need_frames = need * min(t, model_profile(m, "paper").num_frames)
         if method_spec(m).inputs == "landmarks":  # reads landmarks.npy alone: 1/70 of a clip's bytes at 112 px
             print(f"| {m} | {g:.1f} | {model_profile(m, 'paper').num_frames} | {need:.0f} | landmarks only "

@@ -215,6 +215,17 @@ def test_speed_options_are_accepted_and_eval_every_skips_epochs(tiny, tmp_path):
     assert resolve_config("fan", "demo", compile=True).compile is True
 
 
+def test_clips_are_held_only_when_their_frames_fit_the_byte_limit(tiny, monkeypatch):
+    import ferlib.train.engine as engine
+
+    index = tiny.index()
+    assert engine.frames_bytes(tiny, index) == len(index) * 4 * 32 * 32 * 3  # uint8 frames, every clip
+    cfg = fan_cfg(cache_clips=True)
+    assert engine.make_dataset(tiny, index, cfg, train=True).cache
+    monkeypatch.setattr(engine, "HOLD_BYTES", engine.frames_bytes(tiny, index) - 1)
+    assert not engine.make_dataset(tiny, index, cfg, train=True).cache
+
+
 def test_each_epoch_records_the_rate_it_trained_at(tiny, tmp_path):
     m = fit(fan_cfg(epochs=3, schedule="cosine", lr=0.01, warmup_epochs=0, eval_test_each_epoch=False), tiny, SPLIT,
             tmp_path / "run")

@@ -82,7 +82,7 @@ class TrainConfig:
     num_workers: int = 0
     progress: bool = True
     # speed (ferlib.train.engine's module docstring): none changes what a run computes
-    cache_clips: bool = True  # hold the clips in memory after their first read when they fit (CACHE_BYTES)
+    cache_clips: bool = True  # hold the clips in memory after their first read when they fit (ferlib.data.store.HOLD_BYTES)
     channels_last: bool = True  # the per-frame 2-D trunk's weights and activations NHWC (faster on CPU and GPU)
     compile: bool = False  # torch.compile the model (GPU; slow to start on CPU)
     eval_every: int = 1  # validate (and test, with eval_test_each_epoch) every k epochs and after the last

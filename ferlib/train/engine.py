@@ -37,7 +37,7 @@ by several points). A run records the precision of its trunk (``metrics.json`` `
 
 **Speed** (none of these changes what a run computes, except ``eval_every``, which changes when a
 model can be selected). Clips are held in memory after their first read when the run's clips
-fit in :data:`CACHE_BYTES` (``cache_clips``); landmark-only methods (ST-GCN) skip the pixel work
+fit in :data:`~ferlib.data.store.HOLD_BYTES` (``cache_clips``); landmark-only methods (ST-GCN) skip the pixel work
 of the transform (the same draws, so the same landmarks); on CUDA the loader pins memory and
 batches are copied with ``non_blocking``; ``channels_last`` puts the per-frame 2-D trunk
 (``model.trunk``) in NHWC, on CPU too (oneDNN's convolutions and pooling are faster in NHWC);
@@ -133,13 +133,9 @@ def set_determinism(enabled: bool) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
-#: clips held in memory (ClipStore.held) only when a data set's frames take at most this many bytes (per process)
-CACHE_BYTES = HOLD_BYTES
-
-
 def frames_bytes(store: ClipStore, index: ClipIndex) -> int:
     """Bytes of the uint8 frames of ``index``'s clips (from each entry's ``meta.json``)."""
-    return int(sum(np.prod(store.meta(c)["arrays"]["frames"][0]) for c in index.clip_ids))
+    return int(sum(np.prod(store.meta(c)["arrays"]["frames"]) for c in index.clip_ids))
 
 
 def _frame_size(store: ClipStore, index: ClipIndex) -> int:
@@ -152,12 +148,12 @@ def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bo
     ``train``) and augmentation policy (when ``train`` and ``cfg.augment``). Landmark-only methods
     (input_side 0) keep the stored frame side; ``pixels=False`` skips the transform's pixel work
     (:func:`fit` for them: same draws, same landmarks, empty frames). The clips are held in memory
-    when ``cfg.cache_clips`` and they fit in :data:`CACHE_BYTES`."""
+    when ``cfg.cache_clips`` and they fit in :data:`~ferlib.data.store.HOLD_BYTES`."""
     side = cfg.input_side or _frame_size(store, index)
     name = cfg.sampler if train or not cfg.test_sampler else cfg.test_sampler
     sampler = Sampler(name, cfg.num_frames, cfg.span)
     transform = make_transform(side, bool(train and cfg.augment), cfg.augmentation)
-    cache = bool(cfg.cache_clips) and frames_bytes(store, index) * max(1, cfg.num_workers) <= CACHE_BYTES
+    cache = bool(cfg.cache_clips) and frames_bytes(store, index) * max(1, cfg.num_workers) <= HOLD_BYTES
     return ClipDataset(store, index, sampler, transform, seed=cfg.seed, fixed_draws=cfg.fixed_draws, cache=cache,
                        pixels=pixels)
 
