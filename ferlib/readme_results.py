@@ -94,7 +94,9 @@ def render(figures: Path = FIGURES) -> str:
                   "| method | splits | real clips a split | real neutral-vs-happy accuracy (%) "
                   "| frame weights vs real intensity, Spearman ρ per clip |", "|---|---|---|---|---|"]
         for _, r in t.iterrows():
-            lines.append(f"| `{r['method']}` | {int(r['n_splits'])} | {r['n_real_clips']:.0f} "
+            variant = r.get("variant", "full")
+            name = f"`{r['method']}`" + ("" if pd.isna(variant) or variant == "full" else f" {variant}")
+            lines.append(f"| {name} | {int(r['n_splits'])} | {r['n_real_clips']:.0f} "
                          f"| {_pm(r['real accuracy (%) mean'], r['real accuracy (%) sd'], 1)} "
                          f"| {_pm(r['rho per clip mean'], r['rho per clip sd'], 2)} |")
     elif transfer.is_file():

@@ -197,12 +197,12 @@ def test_transfer_check_renders_neutral_only_people_and_tests_only_held_out_lond
     assert json.loads((Path(smoothed.run_dir) / "config.json").read_text())["variant"] == "smoothed"
 
 
-def _result(method: str, accuracy: float, rho: float, test_ids: list[str]) -> TransferResult:
+def _result(method: str, accuracy: float, rho: float, test_ids: list[str], variant: str = "full") -> TransferResult:
     import pandas as pd
 
-    preds = pd.DataFrame({"clip_id": [f"c{i}" for i in range(4)]})
+    preds = pd.DataFrame({"clip_id": [f"c{i}" for i in range(4)], "pred_name": ["happy", "neutral"] * 2})
     return TransferResult(method, "photo", ["r"], test_ids, ["happy", "neutral"], accuracy, accuracy, rho, 0.0, rho, 2,
-                          0.9, "run", "real", preds, pd.DataFrame())
+                          0.9, "run", "real", preds, pd.DataFrame(), variant=variant)
 
 
 def test_transfer_spread_gives_mean_and_sd_over_splits_per_method() -> None:
@@ -219,3 +219,12 @@ def test_transfer_spread_gives_mean_and_sd_over_splits_per_method() -> None:
         transfer_spread([_result("fan", float("nan"), 0.5, ["a"])])
     with pytest.raises(ValueError, match="at least one TransferResult"):
         transfer_spread([])
+
+
+def test_transfer_spread_keeps_a_methods_variants_apart() -> None:
+    rows = [_result("stgcn", 0.6, float("nan"), ["a"]), _result("stgcn", 0.8, float("nan"), ["b"]),
+            _result("stgcn", 0.9, float("nan"), ["a"], "smoothed"), _result("stgcn", 1.0, float("nan"), ["b"], "smoothed")]
+    t = transfer_spread(rows).set_index(["method", "variant"])  # the same split once per variant: no double count
+    assert t.loc[("stgcn", "full"), "real accuracy (%) mean"] == pytest.approx(70.0)
+    assert t.loc[("stgcn", "smoothed"), "real accuracy (%) mean"] == pytest.approx(95.0)
+    assert list(transfer_table(rows[1:3])["variant"]) == ["full", "smoothed"]

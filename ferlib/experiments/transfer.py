@@ -74,8 +74,12 @@ from ferlib.synth.generate import PHOTO_RENDERER_VERSION
 from ferlib.train.engine import fit
 from ferlib.train.recipes import resolve_config
 
-__all__ = ["PHOTO_SYNTH", "TRANSFER_CAPABLE", "TRANSFER_METHODS", "TransferResult", "real_store", "split_identities",
+__all__ = ["PHOTO_SYNTH", "TRANSFER_CAPABLE", "TRANSFER_METHODS", "TRANSFER_VARIANTS", "TransferResult", "real_store", "split_identities",
            "training_store", "transfer_check", "transfer_spread", "transfer_table", "identity_pool"]
+
+#: model variants the transfer check of notebook 11 runs beside a method's full model: ST-GCN with its
+#: landmarks averaged over 5 frames, which tells how much of its real-face error is landmark jitter
+TRANSFER_VARIANTS: dict[str, tuple[str, ...]] = {"stgcn": ("smoothed",)}
 
 #: the real task's classes (London adapter: ``neutral``, ``happy``)
 REAL_CLASSES = ("neutral", "happy")
@@ -175,7 +179,8 @@ class TransferResult:
     counts; ``rho_*``: Spearman ρ of frame weights vs the real intensity (NaN without weights);
     ``run_dir``: the trained run; ``real_dir``: the clip store of the real test clips;
     ``frame_weights`` and ``intensity``: ``(n_clips, T)`` in the rows of ``predictions`` (the
-    sampled frames' weights, ``None`` without weights, and their morph intensity)."""
+    sampled frames' weights, ``None`` without weights, and their morph intensity); ``variant``: the
+    method's model variant (``full``, or e.g. ST-GCN's ``smoothed``)."""
 
     method: str
     renderer: str
@@ -195,6 +200,7 @@ class TransferResult:
     distribution: pd.DataFrame = field(repr=False)
     frame_weights: np.ndarray | None = field(default=None, repr=False)
     intensity: np.ndarray | None = field(default=None, repr=False)
+    variant: str = "full"
 
     def summary(self) -> dict[str, Any]:
         """The scalar fields (what :func:`transfer_table` tabulates)."""
@@ -343,7 +349,7 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
         rho = _rho(weights, intensity, labels == "happy")
     result = TransferResult(method, renderer, rendered, held_out, list(gen.classes), acc, float((two == labels).mean()),
                             rho[0], rho[1], rho[2], rho[3], float(metrics.get("accuracy", float("nan"))), str(run),
-                            str(real.root), preds, dist, weights, intensity)
+                            str(real.root), preds, dist, weights, intensity, model_variant)
     trained_people = sorted(set(subjects[trained]))  # the generated clips' people this run learnt from
     (run / "transfer.json").write_text(json.dumps({**result.summary(), "trained_subjects": trained_people}, indent=1,
                                                   default=float))
@@ -352,14 +358,14 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
 
 
 def transfer_table(results: Sequence[TransferResult]) -> pd.DataFrame:
-    """One row per result: method, renderer, accuracies, predicted-happy share and ρ."""
-    cols = ["method", "renderer", "accuracy", "accuracy_2way", "predicted_happy_share", "rho_per_clip_mean",
+    """One row per result: method, variant, renderer, accuracies, predicted-happy share and ρ."""
+    cols = ["method", "variant", "renderer", "accuracy", "accuracy_2way", "predicted_happy_share", "rho_per_clip_mean",
             "rho_per_clip_std", "rho_pooled", "n_rho_clips", "generated_val_accuracy"]
     return pd.DataFrame([{c: r.summary()[c] for c in cols} for r in results]).round(3)
 
 
 def transfer_spread(results: Sequence[TransferResult]) -> pd.DataFrame:
-    """Per method, over its results (one a split, i.e. a seed of :func:`split_identities`): the mean
+    """Per method and variant, over its results (one a split, i.e. a seed of :func:`split_identities`): the mean
     and sample standard deviation (ddof 1; NaN for one split) of real neutral-vs-happy accuracy (%),
     of FAN's / FER-GCN's per-clip ρ and of accuracy on generated clips of held-out generated people
     (%), with ``n_splits``, real clips per split (``n_real_clips``: their mean) and held-out people.
@@ -371,16 +377,16 @@ def transfer_spread(results: Sequence[TransferResult]) -> pd.DataFrame:
     for r in results:
         if not np.isfinite(r.accuracy):
             raise ValueError(f"{r.method}: non-finite real accuracy in {r.run_dir}; no spread is reported over it")
-        rows.append({"method": r.method, "split": ",".join(r.rendered_ids) + "|" + ",".join(r.test_ids), "accuracy": 100 * r.accuracy,
+        rows.append({"method": r.method, "variant": r.variant, "split": ",".join(r.rendered_ids) + "|" + ",".join(r.test_ids), "accuracy": 100 * r.accuracy,
                      "rho": r.rho_per_clip_mean, "generated": 100 * r.generated_val_accuracy,
                      "n_real_clips": len(r.predictions), "n_test_people": len(r.test_ids)})
     df = pd.DataFrame(rows)
-    twice = df[df.duplicated(["method", "split"])]
+    twice = df[df.duplicated(["method", "variant", "split"])]
     if len(twice):
         raise ValueError(f"{sorted(set(twice['method']))}: one identity split given twice (rendered|tested people {twice['split'].iloc[0][:60]} …)")
     out = []
-    for method, g in df.groupby("method", sort=False):
-        row: dict[str, Any] = {"method": method, "n_splits": len(g)}
+    for (method, variant), g in df.groupby(["method", "variant"], sort=False):
+        row: dict[str, Any] = {"method": method, "variant": variant, "n_splits": len(g)}
         for col, name in (("accuracy", "real accuracy (%)"), ("rho", "rho per clip"), ("generated", "generated accuracy (%)")):
             v = g[col].to_numpy(np.float64)
             v = v[np.isfinite(v)]  # ρ is NaN for a method without frame weights: it stays NaN
