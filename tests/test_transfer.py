@@ -221,6 +221,16 @@ def test_transfer_spread_gives_mean_and_sd_over_splits_per_method() -> None:
         transfer_spread([])
 
 
+def test_transfer_variants_are_the_full_model_then_registered_variants() -> None:
+    from ferlib.experiments.transfer import TRANSFER_METHODS, transfer_variants
+    from ferlib.models.registry import method_spec
+
+    for m in TRANSFER_METHODS:
+        first, *more = transfer_variants(m)
+        assert first == "full" and set(more) <= set(method_spec(m).variants) - {"full"}, m
+    assert transfer_variants("stgcn") == ("full", "smoothed")
+
+
 def test_transfer_spread_keeps_a_methods_variants_apart() -> None:
     rows = [_result("stgcn", 0.6, float("nan"), ["a"]), _result("stgcn", 0.8, float("nan"), ["b"]),
             _result("stgcn", 0.9, float("nan"), ["a"], "smoothed"), _result("stgcn", 1.0, float("nan"), ["b"], "smoothed")]

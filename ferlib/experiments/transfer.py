@@ -74,12 +74,8 @@ from ferlib.synth.generate import PHOTO_RENDERER_VERSION
 from ferlib.train.engine import fit
 from ferlib.train.recipes import resolve_config
 
-__all__ = ["PHOTO_SYNTH", "TRANSFER_CAPABLE", "TRANSFER_METHODS", "TRANSFER_VARIANTS", "TransferResult", "real_store", "split_identities",
-           "training_store", "transfer_check", "transfer_spread", "transfer_table", "identity_pool"]
-
-#: model variants the transfer check of notebook 11 runs beside a method's full model: ST-GCN with its
-#: landmarks averaged over 5 frames, which tells how much of its real-face error is landmark jitter
-TRANSFER_VARIANTS: dict[str, tuple[str, ...]] = {"stgcn": ("smoothed",)}
+__all__ = ["PHOTO_SYNTH", "TRANSFER_CAPABLE", "TRANSFER_METHODS", "TransferResult", "real_store", "split_identities",
+           "training_store", "transfer_check", "transfer_spread", "transfer_table", "transfer_variants", "identity_pool"]
 
 #: the real task's classes (London adapter: ``neutral``, ``happy``)
 REAL_CLASSES = ("neutral", "happy")
@@ -355,6 +351,11 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
                                                   default=float))
     preds.to_csv(run / "transfer_predictions.csv", index=False)
     return result
+
+
+def transfer_variants(method: str) -> tuple[str, ...]:
+    """The model variants notebook 11 checks for ``method``: ``full`` and its spec's ``transfer_variants``."""
+    return ("full", *method_spec(method).transfer_variants)
 
 
 def transfer_table(results: Sequence[TransferResult]) -> pd.DataFrame:

@@ -129,7 +129,8 @@ class MethodSpec:
     ``"moved"`` (the first data set's checkpoint on the comparison set); ``()`` for a method without frame
     weights. :attr:`weight_keys` are their keys, the method's own weights first.
     ``paper_classes`` is the class count of the paper's main data set and ``cost_row`` whether the cost
-    table (notebook 10) measures the method. (Foreign checkpoints are loaded by format name,
+    table (notebook 10) measures the method. ``transfer_variants`` are variants the real-face transfer
+    check (notebook 11) runs beside the full model. (Foreign checkpoints are loaded by format name,
     :func:`ferlib.models.foreign.load_foreign`, not per method.)"""
 
     name: str
@@ -145,6 +146,7 @@ class MethodSpec:
     byproducts: tuple[str, ...] = ("embedding",)
     weight_claims: tuple[tuple[str, str, str], ...] = ()
     cost_row: bool = False
+    transfer_variants: tuple[str, ...] = ()
     description: str = ""
 
     @property

@@ -551,6 +551,8 @@ SPEC = register(MethodSpec(
         "multistream": {"streams": STREAMS, "fusion": "mean_softmax"},
         "smoothed": {"streams": ("joint",), "smooth": 5},
     },
+    # its landmarks averaged over 5 frames: how much of its real-face error is landmark jitter (notebook 11)
+    transfer_variants=("smoothed",),
     recipes={
         "affwild2": {**_PAPER, **cite("the ST-GCN post: 1200 train / 586 validation clips",
                                        protocol=("train_test", {"train": "train", "test": "val"}))},
