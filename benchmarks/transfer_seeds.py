@@ -9,7 +9,8 @@ the mean and standard deviation over the seeds of neutral-vs-happy accuracy and 
 per-clip ρ between frame weights and the real intensity. ``--pretrain`` changes the demo trunk's photo pre-training. Runs are kept under ``--out`` (default
 ``runs/transfer-seeds``) and resume; ``--set key=value`` trains with TrainConfig fields over the demo recipe (its runs are
 named after them); what they measured is what this prints (no copy of it is kept in the
-sources). ``--photos`` chooses the identity sources (default: every one the workbook ships, :func:`ferlib.assets.identity_folders`).
+sources). ``--photos`` chooses the identity sources (default: every one the workbook ships, :func:`ferlib.assets.identity_folders`);
+``--real-smooth K`` tests the same trained runs on real clips preprocessed with a K-frame moving average of the crop.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                    help="key=value — an argument of the demo trunk's frame pre-training, e.g. photo_clips_per_subject=40")
     p.add_argument("--set", action="append", default=[], dest="overrides",
                    help="key=value — a TrainConfig field over the recipe, e.g. freeze_trunk=1")
+    p.add_argument("--real-smooth", type=int, default=1,
+                   help="test on real clips whose crop geometry is averaged over this many frames (preprocess --smooth)")
     p.add_argument("--out", default="runs/transfer-seeds")
     args = p.parse_args(argv)
 
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     for seed in args.seeds:
         for method in args.methods:
             r = transfer_check(method, args.photos, Path(args.out), renderer=args.renderer, profile=args.profile, seed=seed,
-                               progress=False, pretrain=pretrain, name=name, **overrides)
+                               progress=False, pretrain=pretrain, name=name, real_smooth=args.real_smooth, **overrides)
             results.append(r)
             row = transfer_table([r]).iloc[0].to_dict()
             rows.append({"seed": seed, **row})

@@ -58,6 +58,17 @@ def test_transfer_check_at_smoke_size(fixtures_dir: Path, tmp_path: Path) -> Non
     assert list(over_time["start"]) == [0, 1, 2] and over_time["centre"].iloc[0] == 1.5
     np.testing.assert_allclose(over_time[["prob_happy", "prob_neutral"]].sum(axis=1), 1.0, atol=1e-5)
 
+    # the same run tested on real clips whose crop is smoothed over 3 frames: its own clips and files
+    with pytest.raises(ValueError, match="real_smooth must be a whole number of frames >= 1, got 0"):
+        transfer_check("fan", root, tmp_path, profile="smoke", seed=1, progress=False, train=False, real_smooth=0)
+    first = (Path(r.run_dir) / "transfer.json").read_text()
+    smooth = transfer_check("fan", root, tmp_path, profile="smoke", seed=1, progress=False, train=False, real_smooth=3)
+    assert smooth.run_dir == r.run_dir and smooth.real_smooth == 3 and smooth.real_dir.endswith("-smooth3")
+    assert (Path(r.run_dir) / "transfer-smooth3.json").is_file() and (Path(r.run_dir) / "transfer.json").read_text() == first
+    assert list(smooth.predictions["clip_id"]) == list(r.predictions["clip_id"])
+    steady = ClipStore.open(smooth.real_dir).read(real.clip_ids()[0])
+    assert steady.frames.shape == rec.frames.shape and not np.array_equal(steady.frames, rec.frames)
+
 
 @pytest.mark.fixtures
 def test_a_rendered_person_is_never_a_test_person(fixtures_dir: Path, tmp_path: Path) -> None:

@@ -119,12 +119,13 @@ def training_store(out_dir: str | Path, renderer: str, photos_root: str | Path |
 
 def real_store(photos_root: str | Path | Sequence[str | Path], out_dir: str | Path, face_ids: Sequence[str], classes: Sequence[str],
                n_frames: int = 16, side: int = 64, repeats: int = 1, seed: int = 0, course: str = "lab",
-               progress: bool = True) -> ClipStore:
+               progress: bool = True, smooth: int = 1) -> ClipStore:
     """The real test clips of ``face_ids``: London-set morph clips (``repeats`` draws of jitter and
     intensity course per person and class) rendered at 3x ``side`` with a wide margin, then
     preprocessed as real video is (:func:`~ferlib.preprocess.pipeline.preprocess_clip` on the
     frames written as images) to ``side``. Labels index ``classes`` (which must hold neutral and
-    happy: the label space of the model under test). Each clip keeps its morph intensity."""
+    happy: the label space of the model under test). Each clip keeps its morph intensity. ``smooth``: the
+    preprocessing's moving average over frames of the crop geometry (:class:`PreprocessConfig`)."""
 
     classes = tuple(classes)
     missing = [c for c in REAL_CLASSES if c not in classes]
@@ -132,7 +133,7 @@ def real_store(photos_root: str | Path | Sequence[str | Path], out_dir: str | Pa
         raise ValueError(f"the real clips are {REAL_CLASSES}; the label space {classes} lacks {missing}")
     out = Path(out_dir)
     store = ClipStore.create(out, "london", classes)
-    config = PreprocessConfig(side=side)
+    config = PreprocessConfig(side=side, smooth=smooth)
     for r in range(repeats):
         morph = build_london_store(photos_root, out.parent / f"{out.name}-morph{r}", n_frames, 3 * side, course,
                                    seed * 1000 + r, subjects=list(face_ids), box_extend=0.5, progress=False)
@@ -160,9 +161,8 @@ def real_store(photos_root: str | Path | Sequence[str | Path], out_dir: str | Pa
     return store
 
 
-#: the methods the transfer check runs by default (notebook 11, benchmarks/transfer_seeds.py): the papers' methods
-#: on frames alone or on landmarks alone (KP-GCN-MSA, on both, has the slowest demo)
-TRANSFER_METHODS: tuple[str, ...] = tuple(m for m in paper_methods() if method_spec(m).inputs != "frames+landmarks")
+#: the methods the transfer check runs by default (notebook 11, benchmarks/transfer_seeds.py): the four papers' methods
+TRANSFER_METHODS: tuple[str, ...] = paper_methods()
 #: the methods it can run: a per-frame CNN it pre-trains on photos, or landmarks alone
 TRANSFER_CAPABLE: tuple[str, ...] = methods(lambda spec: spec.frame_cnn or spec.inputs == "landmarks")
 
@@ -176,7 +176,8 @@ class TransferResult:
     ``run_dir``: the trained run; ``real_dir``: the clip store of the real test clips;
     ``frame_weights`` and ``intensity``: ``(n_clips, T)`` in the rows of ``predictions`` (the
     sampled frames' weights, ``None`` without weights, and their morph intensity); ``variant``: the
-    method's model variant (``full``, or e.g. ST-GCN's ``smoothed``)."""
+    method's model variant (``full``, or e.g. ST-GCN's ``smoothed``); ``real_smooth``: the frames of the
+    moving average over the real clips' crop geometry (1: none, the preprocessing's default)."""
 
     method: str
     renderer: str
@@ -197,6 +198,7 @@ class TransferResult:
     frame_weights: np.ndarray | None = field(default=None, repr=False)
     intensity: np.ndarray | None = field(default=None, repr=False)
     variant: str = "full"
+    real_smooth: int = 1
 
     def summary(self) -> dict[str, Any]:
         """The scalar fields (what :func:`transfer_table` tabulates)."""
@@ -233,7 +235,7 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
                    rendered_ids: Sequence[str] | None = None, synth: dict[str, Any] | None = None,
                    train_store: ClipStore | None = None, name: str = "", photo_pretrain: bool | None = None,
                    train: bool = True, progress: bool = True, pretrain: dict[str, Any] | None = None,
-                   **overrides: Any) -> TransferResult:
+                   real_smooth: int = 1, **overrides: Any) -> TransferResult:
     """Train ``method`` on generated clips only and test it on real London-set clips of people the
     renderer never used (see the module doc). ``photos_root``: the identity sources, one folder or
     several (:func:`identity_pool`: London folders give the real test people, neutral-only folders,
@@ -249,9 +251,14 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
     people (:func:`ferlib.experiments.pretrain.frame_pretrained`, never a test person; default: for the
     ``photo`` renderer on the ``demo`` models; ``pretrain``: its :func:`~ferlib.experiments.pretrain.frame_pretrained`
     arguments, e.g. ``photo_clips_per_subject``, over the profile's); ``train=False``: only read a
-    finished run (a missing one raises naming its folder); ``overrides``: TrainConfig fields
-    (``epochs``, ``lr`` …). Results are cached under ``out_dir`` and the call resumes."""
+    finished run (a missing one raises naming its folder); ``real_smooth``: test on real clips preprocessed
+    with a moving average over that many frames of the crop geometry (``preprocess --smooth``; the
+    same trained run, its results written beside the default's with a ``-smooth<k>`` suffix);
+    ``overrides``: TrainConfig fields (``epochs``, ``lr`` …). Results are cached under ``out_dir``
+    and the call resumes."""
 
+    if isinstance(real_smooth, bool) or not isinstance(real_smooth, int) or real_smooth < 1:
+        raise ValueError(f"real_smooth must be a whole number of frames >= 1, got {real_smooth!r}")
     chosen = get_profile(profile)
     check = chosen.transfer
     if synth is None:
@@ -312,8 +319,9 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
         if used and renderer == "photo":  # a store of one's own is trained on whole
             raise ValueError(f"train_store {gen.root} holds clips of held-out people {sorted(used)}")
     ids_key = zlib.crc32(",".join(held_out + ["|"] + list(gen.classes)).encode())
-    real = real_store(london_roots, out / "data" / f"real-{tag}-{ids_key:08x}", held_out, gen.classes,
-                      check["n_frames"], check["side"], check["repeats"], seed, progress=progress)
+    smoothed = f"-smooth{real_smooth}" if real_smooth > 1 else ""  # another preprocessing: other files, same run
+    real = real_store(london_roots, out / "data" / f"real-{tag}-{ids_key:08x}{smoothed}", held_out, gen.classes,
+                      check["n_frames"], check["side"], check["repeats"], seed, progress=progress, smooth=real_smooth)
     index = gen.index()
     subjects = index.df["subject"].astype(str)
     pooled = train_store is None and renderer == "photo"
@@ -345,11 +353,11 @@ def transfer_check(method: str, photos_root: str | Path | Sequence[str | Path], 
         rho = _rho(weights, intensity, labels == "happy")
     result = TransferResult(method, renderer, rendered, held_out, list(gen.classes), acc, float((two == labels).mean()),
                             rho[0], rho[1], rho[2], rho[3], float(metrics.get("accuracy", float("nan"))), str(run),
-                            str(real.root), preds, dist, weights, intensity, model_variant)
+                            str(real.root), preds, dist, weights, intensity, model_variant, real_smooth)
     trained_people = sorted(set(subjects[trained]))  # the generated clips' people this run learnt from
-    (run / "transfer.json").write_text(json.dumps({**result.summary(), "trained_subjects": trained_people}, indent=1,
+    (run / f"transfer{smoothed}.json").write_text(json.dumps({**result.summary(), "trained_subjects": trained_people}, indent=1,
                                                   default=float))
-    preds.to_csv(run / "transfer_predictions.csv", index=False)
+    preds.to_csv(run / f"transfer_predictions{smoothed}.csv", index=False)
     return result
 
 
