@@ -116,7 +116,8 @@ def loader_rate(method: str, profile: str, store, batch: int, workers: int, batc
 
     cfg = resolve_config(method, profile, batch_size=batch, num_workers=workers, progress=False, init_trunk="",
                          device=str(device))
-    ds = make_dataset(store, store.index(), cfg, train=True, pixels=method_spec(method).inputs != "landmarks")  # as fit
+    ds = make_dataset(store, store.index(), cfg, train=True, pixels=method_spec(method).inputs != "landmarks",
+                      defer_unit=True)  # as fit: uint8 frames, made float on the device by the step
     n, t0, started = 0, 0.0, False
     for epoch in range(1000):
         ds.set_epoch(epoch)

@@ -147,3 +147,27 @@ def test_a_batch_fetched_in_one_call_equals_its_items_collated(small_store):
     assert stacked["row"].tolist() == rows and stacked["frames"].std() > 0
     with pytest.raises(IndexError):
         fetched[4]
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_a_deferred_batch_is_finished_to_the_same_frames(small_store, train):
+    """defer_unit: uint8 frames and each clip's jitter factors, which batch_to_unit turns into the very
+    tensor the loader makes otherwise (bit for bit: the engine's numbers do not move)."""
+    from ferlib.data.dataset import collate_items
+    from ferlib.data.transforms import batch_to_unit
+
+    def batch(defer: bool) -> dict:
+        ds = ClipDataset(small_store, small_store.index(), Sampler("segments", 3), ClipTransform(24, train=train), seed=3,
+                         defer_unit=defer)
+        ds.set_epoch(2)
+        return collate_items(ds.__getitems__([4, 0, 5, 1]))
+
+    done, deferred = batch(False), batch(True)
+    assert deferred["frames"].dtype == torch.uint8 and deferred["jitter"].shape == (4, 3)
+    assert bool(torch.isnan(deferred["jitter"]).all()) != train  # no jitter at evaluation: NaN rows
+    finished = batch_to_unit(deferred, "cpu")
+    assert set(finished) == set(done)  # the jitter entry is used up
+    for k in done:
+        assert torch.equal(finished[k], done[k]), k
+    assert finished["frames"].stride() == done["frames"].stride()  # channels-last kept
+    assert batch_to_unit(done) is done  # a finished batch passes through

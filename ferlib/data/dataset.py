@@ -27,6 +27,10 @@ tensors are too small to share between threads, and the hand-offs cost more than
 (several times more on a busy machine); the numbers are the same. A DataLoader fetches a batch
 in one call (:meth:`ClipDataset.__getitems__`): the conversion to float and the colour jitter run once on the stacked batch, and
 the engine's loaders take the stack as it is (:func:`collate_items`); the items are those of ``ds[i]``.
+The engine's training sets leave those two to the training step (``defer_unit``: uint8 ``frames``
+and a ``jitter`` entry, finished on the model's device by :func:`~ferlib.data.transforms.batch_to_unit`):
+a GPU receives a quarter of the bytes and does the pixel arithmetic, and loader workers hand over
+uint8 batches; the numbers are the same.
 """
 
 from __future__ import annotations
@@ -45,7 +49,10 @@ from ferlib.data.transforms import ClipTransform, to_unit
 
 
 class ClipDataset(Dataset):
-    """Clips of ``index`` read from ``store`` (memory-mapped), sampled and transformed."""
+    """Clips of ``index`` read from ``store`` (memory-mapped), sampled and transformed. ``defer_unit``:
+    batches keep their frames uint8 and carry each clip's colour-jitter factors as ``jitter``
+    ``(B, 3)`` (NaN: none), for :func:`~ferlib.data.transforms.batch_to_unit` to finish where the
+    batch is used (the engine's training step, on its device)."""
 
     def __init__(
         self,
@@ -57,6 +64,7 @@ class ClipDataset(Dataset):
         fixed_draws: bool = False,
         cache: bool = False,
         pixels: bool = True,
+        defer_unit: bool = False,
     ) -> None:
         missing = [c for c in index.clip_ids if not store.has(c)]
         if missing:
@@ -73,6 +81,7 @@ class ClipDataset(Dataset):
         self._ids = index.clip_ids
         self._labels = index.labels
         self.pixels = pixels
+        self.defer_unit = defer_unit
         self.cache = cache  # clips read through the store's held copies (ClipStore.held)
 
     def _read(self, i: int) -> ClipRecord:
@@ -122,10 +131,16 @@ class ClipDataset(Dataset):
             flags.append(rec.flags[idx])
             idxs.append(idx)
         clips = torch.stack(frames)
-        if self.pixels and rows:
-            clips = to_unit(clips, None if jitter[0] is None else np.stack(jitter))
+        factors = None if not rows or jitter[0] is None else np.stack(jitter)
+        deferred = {}
+        if self.pixels and self.defer_unit:
+            deferred["jitter"] = torch.from_numpy((np.full((len(rows), 3), np.nan) if factors is None else factors)
+                                                  .astype(np.float32))
+        elif self.pixels and rows:
+            clips = to_unit(clips, factors)
         return {
             "frames": clips,
+            **deferred,
             "landmarks": torch.stack(landmarks),
             "label": torch.from_numpy(np.array([int(self._labels[i]) for i in rows], dtype=np.int64)),
             "intensity": torch.from_numpy(np.stack(intensity).astype(np.float32)),

@@ -119,14 +119,30 @@ class ClipTransform:
 _GREY = torch.tensor([0.299, 0.587, 0.114])
 
 
-def to_unit(clips: torch.Tensor, factors: np.ndarray | None = None) -> torch.Tensor:
+def to_unit(clips: torch.Tensor, factors: np.ndarray | torch.Tensor | None = None) -> torch.Tensor:
     """uint8 clips ``(B, T, 3, S, S)`` → float in [0, 1], colour-jittered by ``factors`` ``(B, 3)``
-    (:func:`colour_jitter`) when given; the memory layout is kept."""
+    (:func:`colour_jitter`) when given; the memory layout and the device are kept."""
     x = clips.float()
     return x.div_(255.0) if factors is None else colour_jitter(x, factors, scale=1 / 255.0)
 
 
-def colour_jitter(clips: torch.Tensor, factors: np.ndarray, scale: float = 1.0) -> torch.Tensor:
+def batch_to_unit(batch: dict[str, torch.Tensor], device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
+    """A batch whose ``frames`` are still uint8 (``ClipDataset(defer_unit=True)``: ``jitter`` ``(B, 3)``
+    holds each clip's factors, NaN for none) with its frames moved to ``device`` and finished there by
+    :func:`to_unit`; any other batch as it is. Bytes cross to the device as uint8, a quarter of float's."""
+    frames = batch["frames"]
+    if frames.dtype != torch.uint8:
+        return batch
+    jitter = batch.get("jitter")
+    frames = frames.to(device or frames.device, non_blocking=True)
+    if jitter is not None and not torch.isnan(jitter).any():
+        jitter = jitter.to(frames.device, non_blocking=True)
+    else:
+        jitter = None
+    return {**{k: v for k, v in batch.items() if k != "jitter"}, "frames": to_unit(frames, jitter)}
+
+
+def colour_jitter(clips: torch.Tensor, factors: np.ndarray | torch.Tensor, scale: float = 1.0) -> torch.Tensor:
     """Brightness b, saturation s, contrast c per clip, in this order, on clips ``(B, T, 3, S, S)``
     in [0, 1] with ``factors`` ``(B, 3)`` = (b, c, s): b·x; then grey + s·(· − grey) (grey =
     0.299 R + 0.587 G + 0.114 B); then ḡ + c·(· − ḡ) (ḡ the clip's mean grey after brightness);
@@ -134,10 +150,10 @@ def colour_jitter(clips: torch.Tensor, factors: np.ndarray, scale: float = 1.0) 
     c·s·b·x + c·(1 − s)·b·g + (1 − c)·b·mean(g), where x = ``scale`` · ``clips`` (1/255 for pixel
     levels). In place on ``clips``; returns it. Works on the colour as the last axis (contiguous for
     the channels-last frames :meth:`ClipTransform.geometry` makes)."""
-    f = torch.as_tensor(np.asarray(factors, dtype=np.float32)).view(-1, 1, 1, 1, 1, 3)
+    f = torch.as_tensor(factors, dtype=torch.float32, device=clips.device).view(-1, 1, 1, 1, 1, 3)
     b, c, s = f[..., 0] * scale, f[..., 1], f[..., 2]  # each (B, 1, 1, 1, 1); b also rescales
     x = clips.movedim(2, -1)  # (B, T, S, S, 3), a view
-    grey = torch.matmul(x, _GREY).unsqueeze(-1)  # (B, T, S, S, 1)
+    grey = torch.matmul(x, _GREY.to(x.device)).unsqueeze(-1)  # (B, T, S, S, 1)
     mean = grey.mean(dim=(1, 2, 3, 4), keepdim=True)
     offset = grey.mul_(c * (1 - s) * b).add_((1 - c) * b * mean)
     x.mul_(c * s * b).add_(offset).clamp_(0.0, 1.0)

@@ -72,7 +72,7 @@ from ferlib.data.index import ClipIndex
 from ferlib.data.protocols import Split, with_validation
 from ferlib.data.samplers import Sampler
 from ferlib.data.store import HOLD_BYTES, ClipStore
-from ferlib.data.transforms import make_transform
+from ferlib.data.transforms import batch_to_unit, make_transform
 from ferlib.train import distributed
 from ferlib.train.checkpoint import CheckpointError, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from ferlib.train.config import TrainConfig
@@ -143,19 +143,21 @@ def _frame_size(store: ClipStore, index: ClipIndex) -> int:
     return int(meta.get("height", 64))
 
 
-def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool, pixels: bool = True) -> ClipDataset:
+def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bool, pixels: bool = True,
+                 defer_unit: bool = False) -> ClipDataset:
     """A :class:`ClipDataset` over ``index`` with ``cfg``'s sampler (``cfg.test_sampler`` when not
     ``train``) and augmentation policy (when ``train`` and ``cfg.augment``). Landmark-only methods
     (input_side 0) keep the stored frame side; ``pixels=False`` skips the transform's pixel work
     (:func:`fit` for them: same draws, same landmarks, empty frames). The clips are held in memory
-    when ``cfg.cache_clips`` and they fit in :data:`~ferlib.data.store.HOLD_BYTES`."""
+    when ``cfg.cache_clips`` and they fit in :data:`~ferlib.data.store.HOLD_BYTES`. ``defer_unit``: batches
+    keep uint8 frames, finished in :func:`forward_batch` on the model's device (:func:`fit`'s training set)."""
     side = cfg.input_side or _frame_size(store, index)
     name = cfg.sampler if train or not cfg.test_sampler else cfg.test_sampler
     sampler = Sampler(name, cfg.num_frames, cfg.span)
     transform = make_transform(side, bool(train and cfg.augment), cfg.augmentation)
     cache = bool(cfg.cache_clips) and frames_bytes(store, index) * max(1, cfg.num_workers) <= HOLD_BYTES
     return ClipDataset(store, index, sampler, transform, seed=cfg.seed, fixed_draws=cfg.fixed_draws, cache=cache,
-                       pixels=pixels)
+                       pixels=pixels, defer_unit=defer_unit)
 
 
 def _worker_init(worker_id: int) -> None:
@@ -206,7 +208,9 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 def forward_batch(model: nn.Module, batch: dict[str, torch.Tensor], device: torch.device, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
     """Call the model with the inputs its method takes from ``batch`` (``MethodSpec.batch_inputs``):
-    frames ``(B, T, 3, S, S)``, plus landmarks ``(B, T, 68, 2)``, or ST-GCN's ``(B, 2, T, 68)``."""
+    frames ``(B, T, 3, S, S)``, plus landmarks ``(B, T, 68, 2)``, or ST-GCN's ``(B, 2, T, 68)``. Frames
+    still uint8 (a training batch) go to ``device`` as they are and become float there (:func:`batch_to_unit`)."""
+    batch = batch_to_unit(batch, device)
     return model(*model_inputs(cfg.method, batch, device, stgcn_normalise=cfg.stgcn_normalise))
 
 
@@ -624,7 +628,7 @@ def _fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, 
         net = torch.compile(net)  # type: ignore[assignment]
         runner = net if not ctx.enabled else torch.compile(model)  # type: ignore[assignment]
     pixels = method_spec(cfg.method).inputs != "landmarks"  # ST-GCN reads landmarks alone
-    train_ds = make_dataset(store, index.subset(split.train), cfg, train=True, pixels=pixels)
+    train_ds = make_dataset(store, index.subset(split.train), cfg, train=True, pixels=pixels, defer_unit=True)
     val_ds = make_dataset(store, index.subset(split.val), cfg, train=False, pixels=pixels) if len(split.val) else None
     test_ds = make_dataset(store, index.subset(split.test), cfg, train=False, pixels=pixels)
     per_rank = max(1, cfg.batch_size // ctx.world_size)
