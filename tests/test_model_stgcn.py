@@ -124,6 +124,25 @@ def test_graph_conv_aggregates_only_over_neighbours():
     assert touched == {51, 50, 52, 33}
 
 
+@pytest.mark.parametrize("cin,cout", [(2, 16), (16, 32), (32, 32), (64, 32)])
+def test_graph_conv_equals_the_official_order_with_its_gradients(cin, cout):
+    """Eq. 10 as the official code computes it (1×1 conv to K·C_out channels, then Σ_k over A_k),
+    whichever order the layer chooses: outputs and gradients of x, A, W and b agree to rounding."""
+    from ferlib.models.stgcn import SpatialGraphConv
+
+    torch.manual_seed(cin + cout)
+    gcn = SpatialGraphConv(cin, cout, 3)
+    x = torch.randn(2, cin, 5, 68, requires_grad=True)
+    A = torch.rand(3, 68, 68, requires_grad=True)
+    y = gcn(x, A)
+    ref = torch.einsum("nkctv,kvw->nctw", gcn.conv(x).view(2, 3, cout, 5, 68), A)
+    torch.testing.assert_close(y, ref, rtol=1e-5, atol=1e-4)
+    dy = torch.randn_like(y)
+    wrt = (x, A, gcn.conv.weight, gcn.conv.bias)
+    for a, b in zip(torch.autograd.grad(y, wrt, dy), torch.autograd.grad(ref, wrt, dy)):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5 * float(b.abs().max()))
+
+
 def test_streams_known_answers():
     g = face_graph()
     parents = torch.as_tensor(g.parents)

@@ -169,21 +169,30 @@ def derive_stream(x: torch.Tensor, stream: Stream, parents: torch.Tensor) -> tor
 
 
 class SpatialGraphConv(nn.Module):
-    """Spatial graph convolution (ST-GCN eq. 10): ``Σ_k (X W_k) (A_k ⊙ M_k)``.
+    """Spatial graph convolution (ST-GCN eq. 10): ``Σ_k (X W_k + b_k) (A_k ⊙ M_k)``.
 
     ``(N, C_in, T, V)`` and ``A`` ``(K, V, V)`` → ``(N, C_out, T, V)``. The K weight matrices
     are one 1×1 convolution to ``C_out·K`` channels (``conv``, with bias, as the official code).
+    The sum is linear, so it is computed in the cheaper order: the official one (transform, then
+    aggregate ``C_out·K`` channels over the graph) when ``C_in ≥ C_out``, else aggregate the ``C_in·K``
+    input channels first, ``Σ_k W_k (X A_k) + Σ_k b_k 1ᵀA_k`` (equal up to float rounding).
     """
 
     def __init__(self, in_channels: int, out_channels: int, num_subsets: int) -> None:
         super().__init__()
         self.num_subsets = num_subsets
+        self.out_channels = out_channels
         self.conv = nn.Conv2d(in_channels, out_channels * num_subsets, kernel_size=1)
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
-        n, _, t, v = x.shape
-        x = self.conv(x).view(n, self.num_subsets, -1, t, v)
-        return torch.einsum("nkctv,kvw->nctw", x, A)
+        n, c, t, v = x.shape
+        k, out = self.num_subsets, self.out_channels
+        if c >= out:
+            return torch.einsum("nkctv,kvw->nctw", self.conv(x).view(n, k, out, t, v), A)
+        aggregated = torch.einsum("nctv,kvw->nkctw", x, A).reshape(n, k * c, t, v)
+        weight = self.conv.weight.view(k, out, c).transpose(0, 1).reshape(out, k * c, 1, 1)
+        bias = torch.einsum("kc,kw->cw", self.conv.bias.view(k, out), A.sum(1))  # b_k through A_k's column sums
+        return F.conv2d(aggregated, weight) + bias[:, None]
 
 
 class STGCNBlock(nn.Module):
