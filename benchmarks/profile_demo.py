@@ -8,7 +8,8 @@ generated ``lab`` store: ``--steps`` training steps timed phase by phase, then
 one evaluation of the same clips. Phases (ms per step and share of the step):
 
 * ``read``      store read + frame sampling + collation (the loader's work minus the transform)
-* ``augment``   the clip transform (crop, flip, jitter, resize), timed on the same items
+* ``augment``   the loader's part of the clip transform (crop, flip, resize), timed on the same items; as in
+  ``fit``, the conversion to float and the colour jitter run in the step (``forward``)
 * ``forward``, ``backward``, ``optimiser``  the model step (``loss`` counted in forward)
 * ``overhead``  the rest of the engine's loop (metrics, bookkeeping, Python)
 * ``eval``      one evaluation pass over the training clips, per clip × batch, for scale
@@ -47,7 +48,7 @@ def profile_method(method: str, store, steps: int, workers: int) -> dict[str, fl
     if cfg.channels_last and hasattr(model, "trunk"):  # as fit runs it: the per-frame CNN in NHWC and bf16
         model.trunk.to(memory_format=torch.channels_last)
     opt = build_optimizer(param_groups(model, cfg), cfg)
-    ds = make_dataset(store, index, cfg, train=True, pixels=method_spec(method).inputs != "landmarks")
+    ds = make_dataset(store, index, cfg, train=True, pixels=method_spec(method).inputs != "landmarks", defer_unit=True)
     dev = torch.device("cpu")
     amp = (lambda: autocast_trunk(model, "cpu")) if precision(dev, cfg) == "bf16" else nullcontext
     t = dict.fromkeys(("read", "augment", "forward", "backward", "optimiser", "overhead", "eval"), 0.0)
@@ -96,7 +97,7 @@ def profile_method(method: str, store, steps: int, workers: int) -> dict[str, fl
         idx = ds.sampler(rec.n_frames, ds.transform.train, rng)
         frames, lms = np.asarray(rec.frames[idx]), np.asarray(rec.landmarks[idx])
         a0 = time.perf_counter()
-        ds.transform(frames, lms, rng, pixels=ds.pixels)
+        ds.transform.geometry(frames, lms, rng, pixels=ds.pixels)  # the loader's part; the step makes the floats
         aug += time.perf_counter() - a0
     torch.set_num_threads(threads)
     aug_per_step = aug / max(len(rows), 1) * (n_clips / max(n_steps, 1)) * n_steps
