@@ -118,10 +118,13 @@ def loader_rate(method: str, profile: str, store, batch: int, workers: int, batc
                          device=str(device))
     ds = make_dataset(store, store.index(), cfg, train=True, pixels=method_spec(method).inputs != "landmarks",
                       defer_unit=True)  # as fit: uint8 frames, made float on the device by the step
+    ds.hold()  # as fit: the clips read into memory before the first epoch (when they fit)
+    loader = make_loader(ds, cfg, True)  # as fit: one loader, its workers kept for every epoch
     n, t0, started = 0, 0.0, False
     for epoch in range(1000):
         ds.set_epoch(epoch)
-        for i, b in enumerate(make_loader(ds, cfg, True, epoch)):
+        loader.sampler.set_epoch(epoch)
+        for b in loader:
             b["frames"].to(device, non_blocking=True)
             if not started:  # the first batch pays worker start-up
                 started, t0 = True, time.perf_counter()

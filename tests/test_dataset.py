@@ -171,3 +171,44 @@ def test_a_deferred_batch_is_finished_to_the_same_frames(small_store, train):
         assert torch.equal(finished[k], done[k]), k
     assert finished["frames"].stride() == done["frames"].stride()  # channels-last kept
     assert batch_to_unit(done) is done  # a finished batch passes through
+
+
+def test_epoch_order_is_the_shuffled_loaders_order_with_each_row_tagged_by_its_epoch():
+    from torch.utils.data import DataLoader
+
+    from ferlib.data.dataset import EpochOrder
+
+    for n, seed, epoch in ((1, 0, 0), (9, 0, 3), (50, 7, 1)):
+        g = torch.Generator()
+        g.manual_seed(seed * 1000003 + epoch)  # make_loader's seeding before EpochOrder: the runs' orders are kept
+        shuffled = [int(r) for r in DataLoader(list(range(n)), batch_size=None, shuffle=True, generator=g)]
+        assert list(EpochOrder(n, seed, epoch)) == [(epoch, r) for r in shuffled]
+    order = EpochOrder(3, inner=[2, 0, 1])  # another sampler's rows (DDP's), tagged
+    order.set_epoch(4)
+    assert list(order) == [(4, 2), (4, 0), (4, 1)] and len(order) == 3
+
+
+def test_a_row_tagged_with_an_epoch_takes_that_epochs_draws(small_store):
+    ds = ClipDataset(small_store, small_store.index(), Sampler("segments", 3), ClipTransform(24, train=True), seed=3)
+    ds.set_epoch(2)
+    want = ds.__getitems__([3, 1]).stacked
+    ds.set_epoch(0)  # a persistent worker's copy keeps the epoch it was forked in
+    got = ds.__getitems__([(2, 3), (2, 1)]).stacked
+    assert all(torch.equal(want[k], got[k]) for k in want) and got["row"].tolist() == [3, 1]
+    untagged = ds.__getitems__([3, 1]).stacked  # epoch 0's draws
+    assert not all(torch.equal(untagged[k], want[k]) for k in ("frames", "landmarks"))
+
+
+def test_hold_reads_every_clip_before_the_first_batch(small_store, monkeypatch):
+    small_store = ClipStore.open(small_store.root)  # nothing held yet
+    idx = small_store.index()
+    args = (small_store, idx, Sampler("segments", 3), ClipTransform(24, train=True))
+    assert ClipDataset(*args).hold() == 0.0 and not small_store._held  # without cache: nothing read
+    ds = ClipDataset(*args, seed=2, cache=True)
+    assert ds.hold() > 0 and sorted(small_store._held) == sorted(idx.clip_ids)
+
+    def no_read(*a, **k):
+        raise AssertionError("read from disk again")
+
+    monkeypatch.setattr(small_store, "read", no_read)
+    assert len(ds.__getitems__(list(range(len(ds))))) == len(ds)  # every item from the held copies

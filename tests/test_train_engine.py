@@ -310,3 +310,27 @@ def test_compile_runs_under_amp_with_the_trunk_compiled_inside_its_hooks(tiny, t
     assert m["precision"] == "bf16" and np.isfinite(m["history"][0]["train_loss"])
     ck = torch.load(tmp_path / "compiled" / "best.pt", weights_only=True)
     assert not any("_orig_mod" in k for k in ck["model"])  # the plain module's weights
+
+
+def test_loader_workers_are_started_once_for_every_epoch_and_evaluation(tiny, tmp_path, monkeypatch):
+    """num_workers > 0: the training, validation and test loaders keep their workers (persistent) and
+    the training loader's rows carry their epoch, so the run equals one without workers."""
+    import os
+
+    import ferlib.train.engine as engine
+
+    starts = tmp_path / "starts"
+    real_init = engine._worker_init
+
+    def counted(worker_id: int) -> None:
+        with open(starts, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        real_init(worker_id)
+
+    monkeypatch.setattr(engine, "_worker_init", counted)
+    with_workers = fit(fan_cfg(epochs=3, num_workers=1), tiny, SPLIT, tmp_path / "w1")
+    # one worker each for the training, validation and (per-epoch and final) test loaders: 4, not one per epoch
+    assert len(starts.read_text().split()) == 4
+    timing = json.loads((tmp_path / "w1" / "timing.json").read_text())
+    assert timing["load_s"] > 0 and 0 <= timing["data_wait_share"] < 1
+    assert with_workers == fit(fan_cfg(epochs=3), tiny, SPLIT, tmp_path / "w0")

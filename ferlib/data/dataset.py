@@ -15,10 +15,11 @@ Every clip read is checked for non-finite landmarks: a NaN or inf raises
 
 Random draws (frame choice, crop, flip, jitter) come from ``np.random.default_rng([seed, epoch, row])``
 — reproducible whatever the number of workers — or, with ``fixed_draws=True``, from
-``[seed, row]`` only, i.e. drawn once per data set as the official FAN code did.
+``[seed, row]`` only, i.e. drawn once per data set as the official FAN code did. A row given as
+``(epoch, row)`` (:class:`EpochOrder`, the engine's training order) names its epoch itself.
 
 **Speed.** With ``cache=True`` each clip's arrays are read from the store once per store object
-and then held in memory (:meth:`~ferlib.data.store.ClipStore.held`: the runs of one notebook
+(all at once by :meth:`ClipDataset.hold`) and then held in memory (:meth:`~ferlib.data.store.ClipStore.held`: the runs of one notebook
 share them; a store that fits: the caller decides, see :func:`ferlib.train.engine.make_dataset`); the draws and the items are the same as without. With
 ``pixels=False`` (landmark-only methods) the frames are not cropped, resized or jittered: the same
 draws give the same landmarks and ``frames`` is ``(T, 3, 0, 0)``. An item made in the main
@@ -35,12 +36,14 @@ uint8 batches; the numbers are the same.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, default_collate, get_worker_info
+from torch.utils.data import Sampler as TorchSampler
 
 from ferlib.data.index import ClipIndex
 from ferlib.data.samplers import Sampler
@@ -91,6 +94,18 @@ class ClipDataset(Dataset):
             return rec
         return self.store.held(self._ids[i])
 
+    def hold(self) -> float:
+        """With ``cache``: read every clip into the store's held copies now; the seconds it took (0
+        without ``cache``). :func:`~ferlib.train.engine.fit` calls it before the first epoch: the
+        steps then never wait on the disk, and the loader workers forked for each epoch inherit the
+        copies instead of reading the store again."""
+        if not self.cache:
+            return 0.0
+        t0 = time.perf_counter()
+        for clip_id in self._ids:
+            self.store.held(clip_id)
+        return time.perf_counter() - t0
+
     def set_epoch(self, epoch: int) -> None:
         """New random draws for a new epoch (call before iterating)."""
         self.epoch = int(epoch)
@@ -98,14 +113,16 @@ class ClipDataset(Dataset):
     def __len__(self) -> int:
         return len(self._ids)
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, i: int | tuple[int, int]) -> dict[str, torch.Tensor]:
         return self.__getitems__([i])[0]
 
-    def __getitems__(self, rows: list[int]) -> "ItemBatch":
+    def __getitems__(self, rows: list[int] | list[tuple[int, int]]) -> "ItemBatch":
         """The items of ``rows`` (the DataLoader's batched fetch): the draws, window, flip and resize
         clip by clip in uint8, the conversion to float and the colour jitter on the whole batch. An :class:`ItemBatch`: a sequence of the
         item dicts (as ``self[i]`` for ``i`` in ``rows``, what ``default_collate`` takes) holding
-        them stacked (``.stacked``, ``(B, …)`` per key, what :func:`collate_items` returns)."""
+        them stacked (``.stacked``, ``(B, …)`` per key, what :func:`collate_items` returns). A row
+        given as ``(epoch, row)`` (:class:`EpochOrder`) takes that epoch's draws, whatever
+        :meth:`set_epoch` said: a loader's persistent workers serve every epoch."""
         threads = torch.get_num_threads()
         one = threads == 1 or get_worker_info() is not None
         if not one:
@@ -116,22 +133,22 @@ class ClipDataset(Dataset):
             if not one:
                 torch.set_num_threads(threads)
 
-    def _stacked(self, rows: list[int]) -> dict[str, torch.Tensor]:
-        frames, landmarks, jitter, intensity, flags, idxs = [], [], [], [], [], []
-        for i in rows:
+    def _stacked(self, rows: list[int] | list[tuple[int, int]]) -> dict[str, torch.Tensor]:
+        frames, landmarks, rngs, intensity, flags, idxs = [], [], [], [], [], []
+        epochs = [self.epoch if isinstance(i, (int, np.integer)) else int(i[0]) for i in rows]
+        rows = [int(i) if isinstance(i, (int, np.integer)) else int(i[1]) for i in rows]
+        for i, epoch in zip(rows, epochs):
             rec = self._read(i)
-            key = [self.seed, i] if self.fixed_draws else [self.seed, self.epoch, i]
+            key = [self.seed, i] if self.fixed_draws else [self.seed, epoch, i]
             rng = np.random.default_rng(key)
             idx = self.sampler(rec.n_frames, self.transform.train, rng)
-            clip, lm, factors = self.transform.geometry(rec.frames[idx], rec.landmarks[idx], rng, pixels=self.pixels)
-            frames.append(clip)
-            landmarks.append(lm)
-            jitter.append(factors)
+            frames.append(rec.frames[idx])
+            landmarks.append(rec.landmarks[idx])
+            rngs.append(rng)
             intensity.append(rec.intensity[idx] if rec.intensity is not None else np.full(len(idx), np.nan, np.float32))
             flags.append(rec.flags[idx])
             idxs.append(idx)
-        clips = torch.stack(frames)
-        factors = None if not rows or jitter[0] is None else np.stack(jitter)
+        clips, lms, factors = self.transform.batch_geometry(frames, landmarks, rngs, pixels=self.pixels)
         deferred = {}
         if self.pixels and self.defer_unit:
             deferred["jitter"] = torch.from_numpy((np.full((len(rows), 3), np.nan) if factors is None else factors)
@@ -141,13 +158,41 @@ class ClipDataset(Dataset):
         return {
             "frames": clips,
             **deferred,
-            "landmarks": torch.stack(landmarks),
+            "landmarks": lms,
             "label": torch.from_numpy(np.array([int(self._labels[i]) for i in rows], dtype=np.int64)),
             "intensity": torch.from_numpy(np.stack(intensity).astype(np.float32)),
             "flags": torch.from_numpy(np.stack(flags).astype(np.int64)),
             "frame_idx": torch.from_numpy(np.stack(idxs)),
             "row": torch.tensor(rows, dtype=torch.int64),
         }
+
+
+class EpochOrder(TorchSampler):
+    """The order of a training epoch's clips, each row given as ``(epoch, row)`` so that
+    :class:`ClipDataset` takes that epoch's draws: one DataLoader, its workers kept
+    (``persistent_workers``), serves every epoch (:meth:`set_epoch` before each). The rows are those
+    of ``inner`` (e.g. a ``DistributedSampler``, its epoch set by the caller) or, without it, a
+    permutation of ``range(n)`` from ``(seed, epoch)``: the one ``DataLoader(shuffle=True)`` gives with
+    a generator seeded so, which draws its workers' base seed from that generator first."""
+
+    def __init__(self, n: int, seed: int = 0, epoch: int = 0, inner: Iterable[int] | None = None) -> None:
+        self.n, self.seed, self.epoch, self.inner = int(n), int(seed), int(epoch), inner
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.inner) if self.inner is not None else self.n  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        if self.inner is not None:
+            rows = [int(r) for r in self.inner]
+        else:
+            g = torch.Generator()
+            g.manual_seed(self.seed * 1000003 + self.epoch)
+            torch.empty((), dtype=torch.int64).random_(generator=g)  # the DataLoader's base-seed draw
+            rows = torch.randperm(self.n, generator=g).tolist()
+        return iter([(self.epoch, r) for r in rows])
 
 
 class ItemBatch(Sequence):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -68,13 +69,14 @@ class ClipTransform:
     ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray | None]:
         """Every draw of the clip, the window, flip and resize: frames ``(T, 3, S, S)`` uint8
         (channels-last in memory), landmarks ``(T, 68, 2)``, and the jitter's (brightness, contrast,
-        saturation) factors ``(3,)`` (None: no jitter) for :func:`to_unit`, which a batch of clips
-        goes through in one call (:meth:`ferlib.data.dataset.ClipDataset.__getitems__`)."""
-        if frames.ndim != 4 or frames.shape[-1] != 3:
-            raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
-        rng = rng or np.random.default_rng()
-        t, h, w, _ = frames.shape
-        # every draw in one call, used in a fixed order (window, flip, jitter), then the pixel work
+        saturation) factors ``(3,)`` (None: no jitter) for :func:`to_unit`. One clip of
+        :meth:`batch_geometry`, which a batch goes through (:meth:`ferlib.data.dataset.ClipDataset.__getitems__`)."""
+        clips, lm, jitter = self.batch_geometry([frames], [landmarks], [rng or np.random.default_rng()], pixels)
+        return clips[0], lm[0], None if jitter is None else jitter[0]
+
+    def draw(self, t: int, h: int, w: int, rng: np.random.Generator) -> Window:
+        """The clip's draws on its ``(t, h, w)`` stored frames: every draw in one call, used in a fixed
+        order (window, flip, jitter)."""
         u = rng.random(8).tolist() if self.train else [0.0] * 8
         x0, y0, cw, ch = 0, 0, w, h
         if self.resize_ratio > 1:  # resize to S·ratio, then an S×S crop: the same window on the stored frame
@@ -91,28 +93,60 @@ class ClipTransform:
             ch = int(min(h, round(h * math.sqrt(area / aspect))))
             x0, y0 = int(u[2] * (w - cw + 1)), int(u[3] * (h - ch + 1))
         flip = bool(self.train and self.flip and u[4] < 0.5)
-        jitter = 1 + self.jitter * (2 * np.asarray(u[5:8]) - 1) if self.train and self.jitter > 0 else None
+        jitter = tuple(1 + self.jitter * (2 * v - 1) for v in u[5:8]) if self.train and self.jitter > 0 else None
+        return Window(x0, y0, cw, ch, flip, jitter)
 
+    def batch_geometry(
+        self, frames: list[np.ndarray], landmarks: list[np.ndarray], rngs: list[np.random.Generator], pixels: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray | None]:
+        """:meth:`geometry` for B clips of T frames each (``frames[b]`` ``(T, H, W, 3)``, ``landmarks[b]``
+        ``(T, 68, 2)``, each clip's draws from ``rngs[b]``): frames ``(B, T, 3, S, S)`` uint8 (channels-last),
+        landmarks ``(B, T, 68, 2)``, jitter factors ``(B, 3)`` (None: no jitter). Each clip's window is
+        cropped, mirrored and resized on its own; the landmark map runs once on the batch.
+        ``pixels=False``: the same draws and landmarks, frames ``(B, T, 3, 0, 0)``."""
+        for f in frames:
+            if f.ndim != 4 or f.shape[-1] != 3:
+                raise ValueError(f"frames must be (T, H, W, 3), got {f.shape}")
+        wins = [self.draw(*f.shape[:3], rng) for f, rng in zip(frames, rngs)]
+        flips = np.array([w.flip for w in wins])
         # x_out = (x_in − x0 + 0.5) · S / w − 0.5 (pixel centres); mirrored: (S − 1) − x_out
-        sx, sy = self.side / cw, self.side / ch
-        scale = np.array([-sx if flip else sx, sy], np.float32)
-        shift = np.array([(0.5 - x0) * sx - 0.5, (0.5 - y0) * sy - 0.5], np.float32)
-        if flip:
-            shift[0] = (self.side - 1) - shift[0]
-        lm = np.asarray(landmarks, dtype=np.float32) * scale + shift
-        if flip:
-            lm = lm[..., FLIP_INDEX, :]
-        lm = torch.from_numpy(lm)
+        sx = np.array([self.side / w.w for w in wins])
+        sy = np.array([self.side / w.h for w in wins])
+        scale = np.stack([np.where(flips, -sx, sx), sy], -1).astype(np.float32)[:, None, None]  # (B, 1, 1, 2)
+        x0 = np.array([w.x0 for w in wins], np.float64)
+        y0 = np.array([w.y0 for w in wins], np.float64)
+        shift = np.stack([(0.5 - x0) * sx - 0.5, (0.5 - y0) * sy - 0.5], -1).astype(np.float32)
+        shift[flips, 0] = (self.side - 1) - shift[flips, 0]
+        lm = np.stack(landmarks).astype(np.float32, copy=False) * scale + shift[:, None, None]
+        lm[flips] = lm[flips][..., FLIP_INDEX, :]
+        jitter = None if wins[0].jitter is None else np.array([w.jitter for w in wins])
         if not pixels:
-            return torch.zeros(t, 3, 0, 0), lm, jitter
+            return torch.zeros(len(frames), frames[0].shape[0], 3, 0, 0), torch.from_numpy(lm), jitter
+        clips = torch.stack([self._resize(f, w) for f, w in zip(frames, wins)])  # (B, T, 3, S, S)
+        return clips, torch.from_numpy(lm), jitter
 
-        clip = torch.from_numpy(np.ascontiguousarray(frames[:, y0 : y0 + ch, x0 : x0 + cw]))  # (T, h, w, 3) uint8
-        if flip:  # on the uint8 window: bilinear resizing commutes with a mirror
+    def _resize(self, frames: np.ndarray, win: Window) -> torch.Tensor:
+        """Window ``win`` of ``frames`` ``(T, H, W, 3)`` → ``(T, 3, S, S)`` uint8 (channels-last), mirrored
+        when drawn and resized in uint8 as torchvision resizes uint8 images."""
+        clip = torch.from_numpy(np.ascontiguousarray(frames[:, win.y0 : win.y0 + win.h, win.x0 : win.x0 + win.w]))
+        if win.flip:  # on the uint8 window (a small copy): bilinear resizing commutes with a mirror
             clip = clip.flip(2)
         clip = clip.permute(0, 3, 1, 2)  # (T, 3, h, w), channels-last in memory
-        if (ch, cw) != (self.side, self.side):  # resized in uint8, as torchvision resizes uint8 images
+        if (win.h, win.w) != (self.side, self.side):
             clip = F.interpolate(clip, size=(self.side, self.side), mode="bilinear", align_corners=False, antialias=True)
-        return clip, lm, jitter
+        return clip
+
+
+class Window(NamedTuple):
+    """One clip's draws (:meth:`ClipTransform.draw`): the crop (``x0``, ``y0``, ``w``, ``h``) in
+    stored pixels, the mirror, and the colour jitter's (brightness, contrast, saturation) or None."""
+
+    x0: int
+    y0: int
+    w: int
+    h: int
+    flip: bool
+    jitter: tuple[float, float, float] | None
 
 
 #: luma weights of the colour jitter's grey (ITU-R BT.601, as torchvision's ``rgb_to_grayscale``)

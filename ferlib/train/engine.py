@@ -15,7 +15,8 @@ when the split has none), evaluates that model on ``split.test`` and writes into
                        ``gt_intensity`` (N, T), ``frame_idx`` (N, T), ``flags`` (N, T), ``label``, ``pred``
     best.pt, last.pt   checkpoints (:mod:`ferlib.train.checkpoint`); last.pt is written every epoch;
                        ``<name>.sha256`` beside each holds its size and SHA-256, checked on load
-    timing.json        wall time, clips/s and the share of time waiting for data (not in metrics)
+    timing.json        training seconds (``train_s``), clips/s, the share of it spent waiting for data, and
+                       ``load_s``, the clips read into memory before the first epoch (not in metrics)
 
 **Resume.** Each epoch re-seeds torch, numpy and ``random`` from ``(seed, epoch)`` and the
 data set draws from ``(seed, epoch, row)``, and ``last.pt`` holds model, optimiser, scheduler,
@@ -36,8 +37,9 @@ bf16's 8-bit mantissa (with the whole model in bf16, ST-GCN's and KP-GCN-MSA's d
 by several points). A run records the precision of its trunk (``metrics.json`` ``precision``).
 
 **Speed** (none of these changes what a run computes, except ``eval_every``, which changes when a
-model can be selected). Clips are held in memory after their first read when the run's clips
-fit in :data:`~ferlib.data.store.HOLD_BYTES` (``cache_clips``); landmark-only methods (ST-GCN) skip the pixel work
+model can be selected). Clips are held in memory when the run's clips
+fit in :data:`~ferlib.data.store.HOLD_BYTES` (``cache_clips``), all read before the first epoch
+(:meth:`~ferlib.data.dataset.ClipDataset.hold`); landmark-only methods (ST-GCN) skip the pixel work
 of the transform (the same draws, so the same landmarks); on CUDA the loader pins memory and
 batches are copied with ``non_blocking``; ``channels_last`` puts the per-frame 2-D trunk
 (``model.trunk``) in NHWC, on CPU too (oneDNN's convolutions and pooling are faster in NHWC);
@@ -67,7 +69,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ferlib.data.dataset import ClipDataset, collate_items
+from ferlib.data.dataset import ClipDataset, EpochOrder, collate_items
 from ferlib.data.index import ClipIndex
 from ferlib.data.protocols import Split, with_validation
 from ferlib.data.samplers import Sampler
@@ -168,27 +170,20 @@ def _worker_init(worker_id: int) -> None:
 
 def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, batch_size: int | None = None,
                 sampler: Any = None) -> DataLoader:
-    """DataLoader with a generator seeded from ``(seed, epoch)`` (shuffle order reproducible)."""
-    g = torch.Generator()
+    """The DataLoader of ``ds``. Training: the clips in :class:`~ferlib.data.dataset.EpochOrder` from
+    ``(cfg.seed, epoch)`` (or ``sampler``'s rows, e.g. a ``DistributedSampler``), each row tagged with
+    its epoch, so one loader serves every epoch after ``loader.sampler.set_epoch(e)``. With
+    ``num_workers`` > 0 the workers persist across epochs (and evaluations): forked once, holding the
+    clips :meth:`~ferlib.data.dataset.ClipDataset.hold` read before."""
+    g = torch.Generator()  # the workers' base seed; the draws come from (seed, epoch, row)
     g.manual_seed(int(cfg.seed) * 1000003 + int(epoch))
-    pin = choose_device(cfg).type == "cuda"
+    common = dict(num_workers=cfg.num_workers, worker_init_fn=_worker_init, persistent_workers=cfg.num_workers > 0,
+                  pin_memory=choose_device(cfg).type == "cuda", generator=g,
+                  collate_fn=collate_items)  # a batch fetched in one call comes stacked (ClipDataset.__getitems__)
     if not train and (cfg.test_sampler or cfg.sampler) == "all":
-        return DataLoader(ds, batch_sampler=same_length_batches(ds, batch_size or cfg.batch_size),
-                          num_workers=cfg.num_workers, worker_init_fn=_worker_init, persistent_workers=False,
-                          pin_memory=pin, collate_fn=collate_items)
-    return DataLoader(
-        ds,
-        batch_size=batch_size or cfg.batch_size,
-        shuffle=bool(train and sampler is None),
-        sampler=sampler,
-        num_workers=cfg.num_workers,
-        generator=g,
-        worker_init_fn=_worker_init,
-        persistent_workers=False,  # a loader lives one epoch: each epoch's draws need the data set's new epoch
-        drop_last=False,
-        pin_memory=pin,
-        collate_fn=collate_items,  # a batch fetched in one call comes stacked (ClipDataset.__getitems__)
-    )
+        return DataLoader(ds, batch_sampler=same_length_batches(ds, batch_size or cfg.batch_size), **common)
+    order = EpochOrder(len(ds), cfg.seed, epoch, inner=sampler) if train else sampler
+    return DataLoader(ds, batch_size=batch_size or cfg.batch_size, sampler=order, drop_last=False, **common)
 
 
 def same_length_batches(ds: Any, batch_size: int) -> list[list[int]]:
@@ -598,7 +593,7 @@ def _fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, 
     scheduler = build_scheduler(optimizer, cfg)
     history: list[dict[str, Any]] = []
     best: dict[str, Any] = {"epoch": -1, "val_accuracy": -1.0, "val_loss": float("inf")}
-    timing = {"train_s": 0.0, "data_s": 0.0, "clips": 0}
+    timing = {"train_s": 0.0, "data_s": 0.0, "clips": 0, "load_s": 0.0}
     start = 0
     last_path = out / "last.pt"
     if existing or last_path.is_file():
@@ -631,16 +626,21 @@ def _fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, 
     train_ds = make_dataset(store, index.subset(split.train), cfg, train=True, pixels=pixels, defer_unit=True)
     val_ds = make_dataset(store, index.subset(split.val), cfg, train=False, pixels=pixels) if len(split.val) else None
     test_ds = make_dataset(store, index.subset(split.test), cfg, train=False, pixels=pixels)
+    timing["load_s"] = timing.get("load_s", 0.0) + sum(ds.hold() for ds in (train_ds, val_ds, test_ds) if ds is not None)
     per_rank = max(1, cfg.batch_size // ctx.world_size)
     show = cfg.progress and ctx.is_main
+    dsampler = None
+    if ctx.enabled:
+        dsampler = torch.utils.data.distributed.DistributedSampler(train_ds, ctx.world_size, ctx.rank, shuffle=True, seed=cfg.seed)
+    loader = make_loader(train_ds, cfg, True, start, per_rank, dsampler)  # one loader (and its workers) for every epoch
+    val_loader = make_loader(val_ds, cfg, False) if val_ds is not None else None
+    test_loader = make_loader(test_ds, cfg, False)
     for epoch in range(start, cfg.epochs):
         seed_everything(cfg.seed, epoch)
         train_ds.set_epoch(epoch)
-        dsampler = None
-        if ctx.enabled:
-            dsampler = torch.utils.data.distributed.DistributedSampler(train_ds, ctx.world_size, ctx.rank, shuffle=True, seed=cfg.seed)
+        loader.sampler.set_epoch(epoch)
+        if dsampler is not None:
             dsampler.set_epoch(epoch)
-        loader = make_loader(train_ds, cfg, True, epoch, per_rank, dsampler)
         t0 = time.perf_counter()
         stats = train_one_epoch(net, loader, optimizer, cfg, device, f"epoch {epoch + 1}/{cfg.epochs}", show)
         timing["train_s"] += time.perf_counter() - t0
@@ -659,7 +659,7 @@ def _fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, 
         due = (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs
         if ctx.is_main:
             if val_ds is not None and due:
-                ev = evaluate_loader(runner, make_loader(val_ds, cfg, False), cfg, device, desc="val", progress=show)
+                ev = evaluate_loader(runner, val_loader, cfg, device, desc="val", progress=show)
                 if not np.isfinite(ev.loss):
                     kept = f"{last_path} keeps epoch {epoch}" if last_path.is_file() else "no checkpoint was written"
                     raise TrainingDiverged(f"training diverged in epoch {epoch + 1}: the validation loss is {ev.loss}; "
@@ -669,7 +669,7 @@ def _fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, 
                 improved = row["val_accuracy"] > best["val_accuracy"] or (
                     row["val_accuracy"] == best["val_accuracy"] and ev.loss < best["val_loss"])
             if (cfg.eval_test_each_epoch or cfg.select == "last") and due:
-                et = evaluate_loader(runner, make_loader(test_ds, cfg, False), cfg, device, desc="test", progress=show)
+                et = evaluate_loader(runner, test_loader, cfg, device, desc="test", progress=show)
                 s = summarize(et.y_true, et.y_pred, store.classes)
                 row.update(test_accuracy=s["accuracy"], test_uar=s["uar"])
             if cfg.select == "last":
