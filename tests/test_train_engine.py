@@ -334,3 +334,16 @@ def test_loader_workers_are_started_once_for_every_epoch_and_evaluation(tiny, tm
     timing = json.loads((tmp_path / "w1" / "timing.json").read_text())
     assert timing["load_s"] > 0 and 0 <= timing["data_wait_share"] < 1
     assert with_workers == fit(fan_cfg(epochs=3), tiny, SPLIT, tmp_path / "w0")
+
+
+def test_default_loader_workers_follow_the_device(monkeypatch):
+    import ferlib.train.engine as engine
+
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 16)
+    assert engine.loader_workers(fan_cfg()) == 0  # a CPU run: the step uses the cores
+    assert engine.loader_workers(fan_cfg(device="cuda")) == 8  # capped
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")  # torchrun with 4 GPUs: 4 cores each, one kept for the rank
+    assert engine.loader_workers(fan_cfg(device="cuda")) == 3
+    assert engine.loader_workers(fan_cfg(device="cuda", num_workers=0)) == 0  # asked for: kept
+    with pytest.raises(ValueError, match="num_workers"):
+        fan_cfg(num_workers=-2)

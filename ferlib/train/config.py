@@ -79,7 +79,7 @@ class TrainConfig:
     deterministic: bool = True
     amp: bool = True  # bf16 autocast of the per-frame CNN where the device computes bf16 natively (engine.precision)
     device: str = "auto"
-    num_workers: int = 0
+    num_workers: int = -1  # loader workers; -1: none on a CPU, up to 8 per GPU on CUDA (engine.loader_workers)
     progress: bool = True
     # speed (ferlib.train.engine's module docstring): none changes what a run computes
     cache_clips: bool = True  # hold the clips in memory after their first read when they fit (ferlib.data.store.HOLD_BYTES)
@@ -100,6 +100,8 @@ class TrainConfig:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         if int(self.freeze_trunk) < 0:
             raise ValueError(f"freeze_trunk must be >= 0 (0: nothing frozen), got {self.freeze_trunk!r}")
+        if int(self.num_workers) < -1:
+            raise ValueError(f"num_workers must be >= 0, or -1 (by device), got {self.num_workers!r}")
         if int(self.num_frames) < 0:
             raise ValueError(f"num_frames must be >= 1 (or 0: the recipe's own), got {self.num_frames!r}")
         for name in ("epochs", "batch_size", "eval_every"):

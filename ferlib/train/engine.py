@@ -116,6 +116,19 @@ def choose_device(cfg: TrainConfig) -> torch.device:
     return torch.device("cpu")
 
 
+def loader_workers(cfg: TrainConfig) -> int:
+    """``cfg.num_workers``, or for -1 (the default) by device: none on a CPU, where the training step
+    already uses every core (workers beside it slow it down: ``benchmarks/bench_train.py --workers``),
+    and on CUDA one per core of this process's share of the machine, keeping one for the main
+    process, at most 8."""
+    if cfg.num_workers >= 0:
+        return int(cfg.num_workers)
+    if choose_device(cfg).type != "cuda":
+        return 0
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", distributed.context().world_size))
+    return max(0, min(8, (os.cpu_count() or 1) // max(1, local) - 1))
+
+
 def seed_everything(seed: int, epoch: int = -1) -> None:
     """Seed torch, numpy and ``random`` from ``(seed, epoch)`` (epoch −1: model initialisation)."""
     s = int(np.random.SeedSequence([int(seed), int(epoch) + 1]).generate_state(1)[0])
@@ -157,7 +170,7 @@ def make_dataset(store: ClipStore, index: ClipIndex, cfg: TrainConfig, train: bo
     name = cfg.sampler if train or not cfg.test_sampler else cfg.test_sampler
     sampler = Sampler(name, cfg.num_frames, cfg.span)
     transform = make_transform(side, bool(train and cfg.augment), cfg.augmentation)
-    cache = bool(cfg.cache_clips) and frames_bytes(store, index) * max(1, cfg.num_workers) <= HOLD_BYTES
+    cache = bool(cfg.cache_clips) and frames_bytes(store, index) * max(1, loader_workers(cfg)) <= HOLD_BYTES
     return ClipDataset(store, index, sampler, transform, seed=cfg.seed, fixed_draws=cfg.fixed_draws, cache=cache,
                        pixels=pixels, defer_unit=defer_unit)
 
@@ -173,11 +186,12 @@ def make_loader(ds: ClipDataset, cfg: TrainConfig, train: bool, epoch: int = 0, 
     """The DataLoader of ``ds``. Training: the clips in :class:`~ferlib.data.dataset.EpochOrder` from
     ``(cfg.seed, epoch)`` (or ``sampler``'s rows, e.g. a ``DistributedSampler``), each row tagged with
     its epoch, so one loader serves every epoch after ``loader.sampler.set_epoch(e)``. With
-    ``num_workers`` > 0 the workers persist across epochs (and evaluations): forked once, holding the
+    workers (:func:`loader_workers`) they persist across epochs (and evaluations): forked once, holding the
     clips :meth:`~ferlib.data.dataset.ClipDataset.hold` read before."""
     g = torch.Generator()  # the workers' base seed; the draws come from (seed, epoch, row)
     g.manual_seed(int(cfg.seed) * 1000003 + int(epoch))
-    common = dict(num_workers=cfg.num_workers, worker_init_fn=_worker_init, persistent_workers=cfg.num_workers > 0,
+    workers = loader_workers(cfg)
+    common = dict(num_workers=workers, worker_init_fn=_worker_init, persistent_workers=workers > 0,
                   pin_memory=choose_device(cfg).type == "cuda", generator=g,
                   collate_fn=collate_items)  # a batch fetched in one call comes stacked (ClipDataset.__getitems__)
     if not train and (cfg.test_sampler or cfg.sampler) == "all":
