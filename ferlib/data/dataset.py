@@ -97,8 +97,8 @@ class ClipDataset(Dataset):
     def hold(self) -> float:
         """With ``cache``: read every clip into the store's held copies now; the seconds it took (0
         without ``cache``). :func:`~ferlib.train.engine.fit` calls it before the first epoch: the
-        steps then never wait on the disk, and the loader workers forked for each epoch inherit the
-        copies instead of reading the store again."""
+        steps then never wait on the disk, and loader workers, forked after it, inherit the copies
+        instead of each reading the store again."""
         if not self.cache:
             return 0.0
         t0 = time.perf_counter()
