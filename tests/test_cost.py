@@ -38,7 +38,7 @@ def test_count_flops_known_answer_and_meta_equals_real():
 def test_example_inputs_follow_the_size():
     model = cost.build_for_cost("kp_gcn_msa", "demo")
     (clips, landmarks), kwargs = cost.example_inputs(model, "kp_gcn_msa", "demo", batch=2)
-    assert clips.shape == (2, 8, 3, 64, 64) and landmarks.shape == (2, 8, 68, 2) and kwargs == {}
+    assert clips.shape == (2, 6, 3, 64, 64) and landmarks.shape == (2, 6, 68, 2) and kwargs == {}
     assert cost.input_shape("stgcn", "paper") == "2×45×68 landmarks"
     with pytest.raises(ValueError, match="batch must be >= 1"):
         cost.example_inputs(model, "kp_gcn_msa", "demo", batch=0)

@@ -319,7 +319,7 @@ def test_variant_forward_backward(variant: str, t: int) -> None:
 
 def test_demo_size_is_small_with_an_8x8_map() -> None:
     prof = model_profile("kp_gcn_msa", "demo")
-    assert (prof.input_side, prof.num_frames) == (64, 8)
+    assert (prof.input_side, prof.num_frames) == (64, 6)
     model = build_model("kp_gcn_msa", "demo")
     assert model.local_pooling == "weighted"
     assert sum(p.numel() for p in model.parameters()) < 1_000_000
