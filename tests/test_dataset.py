@@ -212,3 +212,30 @@ def test_hold_reads_every_clip_before_the_first_batch(small_store, monkeypatch):
 
     monkeypatch.setattr(small_store, "read", no_read)
     assert len(ds.__getitems__(list(range(len(ds))))) == len(ds)  # every item from the held copies
+
+
+@pytest.mark.parametrize("n_rows", [7, 8, 13])
+def test_step_batches_cut_from_bigger_fetches_are_the_batches_of_a_step_sized_loader(small_store, n_rows):
+    """The engine's training loader reads several steps' batches a call; the steps get the very batches,
+    rows and tensors, of a loader of one step's batch (the epoch's last one short)."""
+    from torch.utils.data import DataLoader
+
+    from ferlib.data.dataset import EpochOrder, StepBatches, collate_items
+
+    index = small_store.index()
+    ds = ClipDataset(small_store, index.subset(list(range(min(n_rows, len(index))))), Sampler("segments", 3),
+                     ClipTransform(24, train=True), seed=3, defer_unit=True)
+    n = len(ds)
+
+    def loader(batch: int) -> DataLoader:
+        return DataLoader(ds, batch_size=batch, sampler=EpochOrder(n, 3, 1), collate_fn=collate_items)
+
+    want = list(loader(2))
+    steps = StepBatches(loader(6), 2)
+    got = list(steps)
+    assert len(steps) == len(got) == len(want) == -(-n // 2) and len(got[-1]["row"]) == (n % 2 or 2)
+    for w, g in zip(want, got):
+        assert set(w) == set(g) and all(torch.equal(w[k], g[k]) for k in w)
+    assert steps.sampler is steps.loader.sampler
+    with pytest.raises(ValueError, match="batch size 6 is not a whole multiple of the step's 4"):
+        StepBatches(loader(6), 4)

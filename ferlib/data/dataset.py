@@ -195,6 +195,36 @@ class EpochOrder(TorchSampler):
         return iter([(self.epoch, r) for r in rows])
 
 
+class StepBatches:
+    """The training steps' batches of ``batch_size`` rows, in order, cut from ``loader``'s batches of a whole
+    multiple of it (the epoch's last may be short): a main process that loads alone reads several steps'
+    clips in one call (:data:`~ferlib.train.engine.FETCH_STEPS`), paying the call's fixed work, and the caches
+    a training step left cold, once for them. Each step gets the rows and tensors (views) a loader of
+    ``batch_size`` gives. ``sampler`` is ``loader``'s (for ``set_epoch``)."""
+
+    def __init__(self, loader: Any, batch_size: int) -> None:
+        if int(batch_size) < 1 or loader.batch_size % int(batch_size):
+            raise ValueError(f"the loader's batch size {loader.batch_size} is not a whole multiple of the step's {batch_size}")
+        self.loader, self.batch_size = loader, int(batch_size)
+
+    @property
+    def sampler(self) -> Any:
+        return self.loader.sampler
+
+    def __len__(self) -> int:
+        return -(-len(self.loader.sampler) // self.batch_size)
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        b = self.batch_size
+        for fetched in self.loader:
+            n = len(fetched["label"])
+            if n <= b:
+                yield fetched
+                continue
+            for s in range(0, n, b):
+                yield {k: v[s:s + b] for k, v in fetched.items()}
+
+
 class ItemBatch(Sequence):
     """A batch fetched by :meth:`ClipDataset.__getitems__`: ``stacked`` (one dict, ``(B, …)`` per
     key) and, as a sequence, the item dicts (views into it), so any ``collate_fn`` works on it."""

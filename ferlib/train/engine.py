@@ -40,7 +40,8 @@ by several points). A run records the precision of its trunk (``metrics.json`` `
 model can be selected). Clips are held in memory when the run's clips
 fit in :data:`~ferlib.data.store.HOLD_BYTES` (``cache_clips``), all read before the first epoch
 (:meth:`~ferlib.data.dataset.ClipDataset.hold`); landmark-only methods (ST-GCN) skip the pixel work
-of the transform (the same draws, so the same landmarks); on CUDA the loader pins memory and
+of the transform (the same draws, so the same landmarks); without workers the training loader reads
+:data:`FETCH_STEPS` steps' batches a call; on CUDA the loader pins memory and
 batches are copied with ``non_blocking``; ``channels_last`` puts the per-frame 2-D trunk
 (``model.trunk``) in NHWC, on CPU too (oneDNN's convolutions and pooling are faster in NHWC);
 ``compile`` runs ``torch.compile`` on the model, or with amp's bf16 on the trunk's forward inside
@@ -69,7 +70,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ferlib.data.dataset import ClipDataset, EpochOrder, collate_items
+from ferlib.data.dataset import ClipDataset, EpochOrder, StepBatches, collate_items
 from ferlib.data.index import ClipIndex
 from ferlib.data.protocols import Split, with_validation
 from ferlib.data.samplers import Sampler
@@ -89,6 +90,9 @@ from ferlib.train.metrics import summarize
 from ferlib.progress import progress_bar
 from ferlib.train.schedules import build_optimizer, build_scheduler, param_groups
 
+#: training steps whose batches a main process that loads alone (no workers: a CPU run by default) reads in
+#: one call (:class:`~ferlib.data.dataset.StepBatches`); the steps see the same batches
+FETCH_STEPS = 4
 RUN_FILES = ("config.json", "store.json", "trunk.json", "metrics.json", "predictions.csv", "byproducts.npz", "best.pt", "last.pt",
              "best.pt.sha256", "last.pt.sha256", "timing.json")
 
@@ -646,7 +650,8 @@ def _fit(cfg: TrainConfig, store: ClipStore, split: Split, out_dir: str | Path, 
     dsampler = None
     if ctx.enabled:
         dsampler = torch.utils.data.distributed.DistributedSampler(train_ds, ctx.world_size, ctx.rank, shuffle=True, seed=cfg.seed)
-    loader = make_loader(train_ds, cfg, True, start, per_rank, dsampler)  # one loader (and its workers) for every epoch
+    fetch = per_rank * (FETCH_STEPS if loader_workers(cfg) == 0 else 1)
+    loader = StepBatches(make_loader(train_ds, cfg, True, start, fetch, dsampler), per_rank)  # one loader (and its workers) for every epoch
     val_loader = make_loader(val_ds, cfg, False) if val_ds is not None else None
     test_loader = make_loader(test_ds, cfg, False)
     for epoch in range(start, cfg.epochs):
