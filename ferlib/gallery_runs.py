@@ -212,7 +212,7 @@ def write_tsne(method: str, runs: Mapping[str, Mapping[str, Any]], stores: Mappi
         own = list(stores[ds].classes)
         remap = np.array([classes.index(c) for c in own])
         panels.append({"xy": tsne_2d(bp["embedding"], perplexity=30.0, seed=0), "labels": remap[bp["label"]],
-                       "pred": remap[bp["pred"]], "title": f"{ds}: {sources[ds]}"})
+                       "pred": remap[bp["pred"]], "title": f"{ds}\n{sources[ds]}"})
     fig = tsne_figure(panels, classes, ncols=3)
     fig.suptitle(f"{method}: t-SNE of test-clip embeddings (KP-GCN-MSA Fig. 10 style)", y=1.02, fontsize=10)
     save_figure(fig, out, f"{method}_tsne")
