@@ -17,7 +17,11 @@ CPU unless ``--paper`` is given, and then runs with batch 1), this prints a Mark
 * on a CPU, the forward ratio of the model as built (evaluation runs the trunk on chunks of
   ``CPU_CHUNK_FRAMES`` frames: :class:`ferlib.models.backbones.FrameTrunk`) to the same model
   running its trunk once on all ``B·T`` frames (``chunk_frames = 0``); it shows at batches of
-  more than that many frames (``--batch 16`` for 16-frame clips).
+  more than that many frames (``--batch 16`` for 16-frame clips);
+* on a CPU, with the trunk in NHWC as training puts it (``channels_last``), the forward ratio of the
+  model whose 2×2 max-pools run without autograd as two elementwise maxima
+  (:func:`ferlib.models.backbones.max_pool_2x2`) to the same model pooling through ``max_pool2d``
+  (``maxima_pool = False``).
 
 Models of one row are timed interleaved, run by run, in the same process, so that a ratio compares
 like with like even on a busy machine.
@@ -83,6 +87,7 @@ class Row:
     ratio_fwd: float | None = None
     ratio_train: float | None = None
     ratio_chunks: float | None = None
+    ratio_pool: float | None = None
     error: str = ""
 
 
@@ -224,11 +229,16 @@ def bench_one(method: str, profile: str, batch: int, repeats: int, device: torch
             looped.trunk = FrameLoop(looped.trunk, args[0].shape[1])
             models.append(looped)
         if trunk and device.type == "cpu":
-            whole = copy.deepcopy(model)
+            whole, maxima = copy.deepcopy(model), copy.deepcopy(model)
             for m in whole.modules():
                 if isinstance(m, FrameTrunk):
                     m.chunk_frames = 0
-            models.append(whole)
+            maxima.trunk.to(memory_format=torch.channels_last)  # NHWC maps: what the maxima take
+            kernel = copy.deepcopy(maxima)
+            for m in kernel.modules():
+                if isinstance(m, FrameTrunk):
+                    m.maxima_pool = False
+            models += [whole, maxima, kernel]
         fwd, train, row.peak_mb = measure(models, args, kwargs, repeats, device)
         row.fwd, row.train = fwd[0], train[0]
         if loop and trunk:
@@ -236,7 +246,7 @@ def bench_one(method: str, profile: str, batch: int, repeats: int, device: torch
         elif not loop:
             row.ratio_fwd = row.ratio_train = float("nan")
         if trunk and device.type == "cpu":
-            row.ratio_chunks = fwd[0] / fwd[-1]
+            row.ratio_chunks, row.ratio_pool = fwd[0] / fwd[-3], fwd[-2] / fwd[-1]
         del models, model
     except Exception as err:  # one broken model must not hide the others' numbers
         row.error = f"{type(err).__name__}: {' '.join(str(err).split())[:120]}"
@@ -256,7 +266,7 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 def markdown(rows: list[Row], device: torch.device, args: argparse.Namespace) -> str:
     head = (
         "| method | profile | variant | params (M) | clip (TxCxHxW) | batch | fwd clips/s | fwd+bwd clips/s "
-        "| peak MB (fwd+bwd) | batched/loop fwd | batched/loop fwd+bwd | chunked/one-call fwd |"
+        "| peak MB (fwd+bwd) | batched/loop fwd | batched/loop fwd+bwd | chunked/one-call fwd | maxima/kernel fwd (NHWC) |"
     )
     lines = [
         f"device: {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "
@@ -267,12 +277,12 @@ def markdown(rows: list[Row], device: torch.device, args: argparse.Namespace) ->
     ]
     for r in rows:
         if r.error:
-            lines.append(f"| {r.method} | {r.profile} | {r.variant} | | | {r.batch} | error: {r.error} | | | | | |")
+            lines.append(f"| {r.method} | {r.profile} | {r.variant} | | | {r.batch} | error: {r.error} | | | | | | |")
             continue
         lines.append(
             f"| {r.method} | {r.profile} | {r.variant} | {r.params / 1e6:.3f} | {r.shape} | {r.batch} "
             f"| {_fmt(r.fwd)} | {_fmt(r.train)} | {_fmt(r.peak_mb, 0)} | {_fmt(r.ratio_fwd, 2)} "
-            f"| {_fmt(r.ratio_train, 2)} | {_fmt(r.ratio_chunks, 2)} |"
+            f"| {_fmt(r.ratio_train, 2)} | {_fmt(r.ratio_chunks, 2)} | {_fmt(r.ratio_pool, 2)} |"
         )
     return "\n".join(lines)
 

@@ -49,6 +49,24 @@ class Backbone:
 CPU_CHUNK_FRAMES = 32
 
 
+def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:
+    """``F.max_pool2d(x, 2)`` of ``(N, C, H, W)`` maps stored channels-last, H and W even, as two elementwise
+    maxima (of column pairs, then of row pairs): the same values, NaN included, and on a CPU faster than the
+    pooling kernel on the demo's maps (what it buys a whole model: ``benchmarks/bench_models.py``, column
+    maxima/kernel). Forward only: the gradient of ``torch.maximum`` splits ties, the kernel's goes to one cell."""
+    v = x.permute(0, 2, 3, 1)  # (N, H, W, C), contiguous
+    cols = torch.maximum(v[:, :, 0::2], v[:, :, 1::2])
+    return torch.maximum(cols[:, 0::2], cols[:, 1::2]).permute(0, 3, 1, 2)
+
+
+def _pools_2x2(layer: nn.Module, x: torch.Tensor) -> bool:
+    """Whether ``layer(x)`` is a plain 2×2, stride-2 max-pool that :func:`max_pool_2x2` computes."""
+    return (type(layer) is nn.MaxPool2d and x.device.type == "cpu" and x.dim() == 4
+            and layer.kernel_size in (2, (2, 2)) and layer.stride in (2, (2, 2)) and layer.padding in (0, (0, 0))
+            and layer.dilation in (1, (1, 1)) and not layer.return_indices
+            and x.shape[-1] % 2 == 0 and x.shape[-2] % 2 == 0 and x.is_contiguous(memory_format=torch.channels_last))
+
+
 class FrameTrunk(nn.Sequential):
     """A per-frame CNN ``(N, 3, H, W) -> (N, C, h, w)``: an ``nn.Sequential`` (same children, same
     state-dict keys) that runs its frames in chunks of :data:`CPU_CHUNK_FRAMES` on a CPU wherever
@@ -59,9 +77,12 @@ class FrameTrunk(nn.Sequential):
       on batch statistics, e.g. ``freeze_trunk``'s block) runs without autograd, chunk by chunk
       (nothing upstream needs a gradient), then the rest on all frames at once.
 
+    Without autograd its 2×2 max-pools on channels-last maps run as :func:`max_pool_2x2` (the same values).
+
     ``chunk_frames`` (default :data:`CPU_CHUNK_FRAMES`; 0: never chunk) sets the chunk."""
 
     chunk_frames: int = CPU_CHUNK_FRAMES
+    maxima_pool: bool = True  # False: every max-pool through its own kernel (for benchmarks/bench_models.py)
 
     def _frozen_stem(self) -> int:
         """How many leading children hold no trainable parameter and no batch norm in training mode."""
@@ -77,8 +98,8 @@ class FrameTrunk(nn.Sequential):
         parts = x.split(chunk) if x.device.type == "cpu" and 0 < chunk < len(x) else (x,)
         outs = []
         for part in parts:
-            for layer in layers:
-                part = layer(part)
+            for layer in layers:  # no autograd here: a 2×2 max-pool may take the faster route
+                part = max_pool_2x2(part) if self.maxima_pool and _pools_2x2(layer, part) else layer(part)
             outs.append(part)
         return outs[0] if len(outs) == 1 else torch.cat(outs)
 
