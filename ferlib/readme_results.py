@@ -118,8 +118,9 @@ def render(figures: Path = FIGURES) -> str:
         cells = ", ".join(f"{n[:2] if n.endswith('.ipynb') else n} {s / 60:.1f}" for n, s in zip(d["notebook"], d["seconds"]))
         what = "its notebooks and the gallery run" if GALLERY_JOB in set(d["notebook"]) else "its notebooks"
         how = f", {jobs} at a time with one CPU thread each" if jobs > 1 else ""
+        cpu = str(whole["cpu"].iloc[0]) if len(whole) and "cpu" in whole and pd.notna(whole["cpu"].iloc[0]) else ""
         lines += ["", f"**Cost**: the last `make demo` ran {what} in {wall / 60:.1f} min of wall time{how} "
-                  f"(per job, min: {cells}), on {d['cpus'].iloc[0]} CPU cores."]
+                  f"(per job, min: {cells}), on {d['cpus'].iloc[0]} CPU cores{f' of {cpu}' if cpu else ''}."]
     return "\n".join([*lines, "", END])
 
 

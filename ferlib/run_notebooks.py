@@ -340,18 +340,22 @@ def read_times(path: Path) -> dict[str, float]:
 
 def record_times(times: dict[str, float], path: Path, jobs: int | None = None) -> None:
     """Merge the wall seconds of the jobs just run (notebooks, the gallery, ``all``: the whole run) into
-    ``path`` (notebook, seconds, cpus, jobs): the cost line of the README's results block."""
+    ``path`` (notebook, seconds, cpus, jobs, cpu: :func:`~ferlib.analysis.cost.cpu_summary`): the cost line of
+    the README's results block."""
+    from ferlib.analysis.cost import cpu_summary  # torch: imported only when there are times to write
+
     rows = {}
     if path.is_file():
         with path.open(encoding="utf-8") as f:
             rows = {r["notebook"]: r for r in csv.DictReader(f)}
+    cpu = cpu_summary()
     for name, seconds in times.items():
         old = rows.get(name, {}).get("jobs", "")
         rows[name] = {"notebook": name, "seconds": f"{seconds:.1f}", "cpus": str(os.cpu_count()),
-                      "jobs": str(jobs) if jobs is not None else (old or "1")}
+                      "jobs": str(jobs) if jobs is not None else (old or "1"), "cpu": cpu}
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=["notebook", "seconds", "cpus", "jobs"])
+        w = csv.DictWriter(f, fieldnames=["notebook", "seconds", "cpus", "jobs", "cpu"], restval="")
         w.writeheader()
         w.writerows(rows[k] for k in sorted(rows))
 

@@ -31,7 +31,11 @@ def test_the_block_reads_mean_and_spread_of_the_folds_and_the_transfer_check(tmp
     (tmp_path / "demo_times.csv").write_text("notebook,seconds,cpus,jobs\n00_a.ipynb,60.0,2,2\n01_b.ipynb,120.0,2,2\n"
                                              "gallery,240.0,2,2\nall,300.0,2,2\n")
     assert ("ran its notebooks and the gallery run in 5.0 min of wall time, 2 at a time with one CPU thread each "
-            "(per job, min: 00 1.0, 01 2.0, gallery 4.0), on 2 CPU cores") in render(tmp_path)
+            "(per job, min: 00 1.0, 01 2.0, gallery 4.0), on 2 CPU cores.") in render(tmp_path)
+    # the CPU the times were measured on, when the file names it (run_notebooks.record_times writes it)
+    (tmp_path / "demo_times.csv").write_text("notebook,seconds,cpus,jobs,cpu\n00_a.ipynb,60.0,2,2,AMD EPYC (AVX2 kernels)\n"
+                                             "all,60.0,2,2,AMD EPYC (AVX2 kernels)\n")
+    assert "(per job, min: 00 1.0), on 2 CPU cores of AMD EPYC (AVX2 kernels)." in render(tmp_path)
 
 
 def test_the_block_says_what_the_results_table_says_not_a_mean_of_its_rounded_folds(tmp_path: Path) -> None:

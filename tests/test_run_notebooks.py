@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import threading
 import time
 
 import pytest
+import torch
 
+from ferlib.analysis.cost import cpu_summary
 from ferlib.run_notebooks import NEEDS, critical_paths, notebooks, read_times, record_times, run_all, schedule
 
 
@@ -52,6 +55,9 @@ def test_the_ready_job_heading_the_longest_chain_starts_first(tmp_path):
     assert [n for kind, n in events if kind == "start"] == ["02", "00", "01", "06"]  # ties in the order given
     record_times({"00_a.ipynb": 1.25, "gallery": 3.0}, tmp_path / "t.csv", jobs=2)
     assert read_times(tmp_path / "t.csv") == {"00_a.ipynb": 1.2, "gallery": 3.0}  # one decimal kept
+    with (tmp_path / "t.csv").open() as f:  # each row names the CPU and the vector kernels torch chose on it
+        cpus = {r["cpu"] for r in csv.DictReader(f)}
+    assert cpus == {cpu_summary()} and cpu_summary().endswith(f" ({torch.backends.cpu.get_cpu_capability()} kernels)")
     assert read_times(tmp_path / "none.csv") == {}
 
 

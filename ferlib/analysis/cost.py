@@ -177,8 +177,16 @@ def _cpu_model() -> str:
     return ""
 
 
+def cpu_summary() -> str:
+    """The CPU's model name and the widest vector instructions torch's kernels use on it, e.g.
+    ``"AMD EPYC (AVX2 kernels)"``: a virtual machine's model name alone can stand for CPUs whose
+    kernels differ several-fold in speed (``AVX512`` against ``AVX2``)."""
+    cpu = _cpu_model() or platform.processor() or platform.machine()
+    return f"{cpu} ({torch.backends.cpu.get_cpu_capability()} kernels)"
+
+
 def machine_description(device: str | torch.device = "cpu") -> str:
-    """The machine the timings come from: CPU (model, logical CPUs, torch threads) or GPU name."""
+    """The machine the timings come from: CPU (model, kernels, logical CPUs, torch threads) or GPU name."""
     dev = torch.device(device)
     if dev.type == "cuda":
         return f"{torch.cuda.get_device_name(dev)} (CUDA), torch {torch.__version__}"
@@ -186,8 +194,7 @@ def machine_description(device: str | torch.device = "cpu") -> str:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count() or 1
-    cpu = _cpu_model() or platform.processor() or platform.machine()
-    return (f"CPU {cpu}, {os.cpu_count()} logical CPUs ({usable} usable by this process), "
+    return (f"CPU {cpu_summary()}, {os.cpu_count()} logical CPUs ({usable} usable by this process), "
             f"torch {torch.__version__} with {torch.get_num_threads()} threads")
 
 

@@ -529,9 +529,9 @@ KP_PROFILES = {
             "max_frames": 16,
         },
         input_side=64,
-        # 6 TSN segments (8 before): the demo's costliest training, 60 runs of make demo, at about three quarters
-        # of the cost; against 8, folds 1-3 of synth-lab lost one of 126 test clips (94.4 against 95.2 %) and real
-        # neutral-vs-happy (the transfer check's three splits) two of 126 (84.9 against 86.5 %)
+        # 6 TSN segments, not 8: the demo's costliest training (its 60 ablation runs in make demo) for about three
+        # quarters of the cost; when chosen, generated folds 1-3 and the real neutral-vs-happy check (notebook 11)
+        # each kept their accuracy within a couple of test clips of 8 segments
         num_frames=6,
         sampler="tsn",
     ),

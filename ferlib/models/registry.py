@@ -296,15 +296,15 @@ def cite(source: str, **values: Any) -> dict[str, tuple[Any, str]]:
 DEMO_CHOICE = "ferlib's choice (demo: trains on a 2-core CPU in minutes)"
 DEMO_DEFAULTS = {**cite(DEMO_CHOICE, optimizer="adamw", lr=3e-3, weight_decay=1e-4, epochs=12, batch_size=16,
                         schedule="cosine"),
-                 # evaluating the validation and test folds after every epoch was a fifth (FER-GCN, KP-GCN-MSA) to over
-                 # half (FAN, whose test clips run all their frames) of a demo training's wall time
+                 # evaluating the validation and test folds after every epoch took a large share of a demo training's
+                 # wall time (FAN's largest: its test clips run all their frames)
                  **cite("ferlib's choice (demo): the model is selected among every second epoch and the last", eval_every=2)}
 #: the frame-based demo methods start their small CNN from frame-level pre-training on other generated
 #: subjects (ferlib.experiments.pretrain; from scratch they stayed at chance) and fine-tune it at a tenth of
-#: the head's lr, its first convolution block kept as pre-trained. Freezing that block spared the backward pass
-#: over the 64-px maps (a third of a KP-GCN-MSA step; FER-GCN and FAN trained 1.5× faster) and, one run each,
-#: moved real neutral-vs-happy (transfer check, three splits) 84.1 → 88.9 % for FER-GCN and 72.2 → 77.0 % for
-#: FAN, and generated folds 1-3 93.7 → 95.2 % for KP-GCN-MSA, 94.4 → 91.3 % FER-GCN, 100 → 97.6 % FAN
+#: the head's lr, its first convolution block kept as pre-trained. Freezing that block spares the backward pass
+#: over the 64-px maps (the costliest part of a step); when chosen, one run each, it raised FER-GCN's and FAN's
+#: real neutral-vs-happy accuracy (transfer check) and KP-GCN-MSA's on generated folds 1-3, and cost FER-GCN and
+#: FAN a few of those generated test clips (notebooks 02-04 and 11 print today's numbers)
 DEMO_PRETRAINED = {**cite("ferlib's choice: from scratch the demo CNN stayed at chance on synth lab",
                           init_trunk="synth-frames", trunk_lr_scale=0.1),
                    **cite("ferlib's choice: the demo CNN's first convolution block kept as pre-trained", freeze_trunk=1)}
