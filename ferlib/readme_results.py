@@ -81,10 +81,11 @@ def render(figures: Path = FIGURES) -> str:
         if n > 1:
             errors.append(sd / n**0.5)
     if errors:
-        lines += ["", "± is the standard deviation over the folds run. A rerun (another machine, another thread "
-                  "count) moves each mean by about its standard error, the deviation over √(folds): "
-                  f"{min(errors):.1f}–{max(errors):.1f} points of accuracy here; one fold alone moves by about the "
-                  "deviation itself."]
+        lines += ["", "± is the standard deviation over the folds run; a mean's standard error, the deviation over "
+                  f"√(folds), is {min(errors):.1f}–{max(errors):.1f} points of accuracy here. A few folds estimate "
+                  "that spread only roughly: a rerun on another CPU or thread count (other rounding in the kernels, "
+                  "so other training paths) can move a mean by several of its standard errors, and one fold by more "
+                  "than the deviation, so rows of one ablation table that differ by less are not told apart."]
     splits = figures / "11_transfer_photo_splits.csv"
     transfer = figures / "11_transfer_photo.csv"
     if splits.is_file():

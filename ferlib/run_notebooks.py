@@ -51,6 +51,7 @@ from pathlib import Path
 
 import papermill as pm
 
+from ferlib.analysis.cost import cpu_summary
 from ferlib.profiles import PROFILES, get_profile
 from ferlib.readme_results import ALL_ROW, GALLERY_JOB, TIMES
 
@@ -342,8 +343,6 @@ def record_times(times: dict[str, float], path: Path, jobs: int | None = None) -
     """Merge the wall seconds of the jobs just run (notebooks, the gallery, ``all``: the whole run) into
     ``path`` (notebook, seconds, cpus, jobs, cpu: :func:`~ferlib.analysis.cost.cpu_summary`): the cost line of
     the README's results block."""
-    from ferlib.analysis.cost import cpu_summary  # torch: imported only when there are times to write
-
     rows = {}
     if path.is_file():
         with path.open(encoding="utf-8") as f:

@@ -24,7 +24,7 @@ def test_the_block_reads_mean_and_spread_of_the_folds_and_the_transfer_check(tmp
     text = render(tmp_path)
     assert text.startswith(START) and text.endswith(END)
     assert "| `toy` | synth-lab-demo, 2 of 5 folds | 85.0 ± 7.1 | 80.0 ± 14.1 |" in text
-    assert "standard error, the deviation over √(folds): 5.0–5.0 points of accuracy here" in text  # 7.07 / √2
+    assert "standard error, the deviation over √(folds), is 5.0–5.0 points of accuracy here" in text  # 7.07 / √2
     assert "| `toy` | 72.5 | 0.85 ± 0.10 |" in text and "| `other` | 50.0 | – |" in text
     assert "ran its notebooks in 3.0 min of wall time (per job, min: 00 1.0, 01 2.0), on 2 CPU cores" in text
     # jobs side by side: the whole run's wall time is its own row, not the sum of the jobs'
